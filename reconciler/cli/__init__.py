@@ -1,0 +1,4 @@
+"""The command line: a thin typer layer over the package (no business logic here)."""
+from reconciler.cli.app import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,1 @@
+"""executing layer."""

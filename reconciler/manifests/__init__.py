@@ -1,0 +1,1 @@
+"""The manifest language: YAML loading with positions, the pydantic kinds, semantic checks."""

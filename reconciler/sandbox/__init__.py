@@ -1,0 +1,1 @@
+"""Local sandboxes of the Selligent and Actito APIs, for the demo, the tests and users' trials."""
