@@ -10,6 +10,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def root() -> None:
+    """Audience Reconciler: declarative sync of warehouse audiences to Selligent and Actito."""
+
+
 def main() -> None:
     app()
 
