@@ -1,0 +1,344 @@
+"""The HTTP machinery both sandboxes share: routing, fault injection, limits, a request log.
+
+A sandbox is a `Router` of handlers (one per documented route) served by `SandboxServer` on
+127.0.0.1 in background threads, so tests, the demo and `reconciler sandbox` all run the very
+same server. This module knows nothing of Selligent or Actito: each app supplies its own error
+body (`Router.error_body`) so faults and limits answer in the vendor's envelope.
+"""
+from __future__ import annotations
+
+import json
+import random
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+    params: dict[str, str] = field(default_factory=dict)  # path parameters, URL-decoded
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8")) if self.body else None
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        """A query parameter, matched case-insensitively (ASP.NET and Spring both do)."""
+        for key, values in self.query.items():
+            if key.lower() == name.lower() and values:
+                return values[0]
+        return default
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = None  # JSON-serialisable, or bytes sent as they are
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encoded(self) -> tuple[bytes, str]:
+        if self.body is None:
+            return b"", "application/json"
+        if isinstance(self.body, bytes):
+            return self.body, self.headers.get("Content-Type", "application/octet-stream")
+        return json.dumps(self.body).encode("utf-8"), "application/json; charset=utf-8"
+
+
+Handler = Callable[[Request], Response]
+
+
+@dataclass
+class Faults:
+    """Knobs that make a sandbox behave like a busy or flaky production server."""
+
+    latency_ms: float = 0.0  # added to every answer
+    error_ratio: float = 0.0  # share of requests answered 503
+    drop_ratio: float = 0.0  # share of connections closed with no answer
+    requests_per_second: float | None = None  # above it: 429 with Retry-After
+    max_in_flight: int | None = None  # above it: 429 (Actito: 5 per licence)
+    throttle_per_minute: float | None = None  # above it: answers slow down (not rejected)
+    max_body_bytes: int | None = None  # above it: 413
+    seed: int = 0  # makes the random faults reproducible
+
+
+class Router:
+    """Routes `METHOD /path/{param}` patterns to handlers; paths match case-insensitively."""
+
+    def __init__(self, error_body: Callable[[int, str, str], Any]) -> None:
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self.error_body = error_body  # (status, error_code, message) -> the vendor's envelope
+
+    def add(self, method: str, pattern: str, handler: Handler) -> None:
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern.rstrip("/"))
+        self._routes.append((method.upper(), re.compile(f"^{regex}/?$", re.IGNORECASE), handler))
+
+    def error(self, status: int, code: str, message: str, **headers: str) -> Response:
+        return Response(status, self.error_body(status, code, message), dict(headers))
+
+    def dispatch(self, request: Request) -> Response:
+        allowed = False
+        for method, regex, handler in self._routes:
+            match = regex.match(request.path)
+            if not match:
+                continue
+            allowed = True
+            if method == request.method:
+                params = {k: unquote(v) for k, v in match.groupdict().items()}
+                return handler(Request(**{**request.__dict__, "params": params}))
+        if allowed:
+            return self.error(405, "MethodNotAllowed", f"{request.method} is not allowed here")
+        return self.error(404, "NotFound", f"no route for {request.method} {request.path}")
+
+
+@dataclass
+class LogEntry:
+    time: float
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    request_body: bytes
+    status: int
+    response_body: bytes
+    duration_ms: float
+    in_flight: int  # requests being served when this one arrived, itself included
+    fault: str | None = None
+
+    def request_json(self) -> Any:
+        return json.loads(self.request_body) if self.request_body else None
+
+    def response_json(self) -> Any:
+        return json.loads(self.response_body) if self.response_body else None
+
+
+class RequestLog:
+    """Every request a sandbox served, in memory for tests; a body-free JSONL file for people."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._entries: list[LogEntry] = []
+        self._lock = threading.Lock()
+        self._path = path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+
+    def append(self, entry: LogEntry) -> None:
+        with self._lock:
+            self._entries.append(entry)
+            if self._path is not None:
+                line = {
+                    "time": entry.time, "method": entry.method, "path": entry.path,
+                    "status": entry.status, "duration_ms": round(entry.duration_ms, 1),
+                    "in_flight": entry.in_flight, "fault": entry.fault,
+                }
+                with self._path.open("a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(line) + "\n")
+
+    def entries(self) -> list[LogEntry]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class _Gate:
+    """Fault and limit state shared by the threads of one server."""
+
+    def __init__(self, faults: Faults) -> None:
+        self.faults = faults
+        self.lock = threading.Lock()
+        self.random = random.Random(faults.seed)
+        self.in_flight = 0
+        self.window: list[float] = []  # arrival times within the last second
+        self.minute: list[float] = []  # arrival times within the last minute
+
+    def roll(self, ratio: float) -> bool:
+        with self.lock:
+            return ratio > 0 and self.random.random() < ratio
+
+    def enter(self) -> tuple[int, float | None, float]:
+        """Count an arrival; return (in flight, retry-after if over the per-second limit, delay)."""
+        now = time.monotonic()
+        with self.lock:
+            self.in_flight += 1
+            self.window = [t for t in self.window if now - t < 1.0] + [now]
+            self.minute = [t for t in self.minute if now - t < 60.0] + [now]
+            retry_after = None
+            rps = self.faults.requests_per_second
+            if rps is not None and len(self.window) > rps:
+                retry_after = max(0.05, 1.0 - (now - self.window[0]))
+            delay = 0.0
+            per_minute = self.faults.throttle_per_minute
+            if per_minute is not None and len(self.minute) > per_minute:
+                delay = 60.0 / per_minute
+            return self.in_flight, retry_after, delay
+
+    def leave(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
+
+
+class SandboxServer:
+    """A router served on 127.0.0.1 (port 0 picks a free one) in a background thread."""
+
+    def __init__(
+        self,
+        router: Router,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: Faults | None = None,
+        log: RequestLog | None = None,
+    ) -> None:
+        self.router = router
+        self.gate = _Gate(faults or Faults())
+        self.log = log or RequestLog()
+        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def faults(self) -> Faults:
+        return self.gate.faults
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> SandboxServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass  # the RequestLog records requests; stderr stays quiet
+
+            def _serve(self) -> None:
+                server._serve(self)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+        return _Handler
+
+    def _read_body(self, handler: BaseHTTPRequestHandler) -> bytes:
+        if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(handler.rfile.readline().strip().split(b";")[0], 16)
+                if size == 0:
+                    handler.rfile.readline()
+                    return b"".join(chunks)
+                chunks.append(handler.rfile.read(size))
+                handler.rfile.readline()
+        length = int(handler.headers.get("Content-Length") or 0)
+        return handler.rfile.read(length) if length else b""
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        started = time.monotonic()
+        split = urlsplit(handler.path)
+        body = self._read_body(handler)
+        request = Request(
+            method=handler.command.upper(),
+            path=split.path,
+            query=parse_qs(split.query, keep_blank_values=True),
+            headers={k.lower(): v for k, v in handler.headers.items()},
+            body=body,
+        )
+        in_flight, retry_after, delay = self.gate.enter()
+        fault: str | None = None
+        try:
+            if self.gate.roll(self.faults.drop_ratio):
+                fault = "dropped"
+                self._drop(handler)
+                response = Response(0)
+            else:
+                response, fault = self._answer(request, in_flight, retry_after, delay)
+                self._send(handler, response)
+        finally:
+            self.gate.leave()
+        encoded_request = body
+        self.log.append(
+            LogEntry(
+                time=time.time(), method=request.method, path=request.path, query=request.query,
+                headers=request.headers, request_body=encoded_request, status=response.status,
+                response_body=response.encoded()[0], fault=fault, in_flight=in_flight,
+                duration_ms=(time.monotonic() - started) * 1000,
+            )
+        )
+
+    def _answer(
+        self, request: Request, in_flight: int, retry_after: float | None, delay: float
+    ) -> tuple[Response, str | None]:
+        faults = self.faults
+        router = self.router
+        if faults.max_in_flight is not None and in_flight > faults.max_in_flight:
+            return router.error(429, "TooManyRequests", "too many concurrent requests"), "busy"
+        if retry_after is not None:
+            seconds = str(max(1, round(retry_after)))
+            response = router.error(429, "TooManyRequests", "rate limit exceeded")
+            response.headers["Retry-After"] = seconds
+            return response, "rate-limited"
+        if faults.max_body_bytes is not None and len(request.body) > faults.max_body_bytes:
+            message = f"request body over {faults.max_body_bytes} bytes"
+            return router.error(413, "PayloadTooLarge", message), "too-large"
+        time.sleep(faults.latency_ms / 1000 + delay)
+        if self.gate.roll(faults.error_ratio):
+            return router.error(503, "ServiceUnavailable", "injected fault"), "error"
+        try:
+            return router.dispatch(request), None
+        except Exception as exc:  # noqa: BLE001 - a sandbox bug must answer 500, not hang
+            return router.error(500, "InternalServerError", f"sandbox error: {exc}"), "bug"
+
+    @staticmethod
+    def _send(handler: BaseHTTPRequestHandler, response: Response) -> None:
+        payload, content_type = response.encoded()
+        handler.send_response(response.status)
+        headers = {"Content-Type": content_type, **response.headers}
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        if handler.command != "HEAD":
+            handler.wfile.write(payload)
+
+    @staticmethod
+    def _drop(handler: BaseHTTPRequestHandler) -> None:
+        handler.close_connection = True
+        try:
+            handler.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
