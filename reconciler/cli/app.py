@@ -1,22 +1,44 @@
 """The root typer app; each command group lives in its own module of this package."""
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Iterator
+
 import typer
+
+from reconciler.destinations.errors import DestinationError
+from reconciler.errors import ReconcilerError
+from reconciler.manifests.values import MissingEnvironmentVariable
 
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
     help="Audience Reconciler: declarative sync of warehouse audiences to Selligent and Actito.",
 )
+USER_ERRORS = (ReconcilerError, DestinationError, MissingEnvironmentVariable)
+_options = {"debug": False}
 
 
 @app.callback()
-def root() -> None:
+def root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+) -> None:
     """Audience Reconciler: declarative sync of warehouse audiences to Selligent and Actito."""
+    _options["debug"] = debug
 
 
-def main() -> None:
-    app()
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn errors a user can act on into `Error: …` and exit 1 (tracebacks with --debug)."""
+    try:
+        yield
+    except USER_ERRORS as exc:
+        if _options["debug"]:
+            raise
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 @app.command()
@@ -25,3 +47,8 @@ def version() -> None:
     from reconciler import __version__
 
     typer.echo(__version__)
+
+
+def main() -> None:
+    app()
+    sys.exit(0)

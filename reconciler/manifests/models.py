@@ -25,7 +25,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from reconciler.manifests.conditions import Condition
-from reconciler.manifests.values import CronExpression, Credential, Duration
+from reconciler.manifests.values import Credential, CronExpression, Duration
 
 API_VERSION = "reconciler/v1"
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
@@ -356,7 +356,9 @@ class ActivationDocument(_Document):
     spec: ActivationSpec
 
 
-Document = SourceDocument | ModelDocument | SegmentDocument | DestinationDocument | ActivationDocument
+Document = (
+    SourceDocument | ModelDocument | SegmentDocument | DestinationDocument | ActivationDocument
+)
 
 DOCUMENT_CLASSES: dict[str, type[_Document]] = {
     "Source": SourceDocument,

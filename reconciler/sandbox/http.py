@@ -7,6 +7,7 @@ body (`Router.error_body`) so faults and limits answer in the vendor's envelope.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import re
@@ -256,7 +257,7 @@ class SandboxServer:
 
     def _read_body(self, handler: BaseHTTPRequestHandler) -> bytes:
         if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(handler.rfile.readline().strip().split(b";")[0], 16)
                 if size == 0:
@@ -338,7 +339,5 @@ class SandboxServer:
     @staticmethod
     def _drop(handler: BaseHTTPRequestHandler) -> None:
         handler.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             handler.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass

@@ -43,9 +43,11 @@ def test_error_ratio_and_drops_are_reproducible() -> None:
     # Scenario: with every request failing, errors are 503 and drops close the connection.
     with SandboxServer(_router(), faults=Faults(error_ratio=1.0)) as server:
         assert requests.get(f"{server.url}/things/a", timeout=5).status_code == 503
-    with SandboxServer(_router(), faults=Faults(drop_ratio=1.0)) as server:
-        with pytest.raises(requests.ConnectionError):
-            requests.get(f"{server.url}/things/a", timeout=5)
+    with (
+        SandboxServer(_router(), faults=Faults(drop_ratio=1.0)) as server,
+        pytest.raises(requests.ConnectionError),
+    ):
+        requests.get(f"{server.url}/things/a", timeout=5)
     assert server.log.entries()[0].fault == "dropped"
 
 

@@ -1,0 +1,120 @@
+"""Semantic checks over the example project, each broken on purpose."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.manifests.diagnostics import Diagnostic, Severity
+from reconciler.manifests.project import load_project
+from tests.manifests.conftest import replace_in
+
+
+def _problems(path: Path) -> list[Diagnostic]:
+    return load_project(path)[1]
+
+
+def _errors(path: Path) -> list[Diagnostic]:
+    return [d for d in _problems(path) if d.severity is Severity.ERROR]
+
+
+def test_example_project_is_valid(example_copy: Path) -> None:
+    # Scenario: the committed example project has no errors and no warnings.
+    assert _problems(example_copy) == []
+
+
+def test_duplicate_name_within_a_kind(example_copy: Path) -> None:
+    # Scenario: two Segments share a name; the second is reported, pointing at the first.
+    replace_in(example_copy / "segments.yaml", "name: sms-benelux", "name: churn-risk")
+    [d] = [e for e in _errors(example_copy) if "duplicate" in e.message]
+    assert d.field == "metadata.name" and d.position.line == 30
+    assert "segments.yaml:17:9" in d.message
+
+
+def test_same_name_in_different_kinds_is_fine(example_copy: Path) -> None:
+    # Scenario: a Model and a Segment may share a name.
+    replace_in(example_copy / "segments.yaml", "name: vip-customers", "name: customers")
+    replace_in(example_copy / "activations/vip-selligent.yaml", "segment: vip-customers",
+               "segment: customers")
+    assert _errors(example_copy) == []
+
+
+def test_every_kind_of_dangling_reference(example_copy: Path) -> None:
+    # Scenario: model→source, segment→model, activation→segment/destination all broken.
+    replace_in(example_copy / "models.yaml", "source: warehouse", "source: lake")
+    replace_in(example_copy / "segments.yaml", "model: customers", "model: clients")
+    replace_in(example_copy / "activations/sms-actito.yaml", "segment: sms-benelux",
+               "segment: sms-belgium")
+    replace_in(example_copy / "activations/churn-selligent.yaml",
+               "destination: selligent-sandbox", "destination: selligent-prod")
+    messages = {(d.position.file.name, d.field): d.message for d in _errors(example_copy)}
+    assert "Source 'lake', which is not defined" in messages[("models.yaml", "spec.source")]
+    assert "Model 'clients'" in messages[("segments.yaml", "spec.model")]
+    assert "did you mean 'sms-benelux'?" in messages[("sms-actito.yaml", "spec.segment")]
+    assert "did you mean 'selligent-sandbox'?" in messages[
+        ("churn-selligent.yaml", "spec.destination")]
+
+
+def test_selligent_api_name_with_accent_is_an_error(example_copy: Path) -> None:
+    # Scenario: spaces are replaced, but an accented letter stays invalid.
+    replace_in(example_copy / "activations/vip-selligent.yaml", "audienceName: VIP customers",
+               "audienceName: Clients fidèles")
+    [d] = _errors(example_copy)
+    assert (d.field, d.position.line, d.position.column) == ("spec.audienceName", 11, 17)
+    assert "'Clients_fidèles'" in d.message and "'è'" in d.message
+
+
+def test_selligent_default_audience_name_from_segment_is_checked(example_copy: Path) -> None:
+    # Scenario: without audienceName, the segment's name (with '-') is not a valid api name.
+    replace_in(example_copy / "activations/churn-selligent.yaml", "  audienceName: Churn risk\n",
+               "")
+    [d] = _errors(example_copy)
+    assert d.field == "spec.segment" and "'churn-risk'" in d.message
+
+
+def test_two_activations_on_one_selligent_api_name(example_copy: Path) -> None:
+    # Scenario: "VIP customers" and "VIP_customers" both become VIP_customers on CONTACTS.
+    replace_in(example_copy / "activations/churn-selligent.yaml", "audienceName: Churn risk",
+               "audienceName: VIP_customers")
+    [d] = _errors(example_copy)
+    assert d.position.file.name == "vip-selligent.yaml" or d.position.file.name == (
+        "churn-selligent.yaml")
+    assert "already owned by activation" in d.message
+
+
+def test_actito_match_key_must_be_unique_attribute(example_copy: Path) -> None:
+    # Scenario: matching on a non-unique attribute, then declaring it unique.
+    replace_in(example_copy / "activations/churn-actito.yaml", "destination: customerId}",
+               "destination: shopId}")
+    [d] = _errors(example_copy)
+    assert d.field == "spec.matchKey.destination" and "not a unique attribute" in d.message
+    replace_in(example_copy / "destinations.yaml", "uniqueAttributes: [customerId]",
+               "uniqueAttributes: [customerId, shopId]")
+    assert _errors(example_copy) == []
+
+
+def test_missing_match_key_everywhere(example_copy: Path) -> None:
+    # Scenario: an Actito activation with no matchKey and no destination default.
+    replace_in(example_copy / "activations/sms-actito.yaml",
+               "  matchKey: {source: phone, destination: gsmNumber}\n", "")
+    [d] = _errors(example_copy)
+    assert "has no matchKey" in d.message and d.field == "spec"
+
+
+def test_validity_shorter_than_schedule_is_a_warning(example_copy: Path) -> None:
+    # Scenario: a 36h list refreshed weekly; then a default 2d list refreshed every 3 days.
+    replace_in(example_copy / "activations/sms-actito.yaml", '"0 6 * * *"', '"0 6 * * 1"')
+    [d] = _problems(example_copy)
+    assert d.severity is Severity.WARNING and d.field == "spec.validityPeriod"
+    assert "valid for 36h" in d.message and "every 7d" in d.message
+    replace_in(example_copy / "activations/churn-actito.yaml", "{every: 1d}", "{every: 3d}")
+    warned = {(d.position.file.name, d.field) for d in _problems(example_copy)}
+    assert ("destinations.yaml", "spec.defaults.validityPeriod") in warned
+
+
+def test_field_mapped_twice(example_copy: Path) -> None:
+    # Scenario: the same destination field twice in one activation.
+    replace_in(example_copy / "activations/vip-selligent.yaml",
+               "    - {source: lifetime_value, destination: LTV, create: true, type: decimal}\n",
+               "    - {source: lifetime_value, destination: LTV, create: true, type: decimal}\n"
+               "    - {source: ltv2, destination: LTV}\n")
+    [d] = _errors(example_copy)
+    assert d.field == "spec.fields.1.destination" and "mapped twice" in d.message

@@ -1,0 +1,88 @@
+"""The YAML loader: documents, positions, and YAML errors as diagnostics."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from reconciler.manifests.diagnostics import Diagnostic
+from reconciler.manifests.loader import discover_files, read_documents, walk_path
+
+TWO_DOCUMENTS = """\
+# a comment
+apiVersion: reconciler/v1
+kind: Segment
+metadata:
+  name: one
+spec:
+  where:
+    all:
+      - {column: a, eq: 1}
+      - column: b
+        withinLast: 30d
+---
+kind: Model
+day: 2026-01-31
+---
+"""
+
+
+def test_positions_of_values_keys_and_list_items(tmp_path: Path) -> None:
+    # Scenario: every value and key of a multi-document file keeps its 1-based line:column.
+    file = tmp_path / "a.yaml"
+    file.write_text(TWO_DOCUMENTS)
+    diagnostics: list[Diagnostic] = []
+    first, second = read_documents(file, diagnostics)
+    assert diagnostics == []
+    positions = first.positions
+    assert (positions.locate(("kind",)).line, positions.locate(("kind",)).column) == (3, 7)
+    assert positions.locate(("spec", "where"), key=True).line == 7
+    item = positions.locate(("spec", "where", "all", 0, "column"))
+    assert (item.line, item.column) == (9, 18)
+    assert positions.locate(("spec", "where", "all", 1, "withinLast")).line == 11
+    # A path that does not exist falls back to its nearest existing ancestor.
+    assert positions.locate(("spec", "where", "all", 1, "missing")).line == 10
+    assert second.index == 1 and second.data == {"kind": "Model", "day": dt.date(2026, 1, 31)}
+    assert second.positions.locate(("day",)).line == 14
+
+
+def test_yaml_syntax_error_is_a_positioned_diagnostic(tmp_path: Path) -> None:
+    # Scenario: an unclosed flow mapping is reported with its line, not raised.
+    file = tmp_path / "bad.yaml"
+    file.write_text("kind: Model\nspec: {a: 1\nother: 2\n")
+    diagnostics: list[Diagnostic] = []
+    assert read_documents(file, diagnostics) == []
+    assert len(diagnostics) == 1
+    assert "invalid YAML" in diagnostics[0].message and diagnostics[0].position.line >= 2
+
+
+def test_duplicate_yaml_keys_are_reported(tmp_path: Path) -> None:
+    # Scenario: the same key twice in one mapping is an error, not a silent overwrite.
+    file = tmp_path / "dup.yaml"
+    file.write_text("kind: Model\nkind: Segment\n")
+    diagnostics: list[Diagnostic] = []
+    read_documents(file, diagnostics)
+    assert len(diagnostics) == 1 and diagnostics[0].position.line == 2
+
+
+def test_discovers_yaml_files_in_a_tree_skipping_hidden_folders(tmp_path: Path) -> None:
+    # Scenario: a directory tree with nested, hidden and non-YAML files.
+    (tmp_path / "b").mkdir()
+    (tmp_path / ".git").mkdir()
+    for name in ("a.yaml", "b/c.yml", ".git/x.yaml", "notes.txt"):
+        (tmp_path / name).write_text("kind: Model\n")
+    assert [p.relative_to(tmp_path).as_posix() for p in discover_files(tmp_path)] == [
+        "a.yaml", "b/c.yml"]
+
+
+def test_missing_path_is_a_diagnostic(tmp_path: Path) -> None:
+    # Scenario: a user points validate at a path that does not exist.
+    diagnostics: list[Diagnostic] = []
+    assert read_documents(tmp_path / "nope", diagnostics) == []
+    assert "no such file" in diagnostics[0].message
+
+
+def test_walk_path_drops_union_tags() -> None:
+    # Scenario: pydantic's location carries union tags that are not in the YAML.
+    data = {"spec": {"type": "selligent", "where": {"all": [{"column": "x"}]}}}
+    loc = ("spec", "selligent", "where", "all", "all", 0, "predicate", "column")
+    assert tuple(walk_path(data, loc)) == ("spec", "where", "all", 0, "column")
