@@ -118,3 +118,11 @@ def test_field_mapped_twice(example_copy: Path) -> None:
                "    - {source: ltv2, destination: LTV}\n")
     [d] = _errors(example_copy)
     assert d.field == "spec.fields.1.destination" and "mapped twice" in d.message
+
+
+def test_two_activations_on_one_actito_list_name(example_copy: Path) -> None:
+    # Scenario: sms-actito takes the list name churn-actito already owns (case-insensitive).
+    replace_in(example_copy / "activations/sms-actito.yaml", "  destination: actito-sandbox\n",
+               "  destination: actito-sandbox\n  audienceName: CHURN RISK\n")
+    [d] = _errors(example_copy)
+    assert "Actito external target list 'CHURN RISK' is already owned" in d.message
