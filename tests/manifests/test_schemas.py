@@ -10,7 +10,8 @@ from ruamel.yaml import YAML
 
 from reconciler.manifests.loader import discover_files
 from reconciler.manifests.models import DOCUMENT_CLASSES
-from reconciler.manifests.schemas import all_schemas, schema_file_name
+from reconciler.manifests.schemas import schema_file_name
+from reconciler.schemas import all_schemas
 from tests.manifests.conftest import EXAMPLE, REPO
 
 SCHEMAS = REPO / "schemas"

@@ -1,0 +1,151 @@
+"""The Plan: frozen data saying exactly what apply will change at each destination.
+
+A plan holds per-resource changes as objects (a segment, a field, an attribute, a list) and
+memberships/attribute updates as *counts* with a few masked samples — never one object per
+member and never raw personal data. Renderers (`render.py`) are pure functions of a Plan; the
+executor runs the same Plan, so what a reviewer reads is what apply does.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+FORMAT_VERSION = "1.0"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Action(enum.StrEnum):
+    """What happens to a resource; the values are the symbols users see (terraform's)."""
+
+    CREATE = "+"
+    UPDATE = "~"
+    DELETE = "-"
+
+    @property
+    def verb(self) -> str:
+        return {"+": "create", "~": "update", "-": "delete"}[self.value]
+
+
+class ResourceType(enum.StrEnum):
+    SELLIGENT_SEGMENT = "selligent_static_segment"
+    SELLIGENT_FIELD = "selligent_list_field"
+    ACTITO_TARGET_LIST = "actito_external_target_list"
+    ACTITO_ATTRIBUTE = "actito_profile_attribute"
+
+    @property
+    def label(self) -> str:
+        return {
+            "selligent_static_segment": "static segment",
+            "selligent_list_field": "field",
+            "actito_external_target_list": "external target list",
+            "actito_profile_attribute": "attribute",
+        }[self.value]
+
+
+class ResourceChange(_Frozen):
+    action: Action
+    type: ResourceType
+    name: str
+    detail: str = Field(default="", description="e.g. the field's type or the list's key")
+    reason: str = Field(description="Why the change is needed, e.g. 'not found at destination'.")
+
+
+class MembershipChange(_Frozen):
+    desired: int = Field(ge=0, description="Rows of the audience with a valid key.")
+    matched: int = Field(ge=0, description="Desired rows whose key exists at the destination.")
+    adds: int = Field(ge=0)
+    removes: int = Field(ge=0)
+    samples: tuple[str, ...] = Field(default=(), description="A few masked keys added.")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def unmatched(self) -> int:
+        return self.desired - self.matched
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def match_rate(self) -> float:
+        return self.matched / self.desired if self.desired else 1.0
+
+
+class AttributeChange(_Frozen):
+    updates: int = Field(ge=0, description="Contacts whose mapped values change.")
+    fields: tuple[str, ...]
+
+
+class Drift(_Frozen):
+    """Membership changed outside this tool since the last apply (seen with --refresh)."""
+
+    added_outside: int = Field(ge=0, description="Members added outside: apply removes them.")
+    removed_outside: int = Field(ge=0, description="Members removed outside: apply adds them.")
+
+
+class DataIssue(_Frozen):
+    """Rows of the audience that cannot be synced (null/duplicate keys, bad values)."""
+
+    kind: str
+    count: int = Field(ge=1)
+    samples: tuple[str, ...] = ()
+
+
+class ActivationPlan(_Frozen):
+    activation: str
+    destination: str
+    destination_type: str
+    target: str = Field(description="Where, e.g. 'org SANDBOX, list CONTACTS'.")
+    remote_name: str
+    resources: tuple[ResourceChange, ...] = ()
+    members: MembershipChange | None = None
+    attributes: AttributeChange | None = None
+    drift: Drift | None = None
+    data_issues: tuple[DataIssue, ...] = ()
+    warnings: tuple[str, ...] = ()
+    error: str | None = Field(default=None, description="Why this activation cannot be planned.")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def has_changes(self) -> bool:
+        members = self.members is not None and (self.members.adds or self.members.removes)
+        updates = self.attributes is not None and self.attributes.updates > 0
+        return bool(self.resources or members or updates)
+
+
+class Summary(_Frozen):
+    to_create: int
+    to_update: int
+    to_delete: int
+    member_adds: int
+    member_removes: int
+    profile_updates: int
+    activations_with_changes: int
+    activations_failed: int
+
+
+class Plan(_Frozen):
+    format_version: str = FORMAT_VERSION
+    created_at: datetime
+    activations: tuple[ActivationPlan, ...]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary(self) -> Summary:
+        resources = [r for a in self.activations for r in a.resources]
+        return Summary(
+            to_create=sum(r.action is Action.CREATE for r in resources),
+            to_update=sum(r.action is Action.UPDATE for r in resources),
+            to_delete=sum(r.action is Action.DELETE for r in resources),
+            member_adds=sum(a.members.adds for a in self.activations if a.members),
+            member_removes=sum(a.members.removes for a in self.activations if a.members),
+            profile_updates=sum(a.attributes.updates for a in self.activations if a.attributes),
+            activations_with_changes=sum(a.has_changes for a in self.activations),
+            activations_failed=sum(a.error is not None for a in self.activations),
+        )
+
+    @property
+    def has_changes(self) -> bool:
+        return any(a.has_changes for a in self.activations)

@@ -1,0 +1,124 @@
+"""Renderers of a Plan: text (terraform's grammar), JSON (versioned) and Markdown (PR comment).
+
+Pure functions of a Plan: no I/O, no clock. A Plan never holds raw personal data, so no
+renderer can leak it.
+"""
+from __future__ import annotations
+
+from reconciler.planning.plan import ActivationPlan, Plan
+
+GITHUB_COMMENT_LIMIT = 65_536
+_MARKDOWN_MARGIN = 1_024  # room for the truncation note and the footer
+_MAX_DRIFT_LINES = 50  # in a PR comment; the artifact has them all
+
+
+def summary_line(plan: Plan) -> str:
+    s = plan.summary
+    line = (
+        f"Plan: {s.to_create} to create, {s.to_update} to update, {s.to_delete} to delete; "
+        f"members +{s.member_adds:,} −{s.member_removes:,}; {s.profile_updates:,} profile updates."
+    )
+    if s.activations_failed:
+        line += f" {s.activations_failed} activation(s) could not be planned."
+    return line
+
+
+def activation_lines(activation: ActivationPlan) -> list[str]:
+    """The body of one activation's section, one change per line, symbol first."""
+    lines: list[str] = []
+    if activation.error:
+        return [f"! cannot plan: {activation.error}"]
+    for change in activation.resources:
+        detail = f" ({change.detail})" if change.detail else ""
+        lines.append(f"{change.action.value} {change.type.label} {change.name}{detail}"
+                     f"  # {change.reason}")
+    members = activation.members
+    if members is not None and (members.adds or members.removes):
+        lines.append(
+            f"~ members  +{members.adds:,} −{members.removes:,}   match rate "
+            f"{members.match_rate:.1%} ({members.unmatched:,} unmatched, skipped)"
+        )
+    if activation.attributes is not None and activation.attributes.updates:
+        fields = ", ".join(activation.attributes.fields)
+        lines.append(f"~ profiles {activation.attributes.updates:,} contacts: {fields}")
+    for issue in activation.data_issues:
+        samples = f" e.g. {', '.join(issue.samples)}" if issue.samples else ""
+        lines.append(f"! {issue.count:,} rows not synced: {issue.kind}{samples}")
+    lines.extend(f"! warning: {warning}" for warning in activation.warnings)
+    return lines
+
+
+def _heading(activation: ActivationPlan) -> str:
+    return f"{activation.activation} → {activation.destination} ({activation.target})"
+
+
+def _drift_lines(plan: Plan) -> list[str]:
+    lines = []
+    for a in plan.activations:
+        if a.drift is None:
+            continue
+        if a.drift.removed_outside:
+            lines.append(f"~ {a.activation}: {a.drift.removed_outside:,} members removed outside "
+                         "this tool will be added back")
+        if a.drift.added_outside:
+            lines.append(f"~ {a.activation}: {a.drift.added_outside:,} members added outside "
+                         "this tool will be removed")
+    return lines
+
+
+def render_text(plan: Plan) -> str:
+    sections = [a for a in plan.activations if a.has_changes or a.error or a.warnings]
+    if not sections and not plan.summary.activations_failed:
+        return "No changes. The destinations match the manifests.\n"
+    out = ["Audience Reconciler will perform the following actions:", ""]
+    for activation in sections:
+        out.append(f"  # {_heading(activation)}")
+        out.extend(f"  {line}" for line in activation_lines(activation))
+        out.append("")
+    drift = _drift_lines(plan)
+    if drift:
+        out.append("Drift since the last apply (seen with --refresh):")
+        out.extend(f"  {line}" for line in drift)
+        out.append("")
+    out.append(summary_line(plan))
+    return "\n".join(out) + "\n"
+
+
+def render_json(plan: Plan) -> str:
+    return plan.model_dump_json(indent=2) + "\n"
+
+
+def render_markdown(plan: Plan, *, artifact_hint: str = "the full plan in the job's artifacts",
+                    limit: int = GITHUB_COMMENT_LIMIT) -> str:
+    """A PR comment: summary first, a section per changed activation, drift collapsed.
+
+    Stays under `limit` characters (GitHub's comment limit): sections that do not fit are
+    left out with a pointer to the full artifact.
+    """
+    head = ["### Audience Reconciler plan", "", f"**{summary_line(plan)}**", ""]
+    sections = [a for a in plan.activations if a.has_changes or a.error or a.warnings]
+    if not sections:
+        head.append("No changes. The destinations match the manifests.")
+    body: list[str] = []
+    budget = limit - _MARKDOWN_MARGIN - len("\n".join(head))
+    drift = _drift_lines(plan)
+    if len(drift) > _MAX_DRIFT_LINES:
+        drift = [*drift[:_MAX_DRIFT_LINES], f"… {len(drift) - _MAX_DRIFT_LINES} more lines"]
+    drift_block = ["<details><summary>Drift since the last apply</summary>", "", "```diff",
+                   *drift, "```", "</details>", ""] if drift else []
+    budget -= len("\n".join(drift_block))
+    shown = 0
+    for activation in sections:
+        lines = activation_lines(activation)
+        block = [f"#### {_heading(activation)}", "```diff", *lines, "```", ""]
+        size = len("\n".join(block)) + 1
+        if size > budget:
+            break
+        body.extend(block)
+        budget -= size
+        shown += 1
+    if shown < len(sections):
+        body.append(f"_{len(sections) - shown} more activation(s) not shown: see "
+                    f"{artifact_hint}._")
+        body.append("")
+    return "\n".join(head + body + drift_block) + "\n"
