@@ -281,14 +281,13 @@ class SandboxServer:
         )
         in_flight, retry_after, delay = self.gate.enter()
         fault: str | None = None
+        dropped = self.gate.roll(self.faults.drop_ratio)
         try:
-            if self.gate.roll(self.faults.drop_ratio):
+            if dropped:
                 fault = "dropped"
-                self._drop(handler)
                 response = Response(0)
             else:
                 response, fault = self._answer(request, in_flight, retry_after, delay)
-                self._send(handler, response)
         finally:
             self.gate.leave()
         encoded_request = body
@@ -300,6 +299,12 @@ class SandboxServer:
                 duration_ms=(time.monotonic() - started) * 1000,
             )
         )
+        # Freed and logged before answering: a client that has read the answer never finds
+        # its request still counted in flight (a false 429) nor missing from the log.
+        if dropped:
+            self._drop(handler)
+        else:
+            self._send(handler, response)
 
     def _answer(
         self, request: Request, in_flight: int, retry_after: float | None, delay: float

@@ -1,0 +1,211 @@
+"""The Actito adapter: what the planner and executor ask of one Actito destination.
+
+It reads (table structure, which keys exist, target lists) and writes (custom attributes,
+external target lists and their members, changed attributes of existing profiles). **No method
+ever creates a profile**: members are replaced by a key file that only matches existing
+profiles, and profile updates run as ETL executions in UPDATE_ONLY mode.
+
+Which keys exist: the adapter picks the cheaper of two strategies, counted in API calls because
+the per-minute budget (~100 calls) is what bounds Actito work:
+- lookup by unique attribute (`profile/customerId=…`): one call per key, exact, best for small
+  sets (a few hundred keys);
+- paging the v5 profile listing with only the key attribute: one call per 1000 profiles,
+  whatever the audience size; chosen when there are more keys than pages. Actito's file
+  exports (Data OUT) would scale further but need a second location and are not modelled.
+"""
+from __future__ import annotations
+
+import itertools
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from reconciler.destinations.actito import targeting
+from reconciler.destinations.actito.client import ActitoClient
+from reconciler.destinations.actito.etlfile import write_zipped_csv
+from reconciler.destinations.actito.limits import ActitoLimits, RetryPolicy
+from reconciler.destinations.actito.models import (
+    Attribute,
+    AttributeSpec,
+    MembershipReport,
+    TableStructure,
+    TargetList,
+    UpdateReport,
+)
+from reconciler.destinations.actito.transfer import FileTransferSettings, upload_file
+from reconciler.destinations.errors import PermanentApiError, TransientApiError
+
+MEGABYTE = 1024 * 1024
+
+
+class ActitoAdapter:
+    """One Actito destination: an entity's profile table, reached by API key and a location.
+
+    `base_url` is the environment's host (https://api.actito.com, api1, api3, api-pre1, or a
+    sandbox URL); `transfer` is the FTPS/SFTP location the target-list files are dropped on,
+    declared in Actito under `location_name` (found by its address when None, else created).
+    """
+
+    def __init__(self, *, base_url: str, entity: str, profile_table: str, api_key: str,
+                 transfer: FileTransferSettings, location_name: str | None = None,
+                 limits: ActitoLimits | None = None, retry: RetryPolicy | None = None,
+                 max_file_bytes: int = 100 * MEGABYTE, page_size: int = 1000,
+                 etl_timeout_seconds: float = 3600.0, sync_timeout_seconds: float = 600.0,
+                 poll_seconds: float = 5.0) -> None:
+        self.client = ActitoClient(base_url, api_key, entity, limits=limits, retry=retry)
+        self.entity, self.table = entity, profile_table
+        self.transfer, self.location_name = transfer, location_name
+        self.limits = limits or ActitoLimits()
+        self.retry = retry or RetryPolicy()
+        self.max_file_bytes, self.page_size = max_file_bytes, page_size
+        self.etl_timeout_seconds = etl_timeout_seconds
+        self.sync_timeout_seconds = sync_timeout_seconds
+        self.poll_seconds = poll_seconds
+
+    # --- reading -----------------------------------------------------------------------------
+    def read_structure(self) -> TableStructure:
+        """The profile table's attributes (name, type, valueType, unique, mandatory)."""
+        raw = self.client.profile_table(self.table)
+        attributes = tuple(Attribute.from_api(a) for a in raw.get("attributes") or [])
+        return TableStructure(str(raw.get("id")), str(raw.get("name")), attributes)
+
+    def existing_keys(self, key_attribute: str, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` (values of the unique `key_attribute`) belong to a profile; the
+        strategy (lookups or paging) is whichever needs fewer calls, see the module docstring."""
+        wanted = {str(k) for k in keys if k not in (None, "")}
+        first = self.client.profiles_page(self.table, 0, 1, [key_attribute])
+        pages = -(-int(first.get("page", {}).get("totalElements", 0)) // self.page_size)
+        if len(wanted) <= pages:
+            return self._looked_up(key_attribute, wanted)
+        return {k for page in self.iter_keys(key_attribute) for k in page if k in wanted}
+
+    def _looked_up(self, key_attribute: str, wanted: set[str]) -> set[str]:
+        def exists(key: str) -> bool:
+            return self.client.find_profile(self.table, key_attribute, key) is not None
+
+        with ThreadPoolExecutor(max_workers=self.limits.max_in_flight) as pool:
+            ordered = sorted(wanted)
+            return {k for k, found in zip(ordered, pool.map(exists, ordered), strict=True)
+                    if found}
+
+    def iter_keys(self, key_attribute: str) -> Iterator[list[str]]:
+        """Every profile's `key_attribute` value, a page (≤ page_size) at a time, for large
+        audiences: stream it into the planner's SQL engine rather than into a Python set."""
+        for number in itertools.count():
+            body = self.client.profiles_page(self.table, number, self.page_size, [key_attribute])
+            values = [str(a["value"]) for p in body.get("profiles") or []
+                      for a in p.get("attributes") or [] if a.get("name") == key_attribute]
+            if values:
+                yield values
+            if number + 1 >= int(body.get("page", {}).get("totalPages", 0)):
+                return
+
+    def read_target_list(self, name: str) -> TargetList | None:
+        """The external target list called `name`, or None."""
+        return targeting.find_list(self.client, name)
+
+    # --- writing -----------------------------------------------------------------------------
+    def ensure_attributes(self, specs: Sequence[AttributeSpec]) -> list[str]:
+        """Create the custom attributes that are missing; the names created. An existing
+        attribute of another value type is an error (Actito cannot change a type)."""
+        structure = self.read_structure()
+        created = []
+        for spec in specs:
+            found = structure.attribute(spec.name)
+            if found is not None:
+                if found.value_type not in (None, spec.value_type.value):
+                    raise PermanentApiError(
+                        f"attribute {spec.name} is {found.value_type}, not {spec.value_type}; "
+                        "Actito cannot change an attribute's type",
+                        destination="actito", call="POST profile table attribute")
+                continue
+            body = {"name": spec.name, "type": "CUSTOM", "valueType": spec.value_type.value,
+                    "unique": False, "mandatory": False, "multiValued": False}
+            try:
+                self.client.create_attribute(self.table, body)
+            except PermanentApiError as exc:
+                if exc.status != 409:  # 409: a retried POST had already created it
+                    raise
+            created.append(spec.name)
+        return created
+
+    def ensure_target_list(self, name: str, key_attribute: str,
+                           validity: timedelta) -> TargetList:
+        """The external target list `name` keyed by `key_attribute`, with its file
+        synchronization on this adapter's location; created when missing."""
+        location_id = targeting.ensure_location(self.client, self.transfer, self.location_name)
+        return targeting.ensure_list(self.client, self.table, name, key_attribute, validity,
+                                     location_id)
+
+    def replace_members(self, name: str, keys: Iterable[str], *,
+                        wait: bool = True) -> MembershipReport | None:
+        """Make `keys` the whole membership of list `name` by dropping one key file (header =
+        the key attribute) on the location; with `wait`, the report once Actito has read it.
+        Keys of no profile are counted as unmatched and skipped, never created."""
+        found = self.read_target_list(name)
+        if found is None:
+            raise PermanentApiError(f"external target list {name!r} does not exist; create it "
+                                    "with ensure_target_list first", destination="actito",
+                                    call="GET external-target-lists")
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        remote = f"{targeting.file_stem(name)}_{stamp}.zip"
+        with tempfile.TemporaryDirectory(prefix="actito-") as folder:
+            parts = write_zipped_csv(Path(folder), "keys", [found.key_attribute],
+                                     ([k] for k in keys), self.max_file_bytes)
+            if len(parts) > 1:
+                raise PermanentApiError(f"the key file of {name!r} would pass the file size cap",
+                                        destination="actito", call="target list file")
+            upload_file(self.transfer, parts[0], remote, self.retry)
+        return self._wait_for_file(name, remote) if wait else None
+
+    def _wait_for_file(self, name: str, remote: str) -> MembershipReport:
+        deadline = time.monotonic() + self.sync_timeout_seconds
+        while True:
+            current = self.read_target_list(name)
+            report = (current.last_report or {}) if current else {}
+            if report.get("fileName") == remote:
+                if report.get("status") != "OK":
+                    raise PermanentApiError(f"Actito refused the key file of {name!r}",
+                                            destination="actito", call="target list file",
+                                            api_message=str(report.get("error", "")))
+                return MembershipReport(name, remote, int(report.get("lines", 0)),
+                                        int(report.get("matched", 0)),
+                                        int(report.get("unmatched", 0)))
+            if time.monotonic() >= deadline:
+                raise TransientApiError(f"Actito has not read {remote} for list {name!r} after "
+                                        f"{self.sync_timeout_seconds:.0f}s",
+                                        destination="actito", call="target list file")
+            time.sleep(self.poll_seconds)
+
+    def update_profiles(self, key_attribute: str, columns: Sequence[str],
+                        rows: Iterable[Sequence[Any]]) -> UpdateReport:
+        """Write changed attributes of existing profiles. Each row is (key, *values for
+        `columns`); None/'' clears a value. Rows go out as UPDATE_ONLY ETL executions, one per
+        file under the size cap (so as few as the daily quota allows); a key of no profile is
+        rejected by Actito, counted, never created. QuotaExceededError when the quota is out."""
+        report = UpdateReport()
+        definition = {"table": self.table, "mode": "UPDATE_ONLY", "keyAttribute": key_attribute,
+                      "file": {"encoding": "UTF-8", "separator": ","}}
+        with tempfile.TemporaryDirectory(prefix="actito-") as folder:
+            iterator = iter(rows)
+            first = next(iterator, None)
+            if first is None:
+                return report
+            parts = write_zipped_csv(Path(folder), "update", [key_attribute, *columns],
+                                     itertools.chain([first], iterator), self.max_file_bytes)
+            for part in parts:
+                execution_id = self.client.start_etl(definition, part)
+                execution = self.client.wait_for_etl(
+                    execution_id, timeout_seconds=self.etl_timeout_seconds,
+                    poll_seconds=self.poll_seconds)
+                if execution.get("status") != "FINISHED":
+                    raise PermanentApiError(
+                        f"ETL execution {execution_id} on table {self.table} failed",
+                        destination="actito", call="GET etl-execution",
+                        api_message="; ".join(execution.get("errors") or []))
+                report = report.plus(execution)
+        return report

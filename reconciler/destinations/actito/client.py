@@ -1,0 +1,211 @@
+"""The Actito wire: tokens, the licence gate, retries, and one method per route we use.
+
+Routes follow `../shared/api/actito.md`; the family-prefixed form is used everywhere (§1.3).
+Routes the notes only infer ([I]) are marked so here too. This module holds no business rules:
+the adapter decides what to call. It logs call names and statuses only: never the API key, a
+token, a password or a profile value (which is why paths are never logged or put in errors).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from reconciler.destinations.actito import errors
+from reconciler.destinations.actito.limits import ActitoLimits, RetryPolicy, licence_gate
+from reconciler.destinations.errors import AuthenticationError, TransientApiError
+
+log = logging.getLogger(__name__)
+JSON = "application/json"
+
+
+class ActitoClient:
+    """One licence's API: `base_url` like https://api.actito.com (or a sandbox's URL)."""
+
+    def __init__(self, base_url: str, api_key: str, entity: str, *,
+                 limits: ActitoLimits | None = None, retry: RetryPolicy | None = None,
+                 timeout_seconds: float = 60.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.entity = entity
+        self.retry = retry or RetryPolicy()
+        self.timeout_seconds = timeout_seconds
+        self._api_key = api_key
+        self._gate = licence_gate(self.base_url, api_key, limits or ActitoLimits())
+        self._session = requests.Session()
+        self._token: str | None = None
+        self._token_expiry = 0.0
+        self._token_lock = threading.Lock()
+
+    def __repr__(self) -> str:  # never show the key
+        return f"ActitoClient({self.base_url!r}, entity={self.entity!r})"
+
+    # --- tokens ----------------------------------------------------------------------------
+    def _bearer(self, *, renew: bool = False) -> str:
+        """A valid token, fetched again shortly before expiry (or when `renew`)."""
+        with self._token_lock:
+            if renew or self._token is None or time.monotonic() >= self._token_expiry:
+                body = self._send("GET", "/auth/token", "GET /auth/token", "the API key",
+                                  headers={"Authorization": self._api_key})
+                token, lifetime = body.get("accessToken"), str(body.get("expiresIn", "900s"))
+                if not token:
+                    raise errors.bad_answer("GET /auth/token", "the API key", "no accessToken")
+                seconds = float(lifetime.rstrip("s") or 900)
+                margin = min(60.0, seconds / 4)  # refresh before expiry, as §1.1 clients do
+                self._token, self._token_expiry = token, time.monotonic() + seconds - margin
+            return self._token
+
+    # --- the one way to call -----------------------------------------------------------------
+    def call(self, method: str, path: str, *, call: str, subject: str, **kwargs: Any) -> Any:
+        """Send with a token; renew it once on 401; parsed JSON (None for an empty body)."""
+        bearer = self._bearer()
+        try:
+            return self._send(method, path, call, subject, bearer=bearer, **kwargs)
+        except AuthenticationError as exc:
+            if exc.status != 401:
+                raise
+            log.info("actito %s: 401, renewing the token once", call)
+            return self._send(method, path, call, subject,
+                              bearer=self._bearer(renew=True), **kwargs)
+
+    def _send(self, method: str, path: str, call: str, subject: str, *,
+              bearer: str | None = None, headers: dict[str, str] | None = None,
+              **kwargs: Any) -> Any:
+        """One logical call: gate, retries on transient failures, errors mapped."""
+        sent_headers = {"Accept": JSON, **(headers or {})}
+        if bearer is not None:
+            sent_headers["Authorization"] = f"Bearer {bearer}"
+        for attempt in range(1, self.retry.attempts + 1):
+            try:
+                return self._attempt(method, path, call, subject, sent_headers, kwargs)
+            except TransientApiError as exc:
+                if attempt == self.retry.attempts:
+                    raise
+                pause = self.retry.delay(attempt, exc.retry_after)
+                log.info("actito %s: %s; retry %d in %.2fs", call, exc.status or "no answer",
+                         attempt, pause)
+                time.sleep(pause)
+        raise AssertionError("unreachable")
+
+    def _attempt(self, method: str, path: str, call: str, subject: str,
+                 headers: dict[str, str], kwargs: dict[str, Any]) -> Any:
+        sent = dict(kwargs)
+        if callable(sent.get("files")):  # a file upload is reopened on each attempt
+            sent["files"] = sent["files"]()
+        try:
+            with self._gate.slot():
+                response = self._session.request(method, self.base_url + path, headers=headers,
+                                                 timeout=self.timeout_seconds, **sent)
+        except requests.RequestException as exc:
+            raise errors.connection_error(exc, call, subject) from exc
+        finally:
+            for part in (sent.get("files") or {}).values():
+                if hasattr(part[1], "close"):
+                    part[1].close()
+        log.debug("actito %s → %d", call, response.status_code)
+        if response.status_code >= 400:
+            raise errors.error_for(response, call, subject)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise errors.bad_answer(call, subject, "not JSON") from exc
+
+    # --- routes --------------------------------------------------------------------------------
+    def _entity_v5(self, family: str, rest: str) -> str:
+        return f"/{family}/v5/entities/{quote(self.entity, safe='')}{rest}"
+
+    def profile_table(self, table: str) -> dict[str, Any]:
+        path = self._entity_v5("profile-table-structure", f"/profile-tables/{quote(table)}")
+        return dict(self.call("GET", path, call="GET profile table structure",
+                              subject=self._about(table)))
+
+    def create_attribute(self, table: str, attribute: dict[str, Any]) -> dict[str, Any]:
+        """[I] route (§2.2): POST one attribute to the table's structure."""
+        path = self._entity_v5("profile-table-structure",
+                               f"/profile-tables/{quote(table)}/attributes")
+        return dict(self.call("POST", path, json=attribute, call="POST profile table attribute",
+                              subject=f"{self._about(table)}, attribute {attribute['name']}")
+                    or {})
+
+    def find_profile(self, table: str, attribute: str, value: str) -> dict[str, Any] | None:
+        """The profile whose unique `attribute` is `value`, or None (404)."""
+        path = (f"/profiles/v4/entity/{quote(self.entity, safe='')}/table/{quote(table)}"
+                f"/profile/{quote(attribute)}={quote(str(value), safe='')}")
+        try:
+            return dict(self.call("GET", path, call=f"GET profile by {attribute}",
+                                  subject=self._about(table)))
+        except errors.PermanentApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def profiles_page(self, table: str, page: int, size: int,
+                      attributes: list[str]) -> dict[str, Any]:
+        """[?] route (§2.3): one page of the v5 profile listing, only `attributes`."""
+        path = self._entity_v5("profiles", f"/profile-tables/{quote(table)}/profiles")
+        params = {"page": page, "size": size, "attributes": ",".join(attributes)}
+        return dict(self.call("GET", path, params=params, call="GET profiles page",
+                              subject=self._about(table)))
+
+    def start_etl(self, definition: dict[str, Any], data_file: Path) -> str:
+        """POST a one-shot ETL execution (§2.7) with the file at `data_file`; its id."""
+        path = self._entity_v5("mass-imports", "/etl-executions")
+        text = json.dumps(definition)
+
+        def parts() -> dict[str, Any]:
+            return {"inputFile": (data_file.name, data_file.open("rb"), "application/zip"),
+                    "parameters": (None, text, JSON)}
+
+        body = self.call("POST", path, files=parts, call="POST etl-executions",
+                         subject=self._about(definition.get("table")))
+        if not isinstance(body, dict) or "id" not in body:
+            raise errors.bad_answer("POST etl-executions", self._about(), "no execution id")
+        return str(body["id"])
+
+    def etl_execution(self, execution_id: str) -> dict[str, Any]:
+        """[I] route (§2.7): an ETL execution's status, counters and rejected lines."""
+        path = self._entity_v5("mass-imports", f"/etl-executions/{quote(execution_id)}")
+        return dict(self.call("GET", path, call="GET etl-execution",
+                              subject=f"{self._about()}, execution {execution_id}"))
+
+    def wait_for_etl(self, execution_id: str, *, timeout_seconds: float,
+                     poll_seconds: float = 2.0) -> dict[str, Any]:
+        """Poll until FINISHED or ERROR; TransientApiError when `timeout_seconds` pass first."""
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            execution = self.etl_execution(execution_id)
+            if execution.get("status") in ("FINISHED", "ERROR"):
+                return execution
+            if time.monotonic() >= deadline:
+                raise TransientApiError(
+                    f"ETL execution {execution_id} still {execution.get('status')} after "
+                    f"{timeout_seconds:.0f}s", destination=errors.DESTINATION,
+                    call="GET etl-execution")
+            time.sleep(poll_seconds)
+
+    def listing(self, family: str, collection: str, key: str) -> list[dict[str, Any]]:
+        """[I] routes (§2.8): every record of a file-transfer or targeting collection."""
+        body = self.call("GET", self._entity_v5(family, f"/{collection}"),
+                         call=f"GET {collection}", subject=self._about())
+        return list((body or {}).get(key) or [])
+
+    def create(self, family: str, collection: str, record: dict[str, Any]) -> str:
+        """[I] routes (§2.8): create a record; its id."""
+        body = self.call("POST", self._entity_v5(family, f"/{collection}"), json=record,
+                         call=f"POST {collection}", subject=f"{self._about()}, {record['name']!r}")
+        return str((body or {}).get("id"))
+
+    def record(self, family: str, collection: str, record_id: str) -> dict[str, Any]:
+        path = self._entity_v5(family, f"/{collection}/{quote(record_id)}")
+        return dict(self.call("GET", path, call=f"GET {collection} one",
+                              subject=f"{self._about()}, id {record_id}"))
+
+    def _about(self, table: str | None = None) -> str:
+        return f"entity {self.entity}" + (f", table {table}" if table else "")

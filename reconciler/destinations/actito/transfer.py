@@ -1,0 +1,158 @@
+"""Dropping a file on an Actito file transfer location (§2.8): FTPS with the standard library's
+`ftplib.FTP_TLS` (what Actito hosts), or SFTP with paramiko (what customers host).
+
+A file is written under a temporary name and renamed, so a synchronization never reads half a
+file. ftplib, ssl and paramiko exceptions stop here: they leave as our own errors, retried when
+transient. Passwords and keys never reach a log or a message.
+"""
+from __future__ import annotations
+
+import contextlib
+import ftplib
+import io
+import logging
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import paramiko
+
+from reconciler.destinations.actito.limits import RetryPolicy
+from reconciler.destinations.errors import (
+    AuthenticationError,
+    DestinationError,
+    PermanentApiError,
+    TransientApiError,
+)
+
+log = logging.getLogger(__name__)
+
+
+class TransferProtocol(StrEnum):
+    FTPS = "ftps"
+    SFTP = "sftp"
+
+
+@dataclass(frozen=True)
+class FileTransferSettings:
+    protocol: TransferProtocol
+    host: str
+    port: int
+    username: str
+    password: str | None = field(default=None, repr=False)
+    private_key: str | None = field(default=None, repr=False)  # SFTP: PEM text or a file path
+    directory: str = "/"
+    ca_file: Path | None = None  # FTPS: certificate(s) to trust; None = the system's CAs
+    host_key: str | None = None  # SFTP: "ssh-rsa AAAA…"; None = ~/.ssh/known_hosts
+    timeout_seconds: float = 60.0
+
+
+# Network trouble is worth retrying; other OSErrors (no such directory, permission) are not.
+TRANSIENT = (ConnectionError, TimeoutError, EOFError, socket.gaierror, ssl.SSLError,
+             ftplib.error_temp, ftplib.error_reply, paramiko.SSHException)
+
+
+def _call(settings: FileTransferSettings) -> str:
+    return f"{settings.protocol.value.upper()} upload to {settings.host}:{settings.port}"
+
+
+def _ftps_upload(settings: FileTransferSettings, local: Path, remote_name: str) -> None:
+    context = ssl.create_default_context(cafile=str(settings.ca_file) if settings.ca_file else None)
+    ftp = ftplib.FTP_TLS(context=context, timeout=settings.timeout_seconds)
+    try:
+        ftp.connect(settings.host, settings.port)
+        ftp.login(settings.username, settings.password or "")
+        ftp.prot_p()
+        ftp.cwd(settings.directory or "/")
+        temporary = f".{remote_name}.part"
+        with local.open("rb") as handle:
+            ftp.storbinary(f"STOR {temporary}", handle)
+        ftp.rename(temporary, remote_name)
+        ftp.quit()
+    finally:
+        ftp.close()
+
+
+def _private_key(text: str) -> paramiko.PKey:
+    source = Path(text).read_text() if "PRIVATE KEY" not in text else text
+    for kind in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+        with contextlib.suppress(paramiko.SSHException):
+            return kind.from_private_key(io.StringIO(source))
+    raise PermanentApiError("the SFTP private key could not be read")
+
+
+def _check_host_key(settings: FileTransferSettings, key: paramiko.PKey) -> None:
+    offered = f"{key.get_name()} {key.get_base64()}"
+    if settings.host_key is not None:
+        if settings.host_key.split()[:2] != offered.split():
+            raise PermanentApiError("the SFTP server's host key is not the configured one")
+        return
+    known = paramiko.HostKeys()
+    with contextlib.suppress(OSError):
+        known.load(str(Path("~/.ssh/known_hosts").expanduser()))
+    name = settings.host if settings.port == 22 else f"[{settings.host}]:{settings.port}"
+    if not known.check(name, key):
+        raise PermanentApiError("the SFTP server's host key is unknown: set host_key")
+
+
+def _sftp_upload(settings: FileTransferSettings, local: Path, remote_name: str) -> None:
+    transport = paramiko.Transport((settings.host, settings.port))
+    try:
+        transport.banner_timeout = transport.auth_timeout = settings.timeout_seconds
+        transport.start_client(timeout=settings.timeout_seconds)
+        _check_host_key(settings, transport.get_remote_server_key())
+        if settings.private_key:
+            transport.auth_publickey(settings.username, _private_key(settings.private_key))
+        else:
+            transport.auth_password(settings.username, settings.password or "")
+        sftp = paramiko.SFTPClient.from_transport(transport)
+        assert sftp is not None
+        sftp.chdir(settings.directory or "/")
+        temporary = f".{remote_name}.part"
+        sftp.put(str(local), temporary)
+        sftp.posix_rename(temporary, remote_name)
+        sftp.close()
+    finally:
+        transport.close()
+
+
+def _translate(exc: Exception, call: str) -> DestinationError:
+    where: dict[str, Any] = {"destination": "actito", "call": call}
+    if isinstance(exc, DestinationError):
+        return exc
+    if isinstance(exc, paramiko.AuthenticationException) or (
+        isinstance(exc, ftplib.error_perm) and str(exc).startswith("530")
+    ):
+        return AuthenticationError("file transfer login refused", **where)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return PermanentApiError(f"TLS certificate not trusted: {exc.verify_message}", **where)
+    if isinstance(exc, ftplib.error_perm):
+        return PermanentApiError("the FTPS server refused the upload", api_message=str(exc),
+                                 **where)
+    if isinstance(exc, TRANSIENT):
+        return TransientApiError(f"file transfer failed: {type(exc).__name__}", **where)
+    return PermanentApiError("the server refused the upload", api_message=str(exc), **where)
+
+
+def upload_file(settings: FileTransferSettings, local: Path, remote_name: str,
+                retry: RetryPolicy | None = None) -> None:
+    """Put `local` at `directory/remote_name` on the location, retrying transient failures."""
+    retry = retry or RetryPolicy()
+    call = _call(settings)
+    upload = _ftps_upload if settings.protocol is TransferProtocol.FTPS else _sftp_upload
+    for attempt in range(1, retry.attempts + 1):
+        try:
+            upload(settings, local, remote_name)
+            return
+        except (OSError, EOFError, ftplib.Error, paramiko.SSHException,
+                DestinationError) as exc:
+            error = _translate(exc, call)
+            if not isinstance(error, TransientApiError) or attempt == retry.attempts:
+                raise error from exc
+            pause = retry.delay(attempt, None)
+            log.info("actito %s: %s; retry %d in %.2fs", call, error, attempt, pause)
+            time.sleep(pause)

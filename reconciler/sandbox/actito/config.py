@@ -1,0 +1,60 @@
+"""The Actito sandbox's settings: addresses, credentials, documented limits and fault knobs.
+
+Defaults are the documented ones (Actito's limits, the README's ports); tests shrink them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.sandbox.seed import DEFAULT_SEED_FILE
+
+DEFAULT_DATA_DIR = Path(".reconciler/sandbox")
+MEGABYTE = 1024 * 1024
+
+
+@dataclass
+class TransferUser:
+    """A file transfer account: a password, an authorized public key ("ssh-rsa AAAA…"), or both."""
+
+    username: str
+    password: str | None = None
+    public_key: str | None = None
+
+
+@dataclass
+class ActitoSandboxConfig:
+    host: str = "127.0.0.1"
+    port: int = 8782  # 0 picks a free port
+    ftps_port: int = 8721
+    sftp_port: int = 8722
+    data_dir: Path = DEFAULT_DATA_DIR
+    api_key: str = "sandbox-api-key"
+    entity: str = "sandbox"
+    profile_table: str = "Profiles"
+    seed_file: Path | None = DEFAULT_SEED_FILE  # None: an empty table
+    ftps_users: list[TransferUser] = field(
+        default_factory=lambda: [TransferUser("sandbox", "sandbox-ftp-password")]
+    )
+    sftp_users: list[TransferUser] = field(
+        default_factory=lambda: [TransferUser("sandbox", "sandbox-sftp-password")]
+    )
+    # Actito's documented limits (§3.4), all configurable.
+    token_ttl_seconds: float = 900.0
+    max_in_flight: int | None = 5
+    calls_per_minute: float | None = 100.0
+    bulk_imports_per_day: int = 12
+    max_file_bytes: int = 100 * MEGABYTE
+    # How fast the sandbox works in the background.
+    etl_delay_seconds: float = 0.1  # an ETL execution stays RUNNING at least this long
+    sync_poll_seconds: float = 1.0  # how often the transfer directories are scanned
+    # Faults.
+    latency_ms: float = 0.0
+    error_ratio: float = 0.0
+    drop_ratio: float = 0.0
+    fault_seed: int = 0
+    persist: bool = True  # False: nothing is written under data_dir but the transfer files
+
+    @property
+    def actito_dir(self) -> Path:
+        return Path(self.data_dir) / "actito"

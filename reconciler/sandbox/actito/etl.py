@@ -1,0 +1,132 @@
+"""v5 one-shot ETL executions (§2.7): the multipart upload, the limits that refuse it (100 MB →
+400, the daily bulk quota → 429), the background run (validation, then write) and its status.
+
+The definition's keys and the status shape are [I] (see inferred.py); the file rules are [C].
+"""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from reconciler.sandbox.actito import inferred
+from reconciler.sandbox.actito.datafile import FileRefused, read_csv, unpack
+from reconciler.sandbox.actito.etlrun import apply_lines
+from reconciler.sandbox.actito.routing import ApiProblem, Routes, bad_request, not_found, now_text
+from reconciler.sandbox.http import Request, Response
+
+EXECUTIONS = "/v5/entities/{entity}/etl-executions"
+FAMILY = "mass-imports"
+
+
+def split_multipart(request: Request) -> dict[str, bytes]:
+    """The parts of a multipart/form-data body by name (binary-safe)."""
+    content_type = request.headers.get("content-type", "")
+    boundary = next((p.split("=", 1)[1].strip('"') for p in content_type.split(";")
+                     if p.strip().startswith("boundary=")), None)
+    if not content_type.startswith("multipart/form-data") or not boundary:
+        raise ApiProblem(415, "UNSUPPORTED_MEDIA_TYPE", "multipart/form-data is required")
+    parts: dict[str, bytes] = {}
+    for chunk in request.body.split(b"--" + boundary.encode())[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, _, content = chunk.partition(b"\r\n\r\n")
+        disposition = next((line for line in head.decode("utf-8", "replace").split("\r\n")
+                            if line.lower().startswith("content-disposition")), "")
+        name = next((p.split("=", 1)[1].strip().strip('"') for p in disposition.split(";")
+                     if p.strip().startswith("name=")), None)
+        if name:
+            parts[name] = content[:-2] if content.endswith(b"\r\n") else content
+    return parts
+
+
+def _definition(parts: dict[str, bytes]) -> dict[str, Any]:
+    raw = parts.get(inferred.ETL_DEFINITION_PART)
+    if raw is None or inferred.ETL_FILE_PART not in parts:
+        raise bad_request(f"parts {inferred.ETL_FILE_PART!r} and "
+                          f"{inferred.ETL_DEFINITION_PART!r} are required")
+    try:
+        definition = json.loads(raw)
+    except ValueError as exc:
+        raise bad_request(f"the ETL definition is not JSON: {exc}") from None
+    if not isinstance(definition, dict):
+        raise bad_request("the ETL definition must be a JSON object")
+    if definition.get("mode") not in inferred.ETL_MODES:
+        raise bad_request(f"mode must be one of {', '.join(inferred.ETL_MODES)}")
+    if not definition.get("keyAttribute"):
+        raise bad_request("keyAttribute is required")
+    return definition
+
+
+def register_etl(routes: Routes) -> None:
+    store, config = routes.store, routes.config
+
+    def create(request: Request) -> Response:
+        entity = routes.entity(request)
+        parts = split_multipart(request)
+        definition = _definition(parts)
+        data = parts[inferred.ETL_FILE_PART]
+        if len(data) > config.max_file_bytes:
+            raise bad_request(f"the file exceeds the {config.max_file_bytes} bytes limit")
+        table = entity.table(str(definition.get("table") or ""))
+        if table is None:
+            raise not_found(f"profile table {definition.get('table')}")
+        if table.attribute(definition["keyAttribute"]) is None or (
+            definition["keyAttribute"] not in table.unique_names()
+        ):
+            raise bad_request(f"{definition['keyAttribute']} is not a unique attribute")
+        with store.lock:
+            quota_key = f"{table.name}|{datetime.now(UTC).date().isoformat()}"
+            used = store.bulk_counts.get(quota_key, 0)
+            if inferred.ETL_COUNTS_AS_BULK and used >= config.bulk_imports_per_day:
+                raise ApiProblem(429, "TOO_MANY_REQUESTS",
+                                 inferred.quota_message(table.name, config.bulk_imports_per_day))
+            store.bulk_counts[quota_key] = used + 1
+            execution_id = store.new_id()
+            store.etl_executions[execution_id] = {
+                "id": execution_id, "entity": entity.name, "table": table.name,
+                "mode": definition["mode"], "keyAttribute": definition["keyAttribute"],
+                "status": inferred.ETL_RUNNING, "createdAt": now_text(), "finishedAt": None,
+                "counters": {}, "rejectedLines": [], "errors": [],
+            }
+            store.save()
+        timer = threading.Timer(config.etl_delay_seconds, _run, (routes, execution_id,
+                                                                  definition, data))
+        timer.daemon = True
+        timer.start()
+        location = request.path.rstrip("/") + f"/{execution_id}"
+        return Response(201, {"id": execution_id}, {"Location": location})
+
+    def status(request: Request) -> Response:
+        routes.entity(request)
+        execution = store.etl_executions.get(request.params["execution"])
+        if execution is None:
+            raise not_found(f"ETL execution {request.params['execution']}")
+        return Response(200, execution)
+
+    routes.add("POST", FAMILY, EXECUTIONS, create)
+    routes.add("GET", FAMILY, inferred.ETL_EXECUTION, status)
+
+
+def _run(routes: Routes, execution_id: str, definition: dict[str, Any], data: bytes) -> None:
+    """Validation then write, as one step; the record says FINISHED or ERROR with counters."""
+    store = routes.store
+    execution = store.etl_executions[execution_id]
+    file_options = definition.get("file") or {}
+    try:
+        files = [read_csv(payload, encoding=file_options.get("encoding", "UTF-8"),
+                          separator=file_options.get("separator", ","))
+                 for payload in unpack(data)]
+        entity = store.entity(execution["entity"])
+        table = entity.table(execution["table"]) if entity else None
+        if table is None:
+            raise FileRefused("the destination table no longer exists")
+        with store.lock:
+            counters, rejected = apply_lines(table, files, definition, now_text())
+            execution.update(counters=counters, rejectedLines=rejected[:1000],
+                             status=inferred.ETL_FINISHED)
+    except FileRefused as exc:
+        execution.update(status=inferred.ETL_ERROR, errors=[str(exc)])
+    execution["finishedAt"] = now_text()
+    store.save()

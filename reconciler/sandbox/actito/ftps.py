@@ -1,0 +1,101 @@
+"""The sandbox's FTPS server (what Actito hosts, §2.8): pyftpdlib with explicit TLS required on
+control and data, a self-signed certificate generated into the data dir, one home per user.
+
+Each finished upload or rename calls `on_drop`, so file synchronizations run at once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import TLS_FTPHandler
+from pyftpdlib.servers import FTPServer
+
+from reconciler.sandbox.actito.config import TransferUser
+
+
+def ensure_certificate(folder: Path) -> Path:
+    """A self-signed certificate + key (PEM, one file) for 127.0.0.1/localhost, made once."""
+    path = folder / "ftps-cert.pem"
+    if path.exists():
+        return path
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "reconciler-actito-sandbox")])
+    now = dt.datetime.now(dt.UTC)
+    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM) + key_pem)
+    path.chmod(0o600)
+    return path
+
+
+class FtpsServer:
+    """Serves `root/<username>` to each user over FTPS on host:port (0 picks a free port)."""
+
+    def __init__(self, host: str, port: int, root: Path, users: list[TransferUser],
+                 certificate: Path, on_drop: Callable[[], None]) -> None:
+        quiet = logging.getLogger("pyftpdlib")  # a handler stops pyftpdlib configuring its own
+        quiet.setLevel(logging.WARNING)
+        if not quiet.handlers:
+            quiet.addHandler(logging.NullHandler())
+        authorizer = DummyAuthorizer()
+        for user in users:
+            home = root / user.username
+            home.mkdir(parents=True, exist_ok=True)
+            authorizer.add_user(user.username, user.password or "", str(home), perm="elradfmwMT")
+
+        def notify(handler: Any, *args: Any) -> None:
+            on_drop()
+
+        def rename(handler: Any, path: str) -> Any:
+            answer = TLS_FTPHandler.ftp_RNTO(handler, path)
+            on_drop()
+            return answer
+
+        handler_class = type("SandboxFtpsHandler", (TLS_FTPHandler,), {
+            "certfile": str(certificate), "ssl_context": None, "authorizer": authorizer,
+            "tls_control_required": True, "tls_data_required": True,
+            "on_file_received": notify, "ftp_RNTO": rename, "banner": "Actito sandbox FTPS",
+        })
+        self._server = FTPServer((host, port), handler_class)
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.address[1])
+
+    def start(self) -> FtpsServer:
+        self._thread = threading.Thread(target=self._serve, daemon=True, name="actito-ftps")
+        self._thread.start()
+        return self
+
+    def _serve(self) -> None:
+        while not self._stopped.is_set():
+            self._server.serve_forever(timeout=0.05, blocking=False, handle_exit=False)
+        self._server.close_all()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

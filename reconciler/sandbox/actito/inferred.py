@@ -1,0 +1,66 @@
+"""Every Actito behaviour the sandbox serves that the public sources do NOT confirm, in one place.
+
+`../shared/api/actito.md` marks facts [C] (confirmed), [I] (inferred) or [?] (unknown). What
+is [C] lives in the other modules; each guess below is named, says why it was chosen, and is the
+only place to change once a real licence shows the truth. The README lists the same items.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+# --- Routes ------------------------------------------------------------------------------------
+# [I] §2.2: creating a custom attribute; one attribute object in the structure's own shape.
+ATTRIBUTE_CREATE = "/v5/entities/{entity}/profile-tables/{table}/attributes"
+# [I] §2.7: the ETL execution status, polled until FINISHED or ERROR.
+ETL_EXECUTION = "/v5/entities/{entity}/etl-executions/{execution}"
+# [?] §2.3: v5 profile listing; paging by `page` (0-based) and `size` (max PAGE_SIZE_MAX).
+PROFILES_V5 = "/v5/entities/{entity}/profile-tables/{table}/profiles"
+PAGE_SIZE_MAX = 1000
+# [I] §2.8: file transfer locations, file synchronizations, external target lists.
+LOCATIONS = "/v5/entities/{entity}/file-transfer-locations"
+SYNCHRONIZATIONS = "/v5/entities/{entity}/file-synchronizations"
+TARGET_LISTS = "/v5/entities/{entity}/external-target-lists"
+# [I] sandbox-only: who an external target list targets right now (paged profile ids).
+TARGET_LIST_MEMBERS = TARGET_LISTS + "/{list}/members"
+# API family prefixes of those inferred routes (the [C] ones are in app.py).
+FILE_TRANSFER_FAMILY = "file-transfers"
+TARGETING_FAMILY = "targetings"
+
+# --- Bodies and shapes -------------------------------------------------------------------------
+# [I] §2.7: multipart part names of an ETL execution (the v4 import's names, reused).
+ETL_FILE_PART = "inputFile"
+ETL_DEFINITION_PART = "parameters"
+# [I] §2.7: ETL modes (the v4 import's), and the execution statuses.
+ETL_MODES = ("CREATE_ONLY", "UPDATE_ONLY", "CREATE_UPDATE")
+ETL_RUNNING, ETL_FINISHED, ETL_ERROR = "RUNNING", "FINISHED", "ERROR"
+# [?] §2.7: the doc on empty values during an update was cut off; here an empty cell clears the
+# attribute (a mandatory attribute's line is rejected instead).
+EMPTY_VALUE_CLEARS = True
+# [I] §2.7: a line with the wrong number of columns is rejected alone, not the whole file.
+REJECT_LINE_ON_COLUMN_COUNT = True
+# [I] §3.4: v5 ETL executions share the v4 bulk quota (12 per table per day).
+ETL_COUNTS_AS_BULK = True
+# [I] §2.8: validity period units of an external target list.
+VALIDITY_UNITS = {"SECONDS": 1, "MINUTES": 60, "HOURS": 3600, "DAYS": 86400}
+# [I] §2.8: a target-list file is a CSV (ETL rules) whose header names the key attribute.
+# [I] §2.8: each new file replaces the list; an expired list targets nobody until the next file.
+
+
+def error_body(status: int, code: str, message: str) -> dict[str, Any]:
+    """[?] §3.3: the error envelope is unknown; this small object is an approximation."""
+    return {"status": status, "error": code, "message": message}
+
+
+def profile_body(profile_id: int, attributes: dict[str, Any]) -> dict[str, Any]:
+    """[I] §2.3: a single profile as read back: attributes as a name/value list."""
+    return {
+        "profileId": profile_id,
+        "attributes": [{"name": k, "value": v} for k, v in attributes.items() if v is not None],
+        "subscriptions": [],
+        "segmentations": [],
+    }
+
+
+def quota_message(table: str, limit: int) -> str:
+    """[I] §3.4: the words of the daily bulk quota's 429 (clients look for 'quota')."""
+    return f"daily bulk import quota of {limit} reached for table {table}"

@@ -1,0 +1,165 @@
+"""The Actito sandbox's data: entities, profile tables, profiles, ETL executions, file transfer
+configuration and external target lists, persisted as one JSON document under the data dir.
+
+The store owns consistency (unique attributes, ids) and persistence; it knows nothing of HTTP.
+Callers hold `store.lock` around a read-modify-write and call `save()` after changing data.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+TECHNICAL = ("profileId", "creationMoment", "updateMoment")
+
+
+@dataclass
+class Table:
+    """A profile table: its attribute definitions and its profiles (id → attribute values)."""
+
+    id: str
+    name: str
+    attributes: list[dict[str, Any]]
+    profiles: dict[int, dict[str, Any]] = field(default_factory=dict)
+    next_id: int = 1
+    _indexes: dict[str, dict[Any, int]] = field(default_factory=dict, repr=False)
+
+    def attribute(self, name: str) -> dict[str, Any] | None:
+        return next((a for a in self.attributes if a["name"] == name), None)
+
+    def unique_names(self) -> list[str]:
+        return [a["name"] for a in self.attributes if a.get("unique")]
+
+    def find(self, attribute: str, value: Any) -> int | None:
+        """The id of the profile whose `attribute` equals `value` (unique attributes only)."""
+        if attribute == "profileId":
+            pid = int(value) if str(value).isdigit() else -1
+            return pid if pid in self.profiles else None
+        if value in (None, ""):
+            return None
+        if attribute not in self._indexes:
+            self._indexes[attribute] = {
+                v[attribute]: pid for pid, v in self.profiles.items()
+                if v.get(attribute) not in (None, "")
+            }
+        return self._indexes[attribute].get(value)
+
+    def _reindex(self, pid: int, old: dict[str, Any], new: dict[str, Any]) -> None:
+        for attribute, index in self._indexes.items():
+            if old.get(attribute) not in (None, "") and index.get(old[attribute]) == pid:
+                del index[old[attribute]]
+            if new.get(attribute) not in (None, ""):
+                index[new[attribute]] = pid
+
+    def conflicts(self, values: dict[str, Any], own_id: int | None) -> list[str]:
+        """Unique attributes whose value already belongs to another profile."""
+        clashes = []
+        for name in self.unique_names():
+            value = values.get(name)
+            other = self.find(name, value) if value not in (None, "") else None
+            if other is not None and other != own_id:
+                clashes.append(name)
+        return clashes
+
+    def create(self, values: dict[str, Any], now: str) -> int:
+        pid = self.next_id
+        self.next_id += 1
+        self.profiles[pid] = {**values, "creationMoment": now, "updateMoment": now}
+        self._reindex(pid, {}, self.profiles[pid])
+        return pid
+
+    def delete(self, pid: int) -> None:
+        self._reindex(pid, self.profiles.pop(pid), {})
+
+    def update(self, pid: int, values: dict[str, Any], now: str) -> bool:
+        """Apply changed values; True when something changed."""
+        current = self.profiles[pid]
+        changed = {k: v for k, v in values.items() if current.get(k) != v}
+        if changed:
+            self._reindex(pid, dict(current), {**current, **changed})
+            current.update(changed)
+            current["updateMoment"] = now
+        return bool(changed)
+
+
+@dataclass
+class Entity:
+    id: int
+    name: str
+    tables: dict[str, Table] = field(default_factory=dict)
+
+    def table(self, name_or_id: str) -> Table | None:
+        """v5 addresses a table by id or name (§2.1 ambiguity); accept both."""
+        for table in self.tables.values():
+            if name_or_id in (table.id, table.name) or name_or_id.lower() == table.name.lower():
+                return table
+        return None
+
+
+@dataclass
+class Store:
+    """All sandbox data. `path` None keeps it in memory only."""
+
+    path: Path | None = None
+    entities: dict[str, Entity] = field(default_factory=dict)
+    etl_executions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bulk_counts: dict[str, int] = field(default_factory=dict)  # "table|yyyy-mm-dd" → count
+    locations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    synchronizations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    target_lists: dict[str, dict[str, Any]] = field(default_factory=dict)
+    next_id: int = 100
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def entity(self, name: str) -> Entity | None:
+        return next((e for e in self.entities.values() if e.name.lower() == name.lower()), None)
+
+    def new_id(self) -> str:
+        with self.lock:
+            self.next_id += 1
+            return str(self.next_id)
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        with self.lock:
+            document = {
+                "entities": [
+                    {"id": e.id, "name": e.name,
+                     "tables": [_table_document(t) for t in e.tables.values()]}
+                    for e in self.entities.values()
+                ],
+                "etl_executions": self.etl_executions, "bulk_counts": self.bulk_counts,
+                "locations": self.locations, "synchronizations": self.synchronizations,
+                "target_lists": self.target_lists, "next_id": self.next_id,
+            }
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+            os.replace(temporary, self.path)
+
+
+def _table_document(table: Table) -> dict[str, Any]:
+    document = asdict(table)
+    document.pop("_indexes")
+    return document
+
+
+def load_store(path: Path) -> Store | None:
+    """The store saved at `path`, or None when there is none yet."""
+    if not path.exists():
+        return None
+    document = json.loads(path.read_text(encoding="utf-8"))
+    store = Store(path=path)
+    for raw in document["entities"]:
+        entity = Entity(raw["id"], raw["name"])
+        for table in raw["tables"]:
+            profiles = {int(k): v for k, v in table.pop("profiles").items()}
+            entity.tables[table["name"]] = Table(**table, profiles=profiles)
+        store.entities[entity.name] = entity
+    for name in ("etl_executions", "bulk_counts", "locations", "synchronizations",
+                 "target_lists", "next_id"):
+        setattr(store, name, document[name])
+    return store

@@ -1,0 +1,88 @@
+"""Fixtures: a fresh Actito sandbox on free 127.0.0.1 ports, and clients tuned for fast tests."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.destinations.actito import (
+    ActitoAdapter,
+    ActitoLimits,
+    FileTransferSettings,
+    RetryPolicy,
+    TransferProtocol,
+)
+from reconciler.destinations.actito.client import ActitoClient
+from reconciler.sandbox.actito import ActitoSandbox, ActitoSandboxConfig, start_actito_sandbox
+
+SEED = Path(__file__).resolve().parents[2] / "manifests" / "data" / "customers.csv"
+FAST_RETRY = RetryPolicy(attempts=8, base_seconds=0.02, max_seconds=0.3)
+FAST_LIMITS = ActitoLimits(max_in_flight=5, calls_per_minute=6000)
+
+
+def sandbox_config(data_dir: Path, **overrides: Any) -> ActitoSandboxConfig:
+    settings: dict[str, Any] = {
+        "port": 0, "ftps_port": 0, "sftp_port": 0, "data_dir": data_dir, "seed_file": SEED,
+        "calls_per_minute": None, "etl_delay_seconds": 0.05, "sync_poll_seconds": 0.1,
+    }
+    return ActitoSandboxConfig(**{**settings, **overrides})
+
+
+@pytest.fixture
+def start(tmp_path: Path) -> Iterator[Callable[..., ActitoSandbox]]:
+    """Starts sandboxes (overrides go to the config); all are stopped after the test."""
+    started: list[ActitoSandbox] = []
+
+    def run(**overrides: Any) -> ActitoSandbox:
+        sandbox = start_actito_sandbox(sandbox_config(tmp_path / "data", **overrides))
+        started.append(sandbox)
+        return sandbox
+
+    yield run
+    for sandbox in started:
+        sandbox.stop()
+
+
+@pytest.fixture
+def sandbox(start: Callable[..., ActitoSandbox]) -> ActitoSandbox:
+    return start()
+
+
+def transfer_settings(sandbox: ActitoSandbox, protocol: str = "ftps",
+                      **overrides: Any) -> FileTransferSettings:
+    endpoint = sandbox.ftps if protocol == "ftps" else sandbox.sftp
+    values: dict[str, Any] = {
+        "protocol": TransferProtocol(protocol), "host": endpoint.host, "port": endpoint.port,
+        "username": endpoint.username, "password": endpoint.password,
+        "ca_file": endpoint.ca_file, "host_key": endpoint.host_key, "timeout_seconds": 10,
+    }
+    return FileTransferSettings(**{**values, **overrides})
+
+
+def make_adapter(sandbox: ActitoSandbox, protocol: str = "ftps", **overrides: Any) -> ActitoAdapter:
+    transfer = overrides.pop("transfer", None) or transfer_settings(sandbox, protocol)
+    values: dict[str, Any] = {
+        "base_url": sandbox.url, "entity": "sandbox", "profile_table": "Profiles",
+        "api_key": "sandbox-api-key", "transfer": transfer, "limits": FAST_LIMITS,
+        "retry": FAST_RETRY, "poll_seconds": 0.05, "sync_timeout_seconds": 10,
+        "etl_timeout_seconds": 10,
+    }
+    return ActitoAdapter(**{**values, **overrides})
+
+
+def make_client(sandbox: ActitoSandbox, **overrides: Any) -> ActitoClient:
+    values: dict[str, Any] = {"limits": FAST_LIMITS, "retry": FAST_RETRY}
+    return ActitoClient(sandbox.url, "sandbox-api-key", "sandbox", **{**values, **overrides})
+
+
+def profile(sandbox: ActitoSandbox, customer_id: str) -> dict[str, Any] | None:
+    """A profile's stored values, read straight from the sandbox's store."""
+    table = sandbox.store.entity("sandbox").table("Profiles")  # type: ignore[union-attr]
+    pid = table.find("customerId", customer_id)
+    return None if pid is None else table.profiles[pid]
+
+
+def profile_count(sandbox: ActitoSandbox) -> int:
+    return len(sandbox.store.entity("sandbox").table("Profiles").profiles)  # type: ignore[union-attr]
