@@ -1,0 +1,191 @@
+"""What the planner and executor do with one Selligent audience list (see design.md).
+
+An activation owns a static segment of the organization's audience list. The adapter reads
+lists, fields and segments; streams the contact index (which keys exist) and a segment's
+members in pages; creates the segment and missing fields; adds and removes members by key;
+and updates mapped fields of existing contacts (`OnlyUpdate`). No method ever inserts a
+contact: segment loads only reference existing records, field updates never insert.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.destinations.errors import PermanentApiError
+from reconciler.destinations.selligent.client import SelligentClient
+from reconciler.destinations.selligent.errors import SelligentNotFoundError
+from reconciler.destinations.selligent.results import DataResult
+from reconciler.destinations.selligent.transport import SelligentLimits
+
+
+@dataclass(frozen=True)
+class ListInfo:
+    api_name: str
+    name: str
+    type: str  # Userlist (audience list), Datalist, …
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    name: str
+    data_type: str  # Text, Numeric, Float, Boolean, Date, DateTime, …
+    length: int = 0
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    api_name: str
+    name: str
+    type: str  # Static, Dynamic or External
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A list field to create when missing."""
+
+    name: str
+    data_type: str = "Text"
+    length: int | None = None  # Text fields: Selligent's default when None
+    description: str = ""
+
+
+def segment_api_name(audience_name: str) -> str:
+    """The segment api name for an audience: spaces (and any other character an api name
+    cannot hold) become underscores, e.g. "VIP customers" → "VIP_customers"."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", audience_name.strip())
+    return name if re.match(r"[A-Za-z_]", name) else f"_{name}"
+
+
+class SelligentAdapter:
+    """The destination operations on one audience list of one Selligent organization."""
+
+    def __init__(self, *, base_url: str, organization: str, list_api_name: str, api_key: str,
+                 api_secret: str, limits: SelligentLimits | None = None, **transport: Any) -> None:
+        """`base_url` ends with /Portal/Api; `limits` sizes pages and chunks and the retries;
+        `transport` options (`session`, `sleep`) go to the HTTP layer, mostly for tests."""
+        self.client = SelligentClient(base_url, api_key, api_secret, limits, **transport)
+        self.organization = organization
+        self.list_api_name = list_api_name
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self.client.close()
+
+    def __enter__(self) -> SelligentAdapter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading -------------------------------------------------------------------------
+    def check_access(self) -> None:
+        """Raise unless the API answers and the audience list is readable with this key."""
+        self.client.get_status()
+        self.client.get_list(self.organization, self.list_api_name)
+
+    def read_lists(self) -> list[ListInfo]:
+        """Every list of the organization."""
+        return [ListInfo(i["api_name"], i.get("name", ""), i.get("type", "Unknown"))
+                for i in self.client.iter_lists(self.organization)]
+
+    def read_fields(self) -> list[FieldInfo]:
+        """The fields of the audience list."""
+        return [FieldInfo(f["name"], f.get("data_type", "Unknown"), int(f.get("length") or 0))
+                for f in self.client.get_fields(self.organization, self.list_api_name)]
+
+    def read_static_segments(self) -> list[SegmentInfo]:
+        """The static segments of the audience list (one call per segment for its details)."""
+        listed = self.client.iter_segments(self.organization, self.list_api_name,
+                                           segment_type="Static")
+        return [self._segment_info(item["api_name"]) for item in listed
+                if item.get("segment_type") == "Static"]
+
+    def read_segment(self, api_name: str) -> SegmentInfo | None:
+        """One segment of the audience list, or None when it does not exist."""
+        try:
+            return self._segment_info(api_name)
+        except SelligentNotFoundError:
+            return None
+
+    def _segment_info(self, api_name: str) -> SegmentInfo:
+        item = self.client.get_segment(self.organization, self.list_api_name, api_name)
+        return SegmentInfo(item.get("api_name", api_name), item.get("name", ""),
+                           item.get("type", "Unknown"), item.get("description") or "")
+
+    def iter_contact_keys(self, key_field: str) -> Iterator[list[str]]:
+        """The contact index: pages of the `key_field` values present in the audience list."""
+        pages = self.client.search_list_data(self.organization, self.list_api_name, [key_field],
+                                             order_by=key_field)
+        for page in pages:
+            yield [str(row[0]) for row in page if row and row[0] not in (None, "")]
+
+    def iter_contacts(self, key_field: str, fields: Sequence[str]) -> Iterator[list[list[Any]]]:
+        """Pages of rows `[key, *fields]` of the audience list (e.g. to see remote values)."""
+        yield from self.client.search_list_data(self.organization, self.list_api_name,
+                                                [key_field, *fields], order_by=key_field)
+
+    def iter_segment_member_keys(self, segment: str, key_field: str) -> Iterator[list[str]]:
+        """Pages of the `key_field` values of a segment's members."""
+        pages = self.client.search_segment_data(self.organization, self.list_api_name, segment,
+                                                [key_field], order_by=key_field)
+        for page in pages:
+            yield [str(row[0]) for row in page if row and row[0] not in (None, "")]
+
+    # -- writing -------------------------------------------------------------------------
+    def create_static_segment(self, audience_name: str, description: str = "") -> SegmentInfo:
+        """Create the audience's static segment (api name from `segment_api_name`); a static
+        segment already there with that api name is returned as it is."""
+        api_name = segment_api_name(audience_name)
+        existing = self.read_segment(api_name)
+        if existing is None:
+            try:
+                self.client.create_static_segment(self.organization, self.list_api_name,
+                                                  api_name, audience_name, description)
+            except PermanentApiError:
+                if self.read_segment(api_name) is None:  # not a retried success: a real refusal
+                    raise
+            existing = self._segment_info(api_name)
+        if existing.type != "Static":
+            raise PermanentApiError(
+                f"segment {api_name} of list {self.list_api_name} exists but is {existing.type}, "
+                "not static", destination="Selligent")
+        return existing
+
+    def add_segment_members(self, segment: str, key_field: str, keys: Iterable[str]) -> DataResult:
+        """Add the contacts with these keys to the segment; unknown keys are only counted
+        (`not_found`), never created."""
+        return self.client.load_segment_data(self.organization, self.list_api_name, segment,
+                                             [key_field], [key_field], ([k] for k in keys))
+
+    def remove_segment_members(self, segment: str, key_field: str,
+                               keys: Iterable[str]) -> DataResult:
+        """Remove the contacts with these keys from the segment (they stay in the list)."""
+        return self.client.delete_segment_data(self.organization, self.list_api_name, segment,
+                                               [key_field], [key_field], ([k] for k in keys))
+
+    def update_contact_fields(self, key_field: str, fields: Sequence[str],
+                              rows: Iterable[Sequence[Any]]) -> DataResult:
+        """Set `fields` of existing contacts; each row is `[key, *values]`. Unknown keys are
+        counted as `not_found`, refused rows are in `invalid_records` (OnlyUpdate: no inserts)."""
+        if key_field in fields:
+            raise ValueError(f"the key field {key_field} cannot also be an updated field")
+        return self.client.load_list_data(self.organization, self.list_api_name, [key_field],
+                                          [key_field, *fields], rows, import_option="OnlyUpdate")
+
+    def create_missing_fields(self, fields: Sequence[FieldSpec]) -> list[str]:
+        """Create the fields the audience list lacks; returns the names created."""
+        have = {f.name.casefold() for f in self.read_fields()}
+        missing = [f for f in fields if f.name.casefold() not in have]
+        if not missing:
+            return []
+        specs = [{k: v for k, v in vars(f).items() if v not in (None, "")} for f in missing]
+        try:
+            self.client.create_fields(self.organization, self.list_api_name, specs)
+        except PermanentApiError:
+            have = {f.name.casefold() for f in self.read_fields()}
+            if any(f.name.casefold() not in have for f in missing):  # not a retried success
+                raise
+        return [f.name for f in missing]

@@ -1,0 +1,58 @@
+"""Rows as Selligent takes them: string cells, in calls no bigger than the limits allow.
+
+The Swagger types data rows as `string[][]`, so every cell is sent as text (None as "", which
+the API stores as NULL [I]). `chunk_rows` streams rows into chunks of at most `max_rows` rows
+and `max_bytes` of JSON, never holding more than one chunk.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+Row = list[str]
+
+
+class RowTooLargeError(ValueError):
+    """One row alone is over the byte limit of a call."""
+
+
+def wire_value(value: Any) -> str:
+    """One cell as the text Selligent parses for the field's type."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float | Decimal) and value == int(value):
+        return str(int(value))
+    return str(value)
+
+
+def row_bytes(row: Row) -> int:
+    """The row's size inside a JSON array body, its separating comma included."""
+    return len(json.dumps(row, separators=(",", ":"), ensure_ascii=False).encode("utf-8")) + 1
+
+
+def chunk_rows(
+    rows: Iterable[Sequence[Any]], max_rows: int, max_bytes: int, header: Row | None = None
+) -> Iterator[list[Row]]:
+    """Chunks of wire rows; each chunk's JSON body (`header` first, if any) fits the limits."""
+    base = 2 + (row_bytes(header) if header else 0)
+    chunk: list[Row] = []
+    size = base
+    for raw in rows:
+        row = [wire_value(v) for v in raw]
+        length = row_bytes(row)
+        if base + length > max_bytes:
+            raise RowTooLargeError(f"one row is {length} bytes, over the {max_bytes}-byte limit")
+        if chunk and (len(chunk) >= max_rows or size + length > max_bytes):
+            yield chunk
+            chunk, size = [], base
+        chunk.append(row)
+        size += length
+    if chunk:
+        yield chunk

@@ -1,0 +1,160 @@
+"""One Selligent HTTP call, retried: session, auth header, timeouts, backoff, Retry-After.
+
+Retries happen on 408/429/5xx and on connection errors and timeouts, with exponential backoff
+and jitter, waiting at least what `Retry-After` asks; never on other 4xx. `requests`
+exceptions stop here: callers only see `reconciler.destinations.errors`. Nothing logged here
+carries the API key, the secret, a query string or a body.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from reconciler.destinations.errors import DestinationError, TransientApiError
+from reconciler.destinations.selligent.errors import (
+    DESTINATION,
+    error_for_result,
+    error_for_status,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SelligentLimits:
+    """How the client paces and sizes its calls (the API documents no limits: all [I])."""
+
+    max_rows_per_call: int = 1000  # rows per data/load or delete call
+    max_bytes_per_call: int = 4_000_000  # JSON body bytes per call
+    page_size: int = 1000  # `take` for lists, segments and data/search
+    connect_timeout: float = 10.0
+    read_timeout: float = 120.0
+    max_attempts: int = 6  # the first try included
+    backoff_base: float = 0.5  # seconds before the 2nd attempt; doubles each time
+    backoff_max: float = 60.0
+    jitter: float = 0.5  # up to this share of each wait is random
+    max_retry_after: float = 300.0  # a longer Retry-After is an error, not a wait
+
+
+@dataclass(frozen=True)
+class Call:
+    """What is being called, for retries and error messages."""
+
+    method: str
+    path: str  # below the base URL, already quoted
+    where: str  # "organization X, list Y", for people
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+class Transport:
+    """A pooled session to one Selligent base URL (…/Portal/Api) with one key pair."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        api_secret: str,
+        limits: SelligentLimits | None = None,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.limits = limits or SelligentLimits()
+        self.session = session or requests.Session()
+        self.session.headers["X-ApiKey"] = f"{api_key}:{api_secret}"
+        self.session.headers["Accept"] = "application/json"
+        self._sleep = sleep
+        self._random = random.Random()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def request(self, call: Call, *, params: dict[str, Any] | None = None, body: Any = None) -> Any:
+        """Send the call (retrying when worth it) and return its decoded JSON answer."""
+        data = None if body is None else _encode(body)
+        attempt = 1
+        while True:
+            try:
+                return self._once(call, params, data)
+            except TransientApiError as error:
+                if attempt >= self.limits.max_attempts:
+                    raise
+                wait = self._wait(attempt, error.retry_after)
+                if wait is None:
+                    raise
+                log.warning("%s %s: %s; retry %d/%d in %.2fs", DESTINATION, call.name,
+                            error.status or "connection error", attempt,
+                            self.limits.max_attempts - 1, wait)
+                self._sleep(wait)
+                attempt += 1
+
+    def _once(self, call: Call, params: dict[str, Any] | None, data: bytes | None) -> Any:
+        headers = {"Content-Type": "application/json"} if data is not None else None
+        try:
+            response = self.session.request(
+                call.method, f"{self.base_url}{call.path}", params=params, data=data,
+                headers=headers, timeout=(self.limits.connect_timeout, self.limits.read_timeout),
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TransientApiError(
+                f"{call.where}: no answer ({type(exc).__name__})", destination=DESTINATION,
+                call=call.name,
+            ) from exc
+        except requests.RequestException as exc:
+            raise DestinationError(f"{call.where}: request failed ({type(exc).__name__})",
+                                   destination=DESTINATION, call=call.name) from exc
+        body = _decode(response)
+        log.debug("%s %s: HTTP %d", DESTINATION, call.name, response.status_code)
+        if response.status_code >= 400:
+            raise error_for_status(response.status_code, body, call=call.name, where=call.where,
+                                   retry_after=_retry_after(response))
+        error = error_for_result(body, call=call.name, where=call.where)
+        if error is not None:
+            raise error
+        return body
+
+    def _wait(self, attempt: int, retry_after: float | None) -> float | None:
+        """Seconds before the next attempt; None when Retry-After asks for too long."""
+        limits = self.limits
+        backoff = min(limits.backoff_max, limits.backoff_base * 2 ** (attempt - 1))
+        backoff = backoff * (1 - limits.jitter) + self._random.uniform(0, backoff * limits.jitter)
+        if retry_after is None:
+            return backoff
+        if retry_after > limits.max_retry_after:
+            return None
+        # at least what the server asked, plus a little jitter so clients do not stampede
+        return retry_after + self._random.uniform(0, limits.backoff_base * limits.jitter)
+
+
+def _encode(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _decode(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:500]
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: fall back to our own backoff

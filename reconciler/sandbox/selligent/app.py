@@ -1,0 +1,132 @@
+"""The Selligent sandbox's routes under /Portal/Api, with service-account auth.
+
+Every route carries the vendor's Swagger `operationId`, which is also how a service account's
+endpoint permissions are written. Handlers run under the store's lock; a successful change is
+saved before the answer leaves.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from reconciler.sandbox.http import Request, Response, Router
+from reconciler.sandbox.selligent import data, inferred, resources
+from reconciler.sandbox.selligent.problem import ApiProblem, envelope, result_code_for
+from reconciler.sandbox.selligent.store import Store
+
+BASE_PATH = "/Portal/Api"
+_ORG = "/organizations/{organization}"
+_LIST = _ORG + "/lists/{api_name}"
+_SEGMENT = _LIST + "/segments/{segment_api_name}"
+
+StoreHandler = Callable[[Store, Request], Response]
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    """An API key pair; optionally limited to some organizations and operationIds."""
+
+    key: str
+    secret: str
+    organizations: frozenset[str] | None = None  # None: every organization
+    endpoints: frozenset[str] | None = None  # Swagger operationIds, e.g. "Data_LoadData"
+
+    @classmethod
+    def parse(cls, text: str) -> ServiceAccount:
+        """`key:secret`, as the X-ApiKey header carries it."""
+        key, _, secret = text.partition(":")
+        return cls(key, secret)
+
+
+DEFAULT_ACCOUNT = ServiceAccount("sandbox-key", "sandbox-secret")
+
+
+def _error_body(status: int, code: str, message: str) -> dict[str, object]:
+    return envelope(code, message, result_code_for(status))
+
+
+def _credentials(req: Request) -> tuple[str, str]:
+    """key and secret from `X-ApiKey: key:secret`, or `X-ApiKey` + `X-ApiKey-Secret`."""
+    header = req.headers.get("x-apikey", "")
+    if ":" in header:
+        key, _, secret = header.partition(":")
+        return key, secret
+    return header, req.headers.get("x-apikey-secret", "")
+
+
+class SelligentApp:
+    """Builds the router; checks the caller's key, organization and endpoint on every call."""
+
+    def __init__(
+        self, store: Store, accounts: list[ServiceAccount], max_rows_per_load: int | None
+    ) -> None:
+        self.store = store
+        self.accounts = accounts
+        self.max_rows_per_load = max_rows_per_load
+        self.router = Router(_error_body)
+        self._add_routes()
+
+    def _add_routes(self) -> None:
+        r, d = resources, data
+
+        def limited(handler: Callable[..., Response]) -> StoreHandler:
+            return partial(handler, max_rows=self.max_rows_per_load)
+
+        routes: list[tuple[str, str, str, StoreHandler, bool]] = [
+            ("GET", "/status", "Status_Get", r.get_status, False),
+            ("GET", _ORG, "Organization_Get", r.get_organization, False),
+            ("GET", _ORG + "/lists", "List_GetLists", r.get_lists, False),
+            ("POST", _ORG + "/lists", "List_CreateList", r.create_list, True),
+            ("GET", _LIST, "List_GetList", r.get_list, False),
+            ("DELETE", _LIST, "List_Delete", r.delete_list, True),
+            ("GET", _LIST + "/fields", "List_GetListFields", r.get_fields, False),
+            ("POST", _LIST + "/fields", "List_CreateListFields", r.create_fields, True),
+            ("POST", _LIST + "/data/load", "Data_LoadData", limited(d.load_list_data), True),
+            ("DELETE", _LIST + "/data", "Data_DeleteData", limited(d.delete_list_data), True),
+            ("POST", _LIST + "/data/search", "Data_SearchData", limited(d.search_list_data), False),
+            ("GET", _LIST + "/segments", "List_GetListSegments", r.get_segments, False),
+            ("POST", _LIST + "/segments/static", "List_CreateStaticSegment",
+             r.create_static_segment, True),
+            ("GET", _SEGMENT, "List_GetListSegment", r.get_segment, False),
+            ("DELETE", _SEGMENT, "List_DeleteSegment", r.delete_segment, True),
+            ("POST", _SEGMENT + "/data/load", "Data_LoadSegmentData",
+             limited(d.load_segment_data), True),
+            ("DELETE", _SEGMENT + "/data", "Data_DeleteSegmentData",
+             limited(d.delete_segment_data), True),
+            ("DELETE", _SEGMENT + "/data/clear", "Data_ClearStaticSegmentData",
+             limited(d.clear_segment_data), True),
+            ("POST", _SEGMENT + "/data/search", "Data_SearchSegmentData",
+             limited(d.search_segment_data), False),
+        ]
+        for method, path, operation, handler, mutates in routes:
+            self.router.add(method, BASE_PATH + path, self._guard(operation, handler, mutates))
+
+    def _guard(
+        self, operation: str, handler: StoreHandler, mutates: bool
+    ) -> Callable[[Request], Response]:
+        def serve(req: Request) -> Response:
+            if not self._allowed(req, operation):
+                return Response(401, inferred.UNAUTHORIZED_BODY)
+            with self.store.lock:
+                try:
+                    response = handler(self.store, req)
+                except ApiProblem as problem:
+                    return Response(problem.status, problem.body())
+                if mutates:
+                    self.store.save()
+                return response
+
+        return serve
+
+    def _allowed(self, req: Request, operation: str) -> bool:
+        key, secret = _credentials(req)
+        account = next((a for a in self.accounts if a.key == key and a.secret == secret), None)
+        if account is None or not key:
+            return False
+        if account.endpoints is not None and operation not in account.endpoints:
+            return False
+        org = req.params.get("organization")
+        if org is not None and account.organizations is not None:
+            return any(org.casefold() == o.casefold() for o in account.organizations)
+        return True

@@ -1,0 +1,95 @@
+"""Every behaviour of the Selligent sandbox that no source confirms, in one place.
+
+`../shared/api/selligent.md` marks these details [I]: a real tenant may answer differently.
+Each constant or function here is one inference, named after what it decides; correct it here
+(and in the README's list) when a real tenant shows otherwise. Nothing else in the sandbox
+hard-codes these choices.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# Auth (§1.1, §5.1): the 401 body is unknown; the Swagger's only 401 schema is the string
+# "unauthorized.". A service account limited to other organizations or endpoints also gets 401.
+UNAUTHORIZED_BODY = "unauthorized."
+
+# Unknown organization, list or segment (§3.2): 404 with the error envelope, result_code NotFound.
+NOT_FOUND_STATUS = 404
+NOT_FOUND_RESULT = "NotFound"
+
+# Malformed input to data/load, data/search and segment data (§3.2): 400, result_code
+# ValidationFailed, error_code ERR_VALIDATION.
+VALIDATION_STATUS = 400
+VALIDATION_RESULT = "ValidationFailed"
+VALIDATION_CODE = "ERR_VALIDATION"
+
+# Max rows per load or delete (§3.3): no documented limit; over the configured one we answer 400.
+DEFAULT_MAX_ROWS_PER_LOAD = 10_000
+TOO_MANY_ROWS_STATUS = 400
+
+# api_name is "alphanumeric plus underscore only" [C: S6]; that it must start with a letter or
+# underscore and is compared case-insensitively (SQL Server collation) is inferred.
+API_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def same_name(a: str, b: str) -> bool:
+    """List, segment and field names compare case-insensitively."""
+    return a.casefold() == b.casefold()
+
+
+def key_of(value: Any) -> str:
+    """How a key value is matched against stored records: as text, trimmed, case-insensitive."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip().casefold()
+
+
+# A row whose key fields are all empty is invalid, with validation_code Unknown.
+EMPTY_KEY_CODE = "Unknown"
+
+# An empty string loaded into a field stores NULL.
+EMPTY_IS_NULL = True
+
+# Data rows: `record_index` in invalid_records is 0-based over the data rows, the header row
+# excluded (§2.5).
+RECORD_INDEX_BASE = 0
+
+
+def load_result_code(valid: int, failed: int) -> str:
+    """Succeeded when no row failed, PartiallySucceeded when some did, Failed when all did."""
+    if failed == 0:
+        return "Succeeded"
+    return "PartiallySucceeded" if valid > 0 else "Failed"
+
+
+# A list load with data_import_option=OnlyInsert counts rows whose key already exists as
+# duplicates (they are not updated); OnlyUpdate counts unknown keys as not found (§2.5).
+ONLY_INSERT_EXISTING_COUNTS_AS = "number_of_duplicate_records"
+
+# Segment data/load (§2.6) adds references to EXISTING list records only: unknown keys are
+# counted in number_of_records_not_found and nothing is inserted into the list. A key already in
+# the segment counts as updated; a newly added one as inserted. Non-key fields are ignored.
+SEGMENT_ALREADY_MEMBER_COUNTS_AS = "number_of_updated_records"
+
+# Loading into, deleting from or clearing a non-static segment is refused with 400.
+READ_ONLY_SEGMENT_MESSAGE = "Only static segments can be loaded or cleared."
+
+# Paging (§2.7): with no `take`, everything from `skip` on is returned; `segment_count` is the
+# number of segments matching the filter before skip/take.
+DEFAULT_TAKE: int | None = None
+
+# data/search (§2.4): filters are ANDed; `field_value` is a string compared with the field's
+# type; `Like` uses SQL wildcards `%` and `_`; order_by_direction is ASC or DESC; with no
+# order_by, records come in insertion (record id) order; the response echoes the requested
+# field names as given.
+LIKE_WILDCARDS = {"%": ".*", "_": "."}
+DEFAULT_ORDER = "SYSTEM.SELLIGENTID"
+
+# Swagger 2.0 has no null: where the vendor's examples show null (`errors`, `field_name`), the
+# sandbox sends an empty array or leaves the property out so answers validate.
+OMIT_NULLS = True

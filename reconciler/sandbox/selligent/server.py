@@ -1,0 +1,98 @@
+"""Starting the Selligent sandbox: its settings, its data directory, a handle to stop it.
+
+`start_selligent_sandbox(SelligentSandboxConfig(...))` is what tests, the demo and
+`reconciler sandbox` call. With a data directory the store is read from (or seeded into)
+`<data_dir>/selligent/store.json` and every request is appended, without bodies, to
+`<data_dir>/selligent/requests.jsonl`; without one, everything stays in memory.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.sandbox.http import Faults, RequestLog, SandboxServer
+from reconciler.sandbox.seed import DEFAULT_SEED_FILE
+from reconciler.sandbox.selligent import inferred
+from reconciler.sandbox.selligent.app import (
+    BASE_PATH,
+    DEFAULT_ACCOUNT,
+    SelligentApp,
+    ServiceAccount,
+)
+from reconciler.sandbox.selligent.seeding import seed_store
+from reconciler.sandbox.selligent.store import Store
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8781
+DEFAULT_DATA_DIR = Path(".reconciler/sandbox")
+DEFAULT_ORGANIZATION = "SANDBOX"
+DEFAULT_LIST = "CONTACTS"
+
+
+@dataclass
+class SelligentSandboxConfig:
+    """Everything a Selligent sandbox can be told; the defaults are the documented ones."""
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT  # 0 picks a free port
+    data_dir: Path | None = DEFAULT_DATA_DIR  # None: in memory only, nothing kept
+    seed_file: Path | None = DEFAULT_SEED_FILE  # None: an empty audience list
+    organization: str = DEFAULT_ORGANIZATION
+    list_api_name: str = DEFAULT_LIST
+    accounts: list[ServiceAccount] = field(default_factory=lambda: [DEFAULT_ACCOUNT])
+    max_rows_per_load: int | None = inferred.DEFAULT_MAX_ROWS_PER_LOAD
+    faults: Faults = field(default_factory=Faults)
+
+
+class SelligentSandbox:
+    """A running sandbox: `.url` is the /Portal/Api base; `.log` and `.store` are live."""
+
+    def __init__(self, server: SandboxServer, store: Store, config: SelligentSandboxConfig) -> None:
+        self.server = server
+        self.store = store
+        self.config = config
+
+    @property
+    def url(self) -> str:
+        host = self.config.host if self.config.host not in ("0.0.0.0", "") else "127.0.0.1"
+        return f"http://{host}:{self.server.port}{BASE_PATH}"
+
+    @property
+    def log(self) -> RequestLog:
+        return self.server.log
+
+    @property
+    def faults(self) -> Faults:
+        return self.server.faults
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self) -> SelligentSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def open_store(config: SelligentSandboxConfig) -> Store:
+    """The saved store of the data directory, or a newly seeded one (saved at once)."""
+    path = config.data_dir / "selligent" / "store.json" if config.data_dir else None
+    store = Store.load(path) if path is not None and path.exists() else Store(path)
+    with store.lock:
+        seed_store(store, config.organization, config.list_api_name, config.seed_file)
+        store.save()
+    return store
+
+
+def start_selligent_sandbox(config: SelligentSandboxConfig | None = None) -> SelligentSandbox:
+    """Open (or seed) the store and serve it in background threads; returns the handle."""
+    config = config or SelligentSandboxConfig()
+    store = open_store(config)
+    app = SelligentApp(store, config.accounts, config.max_rows_per_load)
+    log_path = config.data_dir / "selligent" / "requests.jsonl" if config.data_dir else None
+    server = SandboxServer(
+        app.router, host=config.host, port=config.port, faults=config.faults,
+        log=RequestLog(log_path),
+    )
+    return SelligentSandbox(server.start(), store, config)

@@ -1,0 +1,35 @@
+"""`reconciler sandbox` starts the Selligent sandbox, says where, and stops on Ctrl-C."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from tests.selligent.conftest import KEY, SEED_FILE
+
+
+def test_sandbox_command_serves_until_interrupted(tmp_path: Path) -> None:
+    # Scenario: a user runs `reconciler sandbox`, lists the org's lists with curl, then Ctrl-C.
+    command = [sys.executable, "-c", "from reconciler.cli import main; main()", "sandbox",
+               "--selligent-port", "0", "--data-dir", str(tmp_path), "--seed-file", str(SEED_FILE)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("Selligent sandbox listening on http://127.0.0.1:"), first
+        url = first.split(" on ", 1)[1].strip()
+        banner = [process.stdout.readline() for _ in range(4)]
+        assert "SANDBOX" in banner[0] and "sandbox-key:sandbox-secret" in banner[1]
+        lists = requests.get(f"{url}/organizations/SANDBOX/lists", headers=KEY, timeout=5)
+        assert lists.json()["lists"][0]["api_name"] == "CONTACTS"
+        wrong = {"X-ApiKey": "sandbox-key:nope"}
+        assert requests.get(f"{url}/organizations/SANDBOX/lists", headers=wrong,
+                            timeout=5).status_code == 401
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=10)
+    assert process.returncode == 0 and "Sandboxes stopped." in output
+    assert (tmp_path / "selligent" / "store.json").exists()
