@@ -6,7 +6,7 @@ for Ctrl-C and stops them. Adding a sandbox is one more starter and one more cal
 """
 from __future__ import annotations
 
-import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -45,10 +45,15 @@ def _start_selligent(
     return sandbox, lines
 
 
-def _wait_until_interrupted(stop: threading.Event) -> None:
+def _wait_until_interrupted(running: list[_Running]) -> None:
+    """Sleep until Ctrl-C, keeping long-running sandboxes' in-memory request logs bounded."""
     try:
-        while not stop.wait(0.5):
-            pass
+        while True:
+            time.sleep(1.0)
+            for handle in running:
+                trim = getattr(handle, "trim_log", None)
+                if trim is not None:
+                    trim()
     except KeyboardInterrupt:
         pass
 
@@ -96,7 +101,7 @@ def sandbox(
             for line in lines:
                 typer.echo(line)
         typer.echo("Press Ctrl-C to stop.")
-        _wait_until_interrupted(threading.Event())
+        _wait_until_interrupted(running)
     finally:
         for handle in reversed(running):
             handle.stop()

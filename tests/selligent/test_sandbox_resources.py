@@ -124,3 +124,13 @@ def test_data_survives_a_restart(tmp_path: Path) -> None:
         assert len(contacts(second).records) > 4000
     assert (tmp_path / "selligent" / "requests.jsonl").exists()
     assert KEY["X-ApiKey"] not in (tmp_path / "selligent" / "requests.jsonl").read_text()
+
+
+def test_trim_log_bounds_the_in_memory_log(sandbox: SelligentSandbox) -> None:
+    # Scenario: a long-running sandbox forgets its in-memory log past the bound.
+    for _ in range(3):
+        call(sandbox, "GET", "/status")
+    sandbox.trim_log(keep=5)
+    assert len(sandbox.log.entries()) == 3
+    sandbox.trim_log(keep=2)
+    assert sandbox.log.entries() == []

@@ -66,7 +66,8 @@ class SelligentClient:
         path, where = self._paths(org)
         params = {"filter": list_type, "search": search}
         yield from self._pages(
-            lambda p: self._call("GET", f"{path}/lists", where, params=p)["lists"], params)
+            lambda p: self._call("GET", f"{path}/lists", where, params=p).get("lists") or [],
+            params)
 
     def create_list(self, org: str, api_name: str, name: str, list_type: str = "Userlist",
                     description: str = "", tags: Sequence[str] = ()) -> None:
@@ -87,7 +88,7 @@ class SelligentClient:
     def get_fields(self, org: str, list_name: str) -> list[dict[str, Any]]:
         """List_GetListFields: {name, data_type, length, description, allow_null, …} per field."""
         path, where = self._paths(org, list_name)
-        return list(self._call("GET", f"{path}/fields", where)["fields"])
+        return list(self._call("GET", f"{path}/fields", where).get("fields") or [])
 
     def create_fields(self, org: str, list_name: str, fields: Sequence[dict[str, Any]]) -> None:
         """List_CreateListFields: each field needs `name` and `data_type`."""
@@ -101,7 +102,8 @@ class SelligentClient:
         path, where = self._paths(org, list_name)
         params = {"filter": segment_type, "search": search}
         yield from self._pages(
-            lambda p: self._call("GET", f"{path}/segments", where, params=p)["segments"], params)
+            lambda p: self._call("GET", f"{path}/segments", where, params=p).get("segments")
+            or [], params)
 
     def get_segment(self, org: str, list_name: str, segment: str) -> dict[str, Any]:
         """List_GetListSegment: {type, api_name, name, description}."""

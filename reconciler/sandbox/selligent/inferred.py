@@ -67,6 +67,10 @@ def load_result_code(valid: int, failed: int) -> str:
     return "PartiallySucceeded" if valid > 0 else "Failed"
 
 
+# `mode=Stream` is answered like `Sync`, and `errorHandling` is accepted and ignored (its
+# values are undocumented): invalid rows are always skipped and reported (§2.5).
+IGNORED_QUERY_PARAMETERS = ("mode", "errorHandling")
+
 # A list load with data_import_option=OnlyInsert counts rows whose key already exists as
 # duplicates (they are not updated); OnlyUpdate counts unknown keys as not found (§2.5).
 ONLY_INSERT_EXISTING_COUNTS_AS = "number_of_duplicate_records"

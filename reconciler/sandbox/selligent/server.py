@@ -68,6 +68,12 @@ class SelligentSandbox:
     def stop(self) -> None:
         self.server.stop()
 
+    def trim_log(self, keep: int = 10_000) -> None:
+        """Forget the in-memory log once it holds over `keep` exchanges (bodies included); the
+        JSONL file of the data directory keeps the history. Long-running sandboxes call it."""
+        if len(self.log.entries()) > keep:
+            self.log.clear()
+
     def __enter__(self) -> SelligentSandbox:
         return self
 
