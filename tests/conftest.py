@@ -1,1 +1,46 @@
-"""Shared test fixtures."""
+"""Shared test fixtures: the PostgreSQL server used by the source and state tests.
+
+The server's URL comes from RECONCILER_TEST_POSTGRES_URL (default: the local server these
+machines run). When no server answers, its tests are skipped with the reason, except in CI
+(CI=true), where a missing server is a failure: CI must never pass by skipping them.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from reconciler.state.postgres_backend import printable_url
+
+POSTGRES_URL_ENV = "RECONCILER_TEST_POSTGRES_URL"
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The test server's URL, checked once per session."""
+    url = os.environ.get(POSTGRES_URL_ENV, DEFAULT_POSTGRES_URL)
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except psycopg.Error as exc:
+        reason = (
+            f"no PostgreSQL server answers at {printable_url(url)} ({exc}); "
+            f"start one or point {POSTGRES_URL_ENV} at one"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI needs PostgreSQL: {reason}")
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def postgres_schema(postgres_url: str) -> Iterator[str]:
+    """A schema name unique to this test (parallel runs never collide), dropped afterwards."""
+    name = f"reconciler_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    yield name
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))

@@ -1,1 +1,65 @@
-"""sources layer."""
+"""Sources: the warehouses desired audiences are read from (DuckDB, PostgreSQL).
+
+Owns every read from a warehouse and the SQL it runs: segment conditions compiled to SQL
+(`compiler`, pure), the `Source` protocol and its implementations, the audience query, and the
+bad-data checks that run as the audience is materialized into DuckDB. Must not write to a
+warehouse, talk to a destination, or hand raw personal data to callers (samples are masked).
+"""
+from reconciler.sources.audience import (
+    HASH_COLUMN,
+    KEY_COLUMN,
+    AudienceField,
+    AudienceSpec,
+    build_audience_query,
+    discover_columns,
+    stream_audience,
+)
+from reconciler.sources.base import Source
+from reconciler.sources.columns import Column, ColumnKind
+from reconciler.sources.compiler import SqlFragment, compile_condition
+from reconciler.sources.dialects import DUCKDB, POSTGRES, Dialect, DialectName
+from reconciler.sources.errors import (
+    ConditionError,
+    NoValidRowsError,
+    SourceConnectionError,
+    SourceError,
+    SourceQueryError,
+    UnknownColumnError,
+)
+from reconciler.sources.factory import open_source
+from reconciler.sources.quality import (
+    AudienceReport,
+    DataProblem,
+    ProblemKind,
+    materialize_audience,
+)
+
+__all__ = [
+    "DUCKDB",
+    "HASH_COLUMN",
+    "KEY_COLUMN",
+    "POSTGRES",
+    "AudienceField",
+    "AudienceReport",
+    "AudienceSpec",
+    "Column",
+    "ColumnKind",
+    "ConditionError",
+    "DataProblem",
+    "Dialect",
+    "DialectName",
+    "NoValidRowsError",
+    "ProblemKind",
+    "Source",
+    "SourceConnectionError",
+    "SourceError",
+    "SourceQueryError",
+    "SqlFragment",
+    "UnknownColumnError",
+    "build_audience_query",
+    "compile_condition",
+    "discover_columns",
+    "materialize_audience",
+    "open_source",
+    "stream_audience",
+]

@@ -1,0 +1,60 @@
+"""Masking of personal data for plans, reports and logs.
+
+Owns turning a raw value (a member key, an email, a phone number, a field value) into a
+sample that shows its shape without revealing it: `j***@example.com`, `+32******55`,
+`C*****1`. Pure functions, no I/O. Every sample of personal data that leaves `sources/` or
+`planning/` goes through `mask_value`; showing raw values is an explicit opt-in elsewhere.
+"""
+from __future__ import annotations
+
+import re
+
+_EMAIL = re.compile(r"^([^@\s]+)@([^@\s]+)$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ().\-/]{5,}$")
+MASK = "*"
+
+
+def mask_email(value: str) -> str:
+    """'john@example.com' -> 'j***@example.com' (the domain says little about a person)."""
+    match = _EMAIL.match(value)
+    if match is None:
+        return mask_text(value)
+    local, domain = match.groups()
+    return f"{local[0]}{MASK * 3}@{domain}"
+
+
+def mask_phone(value: str) -> str:
+    """'+32472507455' -> '+32*******55': the country prefix and the last two digits stay."""
+    digits = re.sub(r"[^0-9]", "", value)
+    prefix = "+" if value.strip().startswith("+") else ""
+    shown_head = 2 if prefix else 1
+    if len(digits) <= shown_head + 2:
+        return prefix + MASK * len(digits)
+    hidden = len(digits) - shown_head - 2
+    return f"{prefix}{digits[:shown_head]}{MASK * hidden}{digits[-2:]}"
+
+
+def mask_text(value: str) -> str:
+    """'C000123' -> 'C*****3'; values of four characters or fewer are fully hidden."""
+    if len(value) <= 4:
+        return MASK * max(len(value), 3)
+    return f"{value[0]}{MASK * (len(value) - 2)}{value[-1]}"
+
+
+def mask_value(value: object) -> str:
+    """Mask any scalar: emails and phones keep their shape, other text keeps its ends.
+
+    Numbers, dates and booleans are hidden the same way as text (a lifetime value or a birth
+    date can be personal too); None is shown as `null` since absence reveals nothing.
+    """
+    if value is None:
+        return "null"
+    text = str(value)
+    if not isinstance(value, str):  # numbers and dates: no email or phone shape to keep
+        return mask_text(text)
+    stripped = text.strip()
+    if _EMAIL.match(stripped):
+        return mask_email(stripped)
+    if _PHONE.match(stripped) and sum(c.isdigit() for c in stripped) >= 7:
+        return mask_phone(stripped)
+    return mask_text(text)

@@ -1,0 +1,106 @@
+"""The DuckDB source: a database file, or CSV/Parquet files read through DuckDB.
+
+Owns opening the warehouse read-only, exposing each manifest `files` entry as a view named
+after its table (paths relative to the manifest's directory, globs allowed), and running
+queries as Arrow streams. Must not write to the database file: it is opened read-only and the
+file views are temporary.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from reconciler.arrow_streams import arrow_reader, load_reader_into
+from reconciler.closing import Closing
+from reconciler.manifests.models import DuckDBSource
+from reconciler.sources.base import DEFAULT_BATCH_ROWS
+from reconciler.sources.columns import Column, kind_of
+from reconciler.sources.compiler import SqlFragment
+from reconciler.sources.dialects import DUCKDB
+from reconciler.sources.errors import SourceConnectionError, SourceQueryError
+
+_READERS = {".parquet": "read_parquet", ".csv": "read_csv_auto", ".tsv": "read_csv_auto",
+            ".txt": "read_csv_auto", ".gz": "read_csv_auto"}
+
+
+class DuckDBWarehouse(Closing):
+    """A `Source` over DuckDB; `connection` is exposed so diffs can run next to the data."""
+
+    dialect = DUCKDB
+
+    def __init__(
+        self, name: str, *, database: Path | None = None, files: Mapping[str, Path] | None = None
+    ) -> None:
+        self.name = name
+        if database is not None and not database.is_file():
+            raise SourceConnectionError(f"source {name!r}: database file {database} not found")
+        try:
+            self.connection = duckdb.connect(
+                str(database) if database else ":memory:", read_only=database is not None
+            )
+        except duckdb.Error as exc:
+            raise SourceConnectionError(f"source {name!r}: cannot open {database}: {exc}") from exc
+        for table, path in (files or {}).items():
+            self._register_file(table, path)
+
+    @classmethod
+    def from_spec(cls, name: str, spec: DuckDBSource, manifest_dir: Path) -> DuckDBWarehouse:
+        """Open a `Source` manifest's warehouse; relative paths start at the manifest."""
+        database = (manifest_dir / spec.path) if spec.path else None
+        files = {table: manifest_dir / path for table, path in spec.files.items()}
+        return cls(name, database=database, files=files)
+
+    def _register_file(self, table: str, path: Path) -> None:
+        reader = _READERS.get(path.suffix.lower())
+        if reader is None:
+            raise SourceConnectionError(
+                f"source {self.name!r}, table {table!r}: {path.name} is neither CSV nor Parquet "
+                f"(expected one of {', '.join(sorted(_READERS))})"
+            )
+        sql = (
+            f"CREATE OR REPLACE TEMP VIEW {DUCKDB.quote(table)} AS "
+            f"SELECT * FROM {reader}({DUCKDB.quote_literal(str(path))})"
+        )
+        try:
+            self.connection.execute(sql)
+        except duckdb.Error as exc:
+            raise SourceConnectionError(
+                f"source {self.name!r}, table {table!r}: cannot read {path}: {exc}"
+            ) from exc
+
+    def columns(self, query: SqlFragment) -> list[Column]:
+        try:
+            rows = self.connection.execute(f"DESCRIBE {query.sql}", query.params).fetchall()
+        except duckdb.Error as exc:
+            raise SourceQueryError(f"source {self.name!r}: {exc}") from exc
+        return [Column(name, kind_of(native), native) for name, native, *_ in rows]
+
+    def stream(
+        self, query: SqlFragment, *, batch_rows: int = DEFAULT_BATCH_ROWS
+    ) -> pa.RecordBatchReader:
+        try:
+            relation = self.connection.sql(query.sql, params=list(query.params))
+            return arrow_reader(relation, batch_rows)
+        except duckdb.Error as exc:
+            raise SourceQueryError(f"source {self.name!r}: {exc}") from exc
+
+    def materialize(
+        self, query: SqlFragment, into: duckdb.DuckDBPyConnection, table: str
+    ) -> None:
+        try:
+            if into is self.connection:
+                # Same engine, same connection: let DuckDB copy without leaving C++.
+                into.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {DUCKDB.quote(table)} AS {query.sql}",
+                    query.params,
+                )
+            else:
+                load_reader_into(self.stream(query), into, table)
+        except duckdb.Error as exc:
+            raise SourceQueryError(f"source {self.name!r}: {exc}") from exc
+
+    def close(self) -> None:
+        self.connection.close()

@@ -1,0 +1,54 @@
+"""Errors raised by the sources layer, for users to read.
+
+    SourceError                  anything that went wrong reading a warehouse
+    ├── SourceConnectionError    the warehouse could not be opened or reached
+    ├── SourceQueryError         the warehouse refused a model's query (bad SQL, missing table)
+    ├── ConditionError           a segment condition cannot be compiled (names segment, column)
+    │   └── UnknownColumnError   a segment, match key or field names a column the model lacks
+    └── NoValidRowsError         an audience had rows but none survived the bad-data checks
+
+Driver exceptions (duckdb, psycopg) never leave `sources/`: they are chained as the cause of
+one of these. Messages never carry raw row values, only masked samples.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class SourceError(Exception):
+    """A problem reading the desired audience from a warehouse."""
+
+
+class SourceConnectionError(SourceError):
+    """The warehouse (file or server) could not be opened."""
+
+
+class SourceQueryError(SourceError):
+    """The warehouse refused a query built from a model."""
+
+
+class ConditionError(SourceError):
+    """A segment condition that cannot be turned into SQL; names the segment and column."""
+
+    def __init__(self, message: str, *, segment: str, column: str) -> None:
+        super().__init__(f"segment {segment!r}, column {column!r}: {message}")
+        self.segment = segment
+        self.column = column
+
+
+class UnknownColumnError(ConditionError):
+    """A column named by a manifest that the model does not have."""
+
+    def __init__(self, *, owner: str, column: str, known: Sequence[str]) -> None:
+        listed = ", ".join(known) if known else "none"
+        SourceError.__init__(
+            self, f"{owner}: the model has no column {column!r} (its columns: {listed})"
+        )
+        self.segment = owner
+        self.column = column
+        self.owner = owner
+        self.known = tuple(known)
+
+
+class NoValidRowsError(SourceError):
+    """Every row of an audience was rejected as bad data; nothing can be synced."""

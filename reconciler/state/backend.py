@@ -1,0 +1,68 @@
+"""The storage engine under the state store: the few primitives both backends provide.
+
+Owns the contract between the engine-neutral store (`reader.py`, `writer.py`) and an engine:
+running portable SQL (written with `?` placeholders), transactions, a schema lock for
+migrations, and the bulk paths for snapshots (Arrow in, Arrow out, straight into a DuckDB
+table). Implementations: `duckdb_backend.py`, `postgres_backend.py`.
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+import duckdb
+import pyarrow as pa
+
+from reconciler.state.records import SNAPSHOT_HASH, SNAPSHOT_KEY
+
+SNAPSHOT_SCHEMA = pa.schema([(SNAPSHOT_KEY, pa.string()), (SNAPSHOT_HASH, pa.string())])
+SNAPSHOT_SELECT = (
+    f"SELECT {SNAPSHOT_KEY}, {SNAPSHOT_HASH} FROM snapshots WHERE activation = ?"
+)
+
+
+class BackendKind(enum.StrEnum):
+    DUCKDB = "duckdb"
+    POSTGRES = "postgres"
+
+
+class Backend(Protocol):
+    kind: BackendKind
+    location: str
+    """Where the store lives, safe to print (no password)."""
+    read_only: bool
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+    def has_table(self, table: str) -> bool: ...
+
+    def lock_schema(self) -> None:
+        """Inside a transaction: keep concurrent processes from migrating at the same time."""
+        ...
+
+    def insert_snapshot(self, activation: str, reader: pa.RecordBatchReader) -> int:
+        """Bulk-insert (member_key, attributes_hash) rows for `activation`; the row count."""
+        ...
+
+    def stream_snapshot(self, activation: str, batch_rows: int) -> pa.RecordBatchReader: ...
+
+    def copy_snapshot_into(
+        self, activation: str, into: duckdb.DuckDBPyConnection, table: str
+    ) -> None:
+        """Create (or replace) temp table `table` in `into` with the activation's snapshot."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def snapshot_has_hash(schema: pa.Schema) -> bool:
+    """Check a snapshot stream's columns: a key is required, a hash optional (NULL then)."""
+    if SNAPSHOT_KEY not in schema.names:
+        raise ValueError(f"a snapshot stream needs a {SNAPSHOT_KEY!r} column (got {schema.names})")
+    return SNAPSHOT_HASH in schema.names

@@ -1,0 +1,105 @@
+"""The local state backend: one DuckDB file (by default `.reconciler/state.duckdb`).
+
+Owns opening the file (read-only for readers; a missing file reads as an empty store and is
+not created), SQL execution, and the snapshot bulk paths through Arrow. Must not hold other
+data than the state store's tables.
+"""
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from reconciler.arrow_streams import arrow_reader, load_reader_into, quote_duckdb
+from reconciler.state.backend import SNAPSHOT_SELECT, BackendKind, snapshot_has_hash
+from reconciler.state.errors import StateConnectionError, StateError
+from reconciler.state.records import SNAPSHOT_HASH, SNAPSHOT_KEY
+
+_views = itertools.count()
+
+
+class DuckDBBackend:
+    kind = BackendKind.DUCKDB
+
+    def __init__(self, path: Path, *, read_only: bool) -> None:
+        self.location = str(path)
+        self.read_only = read_only
+        try:
+            if read_only and not path.exists():
+                self.conn = duckdb.connect(":memory:")  # nothing applied yet: an empty store
+            else:
+                if not read_only:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                self.conn = duckdb.connect(str(path), read_only=read_only)
+        except (duckdb.Error, OSError) as exc:
+            raise StateConnectionError(f"cannot open the state store {path}: {exc}") from exc
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.query(sql, params)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            cursor = self.conn.execute(sql, list(params))
+            return cursor.fetchall() if cursor.description else []
+        except duckdb.Error as exc:
+            raise StateError(f"state store {self.location}: {exc}") from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.conn.begin()
+        try:
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
+    def has_table(self, table: str) -> bool:
+        rows = self.query(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_name = ?",
+            [table],
+        )
+        return bool(rows[0][0])
+
+    def lock_schema(self) -> None:
+        """A DuckDB file has one writing process at a time: nothing to lock."""
+
+    def insert_snapshot(self, activation: str, reader: pa.RecordBatchReader) -> int:
+        hash_column = SNAPSHOT_HASH if snapshot_has_hash(reader.schema) else "NULL"
+        view = f"__reconciler_snapshot_{next(_views)}"
+        self.conn.register(view, reader)
+        try:
+            rows = self.query(
+                "INSERT INTO snapshots (activation, member_key, attributes_hash) "
+                f"SELECT ?, CAST({SNAPSHOT_KEY} AS VARCHAR), CAST({hash_column} AS VARCHAR) "
+                f"FROM {view}",
+                [activation],
+            )
+        finally:
+            with contextlib.suppress(duckdb.Error):  # an aborted transaction took it along
+                self.conn.unregister(view)
+        return int(rows[0][0]) if rows else 0
+
+    def stream_snapshot(self, activation: str, batch_rows: int) -> pa.RecordBatchReader:
+        return arrow_reader(self.conn.sql(SNAPSHOT_SELECT, params=[activation]), batch_rows)
+
+    def copy_snapshot_into(
+        self, activation: str, into: duckdb.DuckDBPyConnection, table: str
+    ) -> None:
+        if into is self.conn:
+            self.execute(
+                f"CREATE OR REPLACE TEMP TABLE {quote_duckdb(table)} AS {SNAPSHOT_SELECT}",
+                [activation],
+            )
+            return
+        load_reader_into(self.stream_snapshot(activation, 100_000), into, table)
+
+    def close(self) -> None:
+        self.conn.close()

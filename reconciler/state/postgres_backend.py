@@ -1,0 +1,193 @@
+"""The shared state backend: a PostgreSQL schema (default `reconciler`) for teams and CI.
+
+Owns the connection (autocommit outside explicit transactions; readers run with
+`default_transaction_read_only`), SQL execution with `?` turned into psycopg's `%s`, and the
+snapshot bulk paths: COPY FROM STDIN fed by Arrow's CSV writer, COPY TO STDOUT read by Arrow's
+CSV reader straight into DuckDB. The URL may carry a password: it is never printed.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import duckdb
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from psycopg import sql
+
+from reconciler.arrow_streams import load_reader_into
+from reconciler.state.backend import (
+    SNAPSHOT_SCHEMA,
+    SNAPSHOT_SELECT,
+    BackendKind,
+    snapshot_has_hash,
+)
+from reconciler.state.errors import StateConnectionError, StateError
+from reconciler.state.records import SNAPSHOT_HASH, SNAPSHOT_KEY
+
+
+def printable_url(url: str) -> str:
+    """The URL without user info: `postgresql://host:5432/db`."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+class PostgresBackend:
+    kind = BackendKind.POSTGRES
+
+    def __init__(self, url: str, *, schema: str, read_only: bool) -> None:
+        self.location = f"{printable_url(url)} (schema {schema})"
+        self.schema = schema
+        self.read_only = read_only
+        try:
+            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+            if read_only:
+                self.conn.execute("SET default_transaction_read_only = on")
+            else:
+                self.conn.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+                )
+            self.conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        except psycopg.Error as exc:
+            raise StateConnectionError(
+                f"cannot open the state store {self.location}: {exc}"
+            ) from exc
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.query(statement, params)
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(statement.replace("?", "%s"), list(params))
+                return cur.fetchall() if cur.description else []
+        except psycopg.Error as exc:
+            raise StateError(f"state store {self.location}: {exc}") from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.conn.transaction():
+            yield
+
+    def has_table(self, table: str) -> bool:
+        rows = self.query(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            [self.schema, table],
+        )
+        return bool(rows[0][0])
+
+    def lock_schema(self) -> None:
+        self.execute("SELECT pg_advisory_xact_lock(hashtext(?))", [f"reconciler:{self.schema}"])
+
+    def insert_snapshot(self, activation: str, reader: pa.RecordBatchReader) -> int:
+        snapshot_has_hash(reader.schema)
+        options = pa_csv.WriteOptions(include_header=False)
+        count = 0
+        copy_sql = (
+            "COPY snapshots (activation, member_key, attributes_hash) FROM STDIN (FORMAT csv)"
+        )
+        try:
+            with self.conn.cursor() as cur, cur.copy(copy_sql) as copy:
+                for batch in reader:
+                    rows = _snapshot_rows(activation, batch)
+                    buffer = io.BytesIO()
+                    pa_csv.write_csv(rows, buffer, options)
+                    copy.write(buffer.getvalue())
+                    count += batch.num_rows
+        except psycopg.Error as exc:
+            raise StateError(f"state store {self.location}: {exc}") from exc
+        return count
+
+    def stream_snapshot(self, activation: str, batch_rows: int) -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(
+            SNAPSHOT_SCHEMA, self._snapshot_batches(activation, batch_rows)
+        )
+
+    def _snapshot_batches(self, activation: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        try:
+            with self.conn.transaction(), self.conn.cursor(name="reconciler_snapshot") as cur:
+                cur.execute(SNAPSHOT_SELECT.replace("?", "%s"), [activation])
+                while rows := cur.fetchmany(batch_rows):
+                    keys, hashes = zip(*rows, strict=True)
+                    yield pa.RecordBatch.from_arrays(
+                        [pa.array(keys, pa.string()), pa.array(hashes, pa.string())],
+                        schema=SNAPSHOT_SCHEMA,
+                    )
+        except psycopg.Error as exc:
+            raise StateError(f"state store {self.location}: {exc}") from exc
+
+    def copy_snapshot_into(
+        self, activation: str, into: duckdb.DuckDBPyConnection, table: str
+    ) -> None:
+        statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(
+            sql.SQL(SNAPSHOT_SELECT.replace("?", "{}")).format(sql.Literal(activation))
+        )
+        try:
+            with self.conn.cursor() as cur, cur.copy(statement) as copy:
+                reader = pa_csv.open_csv(
+                    _CopyStream(copy),
+                    read_options=pa_csv.ReadOptions(
+                        column_names=[SNAPSHOT_KEY, SNAPSHOT_HASH], use_threads=False
+                    ),
+                    convert_options=pa_csv.ConvertOptions(
+                        column_types=SNAPSHOT_SCHEMA,
+                        strings_can_be_null=True,
+                        quoted_strings_can_be_null=False,
+                    ),
+                )
+                load_reader_into(reader, into, table)
+        except psycopg.Error as exc:
+            raise StateError(f"state store {self.location}: {exc}") from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _snapshot_rows(activation: str, batch: pa.RecordBatch) -> pa.Table:
+    names = batch.schema.names
+    hashes = (
+        batch.column(names.index(SNAPSHOT_HASH)).cast(pa.string())
+        if SNAPSHOT_HASH in names
+        else pa.nulls(batch.num_rows, pa.string())
+    )
+    return pa.table(
+        {
+            "activation": pa.repeat(pa.scalar(activation), batch.num_rows),
+            SNAPSHOT_KEY: batch.column(names.index(SNAPSHOT_KEY)).cast(pa.string()),
+            SNAPSHOT_HASH: hashes,
+        }
+    )
+
+
+class _CopyStream(io.RawIOBase):
+    """COPY TO STDOUT chunks as a readable binary file, for Arrow's streaming CSV reader."""
+
+    def __init__(self, copy: psycopg.Copy) -> None:
+        self._chunks = iter(copy)
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        # COPY sends one message per row: fill the whole buffer, or Arrow asks once per row.
+        view = memoryview(buffer).cast("B")
+        filled = 0
+        while filled < len(view):
+            if not self._pending:
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._pending = bytes(chunk)
+            size = min(len(view) - filled, len(self._pending))
+            view[filled : filled + size] = self._pending[:size]
+            self._pending = self._pending[size:]
+            filled += size
+        return filled

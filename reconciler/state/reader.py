@@ -1,0 +1,143 @@
+"""Reading the state store: everything the planner is allowed to see.
+
+Owns the read queries over the store's tables, identical for both backends. A store nothing
+was written to yet reads as empty (no serial, no snapshot, no runs). Must not write: the
+planner gets only this, so `plan` can never change the state.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from reconciler.arrow_streams import load_reader_into
+from reconciler.closing import Closing
+from reconciler.state.backend import SNAPSHOT_SCHEMA, Backend
+from reconciler.state.errors import StateSchemaError
+from reconciler.state.records import RemoteId, RemoteKind, RunRecord, RunStatus, SnapshotInfo
+from reconciler.state.schema import LATEST_VERSION, check_version, schema_version, utc_aware
+
+DEFAULT_SNAPSHOT_BATCH_ROWS = 100_000
+_RUN_COLUMNS = "run_id, activation, started_at, status, finished_at, counts, error"
+
+
+class SqlStateReader(Closing):
+    """The read side of a state store over either backend."""
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self._version = schema_version(backend)
+        check_version(self._version, backend.location)
+        if backend.read_only and 0 < self._version < LATEST_VERSION:
+            raise StateSchemaError(
+                f"the state store {backend.location} has schema version {self._version}; "
+                f"this reconciler needs {LATEST_VERSION}: any write (e.g. an apply) migrates it"
+            )
+
+    @property
+    def location(self) -> str:
+        return self._backend.location
+
+    def schema_version(self) -> int:
+        return self._version
+
+    def _empty(self) -> bool:
+        return self._version == 0
+
+    def activations(self) -> tuple[str, ...]:
+        """Every activation the store holds state for, sorted."""
+        if self._empty():
+            return ()
+        rows = self._backend.query("SELECT activation FROM activations ORDER BY activation")
+        return tuple(row[0] for row in rows)
+
+    def serial(self, activation: str) -> int:
+        """The activation's state serial: 0 before its first write, +1 on every write."""
+        if self._empty():
+            return 0
+        rows = self._backend.query(
+            "SELECT serial FROM activations WHERE activation = ?", [activation]
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def remote_ids(self, activation: str) -> tuple[RemoteId, ...]:
+        if self._empty():
+            return ()
+        rows = self._backend.query(
+            "SELECT kind, remote_id, name FROM remote_ids WHERE activation = ? "
+            "ORDER BY kind, name",
+            [activation],
+        )
+        return tuple(RemoteId(RemoteKind(kind), remote_id, name) for kind, remote_id, name in rows)
+
+    def remote_id(self, activation: str, kind: RemoteKind, name: str = "") -> str | None:
+        for remote in self.remote_ids(activation):
+            if remote.kind == kind and remote.name == name:
+                return remote.remote_id
+        return None
+
+    def snapshot_info(self, activation: str) -> SnapshotInfo | None:
+        """The last applied snapshot's size, time and serial; None before the first apply."""
+        if self._empty():
+            return None
+        rows = self._backend.query(
+            "SELECT members, taken_at, serial FROM snapshot_info WHERE activation = ?",
+            [activation],
+        )
+        if not rows:
+            return None
+        members, taken_at, serial = rows[0]
+        return SnapshotInfo(int(members), utc_aware(taken_at), int(serial))
+
+    def stream_snapshot(
+        self, activation: str, *, batch_rows: int = DEFAULT_SNAPSHOT_BATCH_ROWS
+    ) -> pa.RecordBatchReader:
+        """The snapshot's (member_key, attributes_hash) rows as lazy Arrow batches.
+
+        Consume it before the next call on this store: a stream holds the connection.
+        """
+        if self._empty():
+            return pa.RecordBatchReader.from_batches(SNAPSHOT_SCHEMA, iter(()))
+        return self._backend.stream_snapshot(activation, batch_rows)
+
+    def copy_snapshot_into(
+        self, activation: str, into: duckdb.DuckDBPyConnection, table: str
+    ) -> None:
+        """Create temp table `table` (member_key, attributes_hash) in `into` for a diff.
+
+        The table exists even when there is no snapshot yet (then it is empty).
+        """
+        if self._empty():
+            empty = pa.RecordBatchReader.from_batches(SNAPSHOT_SCHEMA, iter(()))
+            load_reader_into(empty, into, table)
+            return
+        self._backend.copy_snapshot_into(activation, into, table)
+
+    def runs(self, activation: str, *, limit: int = 20) -> tuple[RunRecord, ...]:
+        """The activation's most recent runs, newest first."""
+        if self._empty():
+            return ()
+        rows = self._backend.query(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE activation = ? "
+            "ORDER BY started_at DESC, run_id DESC LIMIT ?",
+            [activation, limit],
+        )
+        return tuple(_run_record(row) for row in rows)
+
+    def close(self) -> None:
+        self._backend.close()
+
+
+def _run_record(row: tuple[Any, ...]) -> RunRecord:
+    run_id, activation, started_at, status, finished_at, counts, error = row
+    return RunRecord(
+        run_id=str(run_id),
+        activation=str(activation),
+        started_at=utc_aware(started_at),
+        status=RunStatus(status),
+        finished_at=utc_aware(finished_at) if finished_at else None,
+        counts=json.loads(str(counts)),
+        error=str(error) if error is not None else None,
+    )

@@ -1,0 +1,106 @@
+"""The state store's schema and its ordered migrations.
+
+Owns the tables (the same portable SQL on DuckDB and PostgreSQL) and how a store moves from
+one version to the next: `schema_version` records each applied migration; migrations run in
+order inside one transaction, under the backend's schema lock; a store newer than this code
+is refused rather than guessed at. Add a migration by appending to `MIGRATIONS`, never by
+editing an applied one. Room is left for issue 6 (journal, locks) as later migrations.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from reconciler.state.backend import Backend, BackendKind
+from reconciler.state.errors import StateSchemaError
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+    postgres_only: tuple[str, ...] = ()
+    """Statements only PostgreSQL needs (indexes DuckDB's zone maps make unnecessary)."""
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "activations, remote ids and membership snapshots",
+        (
+            "CREATE TABLE schema_version (version INTEGER NOT NULL, "
+            "description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)",
+            "CREATE TABLE activations (activation VARCHAR PRIMARY KEY, "
+            "serial BIGINT NOT NULL, updated_at TIMESTAMP NOT NULL)",
+            "CREATE TABLE remote_ids (activation VARCHAR NOT NULL, kind VARCHAR NOT NULL, "
+            "name VARCHAR NOT NULL, remote_id VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL, "
+            "PRIMARY KEY (activation, kind, name))",
+            "CREATE TABLE snapshots (activation VARCHAR NOT NULL, "
+            "member_key VARCHAR NOT NULL, attributes_hash VARCHAR)",
+            "CREATE TABLE snapshot_info (activation VARCHAR PRIMARY KEY, "
+            "members BIGINT NOT NULL, taken_at TIMESTAMP NOT NULL, serial BIGINT NOT NULL)",
+        ),
+        postgres_only=("CREATE INDEX snapshots_activation ON snapshots (activation)",),
+    ),
+    Migration(
+        2,
+        "run history",
+        (
+            "CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, activation VARCHAR NOT NULL, "
+            "started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, status VARCHAR NOT NULL, "
+            "counts VARCHAR NOT NULL, error VARCHAR)",
+            "CREATE INDEX runs_activation ON runs (activation, started_at)",
+        ),
+    ),
+)
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def schema_version(backend: Backend) -> int:
+    """The store's applied version; 0 for a store nothing was ever written to."""
+    if not backend.has_table("schema_version"):
+        return 0
+    rows = backend.query("SELECT max(version) FROM schema_version")
+    return int(rows[0][0] or 0)
+
+
+def check_version(version: int, location: str) -> None:
+    if version > LATEST_VERSION:
+        raise StateSchemaError(
+            f"the state store {location} has schema version {version}, newer than this "
+            f"reconciler knows ({LATEST_VERSION}): upgrade reconciler before using it"
+        )
+
+
+def migrate(backend: Backend, *, target: int = LATEST_VERSION) -> int:
+    """Apply every migration above the store's version up to `target`; the new version."""
+    with backend.transaction():
+        backend.lock_schema()
+        version = schema_version(backend)
+        check_version(version, backend.location)
+        for migration in MIGRATIONS:
+            if not version < migration.version <= target:
+                continue
+            statements = migration.statements
+            if backend.kind == BackendKind.POSTGRES:
+                statements += migration.postgres_only
+            for statement in statements:
+                backend.execute(statement)
+            backend.execute(
+                "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
+                [migration.version, migration.description, utc_naive(dt.datetime.now(dt.UTC))],
+            )
+            version = migration.version
+    return version
+
+
+def utc_naive(moment: dt.datetime) -> dt.datetime:
+    """Timestamps are stored as naive UTC, identical on both engines."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def utc_aware(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment

@@ -1,0 +1,107 @@
+"""The state store's interface and how to open one.
+
+Owns the split every caller sees: `StateReader` (all the planner gets: read-only, takes no
+lock, never migrates) and `StateWriter` (the executor's: migrates the schema on open, bumps
+the serial on each write), and the choice of backend from a location: a path (DuckDB file,
+default `.reconciler/state.duckdb`) or a `postgresql://` URL.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Protocol
+
+import duckdb
+import pyarrow as pa
+
+from reconciler.closing import Closing
+from reconciler.state.backend import Backend
+from reconciler.state.duckdb_backend import DuckDBBackend
+from reconciler.state.postgres_backend import PostgresBackend
+from reconciler.state.reader import SqlStateReader
+from reconciler.state.records import RemoteId, RemoteKind, RunRecord, RunStatus, SnapshotInfo
+from reconciler.state.schema import migrate
+from reconciler.state.writer import SqlStateWriter
+
+DEFAULT_STATE_PATH = Path(".reconciler") / "state.duckdb"
+DEFAULT_POSTGRES_SCHEMA = "reconciler"
+
+
+class StateReader(Closing, Protocol):
+    @property
+    def location(self) -> str: ...
+    def schema_version(self) -> int: ...
+    def activations(self) -> tuple[str, ...]: ...
+    def serial(self, activation: str) -> int: ...
+    def remote_ids(self, activation: str) -> tuple[RemoteId, ...]: ...
+    def remote_id(self, activation: str, kind: RemoteKind, name: str = "") -> str | None: ...
+    def snapshot_info(self, activation: str) -> SnapshotInfo | None: ...
+    def stream_snapshot(
+        self, activation: str, *, batch_rows: int = ...
+    ) -> pa.RecordBatchReader: ...
+    def copy_snapshot_into(
+        self, activation: str, into: duckdb.DuckDBPyConnection, table: str
+    ) -> None: ...
+    def runs(self, activation: str, *, limit: int = 20) -> tuple[RunRecord, ...]: ...
+
+
+class StateWriter(StateReader, Protocol):
+    def set_remote_id(
+        self, activation: str, kind: RemoteKind, remote_id: str, *, name: str = "",
+        expect_serial: int | None = None,
+    ) -> int: ...
+    def remove_remote_id(
+        self, activation: str, kind: RemoteKind, *, name: str = "",
+        expect_serial: int | None = None,
+    ) -> int: ...
+    def write_snapshot(
+        self, activation: str, batches: pa.RecordBatchReader | Iterable[pa.RecordBatch], *,
+        taken_at: dt.datetime | None = None, expect_serial: int | None = None,
+    ) -> SnapshotInfo: ...
+    def write_snapshot_from_duckdb(
+        self, activation: str, conn: duckdb.DuckDBPyConnection, table: str, *,
+        taken_at: dt.datetime | None = None, expect_serial: int | None = None,
+    ) -> SnapshotInfo: ...
+    def start_run(self, activation: str, *, started_at: dt.datetime | None = None) -> str: ...
+    def finish_run(
+        self, run_id: str, status: RunStatus, *, counts: Mapping[str, int] | None = None,
+        error: str | None = None, finished_at: dt.datetime | None = None,
+    ) -> None: ...
+
+
+def is_postgres_location(location: str | Path) -> bool:
+    return str(location).startswith(("postgresql://", "postgres://"))
+
+
+def _backend(location: str | Path | None, schema: str, *, read_only: bool) -> Backend:
+    location = DEFAULT_STATE_PATH if location is None else location
+    if is_postgres_location(location):
+        return PostgresBackend(str(location), schema=schema, read_only=read_only)
+    return DuckDBBackend(Path(location), read_only=read_only)
+
+
+def open_state_reader(
+    location: str | Path | None = None, *, schema: str = DEFAULT_POSTGRES_SCHEMA
+) -> StateReader:
+    """A read-only view of the store; a store never written to reads as empty."""
+    return SqlStateReader(_backend(location, schema, read_only=True))
+
+
+def open_state_store(
+    location: str | Path | None = None,
+    *,
+    schema: str = DEFAULT_POSTGRES_SCHEMA,
+    migrate_to: int | None = None,
+) -> StateWriter:
+    """The store for writing, created or migrated to the latest schema (or `migrate_to`)."""
+    backend = _backend(location, schema, read_only=False)
+    try:
+        if migrate_to is None:
+            migrate(backend)
+        else:
+            migrate(backend, target=migrate_to)
+        return SqlStateWriter(backend)
+    except BaseException:
+        backend.close()
+        raise

@@ -1,0 +1,161 @@
+"""Writing the state store: remote ids, membership snapshots and run history.
+
+Owns every write and the state serial: each write bumps the activation's serial in the same
+transaction, so a saved plan can tell that the state it read has changed; a caller may pass
+`expect_serial` to refuse a write over someone else's. Snapshots are replaced wholesale in one
+transaction through the backend's bulk path. The executor uses this; the planner never does.
+Journal and per-activation locks (issue 6) will be added beside these writes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+
+import duckdb
+import pyarrow as pa
+
+from reconciler.arrow_streams import arrow_reader, as_reader, quote_duckdb
+from reconciler.state.backend import SNAPSHOT_SCHEMA
+from reconciler.state.errors import StaleStateError, StateError
+from reconciler.state.reader import SqlStateReader
+from reconciler.state.records import (
+    SNAPSHOT_HASH,
+    SNAPSHOT_KEY,
+    RemoteKind,
+    RunStatus,
+    SnapshotInfo,
+)
+from reconciler.state.schema import utc_naive
+
+
+def _now(moment: dt.datetime | None) -> dt.datetime:
+    return utc_naive(moment or dt.datetime.now(dt.UTC))
+
+
+class SqlStateWriter(SqlStateReader):
+    """The read and write sides of a state store over either backend."""
+
+    def _bump_serial(self, activation: str, expect_serial: int | None) -> int:
+        """Inside a transaction: serial + 1 (or 1), checked against `expect_serial`."""
+        rows = self._backend.query(
+            "INSERT INTO activations (activation, serial, updated_at) VALUES (?, 1, ?) "
+            "ON CONFLICT (activation) DO UPDATE SET serial = activations.serial + 1, "
+            "updated_at = excluded.updated_at RETURNING serial",
+            [activation, _now(None)],
+        )
+        serial = int(rows[0][0])
+        if expect_serial is not None and serial != expect_serial + 1:
+            raise StaleStateError(activation, expect_serial, serial - 1)
+        return serial
+
+    def set_remote_id(
+        self,
+        activation: str,
+        kind: RemoteKind,
+        remote_id: str,
+        *,
+        name: str = "",
+        expect_serial: int | None = None,
+    ) -> int:
+        """Record the id a destination gave a list/segment/field/attribute; the new serial."""
+        with self._backend.transaction():
+            serial = self._bump_serial(activation, expect_serial)
+            self._backend.execute(
+                "INSERT INTO remote_ids (activation, kind, name, remote_id, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (activation, kind, name) DO UPDATE "
+                "SET remote_id = excluded.remote_id, updated_at = excluded.updated_at",
+                [activation, kind.value, name, remote_id, _now(None)],
+            )
+        return serial
+
+    def remove_remote_id(
+        self, activation: str, kind: RemoteKind, *, name: str = "",
+        expect_serial: int | None = None,
+    ) -> int:
+        with self._backend.transaction():
+            serial = self._bump_serial(activation, expect_serial)
+            self._backend.execute(
+                "DELETE FROM remote_ids WHERE activation = ? AND kind = ? AND name = ?",
+                [activation, kind.value, name],
+            )
+        return serial
+
+    def write_snapshot(
+        self,
+        activation: str,
+        batches: pa.RecordBatchReader | Iterable[pa.RecordBatch],
+        *,
+        taken_at: dt.datetime | None = None,
+        expect_serial: int | None = None,
+    ) -> SnapshotInfo:
+        """Replace the activation's snapshot with these (member_key, attributes_hash) rows."""
+        reader = as_reader(batches, SNAPSHOT_SCHEMA)
+        taken = _now(taken_at)
+        with self._backend.transaction():
+            serial = self._bump_serial(activation, expect_serial)
+            self._backend.execute("DELETE FROM snapshots WHERE activation = ?", [activation])
+            members = self._backend.insert_snapshot(activation, reader)
+            self._backend.execute(
+                "INSERT INTO snapshot_info (activation, members, taken_at, serial) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (activation) DO UPDATE SET "
+                "members = excluded.members, taken_at = excluded.taken_at, "
+                "serial = excluded.serial",
+                [activation, members, taken, serial],
+            )
+        info = self.snapshot_info(activation)
+        assert info is not None
+        return info
+
+    def write_snapshot_from_duckdb(
+        self,
+        activation: str,
+        conn: duckdb.DuckDBPyConnection,
+        table: str,
+        *,
+        taken_at: dt.datetime | None = None,
+        expect_serial: int | None = None,
+    ) -> SnapshotInfo:
+        """Replace the snapshot with the member_key/attributes_hash columns of a DuckDB table."""
+        relation = conn.sql(
+            f"SELECT {SNAPSHOT_KEY}, {SNAPSHOT_HASH} FROM {quote_duckdb(table)}"
+        )
+        return self.write_snapshot(
+            activation, arrow_reader(relation, 100_000), taken_at=taken_at,
+            expect_serial=expect_serial,
+        )
+
+    def start_run(self, activation: str, *, started_at: dt.datetime | None = None) -> str:
+        """Record a run as started (status running); its id."""
+        run_id = uuid.uuid4().hex
+        with self._backend.transaction():
+            self._bump_serial(activation, None)
+            self._backend.execute(
+                "INSERT INTO runs (run_id, activation, started_at, status, counts) "
+                "VALUES (?, ?, ?, ?, '{}')",
+                [run_id, activation, _now(started_at), RunStatus.RUNNING.value],
+            )
+        return run_id
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        counts: Mapping[str, int] | None = None,
+        error: str | None = None,
+        finished_at: dt.datetime | None = None,
+    ) -> None:
+        """Record how a run ended, with its counts (e.g. members added) and error message."""
+        rows = self._backend.query("SELECT activation FROM runs WHERE run_id = ?", [run_id])
+        if not rows:
+            raise StateError(f"no run {run_id!r} in the state store {self.location}")
+        with self._backend.transaction():
+            self._bump_serial(str(rows[0][0]), None)
+            self._backend.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, counts = ?, error = ? "
+                "WHERE run_id = ?",
+                [status.value, _now(finished_at), json.dumps(dict(counts or {}), sort_keys=True),
+                 error, run_id],
+            )

@@ -1,0 +1,124 @@
+"""Materializing audiences into DuckDB: bad rows counted, masked, left out; hashes stable."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from reconciler.manifests.models import DuckDBSource, FieldType, ModelSpec
+from reconciler.sources import (
+    AudienceField,
+    AudienceSpec,
+    NoValidRowsError,
+    ProblemKind,
+    materialize_audience,
+    open_source,
+)
+from reconciler.sources.duckdb_source import DuckDBWarehouse
+
+NOW = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
+MODEL = ModelSpec(source="wh", table="people", primary_key="id")
+ROWS = """id,email,score,born,vip
+P001,ann.smith@example.com,10,1990-01-02,true
+P002,bob.jones@example.com,11.5,1991-02-03,false
+P003,carl.berg@example.com,abc,1992-03-04,true
+P003,carl.other@example.com,12,1992-03-04,true
+,nobody@example.com,13,1993-04-05,false
+  ,blank@example.com,14,1993-04-05,false
+P006,dina.moss@example.com,15,not-a-date,maybe
+P007,eve.adams@example.com,,,
+"""
+
+
+def _warehouse(tmp_path: Path, rows: str = ROWS) -> DuckDBWarehouse:
+    (tmp_path / "people.csv").write_text(rows)
+    spec = DuckDBSource(type="duckdb", files={"people": "people.csv"})
+    source = open_source("wh", spec, tmp_path)
+    assert isinstance(source, DuckDBWarehouse)
+    return source
+
+
+def _spec(*fields: AudienceField) -> AudienceSpec:
+    return AudienceSpec("people-sync", MODEL, "id", fields)
+
+
+SCORE = AudienceField("score", "SCORE", FieldType.INTEGER)
+BORN = AudienceField("born", "BORN", FieldType.DATE)
+VIP = AudienceField("vip", "VIP", FieldType.BOOLEAN)
+MAIL = AudienceField("email", "MAIL")
+
+
+def test_bad_rows_are_counted_masked_and_left_out(tmp_path: Path) -> None:
+    # Scenario: null/blank keys, a duplicate key and values unfit for their types.
+    workspace = duckdb.connect()
+    with _warehouse(tmp_path) as source:
+        report = materialize_audience(source, _spec(SCORE, BORN, VIP, MAIL), workspace,
+                                      "audience", now=NOW)
+    problems = {(p.kind, p.field): p for p in report.problems}
+    assert report.rows_read == 8
+    assert problems[(ProblemKind.NULL_KEY, None)].rows == 2
+    assert problems[(ProblemKind.DUPLICATE_KEY, None)].rows == 2
+    assert problems[(ProblemKind.DUPLICATE_KEY, None)].samples == ("****",)
+    assert problems[(ProblemKind.INVALID_VALUE, "SCORE")].rows == 2  # 11.5 and abc
+    assert problems[(ProblemKind.INVALID_VALUE, "BORN")].rows == 1
+    assert problems[(ProblemKind.INVALID_VALUE, "VIP")].rows == 1
+    keys = [r[0] for r in workspace.execute(
+        "SELECT member_key FROM audience ORDER BY 1").fetchall()]
+    assert keys == ["P001", "P007"]
+    assert report.valid_rows == 2 and report.rejected_rows == 6
+    text = " ".join(p.describe() for p in report.problems)
+    for raw in ("P003", "P006", "abc", "not-a-date", "maybe", "11.5", "example.com,"):
+        assert raw not in text
+
+
+def test_values_are_converted_to_their_field_types(tmp_path: Path) -> None:
+    # Scenario: the audience table holds typed values, NULLs kept, plus a 16-digit hash.
+    workspace = duckdb.connect()
+    with _warehouse(tmp_path) as source:
+        materialize_audience(source, _spec(SCORE, BORN, VIP), workspace, "aud", now=NOW)
+    rows = workspace.execute(
+        "SELECT member_key, SCORE, BORN, VIP, length(attributes_hash) FROM aud ORDER BY 1"
+    ).fetchall()
+    assert rows == [("P001", 10, dt.date(1990, 1, 2), True, 16), ("P007", None, None, None, 16)]
+
+
+def test_hash_changes_with_values_and_mapping_only(tmp_path: Path) -> None:
+    # Scenario: the same values hash the same; a changed value or a renamed field does not.
+    def hashes(rows: str, field: AudienceField) -> dict[str, str]:
+        workspace = duckdb.connect()
+        with _warehouse(tmp_path, rows) as source:
+            materialize_audience(source, _spec(field), workspace, "aud", now=NOW)
+        return dict(workspace.execute("SELECT member_key, attributes_hash FROM aud").fetchall())
+
+    base = hashes("id,score\nA,1\nB,2\n", SCORE)
+    assert base == hashes("id,score\nA,1\nB,2\n", SCORE)
+    changed = hashes("id,score\nA,1\nB,3\n", SCORE)
+    assert changed["A"] == base["A"] and changed["B"] != base["B"]
+    renamed = hashes("id,score\nA,1\nB,2\n", AudienceField("score", "POINTS", FieldType.INTEGER))
+    assert renamed["A"] != base["A"]
+
+
+def test_nothing_valid_left_is_an_error(tmp_path: Path) -> None:
+    # Scenario: every row has a duplicate or missing key; the activation fails cleanly.
+    with _warehouse(tmp_path, "id,score\nA,1\nA,2\n,3\n") as source, \
+            pytest.raises(NoValidRowsError, match="people-sync.*none of the 3 rows"):
+        materialize_audience(source, _spec(SCORE), duckdb.connect(), "aud", now=NOW)
+
+
+def test_empty_audience_is_not_an_error(tmp_path: Path) -> None:
+    # Scenario: a segment selects nobody; the report says so, the table exists and is empty.
+    workspace = duckdb.connect()
+    with _warehouse(tmp_path, "id,score\n") as source:
+        report = materialize_audience(source, _spec(SCORE), workspace, "aud", now=NOW)
+    assert (report.rows_read, report.valid_rows, report.problems) == (0, 0, ())
+    assert workspace.execute("SELECT count(*) FROM aud").fetchone() == (0,)
+
+
+def test_materializes_in_the_sources_own_connection(tmp_path: Path) -> None:
+    # Scenario: the planner diffs next to the data, in the DuckDB source's connection.
+    with _warehouse(tmp_path) as source:
+        report = materialize_audience(source, _spec(MAIL), source.connection, "aud", now=NOW)
+        assert report.valid_rows == 4
+        assert source.connection.execute("SELECT count(*) FROM aud").fetchone() == (4,)

@@ -1,0 +1,33 @@
+"""Masking of personal data: samples keep a value's shape, never the value."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from reconciler.masking import mask_email, mask_phone, mask_value
+
+CASES = [
+    ("email keeps first letter and domain", "john.doe@example.com", "j***@example.com"),
+    ("phone keeps prefix and last two", "+32472507455", "+32*******55"),
+    ("local phone", "0472 50 74 55", "0*******55"),
+    ("key keeps its ends", "C000123", "C*****3"),
+    ("short text fully hidden", "BE", "***"),
+    ("number", 1232.64, "1*****4"),
+    ("date", dt.date(1990, 5, 17), "1********7"),
+    ("null", None, "null"),
+]
+
+
+@pytest.mark.parametrize(("name", "raw", "masked"), CASES, ids=[c[0] for c in CASES])
+def test_mask_value(name: str, raw: object, masked: str) -> None:
+    # Scenario: each kind of value is masked to its documented shape.
+    assert mask_value(raw) == masked
+    if raw is not None and len(str(raw)) > 4:
+        assert str(raw) not in mask_value(raw)
+
+
+def test_odd_inputs_never_come_back_raw() -> None:
+    # Scenario: malformed emails and very short phones still hide their content.
+    assert mask_email("not-an-email") == "n**********l"
+    assert mask_phone("+3212") == "+****"
