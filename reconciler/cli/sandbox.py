@@ -58,6 +58,28 @@ def _wait_until_interrupted(running: list[_Running]) -> None:
         pass
 
 
+def _serve(starters: list[Callable[[], tuple[_Running, list[str]]]]) -> None:
+    """Start each sandbox and say where it listens; wait for Ctrl-C; stop them all."""
+    running: list[_Running] = []
+    try:
+        for start in starters:
+            try:
+                handle, lines = start()
+            except OSError as exc:  # e.g. the port is taken
+                typer.echo(f"Error: cannot start a sandbox: {exc}", err=True)
+                raise typer.Exit(1) from exc
+            running.append(handle)
+            for line in lines:
+                typer.echo(line)
+        typer.echo("Press Ctrl-C to stop.")
+        _wait_until_interrupted(running)
+    finally:
+        for handle in reversed(running):
+            handle.stop()
+        if running:
+            typer.echo("Sandboxes stopped.")
+
+
 @app.command()
 def sandbox(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
@@ -93,16 +115,4 @@ def sandbox(
     starters: list[Callable[[], tuple[_Running, list[str]]]] = [
         lambda: _start_selligent(host, selligent_port, directory, seed, faults, max_rows_per_load),
     ]
-    running: list[_Running] = []
-    try:
-        for start in starters:
-            handle, lines = start()
-            running.append(handle)
-            for line in lines:
-                typer.echo(line)
-        typer.echo("Press Ctrl-C to stop.")
-        _wait_until_interrupted(running)
-    finally:
-        for handle in reversed(running):
-            handle.stop()
-        typer.echo("Sandboxes stopped.")
+    _serve(starters)

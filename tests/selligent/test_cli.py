@@ -8,7 +8,7 @@ from pathlib import Path
 
 import requests
 
-from tests.selligent.conftest import KEY, SEED_FILE
+from tests.selligent.harness import KEY, SEED_FILE
 
 
 def test_sandbox_command_serves_until_interrupted(tmp_path: Path) -> None:

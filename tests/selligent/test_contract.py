@@ -7,7 +7,7 @@ from reconciler.destinations.errors import DestinationError
 from reconciler.destinations.selligent import SelligentAdapter, SelligentClient, SelligentLimits
 from reconciler.sandbox.http import LogEntry
 from reconciler.sandbox.selligent import SelligentSandbox
-from tests.selligent.conftest import FAST, LIST, ORG
+from tests.selligent.harness import FAST, LIST, ORG
 from tests.selligent.swagger import Contract, load_spec
 
 OPERATIONS = {

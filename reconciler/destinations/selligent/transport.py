@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 
+from reconciler import __version__
 from reconciler.destinations.errors import DestinationError, TransientApiError
 from reconciler.destinations.selligent.errors import (
     DESTINATION,
@@ -25,6 +26,7 @@ from reconciler.destinations.selligent.errors import (
 )
 
 log = logging.getLogger(__name__)
+USER_AGENT = f"audience-reconciler/{__version__} (selligent client)"
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class Transport:
         self.session = session or requests.Session()
         self.session.headers["X-ApiKey"] = f"{api_key}:{api_secret}"
         self.session.headers["Accept"] = "application/json"
+        self.session.headers["User-Agent"] = USER_AGENT
         self._sleep = sleep
         self._random = random.Random()
 
