@@ -16,29 +16,28 @@ import typer
 from reconciler.cli.app import app
 from reconciler.sandbox.http import Faults
 from reconciler.sandbox.seed import DEFAULT_SEED_FILE
-from reconciler.sandbox.selligent import SelligentSandboxConfig, start_selligent_sandbox
+from reconciler.sandbox.selligent import (
+    SelligentSandboxConfig,
+    ServiceAccount,
+    start_selligent_sandbox,
+)
 from reconciler.sandbox.selligent import server as selligent_defaults
+from reconciler.sandbox.selligent.app import DEFAULT_ACCOUNT
 
 
 class _Running(Protocol):
     def stop(self) -> None: ...
 
 
-def _start_selligent(
-    host: str, port: int, data_dir: Path | None, seed_file: Path | None, faults: Faults,
-    max_rows: int,
-) -> tuple[_Running, list[str]]:
-    config = SelligentSandboxConfig(
-        host=host, port=port, data_dir=data_dir, seed_file=seed_file, faults=faults,
-        max_rows_per_load=max_rows,
-    )
+def _start_selligent(config: SelligentSandboxConfig) -> tuple[_Running, list[str]]:
     sandbox = start_selligent_sandbox(config)
     account = config.accounts[0]
+    table = sandbox.store.organization(config.organization)
+    records = sum(len(t.records) for t in table.lists) if table else 0
     lines = [
         f"Selligent sandbox listening on {sandbox.url}",
         f"  organization {config.organization}, audience list {config.list_api_name} "
-        f"(key field EXTERNAL_ID), {sum(len(t.records) for t in sandbox.store.all_lists())} "
-        "contacts",
+        f"(key field {config.key_field}), {records} contacts",
         f"  API key: X-ApiKey: {account.key}:{account.secret}  (sandbox-only, not a secret)",
         f"  data kept in {config.data_dir}/selligent" if config.data_dir else "  data in memory",
     ]
@@ -102,6 +101,15 @@ def sandbox(
         selligent_defaults.inferred.DEFAULT_MAX_ROWS_PER_LOAD,
         help="Selligent: rows allowed in one data load or delete.",
     ),
+    selligent_org: str = typer.Option(selligent_defaults.DEFAULT_ORGANIZATION,
+                                      help="Selligent organization."),
+    selligent_list: str = typer.Option(selligent_defaults.DEFAULT_LIST,
+                                       help="Selligent audience list api name."),
+    selligent_key_field: str = typer.Option(selligent_defaults.DEFAULT_KEY_FIELD,
+                                            help="Field of the customer id in that list."),
+    selligent_api_key: str = typer.Option(
+        f"{DEFAULT_ACCOUNT.key}:{DEFAULT_ACCOUNT.secret}", help="Accepted X-ApiKey (key:secret)."
+    ),
 ) -> None:
     """Run the local API sandboxes in the foreground until Ctrl-C."""
     faults = Faults(
@@ -112,7 +120,15 @@ def sandbox(
     seed = seed_file if seed_file.exists() else None
     if seed is None:
         typer.echo(f"Seed file {seed_file} not found: new lists start empty.", err=True)
+    if ":" not in selligent_api_key:
+        raise typer.BadParameter("expected key:secret", param_hint="--selligent-api-key")
+    selligent = SelligentSandboxConfig(
+        host=host, port=selligent_port, data_dir=directory, seed_file=seed, faults=faults,
+        max_rows_per_load=max_rows_per_load, organization=selligent_org,
+        list_api_name=selligent_list, key_field=selligent_key_field,
+        accounts=[ServiceAccount.parse(selligent_api_key)],
+    )
     starters: list[Callable[[], tuple[_Running, list[str]]]] = [
-        lambda: _start_selligent(host, selligent_port, directory, seed, faults, max_rows_per_load),
+        lambda: _start_selligent(selligent),
     ]
     _serve(starters)

@@ -11,11 +11,15 @@ import requests
 from tests.selligent.harness import KEY, SEED_FILE
 
 
+def _run(*flags: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-c", "from reconciler.cli import main; main()", "sandbox",
+               "--selligent-port", "0", "--seed-file", str(SEED_FILE), *flags]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 def test_sandbox_command_serves_until_interrupted(tmp_path: Path) -> None:
     # Scenario: a user runs `reconciler sandbox`, lists the org's lists with curl, then Ctrl-C.
-    command = [sys.executable, "-c", "from reconciler.cli import main; main()", "sandbox",
-               "--selligent-port", "0", "--data-dir", str(tmp_path), "--seed-file", str(SEED_FILE)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = _run("--data-dir", str(tmp_path))
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
@@ -33,3 +37,19 @@ def test_sandbox_command_serves_until_interrupted(tmp_path: Path) -> None:
         output, _ = process.communicate(timeout=10)
     assert process.returncode == 0 and "Sandboxes stopped." in output
     assert (tmp_path / "selligent" / "store.json").exists()
+
+
+def test_sandbox_command_flags_change_the_defaults() -> None:
+    # Scenario: another organization, list, key field and API key are served as asked.
+    process = _run("--in-memory", "--selligent-org", "ACME", "--selligent-list", "PEOPLE",
+                   "--selligent-key-field", "CUSTOMER_ID", "--selligent-api-key", "k:s")
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split(" on ", 1)[1].strip()
+        fields = requests.get(f"{url}/organizations/ACME/lists/PEOPLE/fields",
+                              headers={"X-ApiKey": "k:s"}, timeout=5).json()["fields"]
+        assert fields[0]["name"] == "CUSTOMER_ID"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=10)
+    assert process.returncode == 0

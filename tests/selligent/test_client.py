@@ -52,6 +52,28 @@ def test_chunking_25001_rows_at_a_10000_row_limit_takes_3_calls() -> None:
     assert result.calls == 3 and result.inserted == 25_001 and result.failed == 0
 
 
+def test_chunks_are_sent_concurrently_up_to_max_in_flight() -> None:
+    # Scenario: 8 chunks with 4 calls in flight over a 150 ms latency arrive out of order but
+    # are summed in order, and no more than 4 calls ever overlap.
+    with start(faults=Faults(latency_ms=150)) as sandbox:
+        client = _client(sandbox, max_rows_per_call=10, max_in_flight=4)
+        rows = ([f"C{i:06d}", "x"] for i in range(1, 81))
+        started = time.monotonic()
+        result = client.load_list_data(ORG, LIST, ["EXTERNAL_ID"], ["EXTERNAL_ID", "MAIL"], rows,
+                                       import_option="OnlyUpdate")
+        elapsed = time.monotonic() - started
+        loads = [e for e in sandbox.log.entries() if e.path.endswith("/data/load")]
+    assert result.calls == 8 and result.updated + result.not_found == 80
+    assert max(e.in_flight for e in loads) == 4 and elapsed < 8 * 0.15
+    with start(faults=Faults(error_ratio=1.0)) as failing:
+        client = SelligentClient(failing.url, "sandbox-key", "sandbox-secret", SelligentLimits(
+            **{**vars(FAST), "max_rows_per_call": 1, "max_in_flight": 3, "max_attempts": 1}))
+        with pytest.raises(TransientApiError):
+            client.load_list_data(ORG, LIST, ["EXTERNAL_ID"], ["EXTERNAL_ID"],
+                                  ([str(i)] for i in range(50)))
+        assert len(failing.log.entries()) < 10
+
+
 def test_chunking_by_bytes(sandbox: SelligentSandbox) -> None:
     # Scenario: a byte limit splits rows before the row limit does; each body fits the limit.
     client = _client(sandbox, max_rows_per_call=1000, max_bytes_per_call=2000)

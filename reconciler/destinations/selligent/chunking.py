@@ -2,12 +2,15 @@
 
 The Swagger types data rows as `string[][]`, so every cell is sent as text (None as "", which
 the API stores as NULL [I]). `chunk_rows` streams rows into chunks of at most `max_rows` rows
-and `max_bytes` of JSON, never holding more than one chunk.
+and `max_bytes` of JSON, never holding more than one chunk; `send_chunks` sends them, up to
+`max_in_flight` at a time, and yields the answers in order.
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -56,3 +59,31 @@ def chunk_rows(
         size += length
     if chunk:
         yield chunk
+
+
+def send_chunks(
+    chunks: Iterable[list[Row]], send: Callable[[list[Row]], Any], max_in_flight: int
+) -> Iterator[tuple[int, Any]]:
+    """(first row index, answer) per chunk, in order; at most `max_in_flight` calls at once
+    and as many chunks in memory. The first failure cancels the calls not yet started."""
+    offset = 0
+    if max_in_flight <= 1:
+        for chunk in chunks:
+            yield offset, send(chunk)
+            offset += len(chunk)
+        return
+    pending: deque[tuple[int, Future[Any]]] = deque()
+    with ThreadPoolExecutor(max_workers=max_in_flight) as pool:
+        try:
+            for chunk in chunks:
+                if len(pending) >= max_in_flight:
+                    first, future = pending.popleft()
+                    yield first, future.result()
+                pending.append((offset, pool.submit(send, chunk)))
+                offset += len(chunk)
+            while pending:
+                first, future = pending.popleft()
+                yield first, future.result()
+        finally:
+            for _, future in pending:
+                future.cancel()

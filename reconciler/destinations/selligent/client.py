@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler.destinations.errors import PermanentApiError
-from reconciler.destinations.selligent.chunking import RowTooLargeError, chunk_rows
+from reconciler.destinations.selligent.chunking import RowTooLargeError, chunk_rows, send_chunks
 from reconciler.destinations.selligent.errors import DESTINATION
 from reconciler.destinations.selligent.results import DataResult
 from reconciler.destinations.selligent.transport import Call, SelligentLimits, Transport
@@ -201,13 +201,15 @@ class SelligentClient:
                    extra: dict[str, Any]) -> DataResult:
         params = {"keyFields": ",".join(key_fields), "fields": ",".join(fields),
                   **{k: v for k, v in extra.items() if v is not None}}
-        result, offset = DataResult(call=f"{method} {path}"), 0
+        result = DataResult(call=f"{method} {path}")
+        limits = self.limits
+        chunks = chunk_rows(rows, limits.max_rows_per_call, limits.max_bytes_per_call)
         try:
-            chunks = chunk_rows(rows, self.limits.max_rows_per_call, self.limits.max_bytes_per_call)
-            for chunk in chunks:
-                body = self._call(method, path, where, params=params, body=chunk)
+            for offset, body in send_chunks(
+                chunks, lambda chunk: self._call(method, path, where, params=params, body=chunk),
+                limits.max_in_flight,
+            ):
                 result.add(body if isinstance(body, dict) else {}, offset)
-                offset += len(chunk)
         except RowTooLargeError as exc:
             raise PermanentApiError(f"{where}: {exc}", destination=DESTINATION,
                                     call=result.call) from exc

@@ -36,6 +36,7 @@ class SelligentLimits:
     max_rows_per_call: int = 1000  # rows per data/load or delete call
     max_bytes_per_call: int = 4_000_000  # JSON body bytes per call
     page_size: int = 1000  # `take` for lists, segments and data/search
+    max_in_flight: int = 1  # concurrent calls for the chunks of one load or delete
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
     max_attempts: int = 6  # the first try included
@@ -73,12 +74,21 @@ class Transport:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.limits = limits or SelligentLimits()
-        self.session = session or requests.Session()
+        self.session = session or self._new_session(self.limits.max_in_flight)
         self.session.headers["X-ApiKey"] = f"{api_key}:{api_secret}"
         self.session.headers["Accept"] = "application/json"
         self.session.headers["User-Agent"] = USER_AGENT
         self._sleep = sleep
         self._random = random.Random()
+
+    @staticmethod
+    def _new_session(max_in_flight: int) -> requests.Session:
+        session = requests.Session()
+        pool = max(10, max_in_flight)  # one pooled connection per concurrent call
+        adapter = requests.adapters.HTTPAdapter(pool_connections=pool, pool_maxsize=pool)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        return session
 
     def close(self) -> None:
         self.session.close()

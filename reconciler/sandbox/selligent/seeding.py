@@ -24,9 +24,11 @@ CONTACT_FIELDS = (
 
 
 def seed_store(
-    store: Store, organization: str, list_api_name: str, seed_file: Path | None
+    store: Store, organization: str, list_api_name: str, seed_file: Path | None,
+    key_field: str = "EXTERNAL_ID",
 ) -> None:
-    """Create the organization and its audience list, filled from `seed_file` when given."""
+    """Create the organization and its audience list (`key_field` holds the customer id),
+    filled from `seed_file` when given; an existing list is left as it is."""
     org = store.add_organization(organization)
     if org.list(list_api_name) is not None:
         return
@@ -36,7 +38,8 @@ def seed_store(
         name="Contacts",
         type="Userlist",
         description="The audience list of the sandbox",
-        fields=[Field(**vars(f)) for f in CONTACT_FIELDS],
+        fields=[Field(**{**vars(f), "name": key_field}) if f.name == "EXTERNAL_ID"
+                else Field(**vars(f)) for f in CONTACT_FIELDS],
     )
     table.segments.append(
         Segment(
@@ -52,7 +55,7 @@ def seed_store(
     for row in read_seed_customers(seed_file):
         table.insert(
             {
-                "EXTERNAL_ID": row["customer_id"],
+                key_field: row["customer_id"],
                 "MAIL": row.get("email") or None,
                 "MOBILE": row.get("phone") or None,
                 "FIRSTNAME": row.get("first_name") or None,

@@ -27,6 +27,7 @@ DEFAULT_PORT = 8781
 DEFAULT_DATA_DIR = Path(".reconciler/sandbox")
 DEFAULT_ORGANIZATION = "SANDBOX"
 DEFAULT_LIST = "CONTACTS"
+DEFAULT_KEY_FIELD = "EXTERNAL_ID"
 
 
 @dataclass
@@ -39,6 +40,7 @@ class SelligentSandboxConfig:
     seed_file: Path | None = DEFAULT_SEED_FILE  # None: an empty audience list
     organization: str = DEFAULT_ORGANIZATION
     list_api_name: str = DEFAULT_LIST
+    key_field: str = DEFAULT_KEY_FIELD  # the audience list's field holding the customer id
     accounts: list[ServiceAccount] = field(default_factory=lambda: [DEFAULT_ACCOUNT])
     max_rows_per_load: int | None = inferred.DEFAULT_MAX_ROWS_PER_LOAD
     faults: Faults = field(default_factory=Faults)
@@ -86,7 +88,8 @@ def open_store(config: SelligentSandboxConfig) -> Store:
     path = config.data_dir / "selligent" / "store.json" if config.data_dir else None
     store = Store.load(path) if path is not None and path.exists() else Store(path)
     with store.lock:
-        seed_store(store, config.organization, config.list_api_name, config.seed_file)
+        seed_store(store, config.organization, config.list_api_name, config.seed_file,
+                   config.key_field)
         store.save()
     return store
 
