@@ -36,7 +36,8 @@ def start(tmp_path: Path) -> Iterator[Callable[..., ActitoSandbox]]:
     started: list[ActitoSandbox] = []
 
     def run(**overrides: Any) -> ActitoSandbox:
-        sandbox = start_actito_sandbox(sandbox_config(tmp_path / "data", **overrides))
+        data_dir = overrides.pop("data_dir", tmp_path / "data")
+        sandbox = start_actito_sandbox(sandbox_config(data_dir, **overrides))
         started.append(sandbox)
         return sandbox
 

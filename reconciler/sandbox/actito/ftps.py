@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import TLS_FTPHandler
+from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
 from reconciler.sandbox.actito.config import TransferUser
@@ -76,8 +77,11 @@ class FtpsServer:
             "certfile": str(certificate), "ssl_context": None, "authorizer": authorizer,
             "tls_control_required": True, "tls_data_required": True,
             "on_file_received": notify, "ftp_RNTO": rename, "banner": "Actito sandbox FTPS",
+            "auth_failed_timeout": 0.2,  # pyftpdlib's 3 s would only slow tests down
         })
-        self._server = FTPServer((host, port), handler_class)
+        # Its own IOLoop: pyftpdlib's default is a process-wide singleton, which two sandboxes
+        # running at once (tests) would share and close under each other.
+        self._server = FTPServer((host, port), handler_class, ioloop=IOLoop())
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
 

@@ -1,0 +1,102 @@
+"""Actito's limits: 5 in flight (429 beyond), the client's gate, the bulk quota, the file cap."""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+import requests
+
+from reconciler.destinations.actito import ActitoLimits
+from reconciler.destinations.errors import PermanentApiError, QuotaExceededError
+from reconciler.sandbox.actito import ActitoSandbox
+from tests.actito.conftest import make_adapter, make_client, profile
+
+
+def _token(sandbox: ActitoSandbox) -> str:
+    answer = requests.get(f"{sandbox.url}/auth/token", timeout=5,
+                          headers={"Authorization": "sandbox-api-key"})
+    return str(answer.json()["accessToken"])
+
+
+def test_a_sixth_concurrent_request_gets_429(start: Callable[..., ActitoSandbox]) -> None:
+    # Scenario: six slow requests at once against a licence allowing five in flight.
+    sandbox = start(latency_ms=400)
+    headers = {"Authorization": f"Bearer {_token(sandbox)}"}
+    statuses: list[int] = []
+    barrier = threading.Barrier(6)
+
+    def call() -> None:
+        barrier.wait()
+        url = f"{sandbox.url}/profiles/v4/entity/sandbox/table/Profiles/profile/1"
+        statuses.append(requests.get(url, headers=headers, timeout=5).status_code)
+
+    threads = [threading.Thread(target=call) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] * 5 + [429]
+
+
+def test_the_client_never_has_more_than_five_in_flight(start: Callable[..., ActitoSandbox]) -> None:
+    # Scenario: 40 key lookups run on 5 threads of the adapter plus 3 more clients of the licence.
+    sandbox = start(latency_ms=30)
+    adapter = make_adapter(sandbox)
+    keys = [f"C{n:06d}" for n in range(1, 41)]
+    others = [make_client(sandbox) for _ in range(3)]
+    threads = [threading.Thread(target=lambda c=c: [c.profile_table("Profiles") for _ in range(5)])
+               for c in others]
+    for thread in threads:
+        thread.start()
+    found = adapter._looked_up("customerId", set(keys))
+    for thread in threads:
+        thread.join()
+    assert len(found) >= 35
+    entries = sandbox.log.entries()
+    assert len(entries) >= 55
+    assert max(e.in_flight for e in entries) == 5
+    assert all(e.status != 429 for e in entries)
+
+
+def test_the_pacer_spreads_calls_over_the_window(sandbox: ActitoSandbox) -> None:
+    # Scenario: a budget of 4 calls per half second makes 12 calls take over a second.
+    client = make_client(sandbox, limits=ActitoLimits(calls_per_minute=4, window_seconds=0.5))
+    started = time.monotonic()
+    for _ in range(11):  # plus the token call
+        client.profile_table("Profiles")
+    assert time.monotonic() - started >= 1.0
+
+
+def test_the_daily_bulk_quota_gives_a_clear_error(start: Callable[..., ActitoSandbox]) -> None:
+    # Scenario: a licence with 2 imports a day per table runs a third update.
+    sandbox = start(bulk_imports_per_day=2)
+    adapter = make_adapter(sandbox)
+    for value in ("One", "Two"):
+        adapter.update_profiles("customerId", ["firstName"], [("C000001", value)])
+    with pytest.raises(QuotaExceededError) as exhausted:
+        adapter.update_profiles("customerId", ["firstName"], [("C000001", "Three")])
+    assert "quota" in str(exhausted.value) and "Profiles" in str(exhausted.value)
+    assert exhausted.value.status == 429
+    assert profile(sandbox, "C000001")["firstName"] == "Two"  # type: ignore[index]
+
+
+def test_files_over_the_cap_are_400_and_the_adapter_splits(
+    start: Callable[..., ActitoSandbox],
+) -> None:
+    # Scenario: a 6 kB file cap; a raw oversize upload is refused, the adapter splits its rows.
+    sandbox = start(max_file_bytes=6000)
+    client = make_client(sandbox)
+    big = sandbox.config.data_dir / "big.csv"
+    big.write_bytes(b"customerId,firstName\n" + b"C000001,x\n" * 1000)
+    with pytest.raises(PermanentApiError) as refused:
+        client.start_etl({"table": "Profiles", "mode": "UPDATE_ONLY",
+                          "keyAttribute": "customerId"}, big)
+    assert refused.value.status == 400
+    rows = [(f"C{n:06d}", f"Name-{n}-{'x' * 40}") for n in range(1, 401)]
+    report = make_adapter(sandbox, max_file_bytes=6000).update_profiles(
+        "customerId", ["firstName"], rows)
+    assert report.executions > 1
+    assert report.lines == 400 and report.updated + report.rejected == 400
+    assert profile(sandbox, "C000400")["firstName"].startswith("Name-400-")  # type: ignore[index]
