@@ -180,3 +180,13 @@ def test_partial_success_is_surfaced_with_invalid_records(client: SelligentClien
     with pytest.raises(PartialLoadError) as partial:
         result.raise_for_invalid()
     assert partial.value.invalid_records == result.invalid_records
+
+
+def test_body_over_the_server_limit_is_a_413_without_retry() -> None:
+    # Scenario: a server body limit below the client's chunk size gets a 413, not retried.
+    with start(faults=Faults(max_body_bytes=100)) as sandbox:
+        client = _client(sandbox)
+        with pytest.raises(PermanentApiError, match="HTTP 413"):
+            client.load_list_data(ORG, LIST, ["EXTERNAL_ID"], ["EXTERNAL_ID", "MAIL"],
+                                  [[f"C{i:06d}", "someone@example.test"] for i in range(20)])
+        assert [e.status for e in sandbox.log.entries()] == [413]

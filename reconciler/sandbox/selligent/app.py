@@ -84,7 +84,7 @@ class SelligentApp:
             ("POST", _LIST + "/fields", "List_CreateListFields", r.create_fields, True),
             ("POST", _LIST + "/data/load", "Data_LoadData", limited(d.load_list_data), True),
             ("DELETE", _LIST + "/data", "Data_DeleteData", limited(d.delete_list_data), True),
-            ("POST", _LIST + "/data/search", "Data_SearchData", limited(d.search_list_data), False),
+            ("POST", _LIST + "/data/search", "Data_SearchData", d.search_list_data, False),
             ("GET", _LIST + "/segments", "List_GetListSegments", r.get_segments, False),
             ("POST", _LIST + "/segments/static", "List_CreateStaticSegment",
              r.create_static_segment, True),
@@ -95,9 +95,9 @@ class SelligentApp:
             ("DELETE", _SEGMENT + "/data", "Data_DeleteSegmentData",
              limited(d.delete_segment_data), True),
             ("DELETE", _SEGMENT + "/data/clear", "Data_ClearStaticSegmentData",
-             limited(d.clear_segment_data), True),
+             d.clear_segment_data, True),
             ("POST", _SEGMENT + "/data/search", "Data_SearchSegmentData",
-             limited(d.search_segment_data), False),
+             d.search_segment_data, False),
         ]
         for method, path, operation, handler, mutates in routes:
             self.router.add(method, BASE_PATH + path, self._guard(operation, handler, mutates))

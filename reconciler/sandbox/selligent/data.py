@@ -34,7 +34,7 @@ def delete_list_data(store: Store, req: Request, max_rows: int | None) -> Respon
     return Response(200, loading.delete_from_list(table, _batch(table, req, max_rows)))
 
 
-def search_list_data(store: Store, req: Request, max_rows: int | None) -> Response:
+def search_list_data(store: Store, req: Request) -> Response:
     table = find_list(store, req)
     records = sorted(table.records.items())
     return Response(200, search.search(table, records, _json(req)))
@@ -53,12 +53,12 @@ def delete_segment_data(store: Store, req: Request, max_rows: int | None) -> Res
     return Response(200, loading.delete_from_segment(table, segment, _batch(table, req, max_rows)))
 
 
-def clear_segment_data(store: Store, req: Request, max_rows: int | None) -> Response:
+def clear_segment_data(store: Store, req: Request) -> Response:
     _, segment = find_segment(store, req)
     loading.clear_segment(segment)
     return succeeded("The data has been cleared successfully.")
 
 
-def search_segment_data(store: Store, req: Request, max_rows: int | None) -> Response:
+def search_segment_data(store: Store, req: Request) -> Response:
     table, segment = find_segment(store, req)
     return Response(200, search.search(table, search.segment_records(table, segment), _json(req)))
