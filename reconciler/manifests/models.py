@@ -284,6 +284,16 @@ class FileTransfer(_Model):
     password: Credential | None = None
     private_key: Credential | None = Field(default=None, description="SFTP: a PEM private key.")
     directory: str = "/"
+    ca_file: str | None = Field(
+        default=None,
+        description="FTPS: a PEM file of certificates to trust, relative to this manifest; "
+        "the system's certificates when absent.",
+    )
+    host_key: str | None = Field(
+        default=None,
+        description="SFTP: the server's public key ('ssh-ed25519 AAAA…'); ~/.ssh/known_hosts "
+        "when absent.",
+    )
 
     @model_validator(mode="after")
     def _some_secret(self) -> FileTransfer:

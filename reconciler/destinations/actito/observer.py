@@ -1,0 +1,99 @@
+"""The planner's read-only view of an Actito profile table (see destinations/base.py).
+
+An activation owns the external target list named after its audience; its key is a unique
+attribute; its mapped fields are attributes of the table. Actito does not list a target
+list's members ([I]), so drift is seen through the member count only.
+"""
+from __future__ import annotations
+
+import duckdb
+
+from reconciler.destinations.actito.adapter import ActitoAdapter
+from reconciler.destinations.actito.models import TableStructure, ValueType
+from reconciler.destinations.base import Structure, load_key_pages
+from reconciler.manifests.models import FieldType
+from reconciler.manifests.settings import EffectiveActivation
+from reconciler.manifests.values import parse_duration
+from reconciler.planning.plan import Action, ResourceChange, ResourceType
+
+ACTITO_VALUE_TYPES = {
+    FieldType.STRING: ValueType.STRING,
+    FieldType.INTEGER: ValueType.INTEGER,
+    FieldType.DECIMAL: ValueType.DECIMAL,
+    FieldType.BOOLEAN: ValueType.BOOLEAN,
+    FieldType.DATE: ValueType.DATE,
+    FieldType.TIMESTAMP: ValueType.TIMESTAMP,
+}
+
+
+class ActitoObserver:
+    def __init__(self, adapter: ActitoAdapter) -> None:
+        self.adapter = adapter
+        self._structure: TableStructure | None = None
+
+    @property
+    def target(self) -> str:
+        return f"entity {self.adapter.entity}, table {self.adapter.table}"
+
+    def _read_structure(self) -> TableStructure:
+        if self._structure is None:
+            self._structure = self.adapter.read_structure()
+        return self._structure
+
+    def plan_structure(self, activation: EffectiveActivation) -> Structure:
+        structure = self._read_structure()
+        table = self.adapter.table
+        resources: list[ResourceChange] = []
+        errors: list[str] = []
+        warnings: list[str] = []
+        key = activation.match_key.destination if activation.match_key else ""
+        found = structure.attribute(key)
+        if found is None or not found.unique:
+            what = "does not exist" if found is None else "is not unique"
+            errors.append(f"the match key {key} {what} in table {table}; unique attributes: "
+                          f"{', '.join(structure.keys)}")
+        for mapping in activation.fields:
+            if structure.attribute(mapping.destination) is not None:
+                continue
+            if mapping.create and mapping.type is not None:
+                resources.append(ResourceChange(
+                    action=Action.CREATE, type=ResourceType.ACTITO_ATTRIBUTE,
+                    name=mapping.destination, detail=ACTITO_VALUE_TYPES[mapping.type].value,
+                    reason=f"missing in table {table}; mapped with create: true"))
+            else:
+                errors.append(f"attribute {mapping.destination} does not exist in table {table}: "
+                              "add `create: true` and a `type` to its mapping, or map an "
+                              "existing attribute")
+        name = activation.audience_name
+        existing = self.adapter.read_target_list(name)
+        validity = activation.validity_period or "2d"
+        if existing is None:
+            resources.insert(0, ResourceChange(
+                action=Action.CREATE, type=ResourceType.ACTITO_TARGET_LIST, name=repr(name),
+                detail=f"key {key}, valid {validity}", reason="not found in the entity"))
+        else:
+            if existing.key_attribute != key:
+                errors.append(f"external target list {name!r} is keyed by "
+                              f"{existing.key_attribute}, not {key}: rename the audience")
+            if existing.validity != parse_duration(validity):
+                warnings.append(f"external target list {name!r} keeps its validity of "
+                                f"{existing.validity} (the manifests ask {validity}); change it "
+                                "in Actito")
+        return Structure(name, tuple(resources), tuple(errors), tuple(warnings),
+                         existing is not None,
+                         existing.member_count if existing is not None else None)
+
+    def load_contact_index(self, activation: EffectiveActivation,
+                           conn: duckdb.DuckDBPyConnection, table: str, desired_table: str) -> None:
+        key = activation.match_key.destination if activation.match_key else ""
+        desired = (row[0] for row in conn.execute(
+            f'SELECT member_key FROM "{desired_table}"').fetchall())
+        existing = self.adapter.existing_keys(key, desired)
+        load_key_pages(conn, table, [sorted(existing)])
+
+    def load_members(self, activation: EffectiveActivation,
+                     conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+        return False
+
+    def close(self) -> None:
+        """Nothing to release: the Actito client holds no connection between calls."""

@@ -1,0 +1,68 @@
+"""What the planner asks of a destination, whatever its vendor: the `DestinationObserver`.
+
+An observer only reads. For one activation it says which remote resources must be created
+(`plan_structure`), and it streams key sets into the planner's DuckDB connection: the contact
+index (which keys exist at the destination) and, when asked, the actual members of the
+activation's list. Writing belongs to the adapters, driven by the executor.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import duckdb
+
+from reconciler.manifests.settings import EffectiveActivation
+from reconciler.planning.plan import ResourceChange
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What the destination lacks for an activation, and what stops it from syncing."""
+
+    remote_name: str
+    resources: tuple[ResourceChange, ...] = ()
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    list_exists: bool = False
+    member_count: int | None = None  # what the destination says, when it says it
+
+
+class DestinationObserver(Protocol):
+    @property
+    def target(self) -> str:
+        """Where activations land, for people: e.g. 'org SANDBOX, list CONTACTS'."""
+        ...
+
+    def plan_structure(self, activation: EffectiveActivation) -> Structure: ...
+
+    def load_contact_index(
+        self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection, table: str,
+        desired_table: str,
+    ) -> None:
+        """Create temp table `table(member_key)`: the desired keys that exist remotely."""
+        ...
+
+    def load_members(
+        self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection, table: str
+    ) -> bool:
+        """Create temp table `table(member_key)` of the list's actual members; False when the
+        destination cannot list them (then the table is not created)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def load_key_pages(
+    conn: duckdb.DuckDBPyConnection, table: str, pages: object
+) -> None:
+    """Create temp table `table(member_key VARCHAR)` from an iterable of key lists, page by page."""
+    import pyarrow as pa
+
+    conn.execute(f'CREATE OR REPLACE TEMP TABLE "{table}" (member_key VARCHAR)')
+    for page in pages:  # type: ignore[attr-defined]
+        if page:
+            batch = pa.table({"member_key": pa.array([str(k) for k in page], pa.string())})
+            conn.register("__key_page", batch)
+            conn.execute(f'INSERT INTO "{table}" SELECT member_key FROM __key_page')
+            conn.unregister("__key_page")

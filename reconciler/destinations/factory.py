@@ -1,0 +1,72 @@
+"""Building destination adapters and observers from Destination manifests.
+
+The one place where manifest settings meet the clients: environment references are resolved
+here, when a destination is actually used (a missing variable is then a clear error).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.destinations.actito.adapter import ActitoAdapter
+from reconciler.destinations.actito.limits import ActitoLimits
+from reconciler.destinations.actito.observer import ActitoObserver
+from reconciler.destinations.actito.transfer import FileTransferSettings, TransferProtocol
+from reconciler.destinations.base import DestinationObserver
+from reconciler.destinations.selligent.adapter import SelligentAdapter
+from reconciler.destinations.selligent.observer import SelligentObserver
+from reconciler.destinations.selligent.transport import SelligentLimits
+from reconciler.manifests.models import ActitoDestination, SelligentDestination
+from reconciler.manifests.values import resolve_env_ref, resolve_maybe_env
+
+FTPS_PORT, SFTP_PORT = 21, 22
+
+
+def open_selligent_adapter(name: str, spec: SelligentDestination) -> SelligentAdapter:
+    where = f"destination {name!r}"
+    limits = SelligentLimits(max_rows_per_call=spec.limits.max_rows_per_load)
+    return SelligentAdapter(
+        base_url=resolve_maybe_env(spec.base_url, f"{where} spec.baseUrl"),
+        organization=spec.organization,
+        list_api_name=spec.list,
+        api_key=resolve_env_ref(spec.credentials.api_key, f"{where} spec.credentials.apiKey"),
+        api_secret=resolve_env_ref(spec.credentials.api_secret,
+                                   f"{where} spec.credentials.apiSecret"),
+        limits=limits,
+    )
+
+
+def open_actito_adapter(name: str, spec: ActitoDestination, manifest_dir: Path) -> ActitoAdapter:
+    where = f"destination {name!r}"
+    transfer = spec.file_transfer
+    protocol = TransferProtocol(transfer.protocol.value)
+    settings = FileTransferSettings(
+        protocol=protocol,
+        host=transfer.host,
+        port=transfer.port or (FTPS_PORT if protocol is TransferProtocol.FTPS else SFTP_PORT),
+        username=transfer.username,
+        password=resolve_env_ref(transfer.password, f"{where} spec.fileTransfer.password")
+        if transfer.password else None,
+        private_key=resolve_env_ref(transfer.private_key,
+                                    f"{where} spec.fileTransfer.privateKey")
+        if transfer.private_key else None,
+        directory=transfer.directory,
+        ca_file=(manifest_dir / transfer.ca_file).resolve() if transfer.ca_file else None,
+        host_key=transfer.host_key,
+    )
+    return ActitoAdapter(
+        base_url=resolve_maybe_env(spec.base_url, f"{where} spec.baseUrl"),
+        entity=spec.entity,
+        profile_table=spec.profile_table,
+        api_key=resolve_env_ref(spec.credentials.api_key, f"{where} spec.credentials.apiKey"),
+        transfer=settings,
+        limits=ActitoLimits(max_in_flight=spec.limits.concurrency,
+                            calls_per_minute=float(spec.limits.requests_per_minute)),
+    )
+
+
+def open_observer(
+    name: str, spec: SelligentDestination | ActitoDestination, manifest_dir: Path
+) -> DestinationObserver:
+    if isinstance(spec, SelligentDestination):
+        return SelligentObserver(open_selligent_adapter(name, spec))
+    return ActitoObserver(open_actito_adapter(name, spec, manifest_dir))

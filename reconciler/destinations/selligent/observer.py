@@ -1,0 +1,99 @@
+"""The planner's read-only view of a Selligent audience list (see destinations/base.py).
+
+An activation owns the static segment named by its audience's api name; its mapped fields are
+fields of the audience list; its members are keys of the list's key field.
+"""
+from __future__ import annotations
+
+import duckdb
+
+from reconciler.destinations.base import Structure, load_key_pages
+from reconciler.destinations.selligent.adapter import FieldInfo, SelligentAdapter
+from reconciler.manifests.models import FieldType
+from reconciler.manifests.settings import EffectiveActivation
+from reconciler.planning.plan import Action, ResourceChange, ResourceType
+
+# How our neutral field types are created as Selligent list fields ([I]: data type names from
+# the vendor's Swagger; Numeric holds integers, Float decimals).
+SELLIGENT_FIELD_TYPES = {
+    FieldType.STRING: "Text",
+    FieldType.INTEGER: "Numeric",
+    FieldType.DECIMAL: "Float",
+    FieldType.BOOLEAN: "Boolean",
+    FieldType.DATE: "Date",
+    FieldType.TIMESTAMP: "DateTime",
+}
+
+
+class SelligentObserver:
+    def __init__(self, adapter: SelligentAdapter) -> None:
+        self.adapter = adapter
+        self._fields: dict[str, FieldInfo] | None = None
+        self._contact_tables: dict[str, str] = {}  # key field → loaded table, per connection
+
+    @property
+    def target(self) -> str:
+        return f"org {self.adapter.organization}, list {self.adapter.list_api_name}"
+
+    def _read_fields(self) -> dict[str, FieldInfo]:
+        if self._fields is None:
+            self._fields = {f.name.casefold(): f for f in self.adapter.read_fields()}
+        return self._fields
+
+    def plan_structure(self, activation: EffectiveActivation) -> Structure:
+        fields = self._read_fields()
+        list_name = self.adapter.list_api_name
+        resources: list[ResourceChange] = []
+        errors: list[str] = []
+        key = activation.match_key.destination if activation.match_key else ""
+        if key.casefold() not in fields:
+            errors.append(f"the match key field {key} does not exist on list {list_name}; "
+                          f"use one of its fields (e.g. {', '.join(sorted(fields)[:5])})")
+        for mapping in activation.fields:
+            if mapping.destination.casefold() in fields:
+                continue
+            if mapping.create and mapping.type is not None:
+                resources.append(ResourceChange(
+                    action=Action.CREATE, type=ResourceType.SELLIGENT_FIELD,
+                    name=mapping.destination, detail=SELLIGENT_FIELD_TYPES[mapping.type],
+                    reason=f"missing on list {list_name}; mapped with create: true"))
+            else:
+                errors.append(f"field {mapping.destination} does not exist on list {list_name}: "
+                              "add `create: true` and a `type` to its mapping, or map an "
+                              "existing field")
+        api_name = activation.selligent_api_name
+        segment = self.adapter.read_segment(api_name)
+        if segment is None:
+            resources.insert(0, ResourceChange(
+                action=Action.CREATE, type=ResourceType.SELLIGENT_SEGMENT, name=api_name,
+                detail=f"named {activation.audience_name!r}" if api_name != activation.audience_name
+                else "", reason=f"not found on list {list_name}"))
+        elif segment.type != "Static":
+            errors.append(f"segment {api_name} of list {list_name} is {segment.type}, not static: "
+                          "rename the audience or remove that segment")
+        return Structure(api_name, tuple(resources), tuple(errors), (), segment is not None)
+
+    def load_contact_index(self, activation: EffectiveActivation,
+                           conn: duckdb.DuckDBPyConnection, table: str, desired_table: str) -> None:
+        key = activation.match_key.destination if activation.match_key else ""
+        every = self._contact_tables.get(key.casefold())
+        if every is None:  # one read of the list per key field, shared by its activations
+            every = f"selligent_contacts_{len(self._contact_tables)}"
+            load_key_pages(conn, every, self.adapter.iter_contact_keys(key))
+            self._contact_tables[key.casefold()] = every
+        conn.execute(
+            f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT DISTINCT c.member_key '
+            f'FROM "{every}" AS c SEMI JOIN "{desired_table}" AS d USING (member_key)')
+
+    def load_members(self, activation: EffectiveActivation,
+                     conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+        key = activation.match_key.destination if activation.match_key else ""
+        api_name = activation.selligent_api_name
+        if self.adapter.read_segment(api_name) is None:
+            load_key_pages(conn, table, [])
+        else:
+            load_key_pages(conn, table, self.adapter.iter_segment_member_keys(api_name, key))
+        return True
+
+    def close(self) -> None:
+        self.adapter.close()

@@ -1,0 +1,181 @@
+"""Building a Plan: desired audiences (sources) vs observed destinations vs the last apply.
+
+Owns the order of one activation's planning and the translation of its results into plan
+objects. It reads only: sources through `sources/`, destinations through read-only
+`DestinationObserver`s, the state through a `StateReader`. Change sets stay as tables of the
+`Workspace` DuckDB connection, named by activation, for apply and saved plans.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+
+from reconciler.destinations.base import DestinationObserver, Structure
+from reconciler.destinations.errors import DestinationError
+from reconciler.manifests.models import ModelDocument, SegmentDocument
+from reconciler.manifests.project import Project
+from reconciler.manifests.settings import EffectiveActivation, effective_activations
+from reconciler.manifests.values import MissingEnvironmentVariable
+from reconciler.planning.plan import (
+    ActivationPlan,
+    AttributeChange,
+    DataIssue,
+    Drift,
+    MembershipChange,
+    Plan,
+)
+from reconciler.planning.diff import DiffResult, DiffTables, compute_diff
+from reconciler.sources import AudienceField, AudienceSpec, Source, SourceError, open_source
+from reconciler.sources.quality import AudienceReport, materialize_audience
+from reconciler.state import StateError, StateReader
+
+PLANNING_ERRORS = (SourceError, DestinationError, StateError, MissingEnvironmentVariable)
+
+
+@dataclass
+class Workspace:
+    """The DuckDB connection holding every activation's audience and change-set tables."""
+
+    conn: duckdb.DuckDBPyConnection = field(default_factory=lambda: duckdb.connect(":memory:"))
+    tables: dict[str, DiffTables] = field(default_factory=dict)
+
+    def tables_of(self, activation: str) -> DiffTables:
+        if activation not in self.tables:
+            self.tables[activation] = DiffTables(f"a{len(self.tables)}")
+        return self.tables[activation]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    now: dt.datetime
+    activations: Sequence[str] = ()  # empty: all
+    refresh: bool = False
+
+
+class Planner:
+    """Plans the activations of one project; sources are opened once and shared."""
+
+    def __init__(self, project: Project, state: StateReader,
+                 observers: Mapping[str, DestinationObserver], workspace: Workspace) -> None:
+        self.project = project
+        self.state = state
+        self.observers = observers
+        self.workspace = workspace
+        self._sources: dict[str, Source] = {}
+
+    def build_plan(self, options: PlanOptions) -> Plan:
+        settings = effective_activations(self.project)
+        wanted = list(options.activations) or sorted(settings)
+        plans = tuple(self._plan_or_error(settings[name], options) for name in wanted)
+        return Plan(created_at=options.now, activations=plans)
+
+    def close(self) -> None:
+        for source in self._sources.values():
+            source.close()
+
+    def _plan_or_error(self, settings: EffectiveActivation, options: PlanOptions) -> ActivationPlan:
+        observer = self.observers[settings.destination]
+        head = {"activation": settings.name, "destination": settings.destination,
+                "destination_type": settings.destination_type, "target": observer.target}
+        try:
+            structure = observer.plan_structure(settings)
+            if structure.errors:
+                return ActivationPlan(**head, remote_name=structure.remote_name,
+                                      error="; ".join(structure.errors))
+            return self._plan(settings, observer, structure, options, head)
+        except PLANNING_ERRORS as exc:
+            return ActivationPlan(**head, remote_name=settings.audience_name, error=str(exc))
+
+    def _plan(self, settings: EffectiveActivation, observer: DestinationObserver,
+              structure: Structure, options: PlanOptions, head: dict[str, str]) -> ActivationPlan:
+        conn, tables = self.workspace.conn, self.workspace.tables_of(settings.name)
+        report = self._materialize(settings, tables, options.now)
+        self.state.copy_snapshot_into(settings.name, conn, tables.snapshot)
+        has_snapshot = self.state.snapshot_info(settings.name) is not None
+        observer.load_contact_index(settings, conn, tables.contacts, tables.desired)
+        has_actual = False
+        if (options.refresh or not has_snapshot) and structure.list_exists:
+            has_actual = observer.load_members(settings, conn, tables.actual)
+        diff = compute_diff(conn, tables, has_actual=has_actual, has_snapshot=has_snapshot,
+                            has_fields=bool(settings.fields))
+        return ActivationPlan(
+            **head,
+            remote_name=structure.remote_name,
+            resources=structure.resources,
+            members=MembershipChange(desired=diff.desired, matched=diff.matched, adds=diff.adds,
+                                     removes=diff.removes, samples=diff.samples),
+            attributes=AttributeChange(updates=diff.updates,
+                                       fields=tuple(f.destination for f in settings.fields))
+            if settings.fields else None,
+            drift=_drift(diff),
+            data_issues=tuple(
+                DataIssue(kind=f"{p.kind} ({p.field})" if p.field else str(p.kind),
+                          count=p.rows, samples=p.samples)
+                for p in report.problems),
+            warnings=structure.warnings + tuple(_guard_warnings(settings, diff, report)),
+        )
+
+    def _materialize(self, settings: EffectiveActivation, tables: DiffTables,
+                     now: dt.datetime) -> AudienceReport:
+        segments = self.project.segments()
+        models = self.project.models()
+        segment: SegmentDocument | None = segments.get(settings.segment or "")
+        model: ModelDocument = models[segment.spec.model if segment else settings.model or ""]
+        source = self._source(model.spec.source)
+        assert settings.match_key is not None  # validated: an activation has a match key
+        spec = AudienceSpec(
+            activation=settings.name,
+            model=model.spec,
+            match_key=settings.match_key.source,
+            fields=tuple(AudienceField(f.source, f.destination, f.type) for f in settings.fields),
+            segment=settings.segment,
+            where=segment.spec.where if segment else None,
+        )
+        return materialize_audience(source, spec, self.workspace.conn, tables.desired, now=now)
+
+    def _source(self, name: str) -> Source:
+        if name not in self._sources:
+            manifest = self.project.of_kind("Source")[name]
+            self._sources[name] = open_source(name, manifest.document.spec,  # type: ignore[arg-type]
+                                              manifest.file.parent)
+        return self._sources[name]
+
+
+def _drift(diff: DiffResult) -> Drift | None:
+    if diff.added_outside is None or diff.removed_outside is None:
+        return None
+    if not diff.added_outside and not diff.removed_outside:
+        return None
+    return Drift(added_outside=diff.added_outside, removed_outside=diff.removed_outside)
+
+
+def _guard_warnings(settings: EffectiveActivation, diff: DiffResult,
+                    report: AudienceReport) -> list[str]:
+    """What apply's guards will stop on, said at plan time already."""
+    warnings = settings.warnings
+    out = []
+    rate = diff.matched / diff.desired if diff.desired else 1.0
+    if warnings.min_match_rate and rate < warnings.min_match_rate:
+        out.append(f"match rate {rate:.1%} is under minMatchRate {warnings.min_match_rate:.0%}: "
+                   "apply will stop unless --allow-mass-removal")
+    if warnings.max_removal_ratio is not None and diff.base_members:
+        ratio = diff.removes / diff.base_members
+        if ratio > warnings.max_removal_ratio:
+            out.append(f"removes {ratio:.1%} of the list's members, over maxRemovalRatio "
+                       f"{warnings.max_removal_ratio:.0%}: apply will stop unless "
+                       "--allow-mass-removal")
+    if warnings.empty_audience and diff.matched == 0 and diff.base_members:
+        out.append("the audience is empty: apply would empty the list and will stop unless "
+                   "--allow-mass-removal")
+    if report.rows_read and warnings.max_rejected_ratio is not None:
+        rejected = report.rejected_rows / report.rows_read
+        if rejected > warnings.max_rejected_ratio:
+            out.append(f"{rejected:.1%} of the audience's rows are not synced (bad data), over "
+                       f"maxRejectedRatio {warnings.max_rejected_ratio:.0%}")
+    return out
