@@ -11,21 +11,33 @@ import requests
 from tests.selligent.harness import KEY, SEED_FILE
 
 
-def _run(*flags: str) -> subprocess.Popen[str]:
+def _run(*flags: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """Start the command; return it once every sandbox is up, with the lines it printed."""
     command = [sys.executable, "-c", "from reconciler.cli import main; main()", "sandbox",
                "--selligent-port", "0", "--seed-file", str(SEED_FILE), *flags]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    assert process.stdout is not None
+    lines: list[str] = []
+    while not lines or not lines[-1].startswith("Press Ctrl-C"):
+        line = process.stdout.readline()
+        assert line, f"the command ended early: {''.join(lines)}"
+        lines.append(line)
+    return process, lines
+
+
+def _selligent_url(lines: list[str]) -> str:
+    first = next(line for line in lines if line.startswith("Selligent sandbox listening on"))
+    return first.split(" on ", 1)[1].strip()
 
 
 def test_sandbox_command_serves_until_interrupted(tmp_path: Path) -> None:
     # Scenario: a user runs `reconciler sandbox`, lists the org's lists with curl, then Ctrl-C.
-    process = _run("--data-dir", str(tmp_path))
+    process, lines = _run("--data-dir", str(tmp_path))
     try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert first.startswith("Selligent sandbox listening on http://127.0.0.1:"), first
-        url = first.split(" on ", 1)[1].strip()
-        banner = [process.stdout.readline() for _ in range(4)]
+        url = _selligent_url(lines)
+        assert url.startswith("http://127.0.0.1:")
+        banner = lines[lines.index(next(x for x in lines if url in x)) + 1:]
         assert "SANDBOX" in banner[0] and "sandbox-key:sandbox-secret" in banner[1]
         lists = requests.get(f"{url}/organizations/SANDBOX/lists", headers=KEY, timeout=5)
         assert lists.json()["lists"][0]["api_name"] == "CONTACTS"
@@ -41,11 +53,11 @@ def test_sandbox_command_serves_until_interrupted(tmp_path: Path) -> None:
 
 def test_sandbox_command_flags_change_the_defaults() -> None:
     # Scenario: another organization, list, key field and API key are served as asked.
-    process = _run("--in-memory", "--selligent-org", "ACME", "--selligent-list", "PEOPLE",
-                   "--selligent-key-field", "CUSTOMER_ID", "--selligent-api-key", "k:s")
+    process, lines = _run("--in-memory", "--selligent-org", "ACME", "--selligent-list",
+                          "PEOPLE", "--selligent-key-field", "CUSTOMER_ID",
+                          "--selligent-api-key", "k:s")
     try:
-        assert process.stdout is not None
-        url = process.stdout.readline().split(" on ", 1)[1].strip()
+        url = _selligent_url(lines)
         fields = requests.get(f"{url}/organizations/ACME/lists/PEOPLE/fields",
                               headers={"X-ApiKey": "k:s"}, timeout=5).json()["fields"]
         assert fields[0]["name"] == "CUSTOMER_ID"
