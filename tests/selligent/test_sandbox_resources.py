@@ -119,9 +119,16 @@ def test_data_survives_a_restart(tmp_path: Path) -> None:
     with start(data_dir=tmp_path) as first:
         body = {"api_name": "KEEP", "name": "Kept", "type": "Datalist"}
         assert call(first, "POST", LISTS, json=body).status_code == 200
+        segments = LISTS + "/CONTACTS/segments"
+        call(first, "POST", segments + "/static", json={"api_name": "KEPT", "name": "Kept"})
+        call(first, "POST", segments + "/KEPT/data/load", json=[["C000001"]],
+             params={"keyFields": "EXTERNAL_ID", "fields": "EXTERNAL_ID"})
     with start(data_dir=tmp_path, seed_file=None) as second:
         assert call(second, "GET", LISTS + "/KEEP").status_code == 200
         assert len(contacts(second).records) > 4000
+        kept = call(second, "POST", LISTS + "/CONTACTS/segments/KEPT/data/search",
+                    json={"fields": ["EXTERNAL_ID"]})
+        assert kept.json()["data"] == [["C000001"]]
     assert (tmp_path / "selligent" / "requests.jsonl").exists()
     assert KEY["X-ApiKey"] not in (tmp_path / "selligent" / "requests.jsonl").read_text()
 
