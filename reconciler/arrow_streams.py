@@ -42,12 +42,21 @@ def as_reader(
 
 
 def load_reader_into(
-    reader: pa.RecordBatchReader, into: duckdb.DuckDBPyConnection, table: str
+    reader: pa.RecordBatchReader,
+    into: duckdb.DuckDBPyConnection,
+    table: str,
+    *,
+    select: str = "*",
 ) -> None:
-    """Create (or replace) temp table `table` of `into` from an Arrow stream, batch by batch."""
+    """Create (or replace) temp table `table` of `into` from an Arrow stream, batch by batch.
+
+    `select` is a DuckDB SELECT list over the stream's columns, computed on the way in.
+    """
     view = f"__reconciler_arrow_{next(_views)}"
     into.register(view, reader)
     try:
-        into.execute(f"CREATE OR REPLACE TEMP TABLE {quote_duckdb(table)} AS SELECT * FROM {view}")
+        into.execute(
+            f"CREATE OR REPLACE TEMP TABLE {quote_duckdb(table)} AS SELECT {select} FROM {view}"
+        )
     finally:
         into.unregister(view)

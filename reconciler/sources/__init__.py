@@ -27,12 +27,8 @@ from reconciler.sources.errors import (
     UnknownColumnError,
 )
 from reconciler.sources.factory import open_source
-from reconciler.sources.quality import (
-    AudienceReport,
-    DataProblem,
-    ProblemKind,
-    materialize_audience,
-)
+from reconciler.sources.problems import AudienceReport, DataProblem, ProblemKind
+from reconciler.sources.quality import materialize_audience
 
 __all__ = [
     "DUCKDB",

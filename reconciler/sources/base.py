@@ -38,8 +38,17 @@ class Source(Closing, Protocol):
         ...
 
     def materialize(
-        self, query: SqlFragment, into: duckdb.DuckDBPyConnection, table: str
+        self,
+        query: SqlFragment,
+        into: duckdb.DuckDBPyConnection,
+        table: str,
+        *,
+        select: str = "*",
     ) -> None:
-        """Create (or replace) DuckDB table `table` in `into` holding the rows of `query`."""
+        """Create (or replace) DuckDB temp table `table` in `into` from the rows of `query`.
+
+        `select` is a DuckDB SELECT list over the query's columns, computed inside `into` as
+        the rows arrive (one pass, whatever the source's engine).
+        """
         ...
 

@@ -88,17 +88,23 @@ class DuckDBWarehouse(Closing):
             raise SourceQueryError(f"source {self.name!r}: {exc}") from exc
 
     def materialize(
-        self, query: SqlFragment, into: duckdb.DuckDBPyConnection, table: str
+        self,
+        query: SqlFragment,
+        into: duckdb.DuckDBPyConnection,
+        table: str,
+        *,
+        select: str = "*",
     ) -> None:
         try:
             if into is self.connection:
-                # Same engine, same connection: let DuckDB copy without leaving C++.
+                # Same connection: DuckDB copies without a detour through Arrow.
                 into.execute(
-                    f"CREATE OR REPLACE TEMP TABLE {DUCKDB.quote(table)} AS {query.sql}",
+                    f"CREATE OR REPLACE TEMP TABLE {DUCKDB.quote(table)} AS "
+                    f"SELECT {select} FROM ({query.sql}) AS q",
                     query.params,
                 )
             else:
-                load_reader_into(self.stream(query), into, table)
+                load_reader_into(self.stream(query), into, table, select=select)
         except duckdb.Error as exc:
             raise SourceQueryError(f"source {self.name!r}: {exc}") from exc
 

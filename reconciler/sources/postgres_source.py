@@ -117,9 +117,17 @@ class PostgresWarehouse(Closing):
             self._conn.rollback()
 
     def materialize(
-        self, query: SqlFragment, into: duckdb.DuckDBPyConnection, table: str
+        self,
+        query: SqlFragment,
+        into: duckdb.DuckDBPyConnection,
+        table: str,
+        *,
+        select: str = "*",
     ) -> None:
-        load_reader_into(self.stream(query), into, table)
+        try:
+            load_reader_into(self.stream(query), into, table, select=select)
+        except duckdb.Error as exc:  # the stream failed midway, or the select list did
+            raise SourceQueryError(f"source {self.name!r}: {exc}") from exc
 
     def close(self) -> None:
         self._conn.close()

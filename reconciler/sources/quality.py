@@ -7,22 +7,20 @@ DuckDB connection (the same place the planner computes diffs), whatever the sour
 - a mapped value that does not fit its destination field's declared type (its row is left
   out, so a contact is never synced with half its fields).
 Each problem is counted, and a few samples are kept, masked through `reconciler.masking`:
-raw personal data never leaves this module. The result table holds the valid rows only:
-`member_key`, one column per destination field (converted to its type) and
-`attributes_hash`. Python never holds the audience: rows stay in DuckDB.
+raw personal data never leaves this module. Python never holds the audience: the rows go
+from the source into DuckDB in one pass (converted and hashed on the way in), then two
+aggregate queries count the problems.
 """
 from __future__ import annotations
 
 import datetime as dt
-import enum
+import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import duckdb
 
 from reconciler.manifests.models import FieldType
-from reconciler.masking import mask_value
 from reconciler.sources.audience import (
     HASH_COLUMN,
     KEY_COLUMN,
@@ -35,6 +33,7 @@ from reconciler.sources.base import Source
 from reconciler.sources.columns import Column
 from reconciler.sources.dialects import DUCKDB
 from reconciler.sources.errors import NoValidRowsError
+from reconciler.sources.problems import AudienceReport, Check, ProblemKind, count_problems
 
 HASH_LENGTH = 16
 """Hex digits of md5 kept per row: 64 bits, plenty to tell one row's old values from new."""
@@ -47,40 +46,6 @@ _DUCKDB_TYPES = {
     FieldType.DATE: "DATE",
     FieldType.TIMESTAMP: "TIMESTAMP",
 }
-
-
-class ProblemKind(enum.StrEnum):
-    NULL_KEY = "null key"
-    DUPLICATE_KEY = "duplicate key"
-    INVALID_VALUE = "invalid value"
-
-
-@dataclass(frozen=True)
-class DataProblem:
-    kind: ProblemKind
-    rows: int
-    samples: tuple[str, ...] = ()
-    """Masked examples, e.g. `C*****1` or `C*****1: a***c`."""
-    field: str | None = None
-    """The destination field, for INVALID_VALUE."""
-
-    def describe(self) -> str:
-        what = f"an invalid {self.field} value" if self.field else f"a {self.kind}"
-        examples = f" (e.g. {', '.join(self.samples)})" if self.samples else ""
-        return f"{self.rows} rows with {what}{examples}"
-
-
-@dataclass(frozen=True)
-class AudienceReport:
-    activation: str
-    table: str
-    rows_read: int
-    valid_rows: int
-    problems: tuple[DataProblem, ...]
-
-    @property
-    def rejected_rows(self) -> int:
-        return self.rows_read - self.valid_rows
 
 
 def converted(field: AudienceField, column: str) -> str:
@@ -98,16 +63,57 @@ def fits(field: AudienceField, column: str) -> str:
     return f"({column} IS NULL OR ({check}))"
 
 
-def attributes_hash(fields: Sequence[AudienceField]) -> tuple[str, list[str]]:
-    """The DuckDB expression hashing a row's converted field values, and its parameters.
+def attributes_hash(fields: Sequence[AudienceField]) -> str:
+    """The DuckDB expression hashing a row's converted field values (stable across versions).
 
-    The destination names are part of the hash, so remapping a field changes every hash.
+    md5 of the values as text, unit-separated (NULL spelled as the record separator), after
+    a digest of the destination names, so remapping a field changes every hash too. Without
+    fields there is nothing to compare: the hash is NULL.
     """
-    values = ", ".join(f"CAST({converted(f, DUCKDB.quote(f.destination))} AS VARCHAR)"
-                       for f in fields)
-    names = json.dumps([f.destination for f in fields])
-    sql = f"left(md5(? || CAST(to_json(list_value({values})) AS VARCHAR)), {HASH_LENGTH})"
-    return sql, [names]
+    if not fields:
+        return "CAST(NULL AS VARCHAR)"
+    mapping = json.dumps([f.destination for f in fields]).encode()
+    names = hashlib.md5(mapping, usedforsecurity=False).hexdigest()[:8]
+    values = "".join(
+        f", coalesce(CAST({converted(f, DUCKDB.quote(f.destination))} AS VARCHAR), chr(30))"
+        for f in fields
+    )
+    return f"left(md5(concat_ws(chr(31), '{names}'{values})), {HASH_LENGTH})"
+
+
+def invalid_column(index: int) -> str:
+    return f"__invalid_{index}"
+
+
+def _staging_select(spec: AudienceSpec) -> str:
+    """Key, converted fields, hash, and per typed field the raw text of unfit values."""
+    q = DUCKDB.quote
+    parts = [q(KEY_COLUMN)]
+    parts += [f"{converted(f, q(f.destination))} AS {q(f.destination)}" for f in spec.fields]
+    parts.append(f"{attributes_hash(spec.fields)} AS {q(HASH_COLUMN)}")
+    parts += [
+        f"CASE WHEN NOT {fits(f, q(f.destination))} THEN CAST({q(f.destination)} AS VARCHAR) "
+        f"END AS {q(invalid_column(i))}"
+        for i, f in enumerate(spec.fields)
+        if f.type not in (None, FieldType.STRING)
+    ]
+    return ", ".join(parts)
+
+
+def _checks(spec: AudienceSpec, dups: str) -> list[Check]:
+    """(kind, field, SQL condition true for a bad row) for every check of this audience."""
+    key = DUCKDB.quote(KEY_COLUMN)
+    checks = [
+        Check(ProblemKind.NULL_KEY, None, f"{key} IS NULL OR trim({key}) = ''", None),
+        Check(ProblemKind.DUPLICATE_KEY, None,
+              f"{key} IN (SELECT {key} FROM {DUCKDB.quote(dups)})", "NULL"),
+    ]
+    for i, f in enumerate(spec.fields):
+        if f.type not in (None, FieldType.STRING):
+            column = DUCKDB.quote(invalid_column(i))
+            checks.append(Check(ProblemKind.INVALID_VALUE, f.destination,
+                                f"{column} IS NOT NULL", column))
+    return checks
 
 
 def materialize_audience(
@@ -120,34 +126,22 @@ def materialize_audience(
     columns: Sequence[Column] | None = None,
     samples: int = 3,
 ) -> AudienceReport:
-    """Read the audience into temp table `table` of `into`, leaving bad rows out.
+    """Make `table` in `into` (a temp view) hold the audience's valid rows only.
 
-    Raises `NoValidRowsError` when the audience had rows and none of them is valid.
+    Its columns: `member_key`, one per destination field (converted to the field's type) and
+    `attributes_hash`. The rows live in temp table `<table>__staged`. Raises
+    `NoValidRowsError` when the audience had rows and none of them is valid.
     """
     if columns is None:
         columns = discover_columns(source, spec.model)
     query = build_audience_query(spec, source.dialect, now=now, columns=columns)
-    raw, dups = f"{table}__raw", f"{table}__dups"
-    source.materialize(query, into, raw)
     q = DUCKDB.quote
-    key = q(KEY_COLUMN)
-    into.execute(
-        f"CREATE OR REPLACE TEMP TABLE {q(dups)} AS SELECT {key} FROM {q(raw)} "
-        f"WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1"
-    )
-    checks = _checks(spec, raw, dups)
-    report = _report(spec, into, table, raw, checks, samples)
-    valid = " AND ".join(f"NOT ({condition})" for _, _, condition in checks)
-    hash_sql, hash_params = attributes_hash(spec.fields)
-    projection = ", ".join(
-        [key] + [f"{converted(f, q(f.destination))} AS {q(f.destination)}" for f in spec.fields]
-    )
-    into.execute(
-        f"CREATE OR REPLACE TEMP TABLE {q(table)} AS SELECT {projection}, "
-        f"{hash_sql} AS {q(HASH_COLUMN)} FROM {q(raw)} WHERE {valid}",
-        hash_params,
-    )
-    into.execute(f"DROP TABLE {q(raw)}; DROP TABLE {q(dups)}")
+    staged = f"{table}__staged"
+    into.execute(f"DROP VIEW IF EXISTS {q(table)}")
+    source.materialize(query, into, staged, select=_staging_select(spec))
+    report = _check_staged(into, spec, table, staged, samples)
+    final = ", ".join([q(KEY_COLUMN), *(q(f.destination) for f in spec.fields), q(HASH_COLUMN)])
+    into.execute(f"CREATE OR REPLACE TEMP VIEW {q(table)} AS SELECT {final} FROM {q(staged)}")
     if report.rows_read and not report.valid_rows:
         details = "; ".join(p.describe() for p in report.problems)
         raise NoValidRowsError(
@@ -157,64 +151,21 @@ def materialize_audience(
     return report
 
 
-_Check = tuple[ProblemKind, AudienceField | None, str]
-
-
-def _checks(spec: AudienceSpec, raw: str, dups: str) -> list[_Check]:
-    """(kind, field, SQL condition true for a bad row) for every check of this audience."""
-    key = DUCKDB.quote(KEY_COLUMN)
-    checks: list[_Check] = [
-        (ProblemKind.NULL_KEY, None, f"{key} IS NULL OR trim({key}) = ''"),
-        (ProblemKind.DUPLICATE_KEY, None,
-         f"{key} IN (SELECT {key} FROM {DUCKDB.quote(dups)})"),
-    ]
-    for f in spec.fields:
-        if f.type not in (None, FieldType.STRING):
-            checks.append((ProblemKind.INVALID_VALUE, f,
-                           f"NOT {fits(f, DUCKDB.quote(f.destination))}"))
-    return checks
-
-
-def _report(
-    spec: AudienceSpec,
-    into: duckdb.DuckDBPyConnection,
-    table: str,
-    raw: str,
-    checks: list[_Check],
-    samples: int,
+def _check_staged(
+    into: duckdb.DuckDBPyConnection, spec: AudienceSpec, table: str, staged: str, samples: int
 ) -> AudienceReport:
-    counts = ", ".join(f"count(*) FILTER (WHERE {c})" for _, _, c in checks)
-    valid = " AND ".join(f"NOT ({c})" for _, _, c in checks)
-    row = into.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE {valid}), {counts} "
-        f"FROM {DUCKDB.quote(raw)}"
-    ).fetchone()
-    assert row is not None
-    total, valid_rows, *bad = row
-    problems = tuple(
-        DataProblem(kind, rows, _samples(into, raw, kind, f, condition, samples),
-                    f.destination if f else None)
-        for (kind, f, condition), rows in zip(checks, bad, strict=True)
-        if rows
+    """Count and sample the staged rows' problems, then delete the rows that have any."""
+    q = DUCKDB.quote
+    dups, key = f"{table}__dups", q(KEY_COLUMN)
+    into.execute(
+        f"CREATE OR REPLACE TEMP TABLE {q(dups)} AS SELECT {key} FROM {q(staged)} "
+        f"WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1"
     )
-    return AudienceReport(spec.activation, table, total, valid_rows, problems)
-
-
-def _samples(
-    into: duckdb.DuckDBPyConnection,
-    raw: str,
-    kind: ProblemKind,
-    field: AudienceField | None,
-    condition: str,
-    limit: int,
-) -> tuple[str, ...]:
-    if kind == ProblemKind.NULL_KEY or limit <= 0:
-        return ()
-    value = DUCKDB.quote(field.destination) if field else "NULL"
-    rows = into.execute(
-        f"SELECT DISTINCT {DUCKDB.quote(KEY_COLUMN)}, CAST({value} AS VARCHAR) "
-        f"FROM {DUCKDB.quote(raw)} WHERE {condition} ORDER BY 1 LIMIT {int(limit)}"
-    ).fetchall()
-    if field is None:
-        return tuple(mask_value(key) for key, _ in rows)
-    return tuple(f"{mask_value(key)}: {mask_value(raw_value)}" for key, raw_value in rows)
+    checks = _checks(spec, dups)
+    report = count_problems(into, spec.activation, table, staged, checks, samples)
+    if report.rejected_rows:
+        into.execute(
+            f"DELETE FROM {q(staged)} WHERE " + " OR ".join(f"({c.condition})" for c in checks)
+        )
+    into.execute(f"DROP TABLE {q(dups)}")
+    return report

@@ -122,3 +122,14 @@ def test_materializes_in_the_sources_own_connection(tmp_path: Path) -> None:
         report = materialize_audience(source, _spec(MAIL), source.connection, "aud", now=NOW)
         assert report.valid_rows == 4
         assert source.connection.execute("SELECT count(*) FROM aud").fetchone() == (4,)
+
+
+def test_membership_only_audiences_have_no_hash(tmp_path: Path) -> None:
+    # Scenario: an activation maps no fields; there is nothing to hash, the hash is NULL.
+    workspace = duckdb.connect()
+    with _warehouse(tmp_path, "id\nA\nB\n") as source:
+        report = materialize_audience(source, _spec(), workspace, "aud", now=NOW)
+        again = materialize_audience(source, _spec(), workspace, "aud", now=NOW)
+    assert report.valid_rows == again.valid_rows == 2
+    assert workspace.execute("SELECT * FROM aud ORDER BY 1").fetchall() == [
+        ("A", None), ("B", None)]
