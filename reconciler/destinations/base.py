@@ -1,4 +1,6 @@
-"""What the planner asks of a destination, whatever its vendor: the `DestinationObserver`.
+"""What the planner and executor ask of a destination, whatever its vendor.
+
+`DestinationObserver` (the planner's) only reads; `DestinationWriter` (the executor's) writes.
 
 An observer only reads. For one activation it says which remote resources must be created
 (`plan_structure`), and it streams key sets into the planner's DuckDB connection: the contact
@@ -13,6 +15,7 @@ from typing import Protocol
 import duckdb
 
 from reconciler.manifests.settings import EffectiveActivation
+from reconciler.planning.diff import DiffTables
 from reconciler.planning.plan import ResourceChange
 
 
@@ -26,6 +29,32 @@ class Structure:
     warnings: tuple[str, ...] = ()
     list_exists: bool = False
     member_count: int | None = None  # what the destination says, when it says it
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What the destination confirmed for one step, in rows."""
+
+    sent: int
+    applied: int
+    not_found: int = 0
+    rejected: int = 0
+
+
+class DestinationWriter(Protocol):
+    """What the executor asks of a destination, in plan order; every method is idempotent
+    (creating what exists, adding a member twice or removing an absent one changes nothing)."""
+
+    def create_resources(self, activation: EffectiveActivation,
+                         resources: tuple[ResourceChange, ...]) -> None: ...
+
+    def apply_members(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
+                      tables: DiffTables) -> WriteResult: ...
+
+    def apply_updates(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
+                      tables: DiffTables) -> WriteResult: ...
+
+    def close(self) -> None: ...
 
 
 class DestinationObserver(Protocol):

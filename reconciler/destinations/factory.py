@@ -11,10 +11,12 @@ from reconciler.destinations.actito.adapter import ActitoAdapter
 from reconciler.destinations.actito.limits import ActitoLimits
 from reconciler.destinations.actito.observer import ActitoObserver
 from reconciler.destinations.actito.transfer import FileTransferSettings, TransferProtocol
-from reconciler.destinations.base import DestinationObserver
+from reconciler.destinations.actito.writer import ActitoWriter
+from reconciler.destinations.base import DestinationObserver, DestinationWriter
 from reconciler.destinations.selligent.adapter import SelligentAdapter
 from reconciler.destinations.selligent.observer import SelligentObserver
 from reconciler.destinations.selligent.transport import SelligentLimits
+from reconciler.destinations.selligent.writer import SelligentWriter
 from reconciler.manifests.models import ActitoDestination, SelligentDestination
 from reconciler.manifests.values import resolve_env_ref, resolve_maybe_env
 
@@ -62,6 +64,14 @@ def open_actito_adapter(name: str, spec: ActitoDestination, manifest_dir: Path) 
         limits=ActitoLimits(max_in_flight=spec.limits.concurrency,
                             calls_per_minute=float(spec.limits.requests_per_minute)),
     )
+
+
+def open_writer(
+    name: str, spec: SelligentDestination | ActitoDestination, manifest_dir: Path
+) -> DestinationWriter:
+    if isinstance(spec, SelligentDestination):
+        return SelligentWriter(open_selligent_adapter(name, spec))
+    return ActitoWriter(open_actito_adapter(name, spec, manifest_dir))
 
 
 def open_observer(

@@ -50,9 +50,8 @@ class DiffResult:
     samples: tuple[str, ...]
 
 
-def _count(conn: duckdb.DuckDBPyConnection, table: str) -> int:
-    row = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-    return int(row[0]) if row else 0
+def count_rows(conn: duckdb.DuckDBPyConnection, table: str) -> int:
+    return _scalar(conn, f'SELECT count(*) FROM "{table}"')
 
 
 def compute_diff(
@@ -99,11 +98,11 @@ def compute_diff(
         f'SELECT member_key FROM "{t.adds}" USING SAMPLE reservoir({int(samples)} ROWS) '
         'REPEATABLE (7) ORDER BY member_key').fetchall()
     return DiffResult(
-        desired=_count(conn, t.desired),
-        matched=_count(conn, t.members),
-        adds=_count(conn, t.adds),
-        removes=_count(conn, t.removes),
-        updates=_count(conn, t.updates),
+        desired=count_rows(conn, t.desired),
+        matched=count_rows(conn, t.members),
+        adds=count_rows(conn, t.adds),
+        removes=count_rows(conn, t.removes),
+        updates=count_rows(conn, t.updates),
         base_members=_scalar(conn, f'SELECT count(DISTINCT member_key) FROM "{base}"'),
         added_outside=added_outside,
         removed_outside=removed_outside,
@@ -112,5 +111,7 @@ def compute_diff(
 
 
 def _scalar(conn: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = conn.execute(sql).fetchone()
-    return int(row[0]) if row else 0
+    # fetchall, not fetchone: DuckDB keeps a result that was not read to its end open on the
+    # connection, and the next query on it would then fail.
+    rows = conn.execute(sql).fetchall()
+    return int(rows[0][0]) if rows else 0

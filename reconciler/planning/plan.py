@@ -105,6 +105,9 @@ class ActivationPlan(_Frozen):
     drift: Drift | None = None
     data_issues: tuple[DataIssue, ...] = ()
     warnings: tuple[str, ...] = ()
+    stops: tuple[str, ...] = Field(
+        default=(), description="Guards apply will stop on (e.g. mass removal), unless allowed."
+    )
     error: str | None = Field(default=None, description="Why this activation cannot be planned.")
 
     @computed_field  # type: ignore[prop-decorator]

@@ -19,6 +19,7 @@ from reconciler.manifests.models import ModelDocument, SegmentDocument
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.manifests.values import MissingEnvironmentVariable
+from reconciler.planning.diff import DiffResult, DiffTables, compute_diff
 from reconciler.planning.plan import (
     ActivationPlan,
     AttributeChange,
@@ -27,7 +28,6 @@ from reconciler.planning.plan import (
     MembershipChange,
     Plan,
 )
-from reconciler.planning.diff import DiffResult, DiffTables, compute_diff
 from reconciler.sources import AudienceField, AudienceSpec, Source, SourceError, open_source
 from reconciler.sources.quality import AudienceReport, materialize_audience
 from reconciler.state import StateError, StateReader
@@ -81,19 +81,20 @@ class Planner:
 
     def _plan_or_error(self, settings: EffectiveActivation, options: PlanOptions) -> ActivationPlan:
         observer = self.observers[settings.destination]
-        head = {"activation": settings.name, "destination": settings.destination,
-                "destination_type": settings.destination_type, "target": observer.target}
+        head = ActivationPlan(activation=settings.name, destination=settings.destination,
+                              destination_type=settings.destination_type,
+                              target=observer.target, remote_name=settings.audience_name)
         try:
             structure = observer.plan_structure(settings)
             if structure.errors:
-                return ActivationPlan(**head, remote_name=structure.remote_name,
-                                      error="; ".join(structure.errors))
+                return head.model_copy(update={"remote_name": structure.remote_name,
+                                               "error": "; ".join(structure.errors)})
             return self._plan(settings, observer, structure, options, head)
         except PLANNING_ERRORS as exc:
-            return ActivationPlan(**head, remote_name=settings.audience_name, error=str(exc))
+            return head.model_copy(update={"error": str(exc)})
 
     def _plan(self, settings: EffectiveActivation, observer: DestinationObserver,
-              structure: Structure, options: PlanOptions, head: dict[str, str]) -> ActivationPlan:
+              structure: Structure, options: PlanOptions, head: ActivationPlan) -> ActivationPlan:
         conn, tables = self.workspace.conn, self.workspace.tables_of(settings.name)
         report = self._materialize(settings, tables, options.now)
         self.state.copy_snapshot_into(settings.name, conn, tables.snapshot)
@@ -104,8 +105,7 @@ class Planner:
             has_actual = observer.load_members(settings, conn, tables.actual)
         diff = compute_diff(conn, tables, has_actual=has_actual, has_snapshot=has_snapshot,
                             has_fields=bool(settings.fields))
-        return ActivationPlan(
-            **head,
+        return head.model_copy(update=dict(
             remote_name=structure.remote_name,
             resources=structure.resources,
             members=MembershipChange(desired=diff.desired, matched=diff.matched, adds=diff.adds,
@@ -118,8 +118,9 @@ class Planner:
                 DataIssue(kind=f"{p.kind} ({p.field})" if p.field else str(p.kind),
                           count=p.rows, samples=p.samples)
                 for p in report.problems),
-            warnings=structure.warnings + tuple(_guard_warnings(settings, diff, report)),
-        )
+            warnings=structure.warnings + tuple(_data_warnings(settings, report)),
+            stops=tuple(_guard_stops(settings, diff)),
+        ))
 
     def _materialize(self, settings: EffectiveActivation, tables: DiffTables,
                      now: dt.datetime) -> AudienceReport:
@@ -155,27 +156,29 @@ def _drift(diff: DiffResult) -> Drift | None:
     return Drift(added_outside=diff.added_outside, removed_outside=diff.removed_outside)
 
 
-def _guard_warnings(settings: EffectiveActivation, diff: DiffResult,
-                    report: AudienceReport) -> list[str]:
-    """What apply's guards will stop on, said at plan time already."""
+def _guard_stops(settings: EffectiveActivation, diff: DiffResult) -> list[str]:
+    """The activation's guards that apply will stop on, said at plan time already."""
     warnings = settings.warnings
     out = []
     rate = diff.matched / diff.desired if diff.desired else 1.0
     if warnings.min_match_rate and rate < warnings.min_match_rate:
-        out.append(f"match rate {rate:.1%} is under minMatchRate {warnings.min_match_rate:.0%}: "
-                   "apply will stop unless --allow-mass-removal")
+        out.append(f"match rate {rate:.1%} is under minMatchRate {warnings.min_match_rate:.0%}")
     if warnings.max_removal_ratio is not None and diff.base_members:
         ratio = diff.removes / diff.base_members
         if ratio > warnings.max_removal_ratio:
             out.append(f"removes {ratio:.1%} of the list's members, over maxRemovalRatio "
-                       f"{warnings.max_removal_ratio:.0%}: apply will stop unless "
-                       "--allow-mass-removal")
+                       f"{warnings.max_removal_ratio:.0%}")
     if warnings.empty_audience and diff.matched == 0 and diff.base_members:
-        out.append("the audience is empty: apply would empty the list and will stop unless "
-                   "--allow-mass-removal")
-    if report.rows_read and warnings.max_rejected_ratio is not None:
-        rejected = report.rejected_rows / report.rows_read
-        if rejected > warnings.max_rejected_ratio:
-            out.append(f"{rejected:.1%} of the audience's rows are not synced (bad data), over "
-                       f"maxRejectedRatio {warnings.max_rejected_ratio:.0%}")
+        out.append("the audience is empty: apply would empty the list")
     return out
+
+
+def _data_warnings(settings: EffectiveActivation, report: AudienceReport) -> list[str]:
+    limit = settings.warnings.max_rejected_ratio
+    if not report.rows_read or limit is None:
+        return []
+    rejected = report.rejected_rows / report.rows_read
+    if rejected <= limit:
+        return []
+    return [f"{rejected:.1%} of the audience's rows are not synced (bad data), over "
+            f"maxRejectedRatio {limit:.0%}"]

@@ -5,6 +5,8 @@ renderer can leak it.
 """
 from __future__ import annotations
 
+import re
+
 from reconciler.planning.plan import ActivationPlan, Plan
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -30,7 +32,8 @@ def activation_lines(activation: ActivationPlan) -> list[str]:
         return [f"! cannot plan: {activation.error}"]
     for change in activation.resources:
         detail = f" ({change.detail})" if change.detail else ""
-        lines.append(f"{change.action.value} {change.type.label} {change.name}{detail}"
+        name = change.name if re.fullmatch(r"[\w.-]+", change.name) else f'"{change.name}"'
+        lines.append(f"{change.action.value} {change.type.label} {name}{detail}"
                      f"  # {change.reason}")
     members = activation.members
     if members is not None and (members.adds or members.removes):
@@ -45,6 +48,7 @@ def activation_lines(activation: ActivationPlan) -> list[str]:
         samples = f" e.g. {', '.join(issue.samples)}" if issue.samples else ""
         lines.append(f"! {issue.count:,} rows not synced: {issue.kind}{samples}")
     lines.extend(f"! warning: {warning}" for warning in activation.warnings)
+    lines.extend(f"! stop: {stop}" for stop in activation.stops)
     return lines
 
 
@@ -67,7 +71,7 @@ def _drift_lines(plan: Plan) -> list[str]:
 
 
 def render_text(plan: Plan) -> str:
-    sections = [a for a in plan.activations if a.has_changes or a.error or a.warnings]
+    sections = [a for a in plan.activations if a.has_changes or a.error or a.warnings or a.stops]
     if not sections and not plan.summary.activations_failed:
         return "No changes. The destinations match the manifests.\n"
     out = ["Audience Reconciler will perform the following actions:", ""]
@@ -96,7 +100,7 @@ def render_markdown(plan: Plan, *, artifact_hint: str = "the full plan in the jo
     left out with a pointer to the full artifact.
     """
     head = ["### Audience Reconciler plan", "", f"**{summary_line(plan)}**", ""]
-    sections = [a for a in plan.activations if a.has_changes or a.error or a.warnings]
+    sections = [a for a in plan.activations if a.has_changes or a.error or a.warnings or a.stops]
     if not sections:
         head.append("No changes. The destinations match the manifests.")
     body: list[str] = []

@@ -69,7 +69,7 @@ class ActitoObserver:
         validity = activation.validity_period or "2d"
         if existing is None:
             resources.insert(0, ResourceChange(
-                action=Action.CREATE, type=ResourceType.ACTITO_TARGET_LIST, name=repr(name),
+                action=Action.CREATE, type=ResourceType.ACTITO_TARGET_LIST, name=name,
                 detail=f"key {key}, valid {validity}", reason="not found in the entity"))
         else:
             if existing.key_attribute != key:

@@ -1,0 +1,90 @@
+"""`reconciler apply`: plan, show, confirm, then make the destinations match."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from reconciler.cli.app import app, user_errors
+from reconciler.cli.manifests import DEFAULT_PATH
+from reconciler.cli.plan import STATE_ENV, load_valid_project, make_plan, state_location
+from reconciler.destinations.base import DestinationWriter
+from reconciler.destinations.factory import open_writer
+from reconciler.executing.executor import ActivationResult, Executor, Outcome
+from reconciler.manifests.project import Project
+from reconciler.planning.plan import Plan
+from reconciler.planning.planner import Workspace
+from reconciler.planning.render import render_text
+from reconciler.state import open_state_store
+
+
+@app.command()
+def apply(
+    path: Path = typer.Argument(DEFAULT_PATH, help="A manifest file or a directory of them."),
+    activation: list[str] = typer.Option([], "--activation", "-a",
+                                         help="Apply only this activation (repeatable)."),
+    auto_approve: bool = typer.Option(False, "--auto-approve",
+                                      help="Apply without asking (for CI)."),
+    allow_mass_removal: bool = typer.Option(False, "--allow-mass-removal",
+                                            help="Apply even when a guard would stop."),
+    fail_fast: bool = typer.Option(False, "--fail-fast",
+                                   help="Stop at the first failing activation."),
+    refresh: bool = typer.Option(False, "--refresh", help="Read remote members before planning."),
+    state: str | None = typer.Option(None, "--state", help=f"State store (default ${STATE_ENV}, "
+                                     "else .reconciler/state.duckdb)."),
+) -> None:
+    """Plan, show the plan, ask for confirmation, then apply it."""
+    with user_errors():
+        project = load_valid_project(path)
+        workspace = Workspace()
+        try:
+            plan = make_plan(project, activations=activation, refresh=refresh, state=state,
+                             workspace=workspace)
+            typer.echo(render_text(plan), nl=False)
+            if plan.has_changes and not auto_approve and not typer.confirm(
+                    "Apply these changes?", default=False):
+                typer.echo("Apply cancelled; nothing was changed.")
+                raise typer.Exit(1)
+            # Without changes this still records the first snapshot of activations in sync.
+            results = execute(project, plan, workspace, state, allow_mass_removal, fail_fast)
+        finally:
+            workspace.close()
+    for result in results:
+        typer.echo(_describe(result))
+    failed = [r for r in results if r.outcome in (Outcome.FAILED, Outcome.STOPPED)]
+    applied = sum(r.outcome is Outcome.APPLIED for r in results)
+    typer.echo(f"Apply complete: {applied} applied, {len(failed)} failed or stopped.")
+    if failed:
+        raise typer.Exit(1)
+
+
+def execute(project: Project, plan: Plan, workspace: Workspace, state: str | None,
+            allow_mass_removal: bool, fail_fast: bool) -> list[ActivationResult]:
+    destinations = project.of_kind("Destination")
+    writers: dict[str, DestinationWriter] = {}
+    store = open_state_store(state_location(state))
+    try:
+        for name in sorted({a.destination for a in plan.activations}):
+            manifest = destinations[name]
+            writers[name] = open_writer(name, manifest.document.spec,  # type: ignore[arg-type]
+                                        manifest.file.parent)
+        executor = Executor(project, workspace, writers, store)
+        return executor.apply_plan(plan, allow_mass_removal=allow_mass_removal,
+                                   fail_fast=fail_fast)
+    finally:
+        for writer in writers.values():
+            writer.close()
+        store.close()
+
+
+def _describe(result: ActivationResult) -> str:
+    line = f"{result.activation}: {result.outcome.value}"
+    if result.members is not None and result.members.sent:
+        line += f"; members {result.members.applied:,}/{result.members.sent:,} confirmed"
+        if result.members.not_found:
+            line += f" ({result.members.not_found:,} no longer at the destination)"
+    if result.updates is not None and result.updates.sent:
+        line += f"; profile updates {result.updates.applied:,}/{result.updates.sent:,}"
+    if result.message:
+        line += f" — {result.message}"
+    return line

@@ -1,0 +1,104 @@
+"""Executing a Plan: per activation, in plan order, through the destinations' writers.
+
+Order per activation: create resources (segment/list, fields/attributes) → membership →
+attribute updates; then the snapshot of what is now applied, and a run record. Guards
+(`ActivationPlan.stops`) stop an activation before any write unless allowed. A failing
+activation stops only itself (others go on) unless `fail_fast`.
+
+Not yet here (see the apply issue): the per-batch journal and resume, locks, progress bars.
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from reconciler.destinations.base import DestinationWriter, WriteResult
+from reconciler.destinations.errors import DestinationError
+from reconciler.manifests.project import Project
+from reconciler.manifests.settings import EffectiveActivation, effective_activations
+from reconciler.planning.plan import ActivationPlan, Plan, ResourceType
+from reconciler.planning.planner import Workspace
+from reconciler.state import RemoteKind, RunStatus, StateWriter
+
+
+class Outcome(enum.StrEnum):
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"
+    STOPPED = "stopped"  # a guard stopped it before any write
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not attempted"
+
+
+@dataclass(frozen=True)
+class ActivationResult:
+    activation: str
+    outcome: Outcome
+    members: WriteResult | None = None
+    updates: WriteResult | None = None
+    message: str = ""
+
+
+_REMOTE_KINDS = {
+    ResourceType.SELLIGENT_SEGMENT: RemoteKind.SEGMENT,
+    ResourceType.ACTITO_TARGET_LIST: RemoteKind.TARGET_LIST,
+    ResourceType.SELLIGENT_FIELD: RemoteKind.FIELD,
+    ResourceType.ACTITO_ATTRIBUTE: RemoteKind.ATTRIBUTE,
+}
+
+
+class Executor:
+    def __init__(self, project: Project, workspace: Workspace,
+                 writers: Mapping[str, DestinationWriter], state: StateWriter) -> None:
+        self.settings = effective_activations(project)
+        self.workspace = workspace
+        self.writers = writers
+        self.state = state
+
+    def apply_plan(self, plan: Plan, *, allow_mass_removal: bool = False,
+                   fail_fast: bool = False) -> list[ActivationResult]:
+        results: list[ActivationResult] = []
+        for activation in plan.activations:
+            if fail_fast and any(r.outcome is Outcome.FAILED for r in results):
+                results.append(ActivationResult(activation.activation, Outcome.NOT_ATTEMPTED,
+                                                message="an earlier activation failed"))
+                continue
+            results.append(self._apply_one(activation, allow_mass_removal))
+        return results
+
+    def _apply_one(self, planned: ActivationPlan, allow_mass_removal: bool) -> ActivationResult:
+        name = planned.activation
+        if planned.error:
+            return ActivationResult(name, Outcome.FAILED, message=planned.error)
+        if planned.stops and not allow_mass_removal:
+            return ActivationResult(name, Outcome.STOPPED, message="; ".join(planned.stops)
+                                    + " (nothing written; rerun with --allow-mass-removal)")
+        if not planned.has_changes and self.state.snapshot_info(name) is not None:
+            return ActivationResult(name, Outcome.UNCHANGED)
+        run_id = self.state.start_run(name)
+        try:
+            members, updates = self._write(self.settings[name], planned)
+        except DestinationError as exc:
+            self.state.finish_run(run_id, RunStatus.FAILED, error=str(exc))
+            return ActivationResult(name, Outcome.FAILED, message=str(exc))
+        counts = {"members_sent": members.sent, "members_applied": members.applied,
+                  "members_not_found": members.not_found, "updates_sent": updates.sent,
+                  "updates_applied": updates.applied, "updates_rejected": updates.rejected}
+        self.state.finish_run(run_id, RunStatus.SUCCEEDED, counts=counts)
+        return ActivationResult(name, Outcome.APPLIED, members, updates)
+
+    def _write(self, settings: EffectiveActivation,
+               planned: ActivationPlan) -> tuple[WriteResult, WriteResult]:
+        writer = self.writers[settings.destination]
+        conn, tables = self.workspace.conn, self.workspace.tables_of(settings.name)
+        writer.create_resources(settings, planned.resources)
+        for resource in planned.resources:
+            self.state.set_remote_id(settings.name, _REMOTE_KINDS[resource.type],
+                                     resource.name,
+                                     name="" if resource.type in (
+                                         ResourceType.SELLIGENT_SEGMENT,
+                                         ResourceType.ACTITO_TARGET_LIST) else resource.name)
+        members = writer.apply_members(settings, conn, tables)
+        updates = writer.apply_updates(settings, conn, tables)
+        self.state.write_snapshot_from_duckdb(settings.name, conn, tables.members)
+        return members, updates

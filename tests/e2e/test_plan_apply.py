@@ -1,0 +1,79 @@
+"""The example project planned and applied against both sandboxes, over real HTTP and FTPS."""
+from __future__ import annotations
+
+import json
+import re
+
+from typer.testing import CliRunner
+
+from reconciler.cli import app
+from tests.e2e.conftest import Stack
+
+runner = CliRunner()
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+READ_ONLY_POSTS = ("/auth/token", "/data/search")  # searches are POSTs that change nothing
+
+
+def _plan(stack: Stack, *extra: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["plan", *stack.cli_args(), *extra])
+    return result.exit_code, result.output
+
+
+def test_first_plan_shows_creations_and_adds_only_and_writes_nothing(stack: Stack) -> None:
+    # Scenario: the example project before any apply: lists, fields, attributes, adds.
+    code, text = _plan(stack, "--detailed-exitcode")
+    assert code == 2, text
+    assert "+ static segment VIP_customers (named 'VIP customers')" in text
+    assert "+ static segment Churn_risk" in text
+    assert '+ external target list "Churn risk" (key customerId, valid 2d)' in text
+    assert "+ external target list sms-benelux (key gsmNumber, valid 36h)" in text
+    assert "+ field LTV (Float)" in text and "+ attribute churnScore (DECIMAL)" in text
+    assert re.search(r"~ members  \+\d[\d,]* −0   match rate 9\d\.\d%", text)
+    assert " −0 " in text and "Drift" not in text and "cannot plan" not in text
+    for sandbox in (stack.selligent, stack.actito):
+        writes = [e for e in sandbox.log.entries()
+                  if e.method in WRITE_METHODS and not e.path.endswith(READ_ONLY_POSTS)]
+        assert writes == [], [(e.method, e.path) for e in writes]
+
+
+def test_apply_converges_then_plan_is_empty(stack: Stack) -> None:
+    # Scenario: apply the example project, then a second plan has nothing to do.
+    applied = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"])
+    assert applied.exit_code == 0, applied.output
+    assert "Apply complete: 4 applied, 0 failed or stopped." in applied.output
+    code, text = _plan(stack, "--detailed-exitcode")
+    assert code == 0, text
+    assert text == "No changes. The destinations match the manifests.\n"
+
+
+def test_segment_edit_and_manual_removal_show_exact_changes_and_drift(stack: Stack) -> None:
+    # Scenario: after an apply, a condition change gives exact adds/removes, and a member
+    # removed by hand in Selligent shows as drift with --refresh.
+    assert runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"]).exit_code == 0
+    segments = stack.manifests / "segments.yaml"
+    segments.write_text(segments.read_text("utf-8").replace("gte: 1000", "gte: 1500"), "utf-8")
+    code, text = _plan(stack, "-a", "vip-selligent", "--format", "json")
+    assert code == 0, text
+    members = json.loads(text)["activations"][0]["members"]
+    assert members["adds"] == 0 and members["removes"] > 0
+    # Remove one member outside the tool, through the API, then refresh.
+    from reconciler.destinations.selligent.adapter import SelligentAdapter
+
+    with SelligentAdapter(base_url=stack.selligent.url, organization="SANDBOX",
+                          list_api_name="CONTACTS", api_key="sandbox-key",
+                          api_secret="sandbox-secret") as adapter:
+        first = next(adapter.iter_segment_member_keys("Churn_risk", "EXTERNAL_ID"))[0]
+        adapter.remove_segment_members("Churn_risk", "EXTERNAL_ID", [first])
+    code, text = _plan(stack, "-a", "churn-selligent", "--refresh")
+    assert "1 members removed outside this tool will be added back" in text
+    assert "~ members  +1 −0" in text
+
+
+def test_no_raw_personal_data_in_any_output(stack: Stack) -> None:
+    # Scenario: plans in every format and an apply never print an email, phone or raw key.
+    outputs = [_plan(stack, "--format", fmt)[1] for fmt in ("text", "json", "markdown")]
+    outputs.append(runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"]).output)
+    everything = "\n".join(outputs)
+    assert not re.search(r"[\w.]+@example\.(com|org|net)", everything)
+    assert not re.search(r"\+32\d{6,}", everything)
+    assert not re.search(r"C\d{6}", everything)
