@@ -6,6 +6,7 @@ for Ctrl-C and stops them. Adding a sandbox is one more starter and one more cal
 """
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Protocol
 import typer
 
 from reconciler.cli.app import app
+from reconciler.sandbox.actito import ActitoSandboxConfig, start_actito_sandbox
 from reconciler.sandbox.http import Faults
 from reconciler.sandbox.seed import DEFAULT_SEED_FILE
 from reconciler.sandbox.selligent import (
@@ -40,6 +42,29 @@ def _start_selligent(config: SelligentSandboxConfig) -> tuple[_Running, list[str
         f"(key field {config.key_field}), {records} contacts",
         f"  API key: X-ApiKey: {account.key}:{account.secret}  (sandbox-only, not a secret)",
         f"  data kept in {config.data_dir}/selligent" if config.data_dir else "  data in memory",
+    ]
+    return sandbox, lines
+
+
+def _start_actito(config: ActitoSandboxConfig) -> tuple[_Running, list[str]]:
+    sandbox = start_actito_sandbox(config)
+    table = sandbox.store.entity(config.entity)
+    profiles = table.table(config.profile_table) if table else None
+    ftps, sftp = sandbox.ftps, sandbox.sftp
+    lines = [
+        f"Actito sandbox listening on {sandbox.url}",
+        f"  entity {config.entity}, profile table {config.profile_table} "
+        f"({len(profiles.profiles) if profiles else 0} profiles)",
+        f"  API key: {config.api_key}  (GET {sandbox.url}/auth/token with header "
+        "'Authorization: <key>'; sandbox-only, not a secret)",
+        f"  FTPS (explicit TLS) on {ftps.host}:{ftps.port}, user {ftps.username} password "
+        f"{ftps.password}; trust the certificate {ftps.ca_file}",
+        f"  SFTP on {sftp.host}:{sftp.port}, user {sftp.username} password {sftp.password}; "
+        f"host key {(sftp.host_key or '')[:40]}…",
+        f"  limits: {config.max_in_flight} in flight, {config.calls_per_minute} calls/min, "
+        f"{config.bulk_imports_per_day} imports/table/day, {config.max_file_bytes} bytes/file, "
+        f"tokens {config.token_ttl_seconds:.0f}s",
+        f"  data kept in {config.actito_dir}" if config.persist else "  data in memory",
     ]
     return sandbox, lines
 
@@ -110,6 +135,14 @@ def sandbox(
     selligent_api_key: str = typer.Option(
         f"{DEFAULT_ACCOUNT.key}:{DEFAULT_ACCOUNT.secret}", help="Accepted X-ApiKey (key:secret)."
     ),
+    actito_port: int = typer.Option(8782, "--actito-port", help="Actito API port (0: any)."),
+    actito_ftps_port: int = typer.Option(8721, "--actito-ftps-port", help="Actito FTPS port."),
+    actito_sftp_port: int = typer.Option(8722, "--actito-sftp-port", help="Actito SFTP port."),
+    actito_api_key: str = typer.Option("sandbox-api-key", help="Accepted Actito API key."),
+    actito_token_seconds: float = typer.Option(900.0, help="Actito: token lifetime."),
+    actito_calls_per_minute: float = typer.Option(100.0, help="Actito: above it, slow down."),
+    actito_imports_per_day: int = typer.Option(12, help="Actito: ETL runs per table per day."),
+    actito_max_file_mb: float = typer.Option(100.0, help="Actito: file size cap (MB)."),
 ) -> None:
     """Run the local API sandboxes in the foreground until Ctrl-C."""
     faults = Faults(
@@ -128,7 +161,17 @@ def sandbox(
         list_api_name=selligent_list, key_field=selligent_key_field,
         accounts=[ServiceAccount.parse(selligent_api_key)],
     )
+    actito = ActitoSandboxConfig(
+        host=host, port=actito_port, ftps_port=actito_ftps_port, sftp_port=actito_sftp_port,
+        data_dir=directory or Path(tempfile.mkdtemp(prefix="actito-sandbox-")),
+        persist=directory is not None, seed_file=seed, api_key=actito_api_key,
+        token_ttl_seconds=actito_token_seconds, calls_per_minute=actito_calls_per_minute,
+        bulk_imports_per_day=actito_imports_per_day,
+        max_file_bytes=int(actito_max_file_mb * 1024 * 1024),
+        latency_ms=latency_ms, error_ratio=error_ratio, drop_ratio=drop_ratio,
+    )
     starters: list[Callable[[], tuple[_Running, list[str]]]] = [
         lambda: _start_selligent(selligent),
+        lambda: _start_actito(actito),
     ]
     _serve(starters)

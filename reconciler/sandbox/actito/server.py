@@ -71,6 +71,11 @@ class ActitoSandbox:
     def faults(self) -> Faults:
         return self._api.faults
 
+    def trim_log(self, keep: int = 10_000) -> None:
+        """Forget the in-memory log past `keep` exchanges (requests.jsonl keeps the history)."""
+        if len(self.log.entries()) > keep:
+            self.log.clear()
+
     def _poll(self) -> None:
         while not self._stopped.wait(self.config.sync_poll_seconds):
             self.syncer.scan()
