@@ -51,3 +51,8 @@ def kind_of(native_type: str) -> ColumnKind:
     """Normalize an engine type name; types we do not sync (lists, json, blobs) are OTHER."""
     base = native_type.strip().lower().split("(")[0].strip()
     return _KINDS.get(base, ColumnKind.OTHER)
+
+
+def is_zoned(native_type: str) -> bool:
+    """Whether values of this type are instants (timestamp with time zone)."""
+    return native_type.strip().lower() in ("timestamptz", "timestamp with time zone")

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 import duckdb
 
@@ -30,8 +31,8 @@ from reconciler.sources.audience import (
     discover_columns,
 )
 from reconciler.sources.base import Source
-from reconciler.sources.columns import Column
-from reconciler.sources.dialects import DUCKDB
+from reconciler.sources.columns import Column, is_zoned
+from reconciler.sources.dialects import DUCKDB, Dialect
 from reconciler.sources.errors import NoValidRowsError
 from reconciler.sources.problems import AudienceReport, Check, ProblemKind, count_problems
 
@@ -63,7 +64,14 @@ def fits(field: AudienceField, column: str) -> str:
     return f"({column} IS NULL OR ({check}))"
 
 
-def attributes_hash(fields: Sequence[AudienceField]) -> str:
+def raw_value(field: AudienceField, zoned: AbstractSet[str] = frozenset()) -> str:
+    """A staged field's raw value; instants are read in UTC so no result (nor hash) depends
+    on the TimeZone setting of the machine that plans."""
+    column = DUCKDB.quote(field.destination)
+    return f"timezone('UTC', {column})" if field.destination in zoned else column
+
+
+def attributes_hash(fields: Sequence[AudienceField], zoned: AbstractSet[str] = frozenset()) -> str:
     """The DuckDB expression hashing a row's converted field values (stable across versions).
 
     md5 of the values as text, unit-separated (NULL spelled as the record separator), after
@@ -75,7 +83,7 @@ def attributes_hash(fields: Sequence[AudienceField]) -> str:
     mapping = json.dumps([f.destination for f in fields]).encode()
     names = hashlib.md5(mapping, usedforsecurity=False).hexdigest()[:8]
     values = "".join(
-        f", coalesce(CAST({converted(f, DUCKDB.quote(f.destination))} AS VARCHAR), chr(30))"
+        f", coalesce(CAST({converted(f, raw_value(f, zoned))} AS VARCHAR), chr(30))"
         for f in fields
     )
     return f"left(md5(concat_ws(chr(31), '{names}'{values})), {HASH_LENGTH})"
@@ -85,19 +93,27 @@ def invalid_column(index: int) -> str:
     return f"__invalid_{index}"
 
 
-def _staging_select(spec: AudienceSpec) -> str:
+def _staging_select(spec: AudienceSpec, zoned: AbstractSet[str]) -> str:
     """Key, converted fields, hash, and per typed field the raw text of unfit values."""
     q = DUCKDB.quote
     parts = [q(KEY_COLUMN)]
-    parts += [f"{converted(f, q(f.destination))} AS {q(f.destination)}" for f in spec.fields]
-    parts.append(f"{attributes_hash(spec.fields)} AS {q(HASH_COLUMN)}")
+    parts += [f"{converted(f, raw_value(f, zoned))} AS {q(f.destination)}" for f in spec.fields]
+    parts.append(f"{attributes_hash(spec.fields, zoned)} AS {q(HASH_COLUMN)}")
     parts += [
-        f"CASE WHEN NOT {fits(f, q(f.destination))} THEN CAST({q(f.destination)} AS VARCHAR) "
-        f"END AS {q(invalid_column(i))}"
+        f"CASE WHEN NOT {fits(f, raw_value(f, zoned))} THEN "
+        f"CAST({raw_value(f, zoned)} AS VARCHAR) END AS {q(invalid_column(i))}"
         for i, f in enumerate(spec.fields)
         if f.type not in (None, FieldType.STRING)
     ]
     return ", ".join(parts)
+
+
+def _zoned_fields(spec: AudienceSpec, columns: Sequence[Column], dialect: Dialect) -> set[str]:
+    zoned = {c.name for c in columns if is_zoned(c.native_type)}
+    return {
+        f.destination for f in spec.fields
+        if any(dialect.same_column(f.source, name) for name in zoned)
+    }
 
 
 def _checks(spec: AudienceSpec, dups: str) -> list[Check]:
@@ -138,7 +154,8 @@ def materialize_audience(
     q = DUCKDB.quote
     staged = f"{table}__staged"
     into.execute(f"DROP VIEW IF EXISTS {q(table)}")
-    source.materialize(query, into, staged, select=_staging_select(spec))
+    zoned = _zoned_fields(spec, columns, source.dialect)
+    source.materialize(query, into, staged, select=_staging_select(spec, zoned))
     report = _check_staged(into, spec, table, staged, samples)
     final = ", ".join([q(KEY_COLUMN), *(q(f.destination) for f in spec.fields), q(HASH_COLUMN)])
     into.execute(f"CREATE OR REPLACE TEMP VIEW {q(table)} AS SELECT {final} FROM {q(staged)}")

@@ -136,3 +136,31 @@ def test_bad_sql_is_a_source_error_and_the_connection_recovers(
     with pytest.raises(SourceQueryError, match="missing_table"):
         discover_columns(warehouse, bad)
     assert discover_columns(warehouse, CUSTOMERS)
+
+
+def test_a_model_cannot_write_to_the_warehouse(
+    warehouse: PostgresWarehouse, postgres_url: str, postgres_schema: str
+) -> None:
+    # Scenario: a model's SQL advances a sequence (a write); the read-only session refuses it.
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SEQUENCE {}.counter").format(
+            sql.Identifier(postgres_schema)))
+    model = ModelSpec(source="pg", primary_key="customer_id", sql=(
+        "SELECT customer_id, nextval('counter') AS n FROM customers"))
+    with pytest.raises(SourceQueryError, match="read-only"):
+        list(stream_audience(warehouse, AudienceSpec("x", model, "customer_id"), now=NOW))
+    assert discover_columns(warehouse, CUSTOMERS)
+
+
+def test_instants_and_numerics_arrive_exact(warehouse: PostgresWarehouse) -> None:
+    # Scenario: timestamptz and numeric model columns reach DuckDB as UTC instants and exact text.
+    model = ModelSpec(source="pg", primary_key="id", sql=(
+        "SELECT 'A' AS id, TIMESTAMPTZ '2026-03-01 10:00:00+02' AS seen, "
+        "12345678901234567890.12::numeric AS big"))
+    fields = (AudienceField("seen", "SEEN", FieldType.TIMESTAMP), AudienceField("big", "BIG"))
+    workspace = duckdb.connect()
+    workspace.execute("SET TimeZone = 'America/New_York'")
+    materialize_audience(warehouse, AudienceSpec("t", model, "id", fields), workspace, "aud",
+                         now=NOW)
+    assert workspace.execute("SELECT SEEN, BIG FROM aud").fetchall() == [
+        (dt.datetime(2026, 3, 1, 8, 0), "12345678901234567890.12")]

@@ -133,3 +133,22 @@ def test_membership_only_audiences_have_no_hash(tmp_path: Path) -> None:
     assert report.valid_rows == again.valid_rows == 2
     assert workspace.execute("SELECT * FROM aud ORDER BY 1").fetchall() == [
         ("A", None), ("B", None)]
+
+
+def test_instants_convert_in_utc_whatever_the_machines_zone(tmp_path: Path) -> None:
+    # Scenario: a timestamptz field planned on machines in two time zones hashes the same.
+    database = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(database)) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        conn.execute("CREATE TABLE people AS SELECT 'A' AS id, "
+                     "TIMESTAMPTZ '2026-03-01 10:00:00+00' AS seen")
+    seen = AudienceField("seen", "SEEN", FieldType.TIMESTAMP)
+    results = []
+    for zone in ("UTC", "Asia/Tokyo"):
+        workspace = duckdb.connect()
+        workspace.execute(f"SET TimeZone = '{zone}'")
+        with DuckDBWarehouse("wh", database=database) as source:
+            materialize_audience(source, _spec(seen), workspace, "aud", now=NOW)
+        results.append(workspace.execute("SELECT SEEN, attributes_hash FROM aud").fetchall())
+    assert results[0] == results[1]
+    assert results[0][0][0] == dt.datetime(2026, 3, 1, 10, 0)
