@@ -1,18 +1,26 @@
 """`reconciler apply`: plan, show, confirm, then make the destinations match."""
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import typer
 
 from reconciler.cli.app import app, user_errors
 from reconciler.cli.manifests import DEFAULT_PATH
-from reconciler.cli.plan import STATE_ENV, load_valid_project, make_plan, state_location
+from reconciler.cli.plan import (
+    STATE_ENV,
+    current_fingerprint,
+    load_valid_project,
+    make_plan,
+    state_location,
+)
 from reconciler.destinations.base import DestinationWriter
 from reconciler.destinations.factory import open_writer
 from reconciler.executing.executor import ActivationResult, Executor, Outcome
 from reconciler.manifests.project import Project
 from reconciler.planning.plan import Plan
+from reconciler.planning.planfile import StalePlanError, read_plan_file
 from reconciler.planning.planner import Workspace
 from reconciler.planning.render import render_text
 from reconciler.state import open_state_store
@@ -20,7 +28,8 @@ from reconciler.state import open_state_store
 
 @app.command()
 def apply(
-    path: Path = typer.Argument(DEFAULT_PATH, help="A manifest file or a directory of them."),
+    path: Path = typer.Argument(DEFAULT_PATH, help="Manifests (a file or directory), or a plan "
+                                "file saved by `reconciler plan --out`."),
     activation: list[str] = typer.Option([], "--activation", "-a",
                                          help="Apply only this activation (repeatable)."),
     auto_approve: bool = typer.Option(False, "--auto-approve",
@@ -33,13 +42,16 @@ def apply(
     state: str | None = typer.Option(None, "--state", help=f"State store (default ${STATE_ENV}, "
                                      "else .reconciler/state.duckdb)."),
 ) -> None:
-    """Plan, show the plan, ask for confirmation, then apply it."""
+    """Plan, show the plan, ask for confirmation, then apply it (or run a saved plan)."""
     with user_errors():
-        project = load_valid_project(path)
         workspace = Workspace()
         try:
-            plan = make_plan(project, activations=activation, refresh=refresh, state=state,
-                             workspace=workspace)
+            if zipfile.is_zipfile(path):
+                project, plan = load_saved_plan(path, workspace, state)
+            else:
+                project = load_valid_project(path)
+                plan = make_plan(project, activations=activation, refresh=refresh, state=state,
+                                 workspace=workspace).plan
             typer.echo(render_text(plan), nl=False)
             if plan.has_changes and not auto_approve and not typer.confirm(
                     "Apply these changes?", default=False):
@@ -56,6 +68,18 @@ def apply(
     typer.echo(f"Apply complete: {applied} applied, {len(failed)} failed or stopped.")
     if failed:
         raise typer.Exit(1)
+
+
+def load_saved_plan(path: Path, workspace: Workspace, state: str | None) -> tuple[Project, Plan]:
+    """A saved plan and its project, refused when anything it read has changed since."""
+    plan, saved, root = read_plan_file(path, workspace)
+    project = load_valid_project(root)
+    names = [a.activation for a in plan.activations]
+    reasons = saved.differences(current_fingerprint(project, names, state))
+    if reasons:
+        raise StalePlanError(f"the saved plan {path} is stale: {'; '.join(reasons)}. "
+                             "Run `reconciler plan` again.")
+    return project, plan
 
 
 def execute(project: Project, plan: Plan, workspace: Workspace, state: str | None,

@@ -1,22 +1,31 @@
 """`reconciler plan`: what apply would change, read-only (no lock, no write call)."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
 
 from reconciler.cli.app import app, user_errors
 from reconciler.cli.manifests import DEFAULT_PATH, print_problems
-from reconciler.destinations.base import DestinationObserver
+from reconciler.destinations.base import DestinationObserver, Structure
 from reconciler.destinations.factory import open_observer
 from reconciler.errors import ManifestError, ReconcilerError
 from reconciler.manifests.diagnostics import has_errors
 from reconciler.manifests.project import Project, load_project
 from reconciler.manifests.settings import effective_activations
 from reconciler.planning.plan import Plan
+from reconciler.planning.planfile import (
+    Fingerprint,
+    fingerprint_of,
+    structure_hash,
+    write_plan_file,
+)
 from reconciler.planning.planner import Planner, PlanOptions, Workspace
 from reconciler.planning.render import render_json, render_markdown, render_text
 from reconciler.state import open_state_reader
@@ -43,33 +52,76 @@ def load_valid_project(path: Path) -> Project:
     return project
 
 
-def make_plan(project: Project, *, activations: list[str], refresh: bool,
-              state: str | None, workspace: Workspace) -> Plan:
-    """Plan the chosen activations (all when none is named) against their destinations."""
+@dataclass(frozen=True)
+class PlanRun:
+    plan: Plan
+    fingerprint: Fingerprint
+
+
+def _chosen(project: Project, activations: list[str]) -> list[str]:
     settings = effective_activations(project)
     unknown = [name for name in activations if name not in settings]
     if unknown:
         raise ReconcilerError(f"no activation named {', '.join(unknown)} "
                               f"(defined: {', '.join(sorted(settings))})")
-    chosen = activations or sorted(settings)
+    return activations or sorted(settings)
+
+
+@contextlib.contextmanager
+def open_observers(project: Project, chosen: list[str]) -> Iterator[dict[str, DestinationObserver]]:
+    settings = effective_activations(project)
     destinations = project.of_kind("Destination")
     observers: dict[str, DestinationObserver] = {}
-    reader = open_state_reader(state_location(state))
     try:
         for name in sorted({settings[a].destination for a in chosen}):
             manifest = destinations[name]
             observers[name] = open_observer(name, manifest.document.spec,  # type: ignore[arg-type]
                                             manifest.file.parent)
-        planner = Planner(project, reader, observers, workspace)
-        try:
-            return planner.build_plan(PlanOptions(now=dt.datetime.now(dt.UTC),
-                                                  activations=chosen, refresh=refresh))
-        finally:
-            planner.close()
+        yield observers
     finally:
         for observer in observers.values():
             observer.close()
+
+
+def remote_fingerprint(structures: dict[str, Structure]) -> dict[str, str]:
+    return {name: structure_hash([[r.model_dump(mode="json") for r in s.resources],
+                                  list(s.errors), s.list_exists])
+            for name, s in structures.items()}
+
+
+def make_plan(project: Project, *, activations: list[str], refresh: bool,
+              state: str | None, workspace: Workspace, show_members: bool = False) -> PlanRun:
+    """Plan the chosen activations (all when none is named) against their destinations."""
+    chosen = _chosen(project, activations)
+    reader = open_state_reader(state_location(state))
+    try:
+        with open_observers(project, chosen) as observers:
+            planner = Planner(project, reader, observers, workspace)
+            try:
+                plan = planner.build_plan(PlanOptions(
+                    now=dt.datetime.now(dt.UTC), activations=chosen, refresh=refresh,
+                    show_members=show_members))
+            finally:
+                planner.close()
+            serials = {name: reader.serial(name) for name in chosen}
+            fingerprint = fingerprint_of(project, serials, remote_fingerprint(planner.structures))
+    finally:
         reader.close()
+    return PlanRun(plan, fingerprint)
+
+
+def current_fingerprint(project: Project, activations: list[str], state: str | None) -> Fingerprint:
+    """What a saved plan's inputs look like now (reads only)."""
+    settings = effective_activations(project)
+    reader = open_state_reader(state_location(state))
+    try:
+        serials = {name: reader.serial(name) for name in activations}
+    finally:
+        reader.close()
+    with open_observers(project, activations) as observers:
+        structures = {name: observers[settings[name].destination].plan_structure(settings[name])
+                      for name in activations}
+    return fingerprint_of(project, serials, remote_fingerprint(structures))
 
 
 def render(plan: Plan, output: PlanFormat) -> str:
@@ -93,17 +145,30 @@ def plan(
                                      ".reconciler/state.duckdb)."),
     detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
                                            help="Exit 0 without changes, 2 with changes."),
+    out: Path | None = typer.Option(None, "--out", help="Save the plan for `reconciler apply "
+                                    "FILE` (a zip of the plan and its change sets)."),
+    show_members: bool = typer.Option(False, "--show-members", help="Show sample member keys "
+                                      "unmasked (local use; refused when CI=true)."),
 ) -> None:
     """Show what apply would change at each destination (reads only; never writes)."""
     with user_errors():
+        if show_members and os.environ.get("CI", "").lower() == "true":
+            raise ReconcilerError("--show-members prints personal data and is refused in CI "
+                                  "(CI=true); use it on your own machine")
         project = load_valid_project(path)
         workspace = Workspace()
         try:
-            result = make_plan(project, activations=activation, refresh=refresh, state=state,
-                               workspace=workspace)
+            run = make_plan(project, activations=activation, refresh=refresh, state=state,
+                            workspace=workspace, show_members=show_members)
+            if out is not None:
+                write_plan_file(out, run.plan, workspace, run.fingerprint, project.root)
         finally:
             workspace.close()
+        result = run.plan
         typer.echo(render(result, output), nl=False)
+        if out is not None:
+            typer.echo(f"Saved the plan to {out}; `reconciler apply {out}` runs exactly it.",
+                       err=True)
     failed = result.summary.activations_failed
     if failed:
         raise typer.Exit(1)

@@ -62,6 +62,7 @@ def compute_diff(
     has_snapshot: bool,
     has_fields: bool,
     samples: int = 3,
+    mask: bool = True,
 ) -> DiffResult:
     """Build the change-set tables of one activation and count them.
 
@@ -106,7 +107,7 @@ def compute_diff(
         base_members=_scalar(conn, f'SELECT count(DISTINCT member_key) FROM "{base}"'),
         added_outside=added_outside,
         removed_outside=removed_outside,
-        samples=tuple(mask_value(row[0]) for row in sample_rows),
+        samples=tuple(mask_value(row[0]) if mask else str(row[0]) for row in sample_rows),
     )
 
 

@@ -42,6 +42,10 @@ class Workspace:
     conn: duckdb.DuckDBPyConnection = field(default_factory=lambda: duckdb.connect(":memory:"))
     tables: dict[str, DiffTables] = field(default_factory=dict)
 
+    def adopt(self, activation: str, prefix: str) -> None:
+        """Name an activation's tables as a saved plan did (see planfile.py)."""
+        self.tables[activation] = DiffTables(prefix)
+
     def tables_of(self, activation: str) -> DiffTables:
         if activation not in self.tables:
             self.tables[activation] = DiffTables(f"a{len(self.tables)}")
@@ -56,6 +60,7 @@ class PlanOptions:
     now: dt.datetime
     activations: Sequence[str] = ()  # empty: all
     refresh: bool = False
+    show_members: bool = False  # raw sample keys instead of masked ones (local use only)
 
 
 class Planner:
@@ -68,6 +73,7 @@ class Planner:
         self.observers = observers
         self.workspace = workspace
         self._sources: dict[str, Source] = {}
+        self.structures: dict[str, Structure] = {}  # what each destination lacked, by activation
 
     def build_plan(self, options: PlanOptions) -> Plan:
         settings = effective_activations(self.project)
@@ -86,6 +92,7 @@ class Planner:
                               target=observer.target, remote_name=settings.audience_name)
         try:
             structure = observer.plan_structure(settings)
+            self.structures[settings.name] = structure
             if structure.errors:
                 return head.model_copy(update={"remote_name": structure.remote_name,
                                                "error": "; ".join(structure.errors)})
@@ -104,7 +111,7 @@ class Planner:
         if (options.refresh or not has_snapshot) and structure.list_exists:
             has_actual = observer.load_members(settings, conn, tables.actual)
         diff = compute_diff(conn, tables, has_actual=has_actual, has_snapshot=has_snapshot,
-                            has_fields=bool(settings.fields))
+                            has_fields=bool(settings.fields), mask=not options.show_members)
         return head.model_copy(update=dict(
             remote_name=structure.remote_name,
             resources=structure.resources,

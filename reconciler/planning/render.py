@@ -37,9 +37,10 @@ def activation_lines(activation: ActivationPlan) -> list[str]:
                      f"  # {change.reason}")
     members = activation.members
     if members is not None and (members.adds or members.removes):
+        samples = f"; e.g. {', '.join(members.samples)}" if members.samples else ""
         lines.append(
             f"~ members  +{members.adds:,} −{members.removes:,}   match rate "
-            f"{members.match_rate:.1%} ({members.unmatched:,} unmatched, skipped)"
+            f"{members.match_rate:.1%} ({members.unmatched:,} unmatched, skipped){samples}"
         )
     if activation.attributes is not None and activation.attributes.updates:
         fields = ", ".join(activation.attributes.fields)

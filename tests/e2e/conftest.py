@@ -2,7 +2,6 @@
 pointing at them, with its own state store."""
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.sandbox.actito import ActitoSandbox, ActitoSandboxConfig, start_actito_sandbox
+from reconciler.sandbox.project import copy_project_for
 from reconciler.sandbox.selligent import (
     SelligentSandbox,
     SelligentSandboxConfig,
@@ -31,16 +31,6 @@ class Stack:
         return [str(self.manifests), "--state", str(self.state)]
 
 
-def point_project_at(manifests: Path, selligent: SelligentSandbox, actito: ActitoSandbox) -> None:
-    destinations = manifests / "destinations.yaml"
-    text = destinations.read_text("utf-8")
-    text = text.replace("http://127.0.0.1:8781/Portal/Api", selligent.url)
-    text = text.replace("http://127.0.0.1:8782", actito.url)
-    text = text.replace("port: 8721", f"port: {actito.ftps.port}")
-    text = text.replace("../.reconciler/sandbox/actito/ftps-cert.pem", str(actito.ftps.ca_file))
-    destinations.write_text(text, "utf-8")
-
-
 @pytest.fixture
 def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """Fresh sandboxes seeded from the example data, and the example project aimed at them."""
@@ -52,9 +42,7 @@ def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     actito = start_actito_sandbox(ActitoSandboxConfig(
         port=0, ftps_port=0, sftp_port=0, data_dir=tmp_path / "sandbox", seed_file=SEED,
         calls_per_minute=None, etl_delay_seconds=0.05, sync_poll_seconds=0.1))
-    manifests = tmp_path / "manifests"
-    shutil.copytree(REPO / "manifests", manifests)
-    point_project_at(manifests, selligent, actito)
+    manifests = copy_project_for(REPO / "manifests", tmp_path / "manifests", selligent, actito)
     try:
         yield Stack(selligent, actito, manifests, tmp_path / "state.duckdb")
     finally:

@@ -77,3 +77,37 @@ def test_no_raw_personal_data_in_any_output(stack: Stack) -> None:
     assert not re.search(r"[\w.]+@example\.(com|org|net)", everything)
     assert not re.search(r"\+32\d{6,}", everything)
     assert not re.search(r"C\d{6}", everything)
+
+
+def test_saved_plan_applies_exactly_once_and_stale_plans_are_refused(stack: Stack) -> None:
+    # Scenario: plan --out, apply the file; applying it again, or after an edit, is refused.
+    saved = stack.state.parent / "first.plan"
+    code, _ = _plan(stack, "--out", str(saved))
+    assert code == 0 and saved.is_file()
+    applied = runner.invoke(app, ["apply", str(saved), "--state", str(stack.state),
+                                  "--auto-approve"])
+    assert applied.exit_code == 0, applied.output
+    assert "Apply complete: 4 applied" in applied.output
+    again = runner.invoke(app, ["apply", str(saved), "--state", str(stack.state),
+                                "--auto-approve"])
+    assert again.exit_code == 1 and "is stale" in again.output
+    assert "an apply ran since" in again.output
+    second = stack.state.parent / "second.plan"
+    assert _plan(stack, "--out", str(second))[0] == 0
+    segments = stack.manifests / "segments.yaml"
+    segments.write_text(segments.read_text("utf-8").replace("gte: 1000", "gte: 900"), "utf-8")
+    edited = runner.invoke(app, ["apply", str(second), "--state", str(stack.state),
+                                 "--auto-approve"])
+    assert edited.exit_code == 1 and "the manifests changed" in edited.output
+
+
+def test_show_members_is_an_explicit_local_opt_in(stack: Stack, monkeypatch) -> None:
+    # Scenario: raw sample keys only with --show-members, and never under CI.
+    masked = _plan(stack, "-a", "vip-selligent")[1]
+    assert re.search(r"e\.g\. C\*{5}\d", masked) and not re.search(r"C\d{6}", masked)
+    monkeypatch.setenv("CI", "false")
+    shown = _plan(stack, "-a", "vip-selligent", "--show-members")[1]
+    assert re.search(r"e\.g\. C\d{6}", shown)
+    monkeypatch.setenv("CI", "true")
+    code, refused = _plan(stack, "-a", "vip-selligent", "--show-members")
+    assert code == 1 and "refused in CI" in refused

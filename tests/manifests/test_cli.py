@@ -105,6 +105,8 @@ def test_demo_validates_and_lists_activations(example_copy: Path) -> None:
     for name in ("vip-selligent", "churn-selligent", "churn-actito", "sms-actito"):
         assert name in result.output
     assert "VIP_customers" in result.output
+    assert "No changes. The destinations match the manifests." in result.output
+    assert result.output.count(": applied") == 4
 
 
 def test_dotenv_beside_manifests_is_read_but_environment_wins(
