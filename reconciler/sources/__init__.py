@@ -19,6 +19,7 @@ from reconciler.sources.columns import Column, ColumnKind
 from reconciler.sources.compiler import SqlFragment, compile_condition
 from reconciler.sources.dialects import DUCKDB, POSTGRES, Dialect, DialectName
 from reconciler.sources.errors import (
+    ColumnOwner,
     ConditionError,
     NoValidRowsError,
     SourceConnectionError,
@@ -40,6 +41,7 @@ __all__ = [
     "AudienceSpec",
     "Column",
     "ColumnKind",
+    "ColumnOwner",
     "ConditionError",
     "DataProblem",
     "Dialect",

@@ -20,7 +20,7 @@ from reconciler.sources.base import DEFAULT_BATCH_ROWS, Source
 from reconciler.sources.columns import Column
 from reconciler.sources.compiler import SqlFragment, check_columns, compile_condition
 from reconciler.sources.dialects import Dialect
-from reconciler.sources.errors import SourceError
+from reconciler.sources.errors import ColumnOwner, SourceError
 
 KEY_COLUMN = "member_key"
 """The audience's key column, always text: keys are compared and stored as strings."""
@@ -100,7 +100,8 @@ def build_audience_query(
         check_columns(
             [spec.match_key, *(f.source for f in spec.fields)],
             columns,
-            owner=f"activation {spec.activation!r}",
+            owner_kind=ColumnOwner.ACTIVATION,
+            owner=spec.activation,
             dialect=dialect,
         )
     q = dialect.quote

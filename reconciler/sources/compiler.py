@@ -17,11 +17,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.manifests.conditions import AllOf, AnyOf, Not, Predicate, iter_predicates
+from reconciler.manifests.conditions import (
+    COMPARISON_OPERATORS,
+    LIST_OPERATORS,
+    AllOf,
+    AnyOf,
+    Not,
+    Predicate,
+    iter_predicates,
+)
 from reconciler.manifests.values import parse_duration
 from reconciler.sources.columns import Column, ColumnKind
 from reconciler.sources.dialects import Dialect
-from reconciler.sources.errors import ConditionError, UnknownColumnError
+from reconciler.sources.errors import ColumnOwner, ConditionError, UnknownColumnError
+from reconciler.sources.literals import check_literal
 
 ConditionNode = AllOf | AnyOf | Not | Predicate
 LIKE_ESCAPE = "\\"
@@ -63,7 +72,8 @@ def compile_condition(
         check_columns(
             [p.column for p in iter_predicates(condition)],
             columns,
-            owner=f"segment {segment!r}",
+            owner_kind=ColumnOwner.SEGMENT,
+            owner=segment,
             dialect=dialect,
         )
         kinds = {_key(c.name, dialect): c.kind for c in columns}
@@ -71,12 +81,19 @@ def compile_condition(
 
 
 def check_columns(
-    names: Sequence[str], columns: Sequence[Column], *, owner: str, dialect: Dialect
+    names: Sequence[str],
+    columns: Sequence[Column],
+    *,
+    owner_kind: ColumnOwner,
+    owner: str,
+    dialect: Dialect,
 ) -> None:
     """Raise `UnknownColumnError` for the first of `names` that is not among `columns`."""
     for name in names:
         if not any(dialect.same_column(name, c.name) for c in columns):
-            raise UnknownColumnError(owner=owner, column=name, known=[c.name for c in columns])
+            raise UnknownColumnError(
+                owner_kind=owner_kind, owner=owner, column=name, known=[c.name for c in columns]
+            )
 
 
 def _key(name: str, dialect: Dialect) -> str:
@@ -101,7 +118,28 @@ def _compile(node: ConditionNode, ctx: _Context) -> SqlFragment:
 def _predicate(predicate: Predicate, ctx: _Context) -> SqlFragment:
     build = _BUILDERS[predicate.operator]
     column = ctx.dialect.quote(predicate.column)
-    return build(column, predicate.value, predicate, ctx)
+    value = predicate.value
+    if predicate.operator in COMPARISON_OPERATORS + LIST_OPERATORS:
+        value = _literals(predicate, ctx)
+    return build(column, value, predicate, ctx)
+
+
+def _literals(predicate: Predicate, ctx: _Context) -> Any:
+    """The predicate's value(s), checked against (and bound for) the column's kind."""
+    kind = _kind(predicate, ctx)
+    values = predicate.value if isinstance(predicate.value, list) else [predicate.value]
+    bound = []
+    for value in values:
+        literal, expected = check_literal(value, kind)
+        if expected is not None:
+            raise ConditionError(
+                f"{predicate.operator} compares a {kind} column with {value!r}; "
+                f"expected {expected}",
+                segment=ctx.segment,
+                column=predicate.column,
+            )
+        bound.append(literal)
+    return bound if isinstance(predicate.value, list) else bound[0]
 
 
 def _kind(predicate: Predicate, ctx: _Context) -> ColumnKind | None:

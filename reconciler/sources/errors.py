@@ -4,7 +4,7 @@
     ├── SourceConnectionError    the warehouse could not be opened or reached
     ├── SourceQueryError         the warehouse refused a model's query (bad SQL, missing table)
     ├── ConditionError           a segment condition cannot be compiled (names segment, column)
-    │   └── UnknownColumnError   a segment, match key or field names a column the model lacks
+    ├── UnknownColumnError       a segment, match key or field names a column the model lacks
     └── NoValidRowsError         an audience had rows but none survived the bad-data checks
 
 Driver exceptions (duckdb, psycopg) never leave `sources/`: they are chained as the cause of
@@ -12,6 +12,7 @@ one of these. Messages never carry raw row values, only masked samples.
 """
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 
 
@@ -36,18 +37,31 @@ class ConditionError(SourceError):
         self.column = column
 
 
-class UnknownColumnError(ConditionError):
-    """A column named by a manifest that the model does not have."""
+class ColumnOwner(enum.StrEnum):
+    """The kind of manifest that named a column."""
 
-    def __init__(self, *, owner: str, column: str, known: Sequence[str]) -> None:
+    SEGMENT = "segment"
+    ACTIVATION = "activation"
+
+
+class UnknownColumnError(SourceError):
+    """A column named by a manifest (segment or activation) that the model does not have."""
+
+    def __init__(
+        self, *, owner_kind: ColumnOwner, owner: str, column: str, known: Sequence[str]
+    ) -> None:
         listed = ", ".join(known) if known else "none"
-        SourceError.__init__(
-            self, f"{owner}: the model has no column {column!r} (its columns: {listed})"
+        super().__init__(
+            f"{owner_kind} {owner!r}: the model has no column {column!r} (its columns: {listed})"
         )
-        self.segment = owner
-        self.column = column
+        self.owner_kind = owner_kind
         self.owner = owner
+        self.column = column
         self.known = tuple(known)
+
+    @property
+    def segment(self) -> str | None:
+        return self.owner if self.owner_kind == ColumnOwner.SEGMENT else None
 
 
 class NoValidRowsError(SourceError):

@@ -125,7 +125,7 @@ def test_unknown_column_names_segment_and_column() -> None:
     with pytest.raises(UnknownColumnError) as caught:
         _compile({"all": [{"column": "country", "eq": "BE"}, {"column": "ltvv", "gt": 1}]},
                  columns=columns)
-    assert caught.value.column == "ltvv"
+    assert (caught.value.column, caught.value.segment) == ("ltvv", "vip")
     assert "segment 'vip'" in str(caught.value) and "'ltvv'" in str(caught.value)
 
 
@@ -156,3 +156,34 @@ def test_percent_in_postgres_literals_is_doubled() -> None:
     assert POSTGRES.quote_qualified('crm."people"') == '"crm"."""people"""'
     with pytest.raises(ValueError):
         DUCKDB.quote("a\x00b")
+
+
+LITERALS: list[tuple[str, ColumnKind, dict[str, Any], tuple[Any, ...] | str]] = [
+    ("number on text is bound as text", ColumnKind.STRING, {"column": "c", "eq": 1000},
+     ("1000",)),
+    ("numbers in a list on text", ColumnKind.STRING, {"column": "c", "in": [1, "B"]},
+     ("1", "B")),
+    ("whole number", ColumnKind.INTEGER, {"column": "c", "gte": "12"}, ("12",)),
+    ("fraction on an integer", ColumnKind.INTEGER, {"column": "c", "gte": 1.5},
+     "expected a whole number"),
+    ("word on a number", ColumnKind.DECIMAL, {"column": "c", "lt": "lots"}, "expected a number"),
+    ("text on a boolean", ColumnKind.BOOLEAN, {"column": "c", "eq": "yes"},
+     "expected true or false"),
+    ("ISO date text", ColumnKind.DATE, {"column": "c", "gte": "2026-01-31"}, ("2026-01-31",)),
+    ("bad date", ColumnKind.DATE, {"column": "c", "gte": "31/01/2026"}, "expected a date"),
+    ("boolean on text", ColumnKind.STRING, {"column": "c", "ne": True}, "expected text"),
+]
+
+
+@pytest.mark.parametrize(("name", "kind", "raw", "expected"), LITERALS,
+                         ids=[c[0] for c in LITERALS])
+def test_literals_are_checked_against_the_column_kind(
+    name: str, kind: ColumnKind, raw: dict[str, Any], expected: tuple[Any, ...] | str
+) -> None:
+    # Scenario: a condition's value must fit its column; numbers on text columns become text.
+    columns = [Column("c", kind, str(kind))]
+    if isinstance(expected, str):
+        with pytest.raises(ConditionError, match=f"segment 'vip', column 'c'.*{expected}"):
+            _compile(raw, POSTGRES, columns=columns)
+    else:
+        assert _compile(raw, POSTGRES, columns=columns).params == expected
