@@ -3,17 +3,29 @@
 Owns the remote ids an activation created, its last applied membership snapshot with
 attribute hashes, its state serial and its run history, behind a read-only `StateReader`
 (the planner's) and a `StateWriter` (the executor's). Must not talk to destinations or
-warehouses. The journal and locks of issue 6 belong here too, as later migrations.
+warehouses. It also holds the apply locks (one apply per activation, with a lease) and the
+apply journal (every batch before and after it is sent), for the executor to resume from.
 """
 from reconciler.state.errors import (
+    LockedError,
+    LockError,
+    LockLostError,
     StaleStateError,
     StateConnectionError,
     StateError,
     StateSchemaError,
+    StoreInUseError,
 )
+from reconciler.state.keeper import LockKeeper
+from reconciler.state.locks import default_owner
 from reconciler.state.records import (
     SNAPSHOT_HASH,
     SNAPSHOT_KEY,
+    JournalEntry,
+    JournalStatus,
+    JournalStep,
+    Lock,
+    LockInfo,
     RemoteId,
     RemoteKind,
     RunRecord,
@@ -34,6 +46,15 @@ __all__ = [
     "LATEST_VERSION",
     "SNAPSHOT_HASH",
     "SNAPSHOT_KEY",
+    "JournalEntry",
+    "JournalStatus",
+    "JournalStep",
+    "Lock",
+    "LockError",
+    "LockInfo",
+    "LockKeeper",
+    "LockLostError",
+    "LockedError",
     "RemoteId",
     "RemoteKind",
     "RunRecord",
@@ -45,6 +66,8 @@ __all__ = [
     "StateReader",
     "StateSchemaError",
     "StateWriter",
+    "StoreInUseError",
+    "default_owner",
     "open_state_reader",
     "open_state_store",
 ]

@@ -2,11 +2,14 @@
 
 Owns the contract between the engine-neutral store (`reader.py`, `writer.py`) and an engine:
 running portable SQL (written with `?` placeholders), transactions, a schema lock for
-migrations, and the bulk paths for snapshots (Arrow in, Arrow out, straight into a DuckDB
-table). Implementations: `duckdb_backend.py`, `postgres_backend.py`.
+migrations, exclusive sections for lock check-and-set, the clock leases are measured by, a
+second connection for a lease-renewing thread, and the bulk paths for snapshots (Arrow in,
+Arrow out, straight into a DuckDB table). Implementations: `duckdb_backend.py`,
+`postgres_backend.py`.
 """
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -44,6 +47,23 @@ class Backend(Protocol):
 
     def lock_schema(self) -> None:
         """Inside a transaction: keep concurrent processes from migrating at the same time."""
+        ...
+
+    def exclusive(self, name: str) -> AbstractContextManager[None]:
+        """A transaction no other process or thread of this store enters for `name` at once."""
+        ...
+
+    def now(self) -> dt.datetime:
+        """The store's clock as naive UTC: one clock for every machine sharing the store."""
+        ...
+
+    def reopen(self) -> Backend:
+        """Another connection to the same store (for another thread), writable like this one."""
+        ...
+
+    def note_lock(self, activation: str, expires_at: dt.datetime | None) -> None:
+        """Say, for other processes' error messages, which apply locks this process holds
+        (None: released). DuckDB keeps it in its lock file; PostgreSQL needs nothing."""
         ...
 
     def insert_snapshot(self, activation: str, reader: pa.RecordBatchReader) -> int:

@@ -1,13 +1,16 @@
 """The local state backend: one DuckDB file (by default `.reconciler/state.duckdb`).
 
 Owns opening the file (read-only for readers; a missing file reads as an empty store and is
-not created), SQL execution, and the snapshot bulk paths through Arrow. Must not hold other
-data than the state store's tables.
+not created; writers take the file lock of `filelock.py` first), SQL execution (one call at a
+time per connection, so threads may share it), and the snapshot bulk paths through Arrow.
+Must not hold other data than the state store's tables.
 """
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import itertools
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,26 +21,45 @@ import pyarrow as pa
 
 from reconciler.arrow_streams import arrow_reader, load_reader_into, quote_duckdb
 from reconciler.state.backend import SNAPSHOT_SELECT, BackendKind, snapshot_has_hash
-from reconciler.state.errors import StateConnectionError, StateError
+from reconciler.state.errors import StateConnectionError, StateError, StoreInUseError
+from reconciler.state.filelock import (
+    acquire_file_lock,
+    note_activation_lock,
+    read_holder,
+    release_file_lock,
+)
 from reconciler.state.records import SNAPSHOT_HASH, SNAPSHOT_KEY
 
 _views = itertools.count()
+_sections: dict[str, threading.Lock] = {}
+_sections_guard = threading.Lock()
 
 
 class DuckDBBackend:
     kind = BackendKind.DUCKDB
 
     def __init__(self, path: Path, *, read_only: bool) -> None:
+        self.path = path
         self.location = str(path)
         self.read_only = read_only
+        self._calls = threading.RLock()
+        self._closed = False
         try:
             if read_only and not path.exists():
                 self.conn = duckdb.connect(":memory:")  # nothing applied yet: an empty store
-            else:
-                if not read_only:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                self.conn = duckdb.connect(str(path), read_only=read_only)
+                return
+            if not read_only:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                acquire_file_lock(path)
+        except OSError as exc:
+            raise StateConnectionError(f"cannot open the state store {path}: {exc}") from exc
+        try:
+            self.conn = duckdb.connect(str(path), read_only=read_only)
         except (duckdb.Error, OSError) as exc:
+            if not read_only:
+                release_file_lock(path)
+            if "Conflicting lock" in str(exc):
+                raise StoreInUseError(str(path), read_holder(path)) from exc
             raise StateConnectionError(f"cannot open the state store {path}: {exc}") from exc
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
@@ -45,20 +67,40 @@ class DuckDBBackend:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
-            cursor = self.conn.execute(sql, list(params))
-            return cursor.fetchall() if cursor.description else []
+            with self._calls:
+                cursor = self.conn.execute(sql, list(params))
+                return cursor.fetchall() if cursor.description else []
         except duckdb.Error as exc:
             raise StateError(f"state store {self.location}: {exc}") from exc
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.conn.begin()
-        try:
+        with self._calls:
+            self.conn.begin()
+            try:
+                yield
+            except BaseException:
+                self.conn.rollback()
+                raise
+            self.conn.commit()
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        # Other processes are kept out by the file lock; threads of this one by this lock.
+        with _sections_guard:
+            section = _sections.setdefault(f"{self.path.resolve()}:{name}", threading.Lock())
+        with section, self.transaction():
             yield
-        except BaseException:
-            self.conn.rollback()
-            raise
-        self.conn.commit()
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+    def note_lock(self, activation: str, expires_at: dt.datetime | None) -> None:
+        until = None if expires_at is None else expires_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        note_activation_lock(self.path, activation, until)
+
+    def reopen(self) -> DuckDBBackend:
+        return DuckDBBackend(self.path, read_only=self.read_only)
 
     def has_table(self, table: str) -> bool:
         rows = self.query(
@@ -102,4 +144,9 @@ class DuckDBBackend:
         load_reader_into(self.stream_snapshot(activation, 100_000), into, table)
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self.conn.close()
+        if not self.read_only:
+            release_file_lock(self.path)

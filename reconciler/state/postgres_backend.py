@@ -1,13 +1,17 @@
 """The shared state backend: a PostgreSQL schema (default `reconciler`) for teams and CI.
 
 Owns the connection (autocommit outside explicit transactions; readers run with
-`default_transaction_read_only`), SQL execution with `?` turned into psycopg's `%s`, and the
+`default_transaction_read_only`; one call at a time, so threads may share it), SQL execution
+with `?` turned into psycopg's `%s`, exclusive sections as transaction-scoped advisory locks
+(correct across processes and machines), the server's clock for leases, and the
 snapshot bulk paths: COPY FROM STDIN fed by Arrow's CSV writer, COPY TO STDOUT read by Arrow's
 CSV reader straight into DuckDB. The URL may carry a password: it is never printed.
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -45,14 +49,19 @@ class PostgresBackend:
         self.location = f"{printable_url(url)} (schema {schema})"
         self.schema = schema
         self.read_only = read_only
+        self._url = url
+        self._calls = threading.RLock()
         try:
             self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
             if read_only:
                 self.conn.execute("SET default_transaction_read_only = on")
             else:
-                self.conn.execute(
-                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
-                )
+                # Parallel jobs may meet on a new database: IF NOT EXISTS alone races.
+                with self.conn.transaction():
+                    self.lock_schema()
+                    self.conn.execute(
+                        sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+                    )
             self.conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
         except psycopg.Error as exc:
             raise StateConnectionError(
@@ -64,7 +73,7 @@ class PostgresBackend:
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
-            with self.conn.cursor() as cur:
+            with self._calls, self.conn.cursor() as cur:
                 cur.execute(statement.replace("?", "%s"), list(params))
                 return cur.fetchall() if cur.description else []
         except psycopg.Error as exc:
@@ -72,8 +81,26 @@ class PostgresBackend:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        with self.conn.transaction():
+        with self._calls, self.conn.transaction():
             yield
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        with self.transaction():
+            self.execute("SELECT pg_advisory_xact_lock(hashtext(?))",
+                         [f"reconciler:{self.schema}:{name}"])
+            yield
+
+    def now(self) -> dt.datetime:
+        rows = self.query("SELECT clock_timestamp() AT TIME ZONE 'UTC'")
+        moment: dt.datetime = rows[0][0]
+        return moment
+
+    def note_lock(self, activation: str, expires_at: dt.datetime | None) -> None:
+        """Other processes read the lock rows themselves."""
+
+    def reopen(self) -> PostgresBackend:
+        return PostgresBackend(self._url, schema=self.schema, read_only=self.read_only)
 
     def has_table(self, table: str) -> bool:
         rows = self.query(

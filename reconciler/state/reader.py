@@ -1,11 +1,13 @@
 """Reading the state store: everything the planner is allowed to see.
 
-Owns the read queries over the store's tables, identical for both backends. A store nothing
+Owns the read queries over the store's tables, identical for both backends (the lock and
+journal rows are read through `locks.py` and `journal.py`). A store nothing
 was written to yet reads as empty (no serial, no snapshot, no runs). Must not write: the
 planner gets only this, so `plan` can never change the state.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -16,7 +18,17 @@ from reconciler.arrow_streams import load_reader_into
 from reconciler.closing import Closing
 from reconciler.state.backend import SNAPSHOT_SCHEMA, Backend
 from reconciler.state.errors import StateSchemaError
-from reconciler.state.records import RemoteId, RemoteKind, RunRecord, RunStatus, SnapshotInfo
+from reconciler.state.journal import read_entries
+from reconciler.state.locks import read_locks
+from reconciler.state.records import (
+    JournalEntry,
+    LockInfo,
+    RemoteId,
+    RemoteKind,
+    RunRecord,
+    RunStatus,
+    SnapshotInfo,
+)
 from reconciler.state.schema import LATEST_VERSION, check_version, schema_version, utc_aware
 
 DEFAULT_SNAPSHOT_BATCH_ROWS = 100_000
@@ -125,6 +137,29 @@ class SqlStateReader(Closing):
             [activation, limit],
         )
         return tuple(_run_record(row) for row in rows)
+
+    def unfinished_runs(self, activation: str) -> tuple[RunRecord, ...]:
+        """The activation's runs that never finished (killed midway), oldest first."""
+        if self._empty():
+            return ()
+        rows = self._backend.query(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE activation = ? AND status = ? "
+            "ORDER BY started_at, run_id",
+            [activation, RunStatus.RUNNING.value],
+        )
+        return tuple(_run_record(row) for row in rows)
+
+    def journal_entries(self, run_id: str) -> tuple[JournalEntry, ...]:
+        """Every batch journaled by a run, in the order they were begun."""
+        return () if self._empty() else read_entries(self._backend, run_id)
+
+    def locks(self) -> tuple[LockInfo, ...]:
+        """Every apply lock held now or left behind (see `LockInfo.expired`), by activation."""
+        return () if self._empty() else read_locks(self._backend)
+
+    def now(self) -> dt.datetime:
+        """The store's clock (UTC), which lock leases are measured by."""
+        return utc_aware(self._backend.now())
 
     def close(self) -> None:
         self._backend.close()

@@ -1,7 +1,7 @@
 """What the state store holds per activation, as frozen records and enums.
 
-Owns the vocabulary shared by the state reader, the writer and their callers. Pure data: no
-I/O, no SQL.
+Owns the vocabulary shared by the state reader, the writer and their callers: remote ids,
+snapshots, runs, apply locks and journal entries. Pure data: no I/O, no SQL.
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class RunStatus(enum.StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # killed midway (never finished); a later apply resumed it
 
 
 @dataclass(frozen=True)
@@ -59,3 +60,67 @@ class RunRecord:
     finished_at: dt.datetime | None = None
     counts: Mapping[str, int] = field(default_factory=dict)
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    """Who holds an activation's apply lock, as `locks()` and `LockedError` show it."""
+
+    activation: str
+    owner: str
+    """Free text naming the holder, e.g. `apply by alice@ci-7 (pid 4242)`."""
+    acquired_at: dt.datetime
+    renewed_at: dt.datetime
+    expires_at: dt.datetime
+    """When the lease runs out: past it, the next `acquire_lock` takes the lock over."""
+
+    def expired(self, now: dt.datetime) -> bool:
+        return self.expires_at <= now
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A held lock: what `renew_lock` and `release_lock` need (the token proves it is ours)."""
+
+    activation: str
+    owner: str
+    token: str
+    lease_seconds: float
+    acquired_at: dt.datetime
+    expires_at: dt.datetime
+
+
+class JournalStep(enum.StrEnum):
+    """The steps of an activation's apply, in the order they run."""
+
+    CREATE_RESOURCES = "create_resources"
+    ADD_MEMBERS = "add_members"
+    REMOVE_MEMBERS = "remove_members"
+    UPDATE_PROFILES = "update_profiles"
+
+
+class JournalStatus(enum.StrEnum):
+    PENDING = "pending"  # recorded before sending; still pending after a crash = unknown outcome
+    CONFIRMED = "confirmed"  # the destination confirmed it
+    FAILED = "failed"  # the destination refused it, or it was given up
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One batch of one step of a run, recorded before it is sent and updated after."""
+
+    entry_id: str
+    run_id: str
+    activation: str
+    step: JournalStep
+    batch_no: int
+    attempt: int
+    """1 for the first `journal_begin` of (run, step, batch_no), then 2, 3 … for retries."""
+    rows: int
+    fingerprint: str
+    """What identifies the batch's rows (a keys hash or a key range), the caller's choice."""
+    status: JournalStatus
+    started_at: dt.datetime
+    confirmed_rows: int | None = None
+    error: str | None = None
+    finished_at: dt.datetime | None = None

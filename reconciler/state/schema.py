@@ -4,7 +4,7 @@ Owns the tables (the same portable SQL on DuckDB and PostgreSQL) and how a store
 one version to the next: `schema_version` records each applied migration; migrations run in
 order inside one transaction, under the backend's schema lock; a store newer than this code
 is refused rather than guessed at. Add a migration by appending to `MIGRATIONS`, never by
-editing an applied one. Room is left for issue 6 (journal, locks) as later migrations.
+editing an applied one.
 """
 from __future__ import annotations
 
@@ -52,6 +52,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             "counts VARCHAR NOT NULL, error VARCHAR)",
             "CREATE INDEX runs_activation ON runs (activation, started_at)",
         ),
+    ),
+    Migration(
+        3,
+        "apply locks and the apply journal",
+        (
+            "CREATE TABLE locks (activation VARCHAR PRIMARY KEY, owner VARCHAR NOT NULL, "
+            "token VARCHAR NOT NULL, acquired_at TIMESTAMP NOT NULL, "
+            "renewed_at TIMESTAMP NOT NULL, expires_at TIMESTAMP NOT NULL)",
+            "CREATE TABLE journal (entry_id VARCHAR PRIMARY KEY, run_id VARCHAR NOT NULL, "
+            "activation VARCHAR NOT NULL, step VARCHAR NOT NULL, batch_no INTEGER NOT NULL, "
+            "attempt INTEGER NOT NULL, seq BIGINT NOT NULL, row_count BIGINT NOT NULL, "
+            "fingerprint VARCHAR NOT NULL, status VARCHAR NOT NULL, confirmed_rows BIGINT, "
+            "error VARCHAR, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP)",
+        ),
+        postgres_only=("CREATE INDEX journal_run ON journal (run_id, seq)",),
     ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -1,9 +1,10 @@
 """The state store's interface and how to open one.
 
-Owns the split every caller sees: `StateReader` (all the planner gets: read-only, takes no
-lock, never migrates) and `StateWriter` (the executor's: migrates the schema on open, bumps
-the serial on each write), and the choice of backend from a location: a path (DuckDB file,
-default `.reconciler/state.duckdb`) or a `postgresql://` URL.
+Owns the split every caller sees: `StateReader` (all the planner and `status` get: read-only,
+takes no lock, never migrates) and `StateWriter` (the executor's: migrates the schema on open,
+bumps the serial on each state write, takes apply locks and journals batches), and the choice
+of backend from a location: a path (DuckDB file, default `.reconciler/state.duckdb`) or a
+`postgresql://` URL.
 """
 from __future__ import annotations
 
@@ -18,9 +19,20 @@ import pyarrow as pa
 from reconciler.closing import Closing
 from reconciler.state.backend import Backend
 from reconciler.state.duckdb_backend import DuckDBBackend
+from reconciler.state.keeper import LockKeeper
 from reconciler.state.postgres_backend import PostgresBackend
 from reconciler.state.reader import SqlStateReader
-from reconciler.state.records import RemoteId, RemoteKind, RunRecord, RunStatus, SnapshotInfo
+from reconciler.state.records import (
+    JournalEntry,
+    JournalStep,
+    Lock,
+    LockInfo,
+    RemoteId,
+    RemoteKind,
+    RunRecord,
+    RunStatus,
+    SnapshotInfo,
+)
 from reconciler.state.schema import migrate
 from reconciler.state.writer import SqlStateWriter
 
@@ -44,6 +56,10 @@ class StateReader(Closing, Protocol):
         self, activation: str, into: duckdb.DuckDBPyConnection, table: str
     ) -> None: ...
     def runs(self, activation: str, *, limit: int = 20) -> tuple[RunRecord, ...]: ...
+    def unfinished_runs(self, activation: str) -> tuple[RunRecord, ...]: ...
+    def journal_entries(self, run_id: str) -> tuple[JournalEntry, ...]: ...
+    def locks(self) -> tuple[LockInfo, ...]: ...
+    def now(self) -> dt.datetime: ...
 
 
 class StateWriter(StateReader, Protocol):
@@ -68,6 +84,19 @@ class StateWriter(StateReader, Protocol):
         self, run_id: str, status: RunStatus, *, counts: Mapping[str, int] | None = None,
         error: str | None = None, finished_at: dt.datetime | None = None,
     ) -> None: ...
+    def acquire_lock(
+        self, activation: str, owner: str, lease_seconds: float, *, wait_seconds: float = 0
+    ) -> Lock: ...
+    def renew_lock(self, lock: Lock) -> Lock: ...
+    def keep_lock(self, lock: Lock, *, every_seconds: float | None = None) -> LockKeeper: ...
+    def release_lock(self, lock: Lock) -> None: ...
+    def break_lock(self, activation: str) -> LockInfo | None: ...
+    def journal_begin(
+        self, run_id: str, activation: str, step: JournalStep, batch_no: int, rows: int,
+        fingerprint: str,
+    ) -> str: ...
+    def journal_confirm(self, entry_id: str, confirmed_rows: int) -> None: ...
+    def journal_fail(self, entry_id: str, error: str) -> None: ...
 
 
 def is_postgres_location(location: str | Path) -> bool:

@@ -3,8 +3,9 @@
 Owns every write and the state serial: each write bumps the activation's serial in the same
 transaction, so a saved plan can tell that the state it read has changed; a caller may pass
 `expect_serial` to refuse a write over someone else's. Snapshots are replaced wholesale in one
-transaction through the backend's bulk path. The executor uses this; the planner never does.
-Journal and per-activation locks (issue 6) will be added beside these writes.
+transaction through the backend's bulk path. Apply locks and the journal are written through
+`locks.py` and `journal.py` (they do not bump serials: a plan does not read them). The
+executor uses this; the planner never does.
 """
 from __future__ import annotations
 
@@ -17,12 +18,18 @@ import duckdb
 import pyarrow as pa
 
 from reconciler.arrow_streams import arrow_reader, as_reader, quote_duckdb
+from reconciler.state import journal, locks
 from reconciler.state.backend import SNAPSHOT_SCHEMA
 from reconciler.state.errors import StaleStateError, StateError
+from reconciler.state.keeper import LockKeeper
 from reconciler.state.reader import SqlStateReader
 from reconciler.state.records import (
     SNAPSHOT_HASH,
     SNAPSHOT_KEY,
+    JournalStatus,
+    JournalStep,
+    Lock,
+    LockInfo,
     RemoteKind,
     RunStatus,
     SnapshotInfo,
@@ -159,3 +166,52 @@ class SqlStateWriter(SqlStateReader):
                 [status.value, _now(finished_at), json.dumps(dict(counts or {}), sort_keys=True),
                  error, run_id],
             )
+
+    def acquire_lock(self, activation: str, owner: str, lease_seconds: float, *,
+                     wait_seconds: float = 0) -> Lock:
+        """Take the activation's apply lock for `lease_seconds` (renew it before then).
+
+        A lock whose lease ran out is taken over. Held by someone else: `LockedError` naming
+        them, after waiting up to `wait_seconds` for them to let go.
+        """
+        lock = locks.acquire(self._backend, activation, owner, lease_seconds, wait_seconds)
+        self._backend.note_lock(activation, lock.expires_at)
+        return lock
+
+    def renew_lock(self, lock: Lock) -> Lock:
+        """The lock with its lease pushed `lease_seconds` past now; `LockLostError` if lost."""
+        renewed = locks.renew(self._backend, lock)
+        self._backend.note_lock(lock.activation, renewed.expires_at)
+        return renewed
+
+    def keep_lock(self, lock: Lock, *, every_seconds: float | None = None) -> LockKeeper:
+        """`with store.keep_lock(lock) as keeper:` renews the lease from a thread (on its own
+        connection) every `every_seconds` (a third of the lease); `keeper.check()` between
+        batches raises `LockLostError` once the lock is no longer safely held."""
+        return LockKeeper(self._backend.reopen(), lock, every_seconds)
+
+    def release_lock(self, lock: Lock) -> None:
+        """Give the lock back; `LockLostError` if it was broken or taken over meanwhile."""
+        try:
+            locks.release(self._backend, lock)
+        finally:
+            self._backend.note_lock(lock.activation, None)
+
+    def break_lock(self, activation: str) -> LockInfo | None:
+        """Remove the activation's lock whoever holds it (a person's decision); who held it."""
+        return locks.break_lock(self._backend, activation)
+
+    def journal_begin(self, run_id: str, activation: str, step: JournalStep, batch_no: int,
+                      rows: int, fingerprint: str) -> str:
+        """Record a batch as pending before sending it; the entry id for confirm/fail."""
+        return journal.begin(self._backend, run_id, activation, step, batch_no, rows,
+                             fingerprint)
+
+    def journal_confirm(self, entry_id: str, confirmed_rows: int) -> None:
+        """Record that the destination confirmed `confirmed_rows` of the batch's rows."""
+        journal.finish(self._backend, entry_id, JournalStatus.CONFIRMED,
+                       confirmed_rows=confirmed_rows)
+
+    def journal_fail(self, entry_id: str, error: str) -> None:
+        """Record that the batch failed (refused, or given up after retries), and why."""
+        journal.finish(self._backend, entry_id, JournalStatus.FAILED, error=error)

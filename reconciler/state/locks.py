@@ -1,0 +1,119 @@
+"""Apply locks: one apply per activation at a time, held with a lease.
+
+Owns the `locks` table: a row per held lock (owner, token, since, lease expiry). Taking,
+renewing, releasing and breaking a lock each run in the backend's exclusive section for that
+activation (a PostgreSQL advisory transaction lock; on DuckDB the file lock plus a thread
+lock), so two processes racing for one activation never both win. A lease that ran out means
+the holder died or hung: the next taker takes it over. Leases are measured on the store's
+clock (the server's, for PostgreSQL), so machines with skewed clocks agree. Must not know what
+an apply does while it holds the lock.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import socket
+import time
+import uuid
+from typing import Any
+
+from reconciler.state.backend import Backend
+from reconciler.state.errors import LockedError, LockLostError
+from reconciler.state.records import Lock, LockInfo
+from reconciler.state.schema import utc_aware
+
+_COLUMNS = "activation, owner, acquired_at, renewed_at, expires_at"
+_POLL_SECONDS = 0.25
+
+
+def default_owner(command: str = "apply") -> str:
+    """`apply by alice@ci-7 (pid 4242)`: a lock owner that says who to ask or what to kill."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{command} by {user}@{socket.gethostname()} (pid {os.getpid()})"
+
+
+def read_locks(backend: Backend) -> tuple[LockInfo, ...]:
+    rows = backend.query(f"SELECT {_COLUMNS} FROM locks ORDER BY activation")
+    return tuple(_info(row) for row in rows)
+
+
+def acquire(backend: Backend, activation: str, owner: str, lease_seconds: float,
+            wait_seconds: float = 0) -> Lock:
+    """Take the activation's lock, waiting up to `wait_seconds` for a live holder."""
+    if lease_seconds <= 0:
+        raise ValueError(f"a lease must last more than 0 seconds (got {lease_seconds})")
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return _try_acquire(backend, activation, owner, lease_seconds)
+        except LockedError:
+            if time.monotonic() >= deadline:
+                raise
+        time.sleep(_POLL_SECONDS)
+
+
+def _try_acquire(backend: Backend, activation: str, owner: str, lease_seconds: float) -> Lock:
+    token = uuid.uuid4().hex
+    with backend.exclusive(activation):
+        now = backend.now()
+        holder = _holder(backend, activation)
+        if holder is not None and not holder.expired(utc_aware(now)):
+            raise LockedError(holder)
+        expires = now + dt.timedelta(seconds=lease_seconds)
+        backend.execute("DELETE FROM locks WHERE activation = ?", [activation])
+        backend.execute(
+            "INSERT INTO locks (activation, owner, token, acquired_at, renewed_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [activation, owner, token, now, now, expires],
+        )
+    return Lock(activation, owner, token, lease_seconds, utc_aware(now), utc_aware(expires))
+
+
+def renew(backend: Backend, lock: Lock) -> Lock:
+    """Push the lease `lock.lease_seconds` past now; `LockLostError` if it is no longer ours."""
+    with backend.exclusive(lock.activation):
+        now = backend.now()
+        expires = now + dt.timedelta(seconds=lock.lease_seconds)
+        rows = backend.query(
+            "UPDATE locks SET renewed_at = ?, expires_at = ? WHERE activation = ? AND token = ? "
+            "RETURNING activation",
+            [now, expires, lock.activation, lock.token],
+        )
+        if not rows:
+            raise LockLostError(lock.activation, lock.owner, _holder(backend, lock.activation))
+    return Lock(lock.activation, lock.owner, lock.token, lock.lease_seconds, lock.acquired_at,
+                utc_aware(expires))
+
+
+def release(backend: Backend, lock: Lock) -> None:
+    """Give the lock back; `LockLostError` if someone broke or took it over meanwhile."""
+    with backend.exclusive(lock.activation):
+        rows = backend.query(
+            "DELETE FROM locks WHERE activation = ? AND token = ? RETURNING activation",
+            [lock.activation, lock.token],
+        )
+        if not rows:
+            raise LockLostError(lock.activation, lock.owner, _holder(backend, lock.activation))
+
+
+def break_lock(backend: Backend, activation: str) -> LockInfo | None:
+    """Remove the activation's lock whoever holds it; who held it (None: it was not locked)."""
+    with backend.exclusive(activation):
+        holder = _holder(backend, activation)
+        backend.execute("DELETE FROM locks WHERE activation = ?", [activation])
+    return holder
+
+
+def _holder(backend: Backend, activation: str) -> LockInfo | None:
+    rows = backend.query(f"SELECT {_COLUMNS} FROM locks WHERE activation = ?", [activation])
+    return _info(rows[0]) if rows else None
+
+
+def _info(row: tuple[Any, ...]) -> LockInfo:
+    activation, owner, acquired_at, renewed_at, expires_at = row
+    return LockInfo(str(activation), str(owner), utc_aware(acquired_at), utc_aware(renewed_at),
+                    utc_aware(expires_at))
