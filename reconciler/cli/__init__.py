@@ -1,5 +1,13 @@
 """The command line: a thin typer layer over the package (no business logic here)."""
-from reconciler.cli import apply, demo, manifests, plan, sandbox  # noqa: F401,E402  (registers commands)
+# Importing each command module registers its commands on the app.
+from reconciler.cli import (  # noqa: F401
+    apply,
+    demo,
+    manifests,
+    plan,
+    run,
+    sandbox,
+)
 from reconciler.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -1,6 +1,7 @@
 """`reconciler apply`: plan, show, confirm, then make the destinations match."""
 from __future__ import annotations
 
+import datetime as dt
 import zipfile
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def apply(
         finally:
             workspace.close()
     for result in results:
-        typer.echo(_describe(result))
+        typer.echo(describe_result(result))
     failed = [r for r in results if r.outcome in (Outcome.FAILED, Outcome.STOPPED)]
     applied = sum(r.outcome is Outcome.APPLIED for r in results)
     typer.echo(f"Apply complete: {applied} applied, {len(failed)} failed or stopped.")
@@ -83,7 +84,9 @@ def load_saved_plan(path: Path, workspace: Workspace, state: str | None) -> tupl
 
 
 def execute(project: Project, plan: Plan, workspace: Workspace, state: str | None,
-            allow_mass_removal: bool, fail_fast: bool) -> list[ActivationResult]:
+            allow_mass_removal: bool, fail_fast: bool,
+            now: dt.datetime | None = None) -> list[ActivationResult]:
+    """Apply `plan` through the destinations' writers; `now` freezes run times (tests)."""
     destinations = project.of_kind("Destination")
     writers: dict[str, DestinationWriter] = {}
     store = open_state_store(state_location(state))
@@ -92,7 +95,8 @@ def execute(project: Project, plan: Plan, workspace: Workspace, state: str | Non
             manifest = destinations[name]
             writers[name] = open_writer(name, manifest.document.spec,  # type: ignore[arg-type]
                                         manifest.file.parent)
-        executor = Executor(project, workspace, writers, store)
+        executor = Executor(project, workspace, writers, store,
+                            **({"clock": lambda: now} if now is not None else {}))
         return executor.apply_plan(plan, allow_mass_removal=allow_mass_removal,
                                    fail_fast=fail_fast)
     finally:
@@ -101,7 +105,7 @@ def execute(project: Project, plan: Plan, workspace: Workspace, state: str | Non
         store.close()
 
 
-def _describe(result: ActivationResult) -> str:
+def describe_result(result: ActivationResult) -> str:
     line = f"{result.activation}: {result.outcome.value}"
     if result.members is not None and result.members.sent:
         line += f"; members {result.members.applied:,}/{result.members.sent:,} confirmed"

@@ -9,8 +9,9 @@ Not yet here (see the apply issue): the per-batch journal and resume, locks, pro
 """
 from __future__ import annotations
 
+import datetime as dt
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from reconciler.destinations.base import DestinationWriter, WriteResult
@@ -49,7 +50,9 @@ _REMOTE_KINDS = {
 
 class Executor:
     def __init__(self, project: Project, workspace: Workspace,
-                 writers: Mapping[str, DestinationWriter], state: StateWriter) -> None:
+                 writers: Mapping[str, DestinationWriter], state: StateWriter,
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+        self.clock = clock  # run records' times (frozen in schedule tests)
         self.settings = effective_activations(project)
         self.workspace = workspace
         self.writers = writers
@@ -73,18 +76,23 @@ class Executor:
         if planned.stops and not allow_mass_removal:
             return ActivationResult(name, Outcome.STOPPED, message="; ".join(planned.stops)
                                     + " (nothing written; rerun with --allow-mass-removal)")
+        run_id = self.state.start_run(name, started_at=self.clock())
         if not planned.has_changes and self.state.snapshot_info(name) is not None:
+            # A sync that found nothing to do still counts as a successful run (schedules).
+            self.state.finish_run(run_id, RunStatus.SUCCEEDED, counts={},
+                                  finished_at=self.clock())
             return ActivationResult(name, Outcome.UNCHANGED)
-        run_id = self.state.start_run(name)
         try:
             members, updates = self._write(self.settings[name], planned)
         except DestinationError as exc:
-            self.state.finish_run(run_id, RunStatus.FAILED, error=str(exc))
+            self.state.finish_run(run_id, RunStatus.FAILED, error=str(exc),
+                                  finished_at=self.clock())
             return ActivationResult(name, Outcome.FAILED, message=str(exc))
         counts = {"members_sent": members.sent, "members_applied": members.applied,
                   "members_not_found": members.not_found, "updates_sent": updates.sent,
                   "updates_applied": updates.applied, "updates_rejected": updates.rejected}
-        self.state.finish_run(run_id, RunStatus.SUCCEEDED, counts=counts)
+        self.state.finish_run(run_id, RunStatus.SUCCEEDED, counts=counts,
+                              finished_at=self.clock())
         return ActivationResult(name, Outcome.APPLIED, members, updates)
 
     def _write(self, settings: EffectiveActivation,

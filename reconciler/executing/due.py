@@ -1,0 +1,67 @@
+"""When an activation is due: its schedule, its last successful run, its list's validity.
+
+Pure functions of a clock value, so `run --due` can be tested with a frozen clock:
+- `manual` is never due on its own;
+- `every: D` is due D after the last successful run; `cron` at the first fire time after it;
+- never ran successfully (or only failed) → due now (a failed run is retried at the next tick);
+- an Actito list is also due before its file expires (validity period minus a margin), so it
+  never targets nobody between two scheduled runs.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+
+from reconciler.manifests.models import CronSchedule, EverySchedule
+from reconciler.manifests.settings import EffectiveActivation
+from reconciler.manifests.values import parse_duration
+
+# Refresh an Actito list this long before its file expires (at most a tenth of its validity).
+VALIDITY_MARGIN = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Due:
+    activation: str
+    due: bool
+    next_at: dt.datetime | None  # None: manual, never due on its own
+    reason: str
+
+
+def next_scheduled(schedule: object, last_success: dt.datetime) -> dt.datetime | None:
+    if isinstance(schedule, EverySchedule):
+        return last_success + parse_duration(schedule.every)
+    if isinstance(schedule, CronSchedule):
+        zone = ZoneInfo(schedule.timezone)
+        following = croniter(schedule.cron, last_success.astimezone(zone)).get_next(dt.datetime)
+        return following.astimezone(dt.UTC)
+    return None
+
+
+def validity_deadline(settings: EffectiveActivation,
+                      last_success: dt.datetime) -> dt.datetime | None:
+    """When an Actito list must be refreshed at the latest, or None for other destinations."""
+    if settings.destination_type != "actito" or not settings.validity_period:
+        return None
+    validity = parse_duration(settings.validity_period)
+    return last_success + validity - min(VALIDITY_MARGIN, validity / 10)
+
+
+def due_status(settings: EffectiveActivation, last_success: dt.datetime | None,
+               now: dt.datetime) -> Due:
+    name = settings.name
+    if settings.schedule == "manual":
+        return Due(name, False, None, "manual schedule: runs only with `reconciler apply`")
+    if last_success is None:
+        return Due(name, True, now, "no successful run yet")
+    candidates = [(when, why) for when, why in (
+        (next_scheduled(settings.schedule, last_success), "schedule"),
+        (validity_deadline(settings, last_success), "list validity ends"),
+    ) if when is not None]
+    when, why = min(candidates, key=lambda c: c[0])
+    if when <= now:
+        return Due(name, True, when, f"due since {when:%Y-%m-%d %H:%M} UTC ({why})")
+    return Due(name, False, when, f"next due {when:%Y-%m-%d %H:%M} UTC ({why})")

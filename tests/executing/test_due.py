@@ -1,0 +1,73 @@
+"""When activations are due, with a frozen clock."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from reconciler.executing.due import due_status
+from reconciler.manifests.project import load_project
+from reconciler.manifests.settings import EffectiveActivation, effective_activations
+
+REPO = Path(__file__).resolve().parents[2]
+UTC = dt.UTC
+
+
+@pytest.fixture(scope="module")
+def settings() -> dict[str, EffectiveActivation]:
+    project, diagnostics = load_project(REPO / "manifests")
+    assert diagnostics == []
+    return effective_activations(project)
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_never_ran_is_due_now(settings: dict[str, EffectiveActivation]) -> None:
+    # Scenario: a fresh state store: every scheduled activation is due.
+    status = due_status(settings["vip-selligent"], None, at("2026-11-27T10:00"))
+    assert status.due and status.reason == "no successful run yet"
+
+
+@pytest.mark.parametrize(
+    ("now", "due"),
+    [("2026-11-27T10:59", False), ("2026-11-27T11:00", True), ("2026-11-27T13:00", True)],
+)
+def test_every_interval_from_the_last_success(
+    settings: dict[str, EffectiveActivation], now: str, due: bool
+) -> None:
+    # Scenario: `every: 1h` (from destination defaults), last success at 10:00.
+    status = due_status(settings["churn-selligent"], at("2026-11-27T10:00"), at(now))
+    assert status.due is due
+    assert status.next_at == at("2026-11-27T11:00")
+
+
+def test_cron_in_its_time_zone(settings: dict[str, EffectiveActivation]) -> None:
+    # Scenario: "0 6 * * *" Europe/Brussels is 05:00 UTC in winter.
+    last = at("2026-11-26T05:00")
+    assert not due_status(settings["sms-actito"], last, at("2026-11-27T04:59")).due
+    status = due_status(settings["sms-actito"], last, at("2026-11-27T05:00"))
+    assert status.due and status.next_at == at("2026-11-27T05:00")
+
+
+def test_actito_list_refreshed_before_its_validity_ends(
+    settings: dict[str, EffectiveActivation],
+) -> None:
+    # Scenario: a 36h list on a weekly cron is refreshed 1h before its file expires.
+    weekly = settings["sms-actito"]
+    weekly = EffectiveActivation(**{**weekly.__dict__, "schedule": weekly.schedule.model_copy(
+        update={"cron": "0 6 * * 1"})})
+    last = at("2026-11-23T05:00")  # a Monday
+    status = due_status(weekly, last, at("2026-11-24T15:59"))
+    assert not status.due and "list validity ends" in status.reason
+    assert status.next_at == at("2026-11-24T16:00")
+    assert due_status(weekly, last, at("2026-11-24T16:00")).due
+
+
+def test_manual_is_never_due(settings: dict[str, EffectiveActivation]) -> None:
+    # Scenario: a manual activation only runs through `reconciler apply`.
+    manual = EffectiveActivation(**{**settings["vip-selligent"].__dict__, "schedule": "manual"})
+    status = due_status(manual, None, at("2026-11-27T10:00"))
+    assert not status.due and status.next_at is None
