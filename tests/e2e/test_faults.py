@@ -1,0 +1,30 @@
+"""Apply converges through server errors, 429 bursts and dropped connections."""
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from reconciler.cli import app
+from reconciler.sandbox.http import Faults
+from tests.e2e.conftest import Stack
+
+runner = CliRunner()
+
+
+def test_apply_with_faults_converges_to_the_same_data(stack: Stack) -> None:
+    # Scenario: 20% 5xx, 429 bursts and dropped connections on both APIs during the first
+    # apply; it still completes, and a refreshed plan without faults finds nothing to do.
+    for sandbox in (stack.selligent, stack.actito):
+        sandbox.faults.error_ratio = 0.2
+        sandbox.faults.drop_ratio = 0.05
+        sandbox.faults.seed = 11
+    stack.selligent.faults.requests_per_second = 25
+    applied = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"])
+    assert applied.exit_code == 0, applied.output
+    assert "Apply complete: 4 applied, 0 failed or stopped." in applied.output
+    faults = [e.fault for s in (stack.selligent, stack.actito) for e in s.log.entries()]
+    assert faults.count("error") > 0 and faults.count("dropped") > 0
+    for sandbox in (stack.selligent, stack.actito):
+        sandbox.faults.__dict__.update(Faults().__dict__)
+    again = runner.invoke(app, ["plan", *stack.cli_args(), "--refresh", "--detailed-exitcode"])
+    assert again.exit_code == 0, again.output
+    assert again.output == "No changes. The destinations match the manifests.\n"
