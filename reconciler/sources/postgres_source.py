@@ -40,6 +40,7 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 }
 # Everything else (text, numeric, uuid, json…) travels as text: exact, and DuckDB casts it.
 _TEXT = pa.string()
+_TEXT_TYPES = frozenset({"text", "varchar", "bpchar", "name"})
 
 
 class PostgresWarehouse(Closing):
@@ -91,17 +92,23 @@ class PostgresWarehouse(Closing):
             cursor.close()
             self._conn.rollback()
             raise SourceQueryError(f"source {self.name!r}: {exc}") from exc
-        description = cursor.description or []
-        types = [_ARROW_TYPES.get(_type_name(d.type_code), _TEXT) for d in description]
-        schema = pa.schema([pa.field(d.name, t) for d, t in zip(description, types, strict=True)])
+        names = [_type_name(d.type_code) for d in cursor.description or []]
+        schema = pa.schema([
+            pa.field(d.name, _ARROW_TYPES.get(name, _TEXT))
+            for d, name in zip(cursor.description or [], names, strict=True)
+        ])
+        converters = [_converter(name) for name in names]
         return pa.RecordBatchReader.from_batches(
-            schema, self._batches(cursor, schema, batch_rows)
+            schema, self._batches(cursor, schema, converters, batch_rows)
         )
 
     def _batches(
-        self, cursor: psycopg.ServerCursor[Any], schema: pa.Schema, batch_rows: int
+        self,
+        cursor: psycopg.ServerCursor[Any],
+        schema: pa.Schema,
+        converters: list[Callable[[Sequence[Any]], Sequence[Any]]],
+        batch_rows: int,
     ) -> Iterator[pa.RecordBatch]:
-        converters = [_converter(field.type) for field in schema]
         try:
             while rows := cursor.fetchmany(batch_rows):
                 columns = zip(*rows, strict=True)
@@ -138,7 +145,8 @@ def _type_name(oid: int) -> str:
     return info.name if info is not None else "unknown"
 
 
-def _converter(arrow_type: pa.DataType) -> Callable[[Sequence[Any]], Sequence[Any]]:
-    if arrow_type == _TEXT:
-        return lambda values: [None if v is None else str(v) for v in values]
-    return lambda values: values
+def _converter(type_name: str) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """Values psycopg returns as other Python types than Arrow expects become text."""
+    if type_name in _ARROW_TYPES or type_name in _TEXT_TYPES:
+        return lambda values: values
+    return lambda values: [None if v is None else str(v) for v in values]

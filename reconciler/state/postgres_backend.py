@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -32,6 +33,8 @@ from reconciler.state.backend import (
 )
 from reconciler.state.errors import StateConnectionError, StateError
 from reconciler.state.records import SNAPSHOT_HASH, SNAPSHOT_KEY
+
+_cursors = itertools.count()
 
 
 def printable_url(url: str) -> str:
@@ -139,7 +142,8 @@ class PostgresBackend:
 
     def _snapshot_batches(self, activation: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
         try:
-            with self.conn.transaction(), self.conn.cursor(name="reconciler_snapshot") as cur:
+            name = f"reconciler_snapshot_{next(_cursors)}"
+            with self.conn.transaction(), self.conn.cursor(name=name) as cur:
                 cur.execute(SNAPSHOT_SELECT.replace("?", "%s"), [activation])
                 while rows := cur.fetchmany(batch_rows):
                     keys, hashes = zip(*rows, strict=True)
