@@ -247,6 +247,9 @@ class SandboxServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; with Nagle's algorithm a keep-alive
+            # client waits for the delayed ACK (~40 ms) on every call.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass  # the RequestLog records requests; stderr stays quiet

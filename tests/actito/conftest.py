@@ -1,6 +1,7 @@
 """Fixtures: a fresh Actito sandbox on free 127.0.0.1 ports, and clients tuned for fast tests."""
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,13 +31,27 @@ def sandbox_config(data_dir: Path, **overrides: Any) -> ActitoSandboxConfig:
     return ActitoSandboxConfig(**{**settings, **overrides})
 
 
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir seeded once (store, certificate, host key): copying it beats re-seeding and
+    generating two RSA keys for every test."""
+    data_dir = tmp_path_factory.mktemp("actito-template")
+    start_actito_sandbox(sandbox_config(data_dir)).stop()
+    return data_dir / "actito"
+
+
 @pytest.fixture
-def start(tmp_path: Path) -> Iterator[Callable[..., ActitoSandbox]]:
+def start(tmp_path: Path, seeded_template: Path) -> Iterator[Callable[..., ActitoSandbox]]:
     """Starts sandboxes (overrides go to the config); all are stopped after the test."""
     started: list[ActitoSandbox] = []
 
     def run(**overrides: Any) -> ActitoSandbox:
         data_dir = overrides.pop("data_dir", tmp_path / "data")
+        target = data_dir / "actito"
+        if not target.exists():
+            target.mkdir(parents=True)
+            for name in ("store.json", "ftps-cert.pem", "sftp-host-key.pem"):
+                shutil.copy(seeded_template / name, target / name)
         sandbox = start_actito_sandbox(sandbox_config(data_dir, **overrides))
         started.append(sandbox)
         return sandbox

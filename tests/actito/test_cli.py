@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ftplib
+import io
 import signal
 import ssl
 import subprocess
@@ -39,7 +40,8 @@ def test_sandbox_command_starts_actito_with_its_file_servers(tmp_path: Path) -> 
         client.connect(host, int(port))
         client.login("sandbox", "sandbox-ftp-password")
         client.prot_p()
-        assert client.nlst() == []
+        client.storbinary("STOR hello.csv", io.BytesIO(b"customerId\nC000001\n"))
+        assert client.nlst() == ["hello.csv"]
         client.quit()
     finally:
         process.send_signal(signal.SIGINT)

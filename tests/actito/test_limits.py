@@ -100,3 +100,16 @@ def test_files_over_the_cap_are_400_and_the_adapter_splits(
     assert report.executions > 1
     assert report.lines == 400 and report.updated + report.rejected == 400
     assert profile(sandbox, "C000400")["firstName"].startswith("Name-400-")  # type: ignore[index]
+
+
+def test_calls_over_the_minute_budget_slow_down_and_are_not_refused(
+    start: Callable[..., ActitoSandbox],
+) -> None:
+    # Scenario: a licence allowing 60 calls a minute receives 63 quick calls.
+    sandbox = start(calls_per_minute=60)
+    client = make_client(sandbox)
+    for _ in range(62):  # plus the token call
+        client.profile_table("Profiles")
+    entries = sandbox.log.entries()
+    assert all(e.status == 200 for e in entries)
+    assert [e.duration_ms >= 900 for e in entries[-4:]] == [False, True, True, True]

@@ -160,13 +160,14 @@ class ActitoAdapter:
                 raise PermanentApiError(f"the key file of {name!r} would pass the file size cap",
                                         destination="actito", call="target list file")
             upload_file(self.transfer, parts[0], remote, self.retry)
-        return self._wait_for_file(name, remote) if wait else None
+        return self._wait_for_file(found, remote) if wait else None
 
-    def _wait_for_file(self, name: str, remote: str) -> MembershipReport:
+    def _wait_for_file(self, found: TargetList, remote: str) -> MembershipReport:
+        name = found.name
         deadline = time.monotonic() + self.sync_timeout_seconds
         while True:
-            current = self.read_target_list(name)
-            report = (current.last_report or {}) if current else {}
+            current = targeting.read_list(self.client, found.id)
+            report = current.last_report or {}
             if report.get("fileName") == remote:
                 if report.get("status") != "OK":
                     raise PermanentApiError(f"Actito refused the key file of {name!r}",

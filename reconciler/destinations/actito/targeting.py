@@ -112,3 +112,7 @@ def ensure_list(client: ActitoClient, table: str, name: str, key_attribute: str,
 def find_list(client: ActitoClient, name: str) -> TargetList | None:
     found = next((r for r in client.listing(TARGETINGS, *LISTS) if r.get("name") == name), None)
     return target_list(found) if found is not None else None
+
+
+def read_list(client: ActitoClient, list_id: str) -> TargetList:
+    return target_list(client.record(TARGETINGS, LISTS[0], list_id))

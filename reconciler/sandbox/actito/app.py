@@ -111,8 +111,9 @@ def register_profiles(routes: Routes) -> None:
 
     def get_one(request: Request) -> Response:
         table = routes.table(request)
-        pid = _locate(table, request.params["key"])
-        return Response(200, inferred.profile_body(pid, table.profiles[pid]))
+        with store.lock:  # an ETL may be writing the table meanwhile
+            pid = _locate(table, request.params["key"])
+            return Response(200, inferred.profile_body(pid, dict(table.profiles[pid])))
 
     def upsert(request: Request) -> Response:
         table = routes.table(request)

@@ -100,33 +100,37 @@ def register_etl(routes: Routes) -> None:
 
     def status(request: Request) -> Response:
         routes.entity(request)
-        execution = store.etl_executions.get(request.params["execution"])
-        if execution is None:
-            raise not_found(f"ETL execution {request.params['execution']}")
-        return Response(200, execution)
+        with store.lock:
+            execution = store.etl_executions.get(request.params["execution"])
+            if execution is None:
+                raise not_found(f"ETL execution {request.params['execution']}")
+            return Response(200, dict(execution))
 
     routes.add("POST", FAMILY, EXECUTIONS, create)
     routes.add("GET", FAMILY, inferred.ETL_EXECUTION, status)
 
 
 def _run(routes: Routes, execution_id: str, definition: dict[str, Any], data: bytes) -> None:
-    """Validation then write, as one step; the record says FINISHED or ERROR with counters."""
+    """Validation then write, as one step; the record says FINISHED or ERROR with counters.
+    The outcome is saved before it is shown, so a FINISHED execution survives a restart."""
     store = routes.store
     execution = store.etl_executions[execution_id]
     file_options = definition.get("file") or {}
-    try:
-        files = [read_csv(payload, encoding=file_options.get("encoding", "UTF-8"),
-                          separator=file_options.get("separator", ","))
-                 for payload in unpack(data)]
-        entity = store.entity(execution["entity"])
-        table = entity.table(execution["table"]) if entity else None
-        if table is None:
-            raise FileRefused("the destination table no longer exists")
-        with store.lock:
+    with store.lock:
+        try:
+            files = [read_csv(payload, encoding=file_options.get("encoding", "UTF-8"),
+                              separator=file_options.get("separator", ","))
+                     for payload in unpack(data)]
+            entity = store.entity(execution["entity"])
+            table = entity.table(execution["table"]) if entity else None
+            if table is None:
+                raise FileRefused("the destination table no longer exists")
             counters, rejected = apply_lines(table, files, definition, now_text())
-            execution.update(counters=counters, rejectedLines=rejected[:1000],
-                             status=inferred.ETL_FINISHED)
-    except FileRefused as exc:
-        execution.update(status=inferred.ETL_ERROR, errors=[str(exc)])
-    execution["finishedAt"] = now_text()
-    store.save()
+            outcome = {"counters": counters, "rejectedLines": rejected[:1000],
+                       "status": inferred.ETL_FINISHED}
+        except FileRefused as exc:
+            outcome = {"status": inferred.ETL_ERROR, "errors": [str(exc)]}
+        except Exception as exc:  # noqa: BLE001 - a sandbox bug must end the run, not hang
+            outcome = {"status": inferred.ETL_ERROR, "errors": [f"sandbox error: {exc}"]}
+        execution.update(outcome, finishedAt=now_text())
+        store.save()  # under the lock the status route also takes: saved before it is shown

@@ -56,7 +56,7 @@ def _profile_values(row: dict[str, str]) -> dict[str, Any]:
 
 
 def seed_store(config: ActitoSandboxConfig, store: Store) -> None:
-    """Fill an empty store with the default entity, table, profiles and locations."""
+    """Fill an empty store with the default entity, table and profiles."""
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     table = Table(id="16", name=config.profile_table, attributes=profile_attributes())
     if config.seed_file is not None:
@@ -64,14 +64,17 @@ def seed_store(config: ActitoSandboxConfig, store: Store) -> None:
             table.create(_profile_values(row), now)
     entity = Entity(id=1, name=config.entity, tables={table.name: table})
     store.entities[entity.name] = entity
-    for protocol, port, users in (
-        ("FTPS", config.ftps_port, config.ftps_users),
-        ("SFTP", config.sftp_port, config.sftp_users),
-    ):
-        if not users:
-            continue
-        location_id = store.new_id()
-        store.locations[location_id] = {
-            "id": location_id, "name": f"sandbox-{protocol.lower()}", "protocol": protocol,
-            "host": config.host, "port": port, "username": users[0].username, "directory": "/",
-        }
+
+
+def own_locations(store: Store, host: str, servers: dict[str, tuple[int, str]]) -> None:
+    """Point the locations `sandbox-ftps` / `sandbox-sftp` at the servers just started
+    (protocol → (port, first user)); ports can change between runs."""
+    with store.lock:
+        for protocol, (port, username) in servers.items():
+            name = f"sandbox-{protocol.lower()}"
+            record = next((r for r in store.locations.values() if r["name"] == name), None)
+            if record is None:
+                record = {"id": store.new_id(), "name": name, "directory": "/"}
+                store.locations[record["id"]] = record
+            record.update(protocol=protocol, host=host, port=port, username=username)
+        store.save()

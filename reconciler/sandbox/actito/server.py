@@ -16,7 +16,7 @@ from reconciler.sandbox.actito.config import ActitoSandboxConfig
 from reconciler.sandbox.actito.etl import register_etl
 from reconciler.sandbox.actito.ftps import FtpsServer, ensure_certificate
 from reconciler.sandbox.actito.routing import Routes
-from reconciler.sandbox.actito.seeding import seed_store
+from reconciler.sandbox.actito.seeding import own_locations, seed_store
 from reconciler.sandbox.actito.sftp import SftpServer, ensure_host_key
 from reconciler.sandbox.actito.store import Store, load_store
 from reconciler.sandbox.actito.targetlists import TargetListSync
@@ -86,6 +86,7 @@ class ActitoSandbox:
         self._ftps.stop()
         self._sftp.stop()
         self._poller.join(timeout=5)
+        self.store.save()
 
     def __enter__(self) -> ActitoSandbox:
         return self
@@ -139,4 +140,8 @@ def start_actito_sandbox(config: ActitoSandboxConfig | None = None) -> ActitoSan
     api.start()
     ftps.start()
     sftp.start()
+    own_locations(store, config.host, {
+        "FTPS": (ftps.port, config.ftps_users[0].username),
+        "SFTP": (sftp.port, config.sftp_users[0].username),
+    })
     return ActitoSandbox(config, store, api, ftps, sftp, syncer, issuer, certificate)

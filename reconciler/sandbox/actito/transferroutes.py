@@ -95,7 +95,9 @@ def _register_lists(routes: Routes, syncer: TargetListSync) -> None:
     def lists(request: Request) -> Response:
         entity = routes.entity(request)
         syncer.scan()
-        found = [list_view(r) for r in store.target_lists.values() if r["entity"] == entity.name]
+        with store.lock:
+            found = [list_view(r) for r in store.target_lists.values()
+                     if r["entity"] == entity.name]
         return Response(200, {"externalTargetLists": found})
 
     def create_list(request: Request) -> Response:
@@ -136,9 +138,14 @@ def _register_lists(routes: Routes, syncer: TargetListSync) -> None:
             store.save()
         return Response(204)
 
+    def one(request: Request) -> Response:
+        with store.lock:
+            return Response(200, list_view(record_of(request)))
+
     def members(request: Request) -> Response:
-        view = list_view(record_of(request))
-        ids = record_of(request)["memberIds"] if view["status"] == "ACTIVE" else []
+        with store.lock:
+            record = record_of(request)
+            ids = list(record["memberIds"]) if list_view(record)["status"] == "ACTIVE" else []
         page, size = int(request.arg("page", "0") or 0), int(request.arg("size", "1000") or 1000)
         return Response(200, {"profileIds": ids[page * size:(page + 1) * size],
                               "page": {"number": page, "size": size, "totalElements": len(ids)}})
@@ -146,6 +153,6 @@ def _register_lists(routes: Routes, syncer: TargetListSync) -> None:
     one_list = inferred.TARGET_LISTS + "/{list}"
     routes.add("GET", family, inferred.TARGET_LISTS, lists)
     routes.add("POST", family, inferred.TARGET_LISTS, create_list)
-    routes.add("GET", family, one_list, lambda r: Response(200, list_view(record_of(r))))
+    routes.add("GET", family, one_list, one)
     routes.add("DELETE", family, one_list, delete_list)
     routes.add("GET", family, inferred.TARGET_LIST_MEMBERS, members)
