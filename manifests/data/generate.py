@@ -34,11 +34,13 @@ def _ascii(text: str) -> str:
     return text.lower().replace(" ", "").translate(table)
 
 
-def generate(rng: random.Random) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+def generate(
+    rng: random.Random, customers_count: int = CUSTOMERS
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     customers: list[dict[str, object]] = []
     orders: list[dict[str, object]] = []
     order_id = 100000
-    for n in range(1, CUSTOMERS + 1):
+    for n in range(1, customers_count + 1):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         created = REFERENCE_DAY - dt.timedelta(days=rng.randint(30, 1500))
         order_count = max(0, int(rng.expovariate(1 / 4)))

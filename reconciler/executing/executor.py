@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ class ActivationResult:
     members: WriteResult | None = None
     updates: WriteResult | None = None
     message: str = ""
+    seconds: float = 0.0  # time spent writing to the destination
 
 
 _REMOTE_KINDS = {
@@ -82,6 +84,7 @@ class Executor:
             self.state.finish_run(run_id, RunStatus.SUCCEEDED, counts={},
                                   finished_at=self.clock())
             return ActivationResult(name, Outcome.UNCHANGED)
+        started = time.perf_counter()
         try:
             members, updates = self._write(self.settings[name], planned)
         except DestinationError as exc:
@@ -93,7 +96,8 @@ class Executor:
                   "updates_applied": updates.applied, "updates_rejected": updates.rejected}
         self.state.finish_run(run_id, RunStatus.SUCCEEDED, counts=counts,
                               finished_at=self.clock())
-        return ActivationResult(name, Outcome.APPLIED, members, updates)
+        return ActivationResult(name, Outcome.APPLIED, members, updates,
+                                seconds=time.perf_counter() - started)
 
     def _write(self, settings: EffectiveActivation,
                planned: ActivationPlan) -> tuple[WriteResult, WriteResult]:
