@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 import threading
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from reconciler.sandbox.actito import inferred
 from reconciler.sandbox.actito.datafile import FileRefused, read_csv, unpack
 from reconciler.sandbox.actito.etlrun import apply_lines
 from reconciler.sandbox.actito.routing import ApiProblem, Routes, bad_request, not_found, now_text
+from reconciler.sandbox.actito.store import Entity, Table
 from reconciler.sandbox.http import Request, Response
 
 EXECUTIONS = "/v5/entities/{entity}/etl-executions"
@@ -59,55 +61,63 @@ def _definition(parts: dict[str, bytes]) -> dict[str, Any]:
     return definition
 
 
+def _destination(entity: Entity, definition: dict[str, Any]) -> Table:
+    table = entity.table(str(definition.get("table") or ""))
+    if table is None:
+        raise not_found(f"profile table {definition.get('table')}")
+    if definition["keyAttribute"] not in table.unique_names():
+        raise bad_request(f"{definition['keyAttribute']} is not a unique attribute")
+    return table
+
+
+def _record(routes: Routes, entity: Entity, table: Table, definition: dict[str, Any]) -> str:
+    """Count the import against the daily quota (429 when used up) and record it as RUNNING."""
+    store, limit = routes.store, routes.config.bulk_imports_per_day
+    with store.lock:
+        quota_key = f"{table.name}|{datetime.now(UTC).date().isoformat()}"
+        used = store.bulk_counts.get(quota_key, 0)
+        if inferred.ETL_COUNTS_AS_BULK and used >= limit:
+            raise ApiProblem(429, "TOO_MANY_REQUESTS", inferred.quota_message(table.name, limit))
+        store.bulk_counts[quota_key] = used + 1
+        execution_id = store.new_id()
+        store.etl_executions[execution_id] = {
+            "id": execution_id, "entity": entity.name, "table": table.name,
+            "mode": definition["mode"], "keyAttribute": definition["keyAttribute"],
+            "status": inferred.ETL_RUNNING, "createdAt": now_text(), "finishedAt": None,
+            "counters": {}, "rejectedLines": [], "errors": [],
+        }
+        store.save()
+    return execution_id
+
+
+def _create(routes: Routes, request: Request) -> Response:
+    entity = routes.entity(request)
+    parts = split_multipart(request)
+    definition = _definition(parts)
+    data = parts[inferred.ETL_FILE_PART]
+    if len(data) > routes.config.max_file_bytes:
+        raise bad_request(f"the file exceeds the {routes.config.max_file_bytes} bytes limit")
+    execution_id = _record(routes, entity, _destination(entity, definition), definition)
+    timer = threading.Timer(routes.config.etl_delay_seconds, _run,
+                            (routes, execution_id, definition, data))
+    timer.daemon = True
+    timer.start()
+    location = request.path.rstrip("/") + f"/{execution_id}"
+    return Response(201, {"id": execution_id}, {"Location": location})
+
+
+def _status(routes: Routes, request: Request) -> Response:
+    routes.entity(request)
+    with routes.store.lock:
+        execution = routes.store.etl_executions.get(request.params["execution"])
+        if execution is None:
+            raise not_found(f"ETL execution {request.params['execution']}")
+        return Response(200, dict(execution))
+
+
 def register_etl(routes: Routes) -> None:
-    store, config = routes.store, routes.config
-
-    def create(request: Request) -> Response:
-        entity = routes.entity(request)
-        parts = split_multipart(request)
-        definition = _definition(parts)
-        data = parts[inferred.ETL_FILE_PART]
-        if len(data) > config.max_file_bytes:
-            raise bad_request(f"the file exceeds the {config.max_file_bytes} bytes limit")
-        table = entity.table(str(definition.get("table") or ""))
-        if table is None:
-            raise not_found(f"profile table {definition.get('table')}")
-        if table.attribute(definition["keyAttribute"]) is None or (
-            definition["keyAttribute"] not in table.unique_names()
-        ):
-            raise bad_request(f"{definition['keyAttribute']} is not a unique attribute")
-        with store.lock:
-            quota_key = f"{table.name}|{datetime.now(UTC).date().isoformat()}"
-            used = store.bulk_counts.get(quota_key, 0)
-            if inferred.ETL_COUNTS_AS_BULK and used >= config.bulk_imports_per_day:
-                raise ApiProblem(429, "TOO_MANY_REQUESTS",
-                                 inferred.quota_message(table.name, config.bulk_imports_per_day))
-            store.bulk_counts[quota_key] = used + 1
-            execution_id = store.new_id()
-            store.etl_executions[execution_id] = {
-                "id": execution_id, "entity": entity.name, "table": table.name,
-                "mode": definition["mode"], "keyAttribute": definition["keyAttribute"],
-                "status": inferred.ETL_RUNNING, "createdAt": now_text(), "finishedAt": None,
-                "counters": {}, "rejectedLines": [], "errors": [],
-            }
-            store.save()
-        timer = threading.Timer(config.etl_delay_seconds, _run, (routes, execution_id,
-                                                                  definition, data))
-        timer.daemon = True
-        timer.start()
-        location = request.path.rstrip("/") + f"/{execution_id}"
-        return Response(201, {"id": execution_id}, {"Location": location})
-
-    def status(request: Request) -> Response:
-        routes.entity(request)
-        with store.lock:
-            execution = store.etl_executions.get(request.params["execution"])
-            if execution is None:
-                raise not_found(f"ETL execution {request.params['execution']}")
-            return Response(200, dict(execution))
-
-    routes.add("POST", FAMILY, EXECUTIONS, create)
-    routes.add("GET", FAMILY, inferred.ETL_EXECUTION, status)
+    routes.add("POST", FAMILY, EXECUTIONS, partial(_create, routes))
+    routes.add("GET", FAMILY, inferred.ETL_EXECUTION, partial(_status, routes))
 
 
 def _run(routes: Routes, execution_id: str, definition: dict[str, Any], data: bytes) -> None:

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.sandbox.actito import inferred
-from reconciler.sandbox.actito.app import register_model, register_profiles
+from reconciler.sandbox.actito.app import register_model
 from reconciler.sandbox.actito.auth import TokenIssuer, guarded, token_route
 from reconciler.sandbox.actito.config import ActitoSandboxConfig
 from reconciler.sandbox.actito.etl import register_etl
 from reconciler.sandbox.actito.ftps import FtpsServer, ensure_certificate
+from reconciler.sandbox.actito.profiles import register_profiles
 from reconciler.sandbox.actito.routing import Routes
 from reconciler.sandbox.actito.seeding import own_locations, seed_store
 from reconciler.sandbox.actito.sftp import SftpServer, ensure_host_key

@@ -36,81 +36,74 @@ def _create(routes: Routes, collection: dict[str, dict[str, Any]],
     return Response(201, {"id": record["id"]}, {"Location": f"{request.path}/{record['id']}"})
 
 
-def register_transfer_routes(routes: Routes, syncer: TargetListSync) -> None:
-    store = routes.store
-    family = inferred.FILE_TRANSFER_FAMILY
+class _TransferRoutes:
+    """The handlers; one instance per sandbox."""
 
-    def locations(request: Request) -> Response:
-        routes.entity(request)
-        return Response(200, {"fileTransferLocations": list(store.locations.values())})
+    def __init__(self, routes: Routes, syncer: TargetListSync) -> None:
+        self.routes, self.store, self.syncer = routes, routes.store, syncer
 
-    def create_location(request: Request) -> Response:
-        routes.entity(request)
-        body = routes.json_body(request)
+    def locations(self, request: Request) -> Response:
+        self.routes.entity(request)
+        with self.store.lock:
+            return Response(200, {"fileTransferLocations": list(self.store.locations.values())})
+
+    def create_location(self, request: Request) -> Response:
+        self.routes.entity(request)
+        body = self.routes.json_body(request)
         _required(body, "name", "protocol", "host", "port", "username")
         if body["protocol"] not in PROTOCOLS:
             raise bad_request(f"protocol must be one of {', '.join(PROTOCOLS)}")
         fields = ("name", "protocol", "host", "port", "username", "directory")
         record = {k: body.get(k) for k in fields}
-        with store.lock:
-            return _create(routes, store.locations, record, request)
+        with self.store.lock:
+            return _create(self.routes, self.store.locations, record, request)
 
-    def synchronizations(request: Request) -> Response:
-        routes.entity(request)
-        return Response(200, {"fileSynchronizations": list(store.synchronizations.values())})
+    def synchronizations(self, request: Request) -> Response:
+        self.routes.entity(request)
+        with self.store.lock:
+            found = list(self.store.synchronizations.values())
+        return Response(200, {"fileSynchronizations": found})
 
-    def create_synchronization(request: Request) -> Response:
-        entity = routes.entity(request)
-        body = routes.json_body(request)
+    def synchronization(self, request: Request) -> Response:
+        self.routes.entity(request)
+        record = self.store.synchronizations.get(request.params["sync"])
+        if record is None:
+            raise not_found(f"file synchronization {request.params['sync']}")
+        return Response(200, record)
+
+    def create_synchronization(self, request: Request) -> Response:
+        entity = self.routes.entity(request)
+        body = self.routes.json_body(request)
         _required(body, "name", "locationId", "fileNamePattern")
-        if str(body["locationId"]) not in store.locations:
+        if str(body["locationId"]) not in self.store.locations:
             raise not_found(f"file transfer location {body['locationId']}")
         pattern_regex(str(body["fileNamePattern"]))
         record = {"entity": entity.name, "name": body["name"],
                   "locationId": str(body["locationId"]),
                   "fileNamePattern": body["fileNamePattern"],
                   "encoding": body.get("encoding", "UTF-8")}
-        with store.lock:
-            return _create(routes, store.synchronizations, record, request)
+        with self.store.lock:
+            return _create(self.routes, self.store.synchronizations, record, request)
 
-    def one(collection: dict[str, dict[str, Any]], param: str, what: str) -> dict[str, Any]:
-        record = collection.get(param)
-        if record is None:
-            raise not_found(f"{what} {param}")
-        return record
-
-    routes.add("GET", family, inferred.LOCATIONS, locations)
-    routes.add("POST", family, inferred.LOCATIONS, create_location)
-    routes.add("GET", family, inferred.SYNCHRONIZATIONS, synchronizations)
-    routes.add("POST", family, inferred.SYNCHRONIZATIONS, create_synchronization)
-    routes.add("GET", family, inferred.SYNCHRONIZATIONS + "/{sync}", lambda r: Response(
-        200, one(store.synchronizations, r.params["sync"], "file synchronization")))
-    _register_lists(routes, syncer)
-
-
-def _register_lists(routes: Routes, syncer: TargetListSync) -> None:
-    store = routes.store
-    family = inferred.TARGETING_FAMILY
-
-    def lists(request: Request) -> Response:
-        entity = routes.entity(request)
-        syncer.scan()
-        with store.lock:
-            found = [list_view(r) for r in store.target_lists.values()
+    def lists(self, request: Request) -> Response:
+        entity = self.routes.entity(request)
+        self.syncer.scan()
+        with self.store.lock:
+            found = [list_view(r) for r in self.store.target_lists.values()
                      if r["entity"] == entity.name]
         return Response(200, {"externalTargetLists": found})
 
-    def create_list(request: Request) -> Response:
-        entity = routes.entity(request)
-        body = routes.json_body(request)
+    def create_list(self, request: Request) -> Response:
+        entity = self.routes.entity(request)
+        body = self.routes.json_body(request)
         _required(body, "name", "profileTable", "fileSynchronizationId", "keyAttribute",
                   "validityPeriod")
         table = entity.table(str(body["profileTable"]))
         if table is None:
             raise not_found(f"profile table {body['profileTable']}")
-        if body["keyAttribute"] not in [*table.unique_names()]:
+        if body["keyAttribute"] not in table.unique_names():
             raise bad_request(f"{body['keyAttribute']} is not a unique attribute")
-        if str(body["fileSynchronizationId"]) not in store.synchronizations:
+        if str(body["fileSynchronizationId"]) not in self.store.synchronizations:
             raise not_found(f"file synchronization {body['fileSynchronizationId']}")
         record = {"entity": entity.name, "name": body["name"], "profileTable": table.name,
                   "fileSynchronizationId": str(body["fileSynchronizationId"]),
@@ -118,41 +111,53 @@ def _register_lists(routes: Routes, syncer: TargetListSync) -> None:
                   "validitySeconds": validity_seconds(body["validityPeriod"]),
                   "lastFileName": None, "lastRetrievedAt": None, "lastRetrievedEpoch": None,
                   "lastReport": None, "memberIds": []}
-        with store.lock:
-            answer = _create(routes, store.target_lists, record, request)
-        syncer.scan()
+        with self.store.lock:
+            answer = _create(self.routes, self.store.target_lists, record, request)
+        self.syncer.scan()
         return answer
 
-    def record_of(request: Request) -> dict[str, Any]:
-        routes.entity(request)
-        syncer.scan()
-        record = store.target_lists.get(request.params["list"])
+    def _record(self, request: Request) -> dict[str, Any]:
+        """The list named by the path, after applying any file that has just arrived."""
+        self.routes.entity(request)
+        self.syncer.scan()
+        record = self.store.target_lists.get(request.params["list"])
         if record is None:
             raise not_found(f"external target list {request.params['list']}")
         return record
 
-    def delete_list(request: Request) -> Response:
-        record = record_of(request)
-        with store.lock:
-            del store.target_lists[record["id"]]
-            store.save()
+    def one_list(self, request: Request) -> Response:
+        with self.store.lock:
+            return Response(200, list_view(self._record(request)))
+
+    def delete_list(self, request: Request) -> Response:
+        with self.store.lock:
+            del self.store.target_lists[self._record(request)["id"]]
+            self.store.save()
         return Response(204)
 
-    def one(request: Request) -> Response:
-        with store.lock:
-            return Response(200, list_view(record_of(request)))
-
-    def members(request: Request) -> Response:
-        with store.lock:
-            record = record_of(request)
+    def members(self, request: Request) -> Response:
+        with self.store.lock:
+            record = self._record(request)
             ids = list(record["memberIds"]) if list_view(record)["status"] == "ACTIVE" else []
         page, size = int(request.arg("page", "0") or 0), int(request.arg("size", "1000") or 1000)
         return Response(200, {"profileIds": ids[page * size:(page + 1) * size],
                               "page": {"number": page, "size": size, "totalElements": len(ids)}})
 
+
+def register_transfer_routes(routes: Routes, syncer: TargetListSync) -> None:
+    handlers = _TransferRoutes(routes, syncer)
+    files, targeting = inferred.FILE_TRANSFER_FAMILY, inferred.TARGETING_FAMILY
     one_list = inferred.TARGET_LISTS + "/{list}"
-    routes.add("GET", family, inferred.TARGET_LISTS, lists)
-    routes.add("POST", family, inferred.TARGET_LISTS, create_list)
-    routes.add("GET", family, one_list, one)
-    routes.add("DELETE", family, one_list, delete_list)
-    routes.add("GET", family, inferred.TARGET_LIST_MEMBERS, members)
+    for method, family, path, handler in (
+        ("GET", files, inferred.LOCATIONS, handlers.locations),
+        ("POST", files, inferred.LOCATIONS, handlers.create_location),
+        ("GET", files, inferred.SYNCHRONIZATIONS, handlers.synchronizations),
+        ("POST", files, inferred.SYNCHRONIZATIONS, handlers.create_synchronization),
+        ("GET", files, inferred.SYNCHRONIZATIONS + "/{sync}", handlers.synchronization),
+        ("GET", targeting, inferred.TARGET_LISTS, handlers.lists),
+        ("POST", targeting, inferred.TARGET_LISTS, handlers.create_list),
+        ("GET", targeting, one_list, handlers.one_list),
+        ("DELETE", targeting, one_list, handlers.delete_list),
+        ("GET", targeting, inferred.TARGET_LIST_MEMBERS, handlers.members),
+    ):
+        routes.add(method, family, path, handler)
