@@ -7,6 +7,8 @@ from reconciler.cli import (  # noqa: F401
     plan,
     run,
     sandbox,
+    state,
+    status,
 )
 from reconciler.cli.app import app, main
 

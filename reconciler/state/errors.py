@@ -1,6 +1,6 @@
 """Errors of the state store, for users to read.
 
-    StateError                 anything that went wrong with the state store
+    StateError                 anything that went wrong with the state store (a ReconcilerError)
     ├── StateConnectionError   the store (file or server) could not be opened
     ├── StateSchemaError       the store's schema is newer than this code, or too old to read
     ├── StaleStateError        a write expected another state serial (someone wrote first)
@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from reconciler.errors import ReconcilerError
 from reconciler.state.records import LockInfo
 
 
-class StateError(Exception):
-    """A problem reading or writing the state store."""
+class StateError(ReconcilerError):
+    """A problem reading or writing the state store (the CLI prints it as `Error: …`)."""
 
 
 class StateConnectionError(StateError):

@@ -14,15 +14,18 @@ import datetime as dt
 import fcntl
 import json
 import os
+import re
 import socket
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from reconciler.state.errors import StoreInUseError
 
+_CREDENTIALS = re.compile(r"://[^/@\s]+@")
 _held: dict[str, _Held] = {}
 _guard = threading.Lock()
 
@@ -41,6 +44,7 @@ def lock_path(path: Path) -> Path:
 def describe_process() -> str:
     """`pid 4242 on host ci-7 (reconciler apply …)`: who this process is, for messages."""
     command = " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:]) if sys.argv else "python"
+    command = _CREDENTIALS.sub("://***@", command)  # a URL argument may carry a password
     return f"pid {os.getpid()} on host {socket.gethostname()} ({command[:120]})"
 
 
@@ -59,6 +63,8 @@ def acquire_file_lock(path: Path) -> None:
             raise StoreInUseError(str(path), read_holder(path)) from None
         identity: dict[str, object] = {
             "holder": describe_process(),
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
             "since": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
             "locks": {},
         }
@@ -75,6 +81,7 @@ def release_file_lock(path: Path) -> None:
         held.users -= 1
         if held.users == 0:
             del _held[key]
+            held.file.truncate(0)  # no stale name for the next holder's rivals to read
             held.file.close()  # closing the descriptor drops the flock
 
 
@@ -94,18 +101,46 @@ def note_activation_lock(path: Path, activation: str, expires_at: str | None) ->
         _write(held)
 
 
-def read_holder(path: Path) -> str:
-    """Who holds the file, from the lock file (best effort: it may be mid-write)."""
+def read_holder(path: Path, *, patience: float = 0.5) -> str:
+    """Who holds the file, from the lock file. A holder writes it right after locking: until
+    then the file is empty or names a dead earlier holder, so look again for a moment."""
+    deadline = time.monotonic() + patience
+    while True:
+        identity = _read_identity(path)
+        if identity is not None or time.monotonic() >= deadline:
+            break
+        time.sleep(0.02)
+    if identity is None:
+        return "another process"
+    text = f"{identity['holder']} since {identity['since']}"
+    locks = identity.get("locks") or {}
+    if locks:
+        text += ", holding the apply lock of " + ", ".join(
+            f"{name!r} (lease until {until})" for name, until in sorted(locks.items()))
+    return text
+
+
+def _read_identity(path: Path) -> dict[str, Any] | None:
+    """The identity in the lock file; None if empty, partly written, or a dead process's."""
     try:
         identity = json.loads(lock_path(path).read_text("utf-8"))
-        text = f"{identity['holder']} since {identity['since']}"
-        locks = identity.get("locks") or {}
-        if locks:
-            text += ", holding the apply lock of " + ", ".join(
-                f"{name!r} (lease until {until})" for name, until in sorted(locks.items()))
-        return text
-    except (OSError, ValueError, KeyError, TypeError):
-        return "another process"
+        if not isinstance(identity, dict) or not {"holder", "since", "pid"} <= identity.keys():
+            return None
+        if identity.get("host") == socket.gethostname() and not _alive(int(identity["pid"])):
+            return None
+        return identity
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _write(held: _Held) -> None:

@@ -1,0 +1,77 @@
+"""`reconciler state locks|unlock`: look at and break the apply locks in the state store.
+
+A thin layer over `StateReader.locks()` and `StateWriter.break_lock()`; the store is found
+like every command finds it (`--state`, else $RECONCILER_STATE_URL, else the local file).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import typer
+
+from reconciler.cli.app import app, user_errors
+from reconciler.cli.manifests import OutputFormat
+from reconciler.cli.plan import STATE_ENV, state_location
+from reconciler.state import LockInfo, open_state_reader, open_state_store
+
+state_app = typer.Typer(no_args_is_help=True, help="Inspect and repair the state store.")
+app.add_typer(state_app, name="state")
+
+StateOption = typer.Option(None, "--state", help="State store: a DuckDB file or a "
+                           f"postgresql:// URL (default ${STATE_ENV}, else "
+                           ".reconciler/state.duckdb).")
+
+
+def clock(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def describe_lock(lock: LockInfo, now: dt.datetime) -> str:
+    """`held by X since T, lease until U` (or `… lease ran out at U: the holder died`)."""
+    lease = (f"its lease ran out at {clock(lock.expires_at)} (the holder died or hung; the "
+             "next apply takes it over)" if lock.expired(now)
+             else f"lease until {clock(lock.expires_at)}")
+    return f"held by {lock.owner} since {clock(lock.acquired_at)}, {lease}"
+
+
+def lock_json(lock: LockInfo, now: dt.datetime) -> dict[str, object]:
+    return {"activation": lock.activation, "owner": lock.owner,
+            "acquired_at": lock.acquired_at.isoformat(),
+            "renewed_at": lock.renewed_at.isoformat(),
+            "expires_at": lock.expires_at.isoformat(), "expired": lock.expired(now)}
+
+
+@state_app.command("locks")
+def locks(
+    state: str | None = StateOption,
+    output: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", help="text or json"),
+) -> None:
+    """List the apply locks: who holds each activation, since when, until when."""
+    with user_errors(), open_state_reader(state_location(state)) as reader:
+        held, now = reader.locks(), reader.now()
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps({"locks": [lock_json(lock, now) for lock in held]}, indent=2))
+        return
+    for lock in held:
+        typer.echo(f"{lock.activation}: {describe_lock(lock, now)}")
+    if not held:
+        typer.echo("No activation is locked.")
+
+
+@state_app.command("unlock")
+def unlock(
+    activation: str = typer.Argument(..., help="The activation whose lock to break."),
+    state: str | None = StateOption,
+) -> None:
+    """Break an activation's apply lock (when the apply that held it is dead)."""
+    with user_errors(), open_state_store(state_location(state)) as store:
+        now = store.now()
+        holder = store.break_lock(activation)
+    if holder is None:
+        typer.echo(f"Activation {activation!r} was not locked; nothing to do.")
+        return
+    typer.echo(f"Unlocked {activation!r}: it was {describe_lock(holder, now)}.")
+    if not holder.expired(now):
+        typer.echo("Its lease was still running: if that apply is alive, it stops at its next "
+                   "lease renewal (it finds its lock lost).", err=True)

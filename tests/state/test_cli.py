@@ -1,0 +1,97 @@
+"""`reconciler status`, `state locks` and `state unlock` over a local state file."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from typer.testing import CliRunner
+
+from reconciler.cli import app
+from reconciler.state import RunStatus, open_state_store
+from tests.manifests.conftest import EXAMPLE
+
+runner = CliRunner()
+T0 = dt.datetime(2026, 11, 27, 5, 0, tzinfo=dt.UTC)
+
+
+def _store_with_history(location: Path) -> None:
+    with open_state_store(location) as store:
+        run = store.start_run("vip-selligent", started_at=T0)
+        store.finish_run(run, RunStatus.SUCCEEDED, counts={"members_sent": 1200},
+                         finished_at=T0 + dt.timedelta(minutes=2))
+        store.write_snapshot("vip-selligent", [pa.record_batch(
+            [pa.array(["a", "b"]), pa.array(["h", "h"])],
+            names=["member_key", "attributes_hash"])], taken_at=T0 + dt.timedelta(minutes=2))
+        failed = store.start_run("churn-actito", started_at=T0)
+        store.finish_run(failed, RunStatus.FAILED, error="HTTP 503 from Actito")
+        store.acquire_lock("churn-actito", "apply by alice@ci-7 (pid 42)", 3600)
+        store.start_run("removed-one", started_at=T0)
+
+
+def test_status_shows_last_run_lock_and_snapshot_per_activation(tmp_path: Path) -> None:
+    # Scenario: after applies, one succeeded and one failed and still locked, a person asks.
+    location = tmp_path / "state.duckdb"
+    _store_with_history(location)
+    result = runner.invoke(app, ["status", str(EXAMPLE), "--state", str(location)])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "# vip-selligent → selligent-sandbox" in text
+    assert ("last run  succeeded, started 2026-11-27 05:00:00 UTC, "
+            "finished 2026-11-27 05:02:00 UTC") in text
+    assert "members_sent 1,200" in text and "snapshot  2 members, taken 2026-11-27 05:02:00" in text
+    assert "last run  failed" in text and "error: HTTP 503 from Actito" in text
+    assert "lock      held by apply by alice@ci-7 (pid 42) since" in text
+    assert "# sms-actito → actito-sandbox\n  last run  never applied\n  lock      none" in text
+    assert "no longer define: removed-one" in text
+
+
+def test_status_as_json(tmp_path: Path) -> None:
+    # Scenario: a dashboard reads the status as JSON.
+    location = tmp_path / "state.duckdb"
+    _store_with_history(location)
+    result = runner.invoke(app, ["status", str(EXAMPLE), "--state", str(location),
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    rows = {row["activation"]: row for row in report["activations"]}
+    assert rows["vip-selligent"]["last_run"]["counts"] == {"members_sent": 1200}
+    assert rows["vip-selligent"]["snapshot"]["members"] == 2
+    assert rows["churn-actito"]["lock"]["owner"] == "apply by alice@ci-7 (pid 42)"
+    assert rows["churn-actito"]["lock"]["expired"] is False
+    assert rows["sms-actito"] == {"activation": "sms-actito", "destination": "actito-sandbox",
+                                  "last_run": None, "lock": None, "snapshot": None}
+    assert report["only_in_state"] == ["removed-one"]
+
+
+def test_state_locks_and_unlock(tmp_path: Path) -> None:
+    # Scenario: an apply died holding a lock; a person lists the locks and breaks it.
+    location = tmp_path / "state.duckdb"
+    _store_with_history(location)
+    listed = runner.invoke(app, ["state", "locks", "--state", str(location)])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.startswith("churn-actito: held by apply by alice@ci-7 (pid 42) since")
+    as_json = json.loads(runner.invoke(app, ["state", "locks", "--state", str(location),
+                                             "--format", "json"]).output)
+    assert [lock["activation"] for lock in as_json["locks"]] == ["churn-actito"]
+    unlocked = runner.invoke(app, ["state", "unlock", "churn-actito", "--state", str(location)])
+    assert unlocked.exit_code == 0, unlocked.output
+    assert "Unlocked 'churn-actito': it was held by apply by alice@ci-7 (pid 42)" in unlocked.output
+    assert "lease was still running" in unlocked.output
+    again = runner.invoke(app, ["state", "unlock", "churn-actito", "--state", str(location)])
+    assert "was not locked; nothing to do" in again.output
+    empty = runner.invoke(app, ["state", "locks", "--state", str(location)])
+    assert empty.output == "No activation is locked.\n"
+
+
+def test_state_commands_find_the_store_through_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Scenario: CI sets RECONCILER_STATE_URL instead of passing --state.
+    location = tmp_path / "state.duckdb"
+    _store_with_history(location)
+    monkeypatch.setenv("RECONCILER_STATE_URL", str(location))
+    listed = runner.invoke(app, ["state", "locks"])
+    assert listed.output.startswith("churn-actito: held by"), listed.output
