@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -23,6 +24,20 @@ from reconciler.destinations.errors import AuthenticationError, TransientApiErro
 
 log = logging.getLogger(__name__)
 JSON = "application/json"
+LOOKUP = re.compile(r"(/profile/[^/=?\s]+=)[^/?\s\"]+")
+
+
+class _MaskLookups(logging.Filter):
+    """urllib3 logs each URL at DEBUG; a lookup URL holds the key (an e-mail, a phone)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(LOOKUP.sub(r"\1***", a) if isinstance(a, str) else a
+                                for a in record.args)
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_MaskLookups())
 
 
 class ActitoClient:

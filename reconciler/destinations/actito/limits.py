@@ -29,11 +29,12 @@ class RetryPolicy:
     attempts: int = 6
     base_seconds: float = 0.5
     max_seconds: float = 30.0
+    max_retry_after_seconds: float = 300.0  # a server asking for longer is not waited for
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         backoff = min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1))
         jittered = random.uniform(backoff / 2, backoff)
-        return max(jittered, min(retry_after or 0.0, self.max_seconds))
+        return max(jittered, min(retry_after or 0.0, self.max_retry_after_seconds))
 
 
 class LicenceGate:
