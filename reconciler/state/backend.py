@@ -66,6 +66,11 @@ class Backend(Protocol):
         (None: released). DuckDB keeps it in its lock file; PostgreSQL needs nothing."""
         ...
 
+    def holder_alive(self, activation: str) -> bool | None:
+        """Whether the process holding the activation's lock row lives, where the backend can
+        tell (DuckDB: only the process that has the file can); None: only the lease tells."""
+        ...
+
     def insert_snapshot(self, activation: str, reader: pa.RecordBatchReader) -> int:
         """Bulk-insert (member_key, attributes_hash) rows for `activation`; the row count."""
         ...

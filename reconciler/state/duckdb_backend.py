@@ -24,6 +24,7 @@ from reconciler.state.backend import SNAPSHOT_SELECT, BackendKind, snapshot_has_
 from reconciler.state.errors import StateConnectionError, StateError, StoreInUseError
 from reconciler.state.filelock import (
     acquire_file_lock,
+    holds_activation_lock,
     note_activation_lock,
     read_holder,
     release_file_lock,
@@ -98,6 +99,11 @@ class DuckDBBackend:
     def note_lock(self, activation: str, expires_at: dt.datetime | None) -> None:
         until = None if expires_at is None else expires_at.strftime("%Y-%m-%d %H:%M:%S UTC")
         note_activation_lock(self.path, activation, until)
+
+    def holder_alive(self, activation: str) -> bool:
+        # This process has the file, so no other process holds a lock in it: a row this
+        # process did not take was left by a process that died (or never released it).
+        return holds_activation_lock(self.path, activation)
 
     def reopen(self) -> DuckDBBackend:
         return DuckDBBackend(self.path, read_only=self.read_only)

@@ -3,8 +3,9 @@
 Owns one rule: one process at a time writes a DuckDB state file (DuckDB's own rule, made
 explicit so a second process gets a `StoreInUseError` naming the holder instead of an engine
 error). The lock file holds the holder's identity (pid, host, command, since) and the apply
-locks it holds, for that message. Writers of one process share the lock (reference counted),
-as DuckDB lets one process open a file many times. The kernel drops the lock when the holder
+locks it holds, for that message, and so that a lock row no process of this file holds is known
+to be left by a dead one. Writers of one process share the lock (reference counted), as
+DuckDB lets one process open a file many times. The kernel drops the lock when the holder
 dies, SIGKILL included. Must not decide anything about activation locks: those are rows with
 leases (`locks.py`).
 """
@@ -99,6 +100,14 @@ def note_activation_lock(path: Path, activation: str, expires_at: str | None) ->
         else:
             locks[activation] = expires_at
         _write(held)
+
+
+def holds_activation_lock(path: Path, activation: str) -> bool:
+    """Whether this process noted holding the activation's apply lock in file `path`."""
+    with _guard:
+        held = _held.get(str(lock_path(path).resolve()))
+        locks = held.identity["locks"] if held else {}
+        return isinstance(locks, dict) and activation in locks
 
 
 def read_holder(path: Path, *, patience: float = 0.5) -> str:

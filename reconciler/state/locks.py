@@ -4,7 +4,9 @@ Owns the `locks` table: a row per held lock (owner, token, since, lease expiry).
 renewing, releasing and breaking a lock each run in the backend's exclusive section for that
 activation (a PostgreSQL advisory transaction lock; on DuckDB the file lock plus a thread
 lock), so two processes racing for one activation never both win. A lease that ran out means
-the holder died or hung: the next taker takes it over. Leases are measured on the store's
+the holder died or hung: the next taker takes it over. On DuckDB a dead holder is known at
+once (the backend says so: a process that has the file is the only one that can hold a lock in
+it), so the apply after a crash need not wait for the lease. Leases are measured on the store's
 clock (the server's, for PostgreSQL), so machines with skewed clocks agree. Must not know what
 an apply does while it holds the lock.
 """
@@ -61,7 +63,8 @@ def _try_acquire(backend: Backend, activation: str, owner: str, lease_seconds: f
     with backend.exclusive(activation):
         now = backend.now()
         holder = _holder(backend, activation)
-        if holder is not None and not holder.expired(utc_aware(now)):
+        if (holder is not None and not holder.expired(utc_aware(now))
+                and backend.holder_alive(activation) is not False):
             raise LockedError(holder)
         expires = now + dt.timedelta(seconds=lease_seconds)
         backend.execute("DELETE FROM locks WHERE activation = ?", [activation])
@@ -70,6 +73,7 @@ def _try_acquire(backend: Backend, activation: str, owner: str, lease_seconds: f
             "VALUES (?, ?, ?, ?, ?, ?)",
             [activation, owner, token, now, now, expires],
         )
+        backend.note_lock(activation, utc_aware(expires))
     return Lock(activation, owner, token, lease_seconds, utc_aware(now), utc_aware(expires))
 
 
@@ -85,6 +89,7 @@ def renew(backend: Backend, lock: Lock) -> Lock:
         )
         if not rows:
             raise LockLostError(lock.activation, lock.owner, _holder(backend, lock.activation))
+        backend.note_lock(lock.activation, utc_aware(expires))
     return Lock(lock.activation, lock.owner, lock.token, lock.lease_seconds, lock.acquired_at,
                 utc_aware(expires))
 
@@ -98,6 +103,7 @@ def release(backend: Backend, lock: Lock) -> None:
         )
         if not rows:
             raise LockLostError(lock.activation, lock.owner, _holder(backend, lock.activation))
+        backend.note_lock(lock.activation, None)
 
 
 def break_lock(backend: Backend, activation: str) -> LockInfo | None:
@@ -105,6 +111,7 @@ def break_lock(backend: Backend, activation: str) -> LockInfo | None:
     with backend.exclusive(activation):
         holder = _holder(backend, activation)
         backend.execute("DELETE FROM locks WHERE activation = ?", [activation])
+        backend.note_lock(activation, None)
     return holder
 
 

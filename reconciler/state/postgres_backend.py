@@ -102,6 +102,9 @@ class PostgresBackend:
     def note_lock(self, activation: str, expires_at: dt.datetime | None) -> None:
         """Other processes read the lock rows themselves."""
 
+    def holder_alive(self, activation: str) -> None:
+        """Holders may be on other machines: only their lease tells."""
+
     def reopen(self) -> PostgresBackend:
         return PostgresBackend(self._url, schema=self.schema, read_only=self.read_only)
 

@@ -171,18 +171,14 @@ class SqlStateWriter(SqlStateReader):
                      wait_seconds: float = 0) -> Lock:
         """Take the activation's apply lock for `lease_seconds` (renew it before then).
 
-        A lock whose lease ran out is taken over. Held by someone else: `LockedError` naming
-        them, after waiting up to `wait_seconds` for them to let go.
+        A lock whose lease ran out (on DuckDB also one whose holder died) is taken over. Held by
+        someone else: `LockedError` naming them, after waiting up to `wait_seconds` for it.
         """
-        lock = locks.acquire(self._backend, activation, owner, lease_seconds, wait_seconds)
-        self._backend.note_lock(activation, lock.expires_at)
-        return lock
+        return locks.acquire(self._backend, activation, owner, lease_seconds, wait_seconds)
 
     def renew_lock(self, lock: Lock) -> Lock:
         """The lock with its lease pushed `lease_seconds` past now; `LockLostError` if lost."""
-        renewed = locks.renew(self._backend, lock)
-        self._backend.note_lock(lock.activation, renewed.expires_at)
-        return renewed
+        return locks.renew(self._backend, lock)
 
     def keep_lock(self, lock: Lock, *, every_seconds: float | None = None) -> LockKeeper:
         """`with store.keep_lock(lock) as keeper:` renews the lease from a thread (on its own
@@ -192,10 +188,7 @@ class SqlStateWriter(SqlStateReader):
 
     def release_lock(self, lock: Lock) -> None:
         """Give the lock back; `LockLostError` if it was broken or taken over meanwhile."""
-        try:
-            locks.release(self._backend, lock)
-        finally:
-            self._backend.note_lock(lock.activation, None)
+        locks.release(self._backend, lock)
 
     def break_lock(self, activation: str) -> LockInfo | None:
         """Remove the activation's lock whoever holds it (a person's decision); who held it."""

@@ -55,11 +55,11 @@ def test_processes_racing_for_one_activation_only_one_wins(
 def test_a_killed_holder_is_taken_over_once_its_lease_runs_out(
     state: StateTarget, tmp_path: Path
 ) -> None:
-    # Scenario: an apply holding 'vip' is killed (-9); the next one takes over after the lease.
+    # Scenario: an apply holding 'vip' is killed (-9); the next takes over (PG: after the lease).
     state.writer().close()
     go = tmp_path / "go"
     go.touch()
-    [holder] = _racers(state, ["doomed apply"], 1.0, -1, go)
+    [holder] = _racers(state, ["doomed apply"], 2.0, -1, go)
     assert holder.stdout is not None and holder.stdout.readline().strip() == "won"
     if _is_duckdb(state):
         with pytest.raises(StoreInUseError, match=rf"pid {holder.pid} .*'vip' \(lease until"):
@@ -76,6 +76,9 @@ def test_a_killed_holder_is_taken_over_once_its_lease_runs_out(
         left = store.locks()
         assert [lock.owner for lock in left] == ["doomed apply"]
         lock = store.acquire_lock("vip", "next apply", 30, wait_seconds=10)
-        assert lock.acquired_at >= left[0].expires_at
+        if _is_duckdb(state):  # no process has the file: the row's holder is known dead
+            assert lock.acquired_at < left[0].expires_at
+        else:
+            assert lock.acquired_at >= left[0].expires_at
         assert time.monotonic() - killed_at < 5
         assert [x.owner for x in store.locks()] == ["next apply"]
