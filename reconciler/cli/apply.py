@@ -20,6 +20,7 @@ from reconciler.destinations.base import DestinationWriter
 from reconciler.destinations.factory import open_writer
 from reconciler.executing.executor import ActivationResult, Executor, Outcome
 from reconciler.manifests.project import Project
+from reconciler.notifying import notify_results, previous_health
 from reconciler.planning.plan import Plan
 from reconciler.planning.planfile import StalePlanError, read_plan_file
 from reconciler.planning.planner import Workspace
@@ -97,8 +98,12 @@ def execute(project: Project, plan: Plan, workspace: Workspace, state: str | Non
                                         manifest.file.parent)
         executor = Executor(project, workspace, writers, store,
                             **({"clock": lambda: now} if now is not None else {}))
-        return executor.apply_plan(plan, allow_mass_removal=allow_mass_removal,
-                                   fail_fast=fail_fast)
+        # Warnings go out when health changes: compare with the runs before this one.
+        previous = previous_health(project, store, [a.activation for a in plan.activations])
+        results = executor.apply_plan(plan, allow_mass_removal=allow_mass_removal,
+                                      fail_fast=fail_fast)
+        notify_results(project, results, previous, now=now)
+        return results
     finally:
         for writer in writers.values():
             writer.close()

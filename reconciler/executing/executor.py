@@ -74,10 +74,13 @@ class Executor:
     def _apply_one(self, planned: ActivationPlan, allow_mass_removal: bool) -> ActivationResult:
         name = planned.activation
         if planned.error:
+            self._record_refusal(name, RunStatus.FAILED, planned.error)
             return ActivationResult(name, Outcome.FAILED, message=planned.error)
         if planned.stops and not allow_mass_removal:
-            return ActivationResult(name, Outcome.STOPPED, message="; ".join(planned.stops)
-                                    + " (nothing written; rerun with --allow-mass-removal)")
+            message = ("; ".join(planned.stops)
+                       + " (nothing written; rerun with --allow-mass-removal)")
+            self._record_refusal(name, RunStatus.STOPPED, message)
+            return ActivationResult(name, Outcome.STOPPED, message=message)
         run_id = self.state.start_run(name, started_at=self.clock())
         if not planned.has_changes and self.state.snapshot_info(name) is not None:
             # A sync that found nothing to do still counts as a successful run (schedules).
@@ -98,6 +101,12 @@ class Executor:
                               finished_at=self.clock())
         return ActivationResult(name, Outcome.APPLIED, members, updates,
                                 seconds=time.perf_counter() - started)
+
+    def _record_refusal(self, name: str, status: RunStatus, message: str) -> None:
+        """A run that wrote nothing (plan error, guard stop) still goes in the history:
+        `status` shows it and warnings compare a run's health with the previous one."""
+        run_id = self.state.start_run(name, started_at=self.clock())
+        self.state.finish_run(run_id, status, error=message, finished_at=self.clock())
 
     def _write(self, settings: EffectiveActivation,
                planned: ActivationPlan) -> tuple[WriteResult, WriteResult]:

@@ -40,6 +40,7 @@ def check_project(project: Project) -> list[Diagnostic]:
     diagnostics: list[Diagnostic] = []
     diagnostics.extend(_duplicate_names(project))
     diagnostics.extend(_dangling_references(project))
+    diagnostics.extend(_dangling_channels(project))
     destinations = project.of_kind("Destination")
     activations = project.of_kind("Activation")
     effective = []
@@ -85,6 +86,36 @@ def _dangling_references(project: Project) -> Iterator[Diagnostic]:
             yield _error(manifest, ("spec", field),
                          f"{kind} {manifest.name!r} refers to {target_kind} {name!r}, "
                          f"which is not defined{hint}")
+
+
+def _dangling_channels(project: Project) -> Iterator[Diagnostic]:
+    """Every `warnings.notify` name must name a NotificationChannel."""
+    channels = project.of_kind("NotificationChannel")
+    for manifest, path, names in _notify_lists(project):
+        for number, name in enumerate(names):
+            if name in channels:
+                continue
+            close = difflib.get_close_matches(name, list(channels), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else (
+                f"; defined NotificationChannels: {', '.join(sorted(channels))}" if channels
+                else f"; define a NotificationChannel named {name!r}")
+            yield _error(manifest, (*path, number),
+                         f"{manifest.kind} {manifest.name!r} notifies channel {name!r}, "
+                         f"which is not defined{hint}")
+
+
+def _notify_lists(project: Project) -> Iterator[tuple[Manifest, tuple[str, ...], list[str]]]:
+    """The `notify` lists of activations and of destinations' defaults, with their paths."""
+    for manifest in project.of_kind("Activation").values():
+        activation: ActivationDocument = manifest.document  # type: ignore[assignment]
+        if activation.spec.warnings and activation.spec.warnings.notify:
+            yield manifest, ("spec", "warnings", "notify"), activation.spec.warnings.notify
+    for manifest in project.of_kind("Destination").values():
+        destination: DestinationDocument = manifest.document  # type: ignore[assignment]
+        defaults = destination.spec.defaults
+        if defaults and defaults.warnings and defaults.warnings.notify:
+            yield (manifest, ("spec", "defaults", "warnings", "notify"),
+                   defaults.warnings.notify)
 
 
 def _activation_checks(

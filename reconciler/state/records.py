@@ -30,6 +30,7 @@ class RunStatus(enum.StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    STOPPED = "stopped"  # a guard stopped it before any write
     INTERRUPTED = "interrupted"  # killed midway (never finished); a later apply resumed it
 
 

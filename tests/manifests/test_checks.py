@@ -126,3 +126,29 @@ def test_two_activations_on_one_actito_list_name(example_copy: Path) -> None:
                "  destination: actito-sandbox\n  audienceName: CHURN RISK\n")
     [d] = _errors(example_copy)
     assert "Actito external target list 'CHURN RISK' is already owned" in d.message
+
+
+def test_notify_names_an_undefined_channel(example_copy: Path) -> None:
+    # Scenario: an activation and a destination's defaults notify channels nobody defined.
+    replace_in(example_copy / "activations/vip-selligent.yaml", "notify: [crm-alerts]",
+               "notify: [crm-alert]")
+    replace_in(example_copy / "destinations.yaml", "minMatchRate: 0.8}",
+               "minMatchRate: 0.8, notify: [crm-alerts, ops-pager]}")
+    found = {(d.position.file.name, d.field, d.position.line, d.position.column): d.message
+             for d in _errors(example_copy)}
+    assert len(found) == 2, found
+    vip = found[("vip-selligent.yaml", "spec.warnings.notify.0", 15, 45)]
+    assert "channel 'crm-alert', which is not defined; did you mean 'crm-alerts'?" in vip
+    [ops] = [m for key, m in found.items() if key[1] == "spec.defaults.warnings.notify.1"]
+    assert "'ops-pager'" in ops and "defined NotificationChannels: crm-alerts" in ops
+
+
+def test_email_channel_rules(example_copy: Path) -> None:
+    # Scenario: an email channel with a literal password and a username-less login is refused.
+    (example_copy / "mail.yaml").write_text(
+        "apiVersion: reconciler/v1\nkind: NotificationChannel\nmetadata: {name: crm-mail}\n"
+        "spec:\n  type: email\n  host: smtp.example.com\n  password: hunter2\n"
+        "  from: reconciler@example.com\n  to: [crm@example.com]\n", "utf-8")
+    messages = {d.field: d.message for d in _errors(example_copy)}
+    assert "environment reference" in messages["spec.password"]
+    assert "hunter2" not in " ".join(messages.values())

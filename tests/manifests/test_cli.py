@@ -24,7 +24,8 @@ def test_validate_example_exits_0(example_copy: Path) -> None:
     # Scenario: `reconciler validate manifests/` on the example project.
     result = runner.invoke(app, ["validate", str(example_copy)])
     assert result.exit_code == 0, result.output
-    assert "valid (4 Activation, 2 Destination, 2 Model, 3 Segment, 1 Source)" in result.output
+    assert ("valid (4 Activation, 2 Destination, 2 Model, 1 NotificationChannel, 3 Segment, "
+            "1 Source)") in result.output
 
 
 def test_validate_reports_all_five_problems_with_positions(example_copy: Path) -> None:

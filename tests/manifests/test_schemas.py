@@ -47,7 +47,7 @@ def _example_documents() -> list[tuple[Path, dict]]:
 def test_example_manifests_validate_against_their_schema() -> None:
     # Scenario: an editor checking the example files with the schemas finds no problem.
     documents = _example_documents()
-    assert len(documents) == 12
+    assert len(documents) == 13
     for file, document in documents:
         schema = _schema(document["kind"])
         errors = list(jsonschema.Draft202012Validator(schema).iter_errors(

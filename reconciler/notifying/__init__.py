@@ -1,0 +1,11 @@
+"""Warnings after a sync: when an activation's health changes, tell its notification channels.
+
+Owns deciding which warnings to send (`health.py`), their wording (`message.py`), delivering
+them (`channels.py`: webhook and email; `annotations.py`: GitHub Actions) and the one entry
+point the CLI calls around an apply (`notifier.py`). Must not change what a sync does: a
+delivery that fails is reported on stderr and never fails the sync.
+"""
+from reconciler.notifying.health import Change, Health, read_health
+from reconciler.notifying.notifier import Delivery, notify_results, previous_health
+
+__all__ = ["Change", "Delivery", "Health", "notify_results", "previous_health", "read_health"]
