@@ -60,9 +60,21 @@ def _call(settings: FileTransferSettings) -> str:
     return f"{settings.protocol.value.upper()} upload to {settings.host}:{settings.port}"
 
 
+class _SessionReusingFTP(ftplib.FTP_TLS):
+    """FTP_TLS whose data connections resume the control connection's TLS session: many FTPS
+    servers (vsftpd, ProFTPD with TLSOptions) refuse a data connection that does not."""
+
+    def ntransfercmd(self, cmd: str, rest: int | str | None = None) -> tuple[Any, int | None]:
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:  # type: ignore[attr-defined]
+            conn = self.context.wrap_socket(conn, server_hostname=self.host,  # type: ignore[attr-defined]
+                                            session=self.sock.session)  # type: ignore[union-attr]
+        return conn, size
+
+
 def _ftps_upload(settings: FileTransferSettings, local: Path, remote_name: str) -> None:
     context = ssl.create_default_context(cafile=str(settings.ca_file) if settings.ca_file else None)
-    ftp = ftplib.FTP_TLS(context=context, timeout=settings.timeout_seconds)
+    ftp = _SessionReusingFTP(context=context, timeout=settings.timeout_seconds)
     try:
         ftp.connect(settings.host, settings.port)
         ftp.login(settings.username, settings.password or "")
