@@ -89,6 +89,8 @@ def test_existing_keys_agree_between_lookup_and_paging(sandbox: ActitoSandbox) -
     assert not any("profile/customerId=" in e.path for e in sandbox.log.entries())
     assert found == {k for k in many if profile(sandbox, k) is not None}
     assert sum(len(page) for page in adapter.iter_keys("customerId")) == profile_count(sandbox)
+    streamed = adapter.iter_existing_keys("customerId", iter(few), len(few))
+    assert [key for page in streamed for key in page] == ["C000001"]
 
 
 def test_data_survives_a_restart(start: Callable[..., ActitoSandbox]) -> None:

@@ -40,6 +40,7 @@ from reconciler.destinations.actito.transfer import FileTransferSettings, upload
 from reconciler.destinations.errors import PermanentApiError, TransientApiError
 
 MEGABYTE = 1024 * 1024
+LOOKUP_CHUNK = 500  # keys looked up per batch of concurrent calls
 
 
 class ActitoAdapter:
@@ -75,13 +76,30 @@ class ActitoAdapter:
 
     def existing_keys(self, key_attribute: str, keys: Iterable[str]) -> set[str]:
         """Which of `keys` (values of the unique `key_attribute`) belong to a profile; the
-        strategy (lookups or paging) is whichever needs fewer calls, see the module docstring."""
+        strategy (lookups or paging) is whichever needs fewer calls, see the module docstring.
+        Holds `keys` in memory: for large audiences use `iter_existing_keys`."""
         wanted = {str(k) for k in keys if k not in (None, "")}
+        pages = self.iter_existing_keys(key_attribute, wanted, len(wanted))
+        return {k for page in pages for k in page if k in wanted}
+
+    def iter_existing_keys(self, key_attribute: str, keys: Iterable[str],
+                           count: int) -> Iterator[list[str]]:
+        """Pages of existing keys for an intersection done elsewhere (e.g. in DuckDB), never
+        holding the audience: `keys` (about `count` of them) are looked up in chunks when that
+        needs fewer calls than paging; otherwise every profile's key is paged (a superset of
+        the answer: join it with the audience)."""
         first = self.client.profiles_page(self.table, 0, 1, [key_attribute])
         pages = -(-int(first.get("page", {}).get("totalElements", 0)) // self.page_size)
-        if len(wanted) <= pages:
-            return self._looked_up(key_attribute, wanted)
-        return {k for page in self.iter_keys(key_attribute) for k in page if k in wanted}
+        if count > pages:
+            yield from self.iter_keys(key_attribute)
+            return
+        iterator = iter(keys)
+        chunk = list(itertools.islice(iterator, LOOKUP_CHUNK))
+        while chunk:
+            found = self._looked_up(key_attribute, {str(k) for k in chunk if k not in (None, "")})
+            if found:
+                yield sorted(found)
+            chunk = list(itertools.islice(iterator, LOOKUP_CHUNK))
 
     def _looked_up(self, key_attribute: str, wanted: set[str]) -> set[str]:
         def exists(key: str) -> bool:
