@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import typer
@@ -49,18 +50,20 @@ def apply(
         workspace = Workspace()
         try:
             if zipfile.is_zipfile(path):
-                project, plan = load_saved_plan(path, workspace, state)
+                project, plan, serials = load_saved_plan(path, workspace, state)
             else:
                 project = load_valid_project(path)
-                plan = make_plan(project, activations=activation, refresh=refresh, state=state,
-                                 workspace=workspace).plan
+                run = make_plan(project, activations=activation, refresh=refresh, state=state,
+                                workspace=workspace)
+                plan, serials = run.plan, run.fingerprint.state_serials
             typer.echo(render_text(plan), nl=False)
             if plan.has_changes and not auto_approve and not typer.confirm(
                     "Apply these changes?", default=False):
                 typer.echo("Apply cancelled; nothing was changed.")
                 raise typer.Exit(1)
             # Without changes this still records the first snapshot of activations in sync.
-            results = execute(project, plan, workspace, state, allow_mass_removal, fail_fast)
+            results = execute(project, plan, workspace, state, allow_mass_removal, fail_fast,
+                              planned_serials=serials)
         finally:
             workspace.close()
     for result in results:
@@ -72,8 +75,10 @@ def apply(
         raise typer.Exit(1)
 
 
-def load_saved_plan(path: Path, workspace: Workspace, state: str | None) -> tuple[Project, Plan]:
-    """A saved plan and its project, refused when anything it read has changed since."""
+def load_saved_plan(path: Path, workspace: Workspace,
+                    state: str | None) -> tuple[Project, Plan, dict[str, int]]:
+    """A saved plan, its project and the state serials it was made at; refused when anything
+    it read has changed since."""
     plan, saved, root = read_plan_file(path, workspace)
     project = load_valid_project(root)
     names = [a.activation for a in plan.activations]
@@ -81,13 +86,15 @@ def load_saved_plan(path: Path, workspace: Workspace, state: str | None) -> tupl
     if reasons:
         raise StalePlanError(f"the saved plan {path} is stale: {'; '.join(reasons)}. "
                              "Run `reconciler plan` again.")
-    return project, plan
+    return project, plan, saved.state_serials
 
 
 def execute(project: Project, plan: Plan, workspace: Workspace, state: str | None,
-            allow_mass_removal: bool, fail_fast: bool,
-            now: dt.datetime | None = None) -> list[ActivationResult]:
-    """Apply `plan` through the destinations' writers; `now` freezes run times (tests)."""
+            allow_mass_removal: bool, fail_fast: bool, now: dt.datetime | None = None,
+            planned_serials: Mapping[str, int] | None = None) -> list[ActivationResult]:
+    """Apply `plan` through the destinations' writers. `planned_serials`: the state serials
+    the plan was made at (an activation whose state moved since is refused); `now` freezes
+    run times (schedule tests)."""
     destinations = project.of_kind("Destination")
     writers: dict[str, DestinationWriter] = {}
     store = open_state_store(state_location(state))
@@ -96,8 +103,9 @@ def execute(project: Project, plan: Plan, workspace: Workspace, state: str | Non
             manifest = destinations[name]
             writers[name] = open_writer(name, manifest.document.spec,  # type: ignore[arg-type]
                                         manifest.file.parent)
-        executor = Executor(project, workspace, writers, store,
-                            **({"clock": lambda: now} if now is not None else {}))
+        clock = (lambda: now) if now is not None else (lambda: dt.datetime.now(dt.UTC))
+        executor = Executor(project, workspace, writers, store, clock=clock,
+                            planned_serials=planned_serials)
         # Warnings go out when health changes: compare with the runs before this one.
         previous = previous_health(project, store, [a.activation for a in plan.activations])
         results = executor.apply_plan(plan, allow_mass_removal=allow_mass_removal,

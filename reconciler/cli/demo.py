@@ -90,12 +90,12 @@ def _run(console: Console, path: Path, work_dir: Path) -> None:
 def _apply(console: Console, project: Project, state: str) -> None:
     workspace = Workspace()
     try:
-        plan = make_plan(project, activations=[], refresh=False, state=state,
-                         workspace=workspace).plan
-        typer.echo(render_text(plan), nl=False)
+        planned = make_plan(project, activations=[], refresh=False, state=state,
+                            workspace=workspace)
+        typer.echo(render_text(planned.plan), nl=False)
         console.print("\n[bold]4. Apply[/bold] (what `reconciler apply --auto-approve` does)")
-        results = execute(project, plan, workspace, state, allow_mass_removal=False,
-                          fail_fast=False)
+        results = execute(project, planned.plan, workspace, state, allow_mass_removal=False,
+                          fail_fast=False, planned_serials=planned.fingerprint.state_serials)
     finally:
         workspace.close()
     for result in results:

@@ -28,7 +28,7 @@ from reconciler.planning.planfile import (
 )
 from reconciler.planning.planner import Planner, PlanOptions, Workspace
 from reconciler.planning.render import render_json, render_markdown, render_text
-from reconciler.state import open_state_reader
+from reconciler.state import RunStatus, StateReader, open_state_reader
 
 STATE_ENV = "RECONCILER_STATE_URL"
 
@@ -95,6 +95,11 @@ def make_plan(project: Project, *, activations: list[str], refresh: bool,
     chosen = _chosen(project, activations)
     reader = open_state_reader(state_location(state))
     try:
+        resumed = [name for name in chosen if needs_refresh(reader, name)]
+        if resumed and not refresh:
+            typer.echo(f"Resuming after an interrupted or failed apply of {', '.join(resumed)}: "
+                       "reading the destinations' actual membership.", err=True)
+            refresh = True
         with open_observers(project, chosen) as observers:
             planner = Planner(project, reader, observers, workspace)
             try:
@@ -108,6 +113,14 @@ def make_plan(project: Project, *, activations: list[str], refresh: bool,
     finally:
         reader.close()
     return PlanRun(plan, fingerprint)
+
+
+def needs_refresh(reader: StateReader, activation: str) -> bool:
+    """After a killed or failed apply the snapshot may lag the destination: read it instead."""
+    if reader.unfinished_runs(activation):
+        return True
+    runs = reader.runs(activation, limit=1)
+    return bool(runs) and runs[0].status in (RunStatus.FAILED, RunStatus.INTERRUPTED)
 
 
 def current_fingerprint(project: Project, activations: list[str], state: str | None) -> Fingerprint:

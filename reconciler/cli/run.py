@@ -73,11 +73,12 @@ def run(
                 typer.echo(f"sync {status.activation}: {status.reason}")
         workspace = Workspace()
         try:
-            plan = make_plan(project, activations=chosen, refresh=False, state=state,
-                             workspace=workspace).plan
-            typer.echo(render_text(plan), nl=False)
-            results = execute(project, plan, workspace, state, allow_mass_removal, False,
-                              now=moment if now is not None else None)
+            planned = make_plan(project, activations=chosen, refresh=False, state=state,
+                                workspace=workspace)
+            typer.echo(render_text(planned.plan), nl=False)
+            results = execute(project, planned.plan, workspace, state, allow_mass_removal, False,
+                              now=moment if now is not None else None,
+                              planned_serials=planned.fingerprint.state_serials)
         finally:
             workspace.close()
     for result in results:

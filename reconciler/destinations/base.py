@@ -14,6 +14,7 @@ from typing import Protocol
 
 import duckdb
 
+from reconciler.executing.journal import BatchJournal
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.planning.diff import DiffTables
 from reconciler.planning.plan import ResourceChange
@@ -40,19 +41,24 @@ class WriteResult:
     not_found: int = 0
     rejected: int = 0
 
+    def plus(self, other: WriteResult) -> WriteResult:
+        return WriteResult(self.sent + other.sent, self.applied + other.applied,
+                           self.not_found + other.not_found, self.rejected + other.rejected)
+
 
 class DestinationWriter(Protocol):
     """What the executor asks of a destination, in plan order; every method is idempotent
-    (creating what exists, adding a member twice or removing an absent one changes nothing)."""
+    (creating what exists, adding a member twice or removing an absent one changes nothing).
+    Writers journal each batch they send through the `BatchJournal` they are given."""
 
     def create_resources(self, activation: EffectiveActivation,
-                         resources: tuple[ResourceChange, ...]) -> None: ...
+                         resources: tuple[ResourceChange, ...], journal: BatchJournal) -> None: ...
 
     def apply_members(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
-                      tables: DiffTables) -> WriteResult: ...
+                      tables: DiffTables, journal: BatchJournal) -> WriteResult: ...
 
     def apply_updates(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
-                      tables: DiffTables) -> WriteResult: ...
+                      tables: DiffTables, journal: BatchJournal) -> WriteResult: ...
 
     def close(self) -> None: ...
 

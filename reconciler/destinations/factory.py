@@ -70,7 +70,7 @@ def open_writer(
     name: str, spec: SelligentDestination | ActitoDestination, manifest_dir: Path
 ) -> DestinationWriter:
     if isinstance(spec, SelligentDestination):
-        return SelligentWriter(open_selligent_adapter(name, spec))
+        return SelligentWriter(open_selligent_adapter(name, spec), spec.limits.max_rows_per_load)
     return ActitoWriter(open_actito_adapter(name, spec, manifest_dir))
 
 

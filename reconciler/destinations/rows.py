@@ -50,6 +50,18 @@ def iter_rows(conn: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str
         conn.execute(f'DROP TABLE IF EXISTS main."{export}"')
 
 
+def iter_batches(rows: Iterator[list[Any]], size: int) -> Iterator[list[list[Any]]]:
+    """Consecutive lists of at most `size` rows."""
+    batch: list[list[Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def iter_keys(conn: duckdb.DuckDBPyConnection, table: str,
               batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[str]:
     for row in iter_rows(conn, table, ["member_key"], batch_rows):

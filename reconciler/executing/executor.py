@@ -1,11 +1,14 @@
 """Executing a Plan: per activation, in plan order, through the destinations' writers.
 
-Order per activation: create resources (segment/list, fields/attributes) → membership →
-attribute updates; then the snapshot of what is now applied, and a run record. Guards
-(`ActivationPlan.stops`) stop an activation before any write unless allowed. A failing
-activation stops only itself (others go on) unless `fail_fast`.
+Per activation, under its lock (a lease kept alive while it runs): check the state has not
+changed since the plan; create resources (segment/list, fields/attributes) → membership →
+attribute updates, every batch journaled; then the snapshot of what is now applied and the
+run's record. Guards (`ActivationPlan.stops`) stop an activation before any write unless
+allowed. A failing activation stops only itself (others go on) unless `fail_fast`.
 
-Not yet here (see the apply issue): the per-batch journal and resume, locks, progress bars.
+Resume: a run killed midway stays `running` in the store; the next apply marks it interrupted
+and (see `cli/plan.py`) plans that activation against the destination's actual membership, so
+re-sending what was already applied is harmless (every write is idempotent).
 """
 from __future__ import annotations
 
@@ -17,11 +20,15 @@ from dataclasses import dataclass
 
 from reconciler.destinations.base import DestinationWriter, WriteResult
 from reconciler.destinations.errors import DestinationError
+from reconciler.executing.journal import BatchJournal
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.planning.plan import ActivationPlan, Plan, ResourceType
 from reconciler.planning.planner import Workspace
 from reconciler.state import RemoteKind, RunStatus, StateWriter
+from reconciler.state.errors import LockError, LockLostError
+from reconciler.state.keeper import LockKeeper
+from reconciler.state.locks import default_owner
 
 
 class Outcome(enum.StrEnum):
@@ -50,11 +57,16 @@ _REMOTE_KINDS = {
 }
 
 
+LEASE_SECONDS = 30.0  # renewed every 10 s while the apply runs; a dead holder's lapses soon
+
+
 class Executor:
     def __init__(self, project: Project, workspace: Workspace,
                  writers: Mapping[str, DestinationWriter], state: StateWriter,
-                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+                 planned_serials: Mapping[str, int] | None = None) -> None:
         self.clock = clock  # run records' times (frozen in schedule tests)
+        self.planned_serials = planned_serials or {}  # state serials the plan was made at
         self.settings = effective_activations(project)
         self.workspace = workspace
         self.writers = writers
@@ -81,6 +93,30 @@ class Executor:
                        + " (nothing written; rerun with --allow-mass-removal)")
             self._record_refusal(name, RunStatus.STOPPED, message)
             return ActivationResult(name, Outcome.STOPPED, message=message)
+        try:
+            lock = self.state.acquire_lock(name, default_owner("apply"), LEASE_SECONDS,
+                                           wait_seconds=LEASE_SECONDS)
+        except LockError as exc:
+            return ActivationResult(name, Outcome.FAILED, message=str(exc))
+        try:
+            with self.state.keep_lock(lock) as keeper:
+                result = self._locked(planned, keeper)
+            self.state.release_lock(keeper.lock)
+        except LockLostError as exc:
+            return ActivationResult(name, Outcome.FAILED, message=str(exc))
+        return result
+
+    def _locked(self, planned: ActivationPlan, keeper: LockKeeper) -> ActivationResult:
+        name = planned.activation
+        expected = self.planned_serials.get(name)
+        if expected is not None and self.state.serial(name) != expected:
+            message = ("the state changed since this plan was made (another apply ran); "
+                       "plan again")
+            return ActivationResult(name, Outcome.FAILED, message=message)
+        for unfinished in self.state.unfinished_runs(name):
+            self.state.finish_run(unfinished.run_id, RunStatus.INTERRUPTED,
+                                  error="never finished (killed midway); resumed by a later run",
+                                  finished_at=self.clock())
         run_id = self.state.start_run(name, started_at=self.clock())
         if not planned.has_changes and self.state.snapshot_info(name) is not None:
             # A sync that found nothing to do still counts as a successful run (schedules).
@@ -88,9 +124,10 @@ class Executor:
                                   finished_at=self.clock())
             return ActivationResult(name, Outcome.UNCHANGED)
         started = time.perf_counter()
+        journal = BatchJournal(self.state, run_id, name, keeper)
         try:
-            members, updates = self._write(self.settings[name], planned)
-        except DestinationError as exc:
+            members, updates = self._write(self.settings[name], planned, journal)
+        except (DestinationError, LockLostError) as exc:
             self.state.finish_run(run_id, RunStatus.FAILED, error=str(exc),
                                   finished_at=self.clock())
             return ActivationResult(name, Outcome.FAILED, message=str(exc))
@@ -108,18 +145,19 @@ class Executor:
         run_id = self.state.start_run(name, started_at=self.clock())
         self.state.finish_run(run_id, status, error=message, finished_at=self.clock())
 
-    def _write(self, settings: EffectiveActivation,
-               planned: ActivationPlan) -> tuple[WriteResult, WriteResult]:
+    def _write(self, settings: EffectiveActivation, planned: ActivationPlan,
+               journal: BatchJournal) -> tuple[WriteResult, WriteResult]:
         writer = self.writers[settings.destination]
         conn, tables = self.workspace.conn, self.workspace.tables_of(settings.name)
-        writer.create_resources(settings, planned.resources)
+        if planned.resources:
+            writer.create_resources(settings, planned.resources, journal)
         for resource in planned.resources:
             self.state.set_remote_id(settings.name, _REMOTE_KINDS[resource.type],
                                      resource.name,
                                      name="" if resource.type in (
                                          ResourceType.SELLIGENT_SEGMENT,
                                          ResourceType.ACTITO_TARGET_LIST) else resource.name)
-        members = writer.apply_members(settings, conn, tables)
-        updates = writer.apply_updates(settings, conn, tables)
+        members = writer.apply_members(settings, conn, tables, journal)
+        updates = writer.apply_updates(settings, conn, tables, journal)
         self.state.write_snapshot_from_duckdb(settings.name, conn, tables.members)
         return members, updates

@@ -1,7 +1,8 @@
 """Applying an activation's plan to Actito: attributes, target list, members, profile values.
 
-Members are replaced by dropping the whole key file (Actito lists are replaced, not patched);
-profile values go through UPDATE_ONLY ETL executions. No profile is ever created.
+Members are replaced by dropping the whole key file (Actito lists are replaced, not patched):
+one journaled batch. Profile values go through UPDATE_ONLY ETL executions, as few as the file
+cap allows (the daily import quota is scarce): one journaled batch. No profile is created.
 """
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from reconciler.destinations.actito.models import AttributeSpec
 from reconciler.destinations.actito.observer import ACTITO_VALUE_TYPES
 from reconciler.destinations.base import WriteResult
 from reconciler.destinations.rows import iter_keys, iter_rows
+from reconciler.executing.journal import BatchJournal
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.manifests.values import parse_duration
 from reconciler.planning.diff import DiffTables, count_rows
 from reconciler.planning.plan import ResourceChange, ResourceType
+from reconciler.state.records import JournalStep
 
 
 class ActitoWriter:
@@ -23,32 +26,40 @@ class ActitoWriter:
         self.adapter = adapter
 
     def create_resources(self, activation: EffectiveActivation,
-                         resources: tuple[ResourceChange, ...]) -> None:
+                         resources: tuple[ResourceChange, ...], journal: BatchJournal) -> None:
         wanted = {r.name for r in resources if r.type is ResourceType.ACTITO_ATTRIBUTE}
         specs = [AttributeSpec(m.destination, ACTITO_VALUE_TYPES[m.type])
                  for m in activation.fields if m.destination in wanted and m.type is not None]
-        if specs:
-            self.adapter.ensure_attributes(specs)
-        if any(r.type is ResourceType.ACTITO_TARGET_LIST for r in resources):
-            self.adapter.ensure_target_list(activation.audience_name, _key(activation),
-                                            parse_duration(activation.validity_period or "2d"))
+        with journal.batch(JournalStep.CREATE_RESOURCES, len(resources)):
+            if specs:
+                self.adapter.ensure_attributes(specs)
+            if any(r.type is ResourceType.ACTITO_TARGET_LIST for r in resources):
+                self.adapter.ensure_target_list(
+                    activation.audience_name, _key(activation),
+                    parse_duration(activation.validity_period or "2d"))
 
     def apply_members(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
-                      tables: DiffTables) -> WriteResult:
+                      tables: DiffTables, journal: BatchJournal) -> WriteResult:
         if not count_rows(conn, tables.adds) and not count_rows(conn, tables.removes):
             return WriteResult(0, 0)
-        report = self.adapter.replace_members(activation.audience_name,
-                                              iter_keys(conn, tables.members))
-        assert report is not None  # waited for
+        members = count_rows(conn, tables.members)
+        with journal.batch(JournalStep.ADD_MEMBERS, members) as handle:
+            report = self.adapter.replace_members(activation.audience_name,
+                                                  iter_keys(conn, tables.members))
+            assert report is not None  # waited for
+            handle.confirm(report.matched)
         return WriteResult(report.lines, report.matched, report.unmatched)
 
     def apply_updates(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
-                      tables: DiffTables) -> WriteResult:
+                      tables: DiffTables, journal: BatchJournal) -> WriteResult:
         fields = [f.destination for f in activation.fields]
-        if not fields or not count_rows(conn, tables.updates):
+        updates = count_rows(conn, tables.updates)
+        if not fields or not updates:
             return WriteResult(0, 0)
-        rows = iter_rows(conn, tables.updates, ["member_key", *fields])
-        report = self.adapter.update_profiles(_key(activation), fields, rows)
+        with journal.batch(JournalStep.UPDATE_PROFILES, updates) as handle:
+            rows = iter_rows(conn, tables.updates, ["member_key", *fields])
+            report = self.adapter.update_profiles(_key(activation), fields, rows)
+            handle.confirm(report.updated + report.unchanged)
         return WriteResult(report.lines, report.updated + report.unchanged, 0, report.rejected)
 
     def close(self) -> None:

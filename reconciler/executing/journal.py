@@ -1,0 +1,62 @@
+"""The per-batch journal of one activation's apply, as writers use it.
+
+Every batch is recorded in the state store before it is sent (pending) and after the
+destination answered (confirmed with the rows it confirmed, or failed). Before each batch the
+lock's keeper is checked, so an apply whose lock was lost stops between batches. After a crash
+the pending entries say which batches had an unknown outcome; the next apply re-plans against
+the destination's actual membership, and every write is idempotent (a member added twice is
+one member, removing an absent one changes nothing), so it converges.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import Protocol
+
+from reconciler.state import StateWriter
+from reconciler.state.records import JournalStep
+
+
+class _Keeper(Protocol):
+    def check(self) -> None: ...
+
+
+class BatchHandle:
+    def __init__(self, rows: int) -> None:
+        self.confirmed = rows
+
+    def confirm(self, rows: int) -> None:
+        """What the destination confirmed of this batch (default: every row sent)."""
+        self.confirmed = rows
+
+
+class BatchJournal:
+    def __init__(self, store: StateWriter, run_id: str, activation: str,
+                 keeper: _Keeper | None = None) -> None:
+        self.store, self.run_id, self.activation, self.keeper = store, run_id, activation, keeper
+        self._numbers: Counter[JournalStep] = Counter()
+
+    @contextlib.contextmanager
+    def batch(self, step: JournalStep, rows: int, fingerprint: str = "") -> Iterator[BatchHandle]:
+        if self.keeper is not None:
+            self.keeper.check()
+        self._numbers[step] += 1
+        entry = self.store.journal_begin(self.run_id, self.activation, step,
+                                         self._numbers[step], rows, fingerprint)
+        handle = BatchHandle(rows)
+        try:
+            yield handle
+        except BaseException as exc:
+            self.store.journal_fail(entry, f"{type(exc).__name__}: {exc}"[:2000])
+            raise
+        self.store.journal_confirm(entry, handle.confirmed)
+
+
+def keys_fingerprint(keys: Iterable[str]) -> str:
+    """A short digest of a batch's keys (no key is stored in the journal)."""
+    digest = hashlib.sha256()
+    for key in keys:
+        digest.update(key.encode("utf-8") + b"\0")
+    return digest.hexdigest()[:16]
