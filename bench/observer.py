@@ -1,0 +1,45 @@
+"""A synthetic destination for the plan benchmark: its contact keys come from a Parquet file.
+
+Stands in for a real observer's paging through the destination's contacts (network-bound,
+measured by the apply benchmark): it loads the whole key file into the planner's DuckDB
+connection and keeps the desired keys found there, as the Selligent observer does with its
+pages. The list exists already and nothing is missing, so the plan is about members only.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from reconciler.destinations.base import Structure
+from reconciler.manifests.settings import EffectiveActivation
+from reconciler.sources.dialects import DUCKDB
+
+
+class SyntheticObserver:
+    """A `DestinationObserver` whose contacts are the keys of one Parquet file."""
+
+    def __init__(self, contacts: Path) -> None:
+        self.contacts = contacts
+
+    @property
+    def target(self) -> str:
+        return "synthetic destination"
+
+    def plan_structure(self, activation: EffectiveActivation) -> Structure:
+        return Structure(remote_name=activation.audience_name, list_exists=True)
+
+    def load_contact_index(self, activation: EffectiveActivation,
+                           conn: duckdb.DuckDBPyConnection, table: str,
+                           desired_table: str) -> None:
+        conn.execute(
+            f"CREATE OR REPLACE TEMP TABLE {DUCKDB.quote(table)} AS SELECT DISTINCT c.member_key "
+            f"FROM read_parquet({DUCKDB.quote_literal(str(self.contacts))}) AS c "
+            f"SEMI JOIN {DUCKDB.quote(desired_table)} AS d USING (member_key)")
+
+    def load_members(self, activation: EffectiveActivation,
+                     conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+        return False
+
+    def close(self) -> None:
+        """Nothing to release."""
