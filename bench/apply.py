@@ -66,7 +66,7 @@ spec:
   credentials:
     apiKey: '${{env:BENCH_SELLIGENT_KEY}}'
     apiSecret: '${{env:BENCH_SELLIGENT_SECRET}}'
-  limits: {{maxRowsPerLoad: {max_rows}}}
+  limits: {{maxRowsPerLoad: {max_rows}, concurrency: 4, requestsPerSecond: {selligent_rps}}}
 ---
 apiVersion: reconciler/v1
 kind: Destination
@@ -157,6 +157,7 @@ def run(customers: int, latency_ms: float, selligent_rps: float, actito_per_minu
         try:
             (folder / "project.yaml").write_text(PROJECT.format(
                 selligent_url=selligent.url, actito_url=actito.url, max_rows=MAX_ROWS,
+                selligent_rps=selligent_rps,
                 per_minute=actito_per_minute, ftps_port=actito.ftps.port,
                 ca_file=actito.ftps.ca_file), "utf-8")
             _measure(folder, selligent, actito, selligent_rps, actito_per_minute)

@@ -25,7 +25,9 @@ FTPS_PORT, SFTP_PORT = 21, 22
 
 def open_selligent_adapter(name: str, spec: SelligentDestination) -> SelligentAdapter:
     where = f"destination {name!r}"
-    limits = SelligentLimits(max_rows_per_call=spec.limits.max_rows_per_load)
+    # One pooled connection per concurrent batch (the writer sends `concurrency` at once).
+    limits = SelligentLimits(max_rows_per_call=spec.limits.max_rows_per_load,
+                             max_in_flight=spec.limits.concurrency)
     return SelligentAdapter(
         base_url=resolve_maybe_env(spec.base_url, f"{where} spec.baseUrl"),
         organization=spec.organization,
@@ -70,7 +72,9 @@ def open_writer(
     name: str, spec: SelligentDestination | ActitoDestination, manifest_dir: Path
 ) -> DestinationWriter:
     if isinstance(spec, SelligentDestination):
-        return SelligentWriter(open_selligent_adapter(name, spec), spec.limits.max_rows_per_load)
+        return SelligentWriter(open_selligent_adapter(name, spec), spec.limits.max_rows_per_load,
+                               concurrency=spec.limits.concurrency,
+                               requests_per_second=spec.limits.requests_per_second)
     return ActitoWriter(open_actito_adapter(name, spec, manifest_dir))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Protocol
@@ -37,14 +38,17 @@ class BatchJournal:
                  keeper: _Keeper | None = None) -> None:
         self.store, self.run_id, self.activation, self.keeper = store, run_id, activation, keeper
         self._numbers: Counter[JournalStep] = Counter()
+        self._lock = threading.Lock()  # writers may send batches from several threads
 
     @contextlib.contextmanager
     def batch(self, step: JournalStep, rows: int, fingerprint: str = "") -> Iterator[BatchHandle]:
         if self.keeper is not None:
             self.keeper.check()
-        self._numbers[step] += 1
-        entry = self.store.journal_begin(self.run_id, self.activation, step,
-                                         self._numbers[step], rows, fingerprint)
+        with self._lock:
+            self._numbers[step] += 1
+            number = self._numbers[step]
+        entry = self.store.journal_begin(self.run_id, self.activation, step, number, rows,
+                                         fingerprint)
         handle = BatchHandle(rows)
         try:
             yield handle

@@ -43,6 +43,9 @@ class DuckDBWarehouse(Closing):
             )
         except duckdb.Error as exc:
             raise SourceConnectionError(f"source {name!r}: cannot open {database}: {exc}") from exc
+        # DuckDB draws a progress bar on stdout for long queries: it would corrupt
+        # `plan --format json > file` and CI logs.
+        self.connection.execute("SET enable_progress_bar = false")
         for table, path in (files or {}).items():
             self._register_file(table, path)
 

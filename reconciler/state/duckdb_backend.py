@@ -56,6 +56,8 @@ class DuckDBBackend:
             raise StateConnectionError(f"cannot open the state store {path}: {exc}") from exc
         try:
             self.conn = duckdb.connect(str(path), read_only=read_only)
+            # No progress bar on stdout for long snapshot copies (plan output is machine-read).
+            self.conn.execute("SET enable_progress_bar = false")
         except (duckdb.Error, OSError) as exc:
             if not read_only:
                 release_file_lock(path)

@@ -1,14 +1,20 @@
 """Applying an activation's plan to Selligent: segment, fields, members, field values.
 
-Rows go out in batches of the list's `maxRowsPerLoad`, each journaled before and after it is
+Rows go out in batches of the list's `maxRowsPerLoad`, `concurrency` batches at a time and
+paced at `requestsPerSecond` (the destination's limits), each journaled before and after it is
 sent (see executing/journal.py). It never inserts a contact: segment loads reference existing
 records, field updates use OnlyUpdate.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
 import duckdb
 
 from reconciler.destinations.base import WriteResult
+from reconciler.destinations.pacing import Pacer
 from reconciler.destinations.rows import iter_batches, iter_rows
 from reconciler.destinations.selligent.adapter import FieldSpec, SelligentAdapter
 from reconciler.destinations.selligent.observer import SELLIGENT_FIELD_TYPES
@@ -20,9 +26,12 @@ from reconciler.state.records import JournalStep
 
 
 class SelligentWriter:
-    def __init__(self, adapter: SelligentAdapter, batch_rows: int) -> None:
+    def __init__(self, adapter: SelligentAdapter, batch_rows: int, *, concurrency: int = 1,
+                 requests_per_second: float | None = None) -> None:
         self.adapter = adapter
         self.batch_rows = batch_rows
+        self.concurrency = concurrency  # batches in flight at once
+        self.pacer = Pacer(requests_per_second)
 
     def create_resources(self, activation: EffectiveActivation,
                          resources: tuple[ResourceChange, ...], journal: BatchJournal) -> None:
@@ -39,41 +48,67 @@ class SelligentWriter:
     def apply_members(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
                       tables: DiffTables, journal: BatchJournal) -> WriteResult:
         key, segment = _key(activation), activation.selligent_api_name
-        total = WriteResult(0, 0)
-        for step, table in ((JournalStep.ADD_MEMBERS, tables.adds),
-                            (JournalStep.REMOVE_MEMBERS, tables.removes)):
-            for batch in iter_batches(iter_rows(conn, table, ["member_key"]), self.batch_rows):
-                keys = [str(row[0]) for row in batch]
-                with journal.batch(step, len(keys), keys_fingerprint(keys)) as handle:
-                    if step is JournalStep.ADD_MEMBERS:
-                        result = self.adapter.add_segment_members(segment, key, keys)
-                        confirmed = result.inserted + result.updated + result.duplicates
-                    else:
-                        result = self.adapter.remove_segment_members(segment, key, keys)
-                        confirmed = result.deleted
-                    handle.confirm(confirmed)
-                total = total.plus(WriteResult(len(keys), confirmed, result.not_found,
-                                               result.failed))
-        return total
+
+        def add(keys: list[str]) -> WriteResult:
+            result = self.adapter.add_segment_members(segment, key, keys)
+            confirmed = result.inserted + result.updated + result.duplicates
+            return WriteResult(len(keys), confirmed, result.not_found, result.failed)
+
+        def remove(keys: list[str]) -> WriteResult:
+            result = self.adapter.remove_segment_members(segment, key, keys)
+            return WriteResult(len(keys), result.deleted, result.not_found, result.failed)
+
+        added = self._send(journal, JournalStep.ADD_MEMBERS, conn, tables.adds, ["member_key"],
+                           lambda rows: add([str(r[0]) for r in rows]))
+        removed = self._send(journal, JournalStep.REMOVE_MEMBERS, conn, tables.removes,
+                             ["member_key"], lambda rows: remove([str(r[0]) for r in rows]))
+        return added.plus(removed)
 
     def apply_updates(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
                       tables: DiffTables, journal: BatchJournal) -> WriteResult:
         fields = [f.destination for f in activation.fields]
-        total = WriteResult(0, 0)
         if not fields:
-            return total
-        rows = iter_rows(conn, tables.updates, ["member_key", *fields])
-        for batch in iter_batches(rows, self.batch_rows):
+            return WriteResult(0, 0)
+
+        def update(rows: list[list[Any]]) -> WriteResult:
+            result = self.adapter.update_contact_fields(_key(activation), fields, rows)
+            return WriteResult(len(rows), result.updated, result.not_found, result.failed)
+
+        return self._send(journal, JournalStep.UPDATE_PROFILES, conn, tables.updates,
+                          ["member_key", *fields], update)
+
+    def _send(self, journal: BatchJournal, step: JournalStep, conn: duckdb.DuckDBPyConnection,
+              table: str, columns: list[str],
+              call: Callable[[list[list[Any]]], WriteResult]) -> WriteResult:
+        """Send `table` in journaled batches, `concurrency` at a time, paced; the first error
+        stops the step (batches in flight finish and are journaled)."""
+        def one(batch: list[list[Any]]) -> WriteResult:
             fingerprint = keys_fingerprint(str(row[0]) for row in batch)
-            with journal.batch(JournalStep.UPDATE_PROFILES, len(batch), fingerprint) as handle:
-                result = self.adapter.update_contact_fields(_key(activation), fields, batch)
-                handle.confirm(result.updated)
-            total = total.plus(WriteResult(len(batch), result.updated, result.not_found,
-                                           result.failed))
-        return total
+            with journal.batch(step, len(batch), fingerprint) as handle:
+                self.pacer.wait()
+                result = call(batch)
+                handle.confirm(result.applied)
+            return result
+
+        total = WriteResult(0, 0)
+        batches = iter_batches(iter_rows(conn, table, columns), self.batch_rows)
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            pending: set[Future[WriteResult]] = set()
+            for batch in batches:
+                if len(pending) >= self.concurrency:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    total = _collect(total, done)
+                pending.add(pool.submit(one, batch))
+            return _collect(total, wait(pending).done)
 
     def close(self) -> None:
         self.adapter.close()
+
+
+def _collect(total: WriteResult, done: set[Future[WriteResult]]) -> WriteResult:
+    for future in done:
+        total = total.plus(future.result())  # re-raises a batch's error
+    return total
 
 
 def _key(activation: EffectiveActivation) -> str:
