@@ -173,7 +173,8 @@ class ActitoAdapter:
         remote = f"{targeting.file_stem(name)}_{stamp}.zip"
         with tempfile.TemporaryDirectory(prefix="actito-") as folder:
             parts = write_zipped_csv(Path(folder), "keys", [found.key_attribute],
-                                     ([k] for k in keys), self.max_file_bytes)
+                                     ([k] for k in keys if k not in (None, "")),
+                                     self.max_file_bytes)
             if len(parts) > 1:
                 raise PermanentApiError(f"the key file of {name!r} would pass the file size cap",
                                         destination="actito", call="target list file")
