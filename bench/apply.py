@@ -6,15 +6,21 @@ both sandboxes with added latency and a request budget.
 
 Prints, per destination: the requests sent vs the minimum possible (changes ÷ max batch), the
 throughput vs the budget's ceiling (budget × batch size), and the retries (429/5xx answers).
-Everything is written under a temporary directory, removed at the end; the sandboxes listen on
-free 127.0.0.1 ports and stop with the script.
+Everything is written under a temporary directory, removed at the end; the sandboxes run as
+`reconciler sandbox` in a process of their own on free 127.0.0.1 ports and stop with the
+script.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import math
+import os
 import random
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,12 +36,6 @@ from generate import generate  # noqa: E402
 from reconciler.cli.apply import execute  # noqa: E402
 from reconciler.cli.plan import load_valid_project, make_plan  # noqa: E402
 from reconciler.planning.planner import Workspace  # noqa: E402
-from reconciler.sandbox.actito import ActitoSandboxConfig, start_actito_sandbox  # noqa: E402
-from reconciler.sandbox.http import LogEntry  # noqa: E402
-from reconciler.sandbox.selligent import (  # noqa: E402
-    SelligentSandboxConfig,
-    start_selligent_sandbox,
-)
 
 MAX_ROWS = 10_000  # Selligent rows per data load (the sandbox's documented default)
 
@@ -115,15 +115,23 @@ class Traffic:
     requests: int
     retries: int  # answers that made the client try again (429, 5xx, dropped)
     by_kind: Counter[str]
+    load_ms: float  # the server's mean time to answer one data load (latency included)
 
 
-def traffic(entries: list[LogEntry]) -> Traffic:
+def traffic(log: Path, skip: int) -> Traffic:
+    """What a sandbox served after its first `skip` requests, from its requests.jsonl."""
+    entries = [json.loads(line) for line in log.read_text("utf-8").splitlines()[skip:]]
     kinds: Counter[str] = Counter()
     for entry in entries:
-        tail = "/".join(p for p in entry.path.split("/")[-2:] if not p.isdigit())
-        kinds[f"{entry.method} …/{tail}"] += 1
-    retries = sum(1 for e in entries if e.status in (429, 500, 502, 503, 504) or e.fault)
-    return Traffic(len(entries), retries, kinds)
+        tail = "/".join(p for p in entry["path"].split("/")[-2:] if not p.isdigit())
+        kinds[f"{entry['method']} …/{tail}"] += 1
+    retries = sum(1 for e in entries if e["status"] in (429, 500, 502, 503, 504) or e["fault"])
+    loads = [e["duration_ms"] for e in entries if e["path"].endswith("/data/load")]
+    return Traffic(len(entries), retries, kinds, sum(loads) / len(loads) if loads else 0.0)
+
+
+def _lines(path: Path) -> int:
+    return len(path.read_text("utf-8").splitlines()) if path.exists() else 0
 
 
 def write_seed(folder: Path, customers: int) -> Path:
@@ -136,79 +144,111 @@ def write_seed(folder: Path, customers: int) -> Path:
     return path
 
 
-def run(customers: int, latency_ms: float, selligent_rps: float, actito_per_minute: int) -> None:
-    import os
+def _free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
 
+
+def _start_sandboxes(folder: Path, seed: Path, ports: list[int], latency_ms: float,
+                     selligent_rps: float, actito_per_minute: int) -> subprocess.Popen[bytes]:
+    """`reconciler sandbox` in its own process, as a user runs it (its own interpreter: the
+    client's work and the server's do not share one GIL, as with a real API)."""
+    command = [str(Path(sys.executable).parent / "reconciler"), "sandbox",
+               "--selligent-port", str(ports[0]), "--actito-port", str(ports[1]),
+               "--actito-ftps-port", str(ports[2]), "--actito-sftp-port", str(ports[3]),
+               "--data-dir", str(folder / "sandbox"), "--seed-file", str(seed),
+               "--latency-ms", str(latency_ms), "--requests-per-second", str(selligent_rps),
+               "--actito-calls-per-minute", str(actito_per_minute),
+               "--max-rows-per-load", str(MAX_ROWS)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline().decode()
+        if "Press Ctrl-C" in line:
+            return process
+        if not line and process.poll() is not None:
+            break
+    process.kill()
+    raise RuntimeError("the sandboxes did not start")
+
+
+def run(customers: int, latency_ms: float, selligent_rps: float, actito_per_minute: int) -> None:
     os.environ.update(BENCH_SELLIGENT_KEY="sandbox-key", BENCH_SELLIGENT_SECRET="sandbox-secret",
                       BENCH_ACTITO_KEY="sandbox-api-key",
                       BENCH_FTPS_PASSWORD="sandbox-ftp-password")
     with tempfile.TemporaryDirectory(prefix="bench-apply-") as tmp:
         folder = Path(tmp)
         seed = write_seed(folder, customers)
-        selligent_config = SelligentSandboxConfig(port=0, data_dir=None, seed_file=seed,
-                                                  max_rows_per_load=MAX_ROWS)
-        selligent_config.faults.latency_ms = latency_ms
-        selligent_config.faults.requests_per_second = selligent_rps
-        selligent = start_selligent_sandbox(selligent_config)
-        actito = start_actito_sandbox(ActitoSandboxConfig(
-            port=0, ftps_port=0, sftp_port=0, data_dir=folder / "actito", seed_file=seed,
-            latency_ms=latency_ms, calls_per_minute=actito_per_minute, etl_delay_seconds=0.5,
-            sync_poll_seconds=0.5, persist=False))
+        ports = _free_ports(4)
+        process = _start_sandboxes(folder, seed, ports, latency_ms, selligent_rps,
+                                   actito_per_minute)
         try:
             (folder / "project.yaml").write_text(PROJECT.format(
-                selligent_url=selligent.url, actito_url=actito.url, max_rows=MAX_ROWS,
-                selligent_rps=selligent_rps,
-                per_minute=actito_per_minute, ftps_port=actito.ftps.port,
-                ca_file=actito.ftps.ca_file), "utf-8")
-            _measure(folder, selligent, actito, selligent_rps, actito_per_minute)
+                selligent_url=f"http://127.0.0.1:{ports[0]}/Portal/Api",
+                actito_url=f"http://127.0.0.1:{ports[1]}", max_rows=MAX_ROWS,
+                selligent_rps=selligent_rps, per_minute=actito_per_minute, ftps_port=ports[2],
+                ca_file=folder / "sandbox" / "actito" / "ftps-cert.pem"), "utf-8")
+            _measure(folder, selligent_rps, actito_per_minute)
         finally:
-            selligent.stop()
-            actito.stop()
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
-def _measure(folder: Path, selligent: object, actito: object, selligent_rps: float,
-             actito_per_minute: int) -> None:
+def _measure(folder: Path, selligent_rps: float, actito_per_minute: int) -> None:
     project = load_valid_project(folder / "project.yaml")
     state = str(folder / "state.duckdb")
+    logs = {"selligent": folder / "sandbox" / "selligent" / "requests.jsonl",
+            "actito": folder / "sandbox" / "actito" / "requests.jsonl"}
     workspace = Workspace()
     try:
         started = time.perf_counter()
-        plan = make_plan(project, activations=[], refresh=False, state=state,
-                         workspace=workspace).plan
-        planned = time.perf_counter()
-        for sandbox in (selligent, actito):
-            sandbox.log.clear()  # type: ignore[attr-defined]
+        planned = make_plan(project, activations=[], refresh=False, state=state,
+                            workspace=workspace)
+        plan = planned.plan
+        planned_at = time.perf_counter()
+        skip = {name: _lines(path) for name, path in logs.items()}
         results = execute(project, plan, workspace, state, allow_mass_removal=True,
-                          fail_fast=False)
+                          fail_fast=False, planned_serials=planned.fingerprint.state_serials)
         applied = time.perf_counter()
     finally:
         workspace.close()
-    print(f"plan {planned - started:.1f} s, apply {applied - planned:.1f} s")
+    print(f"plan {planned_at - started:.1f} s, apply {applied - planned_at:.1f} s")
     for result in results:
         print(f"  {result.activation}: {result.outcome.value} {result.message}")
     took = {r.activation: r.seconds for r in results}
-    for planned_activation, sandbox, ceiling_per_s in (
-        (plan.activations[1], selligent, selligent_rps * MAX_ROWS),
-        (plan.activations[0], actito, None),
-    ):
-        seconds = took[planned_activation.activation]
-        members = planned_activation.members
-        updates = planned_activation.attributes.updates if planned_activation.attributes else 0
+    for activation in plan.activations:
+        destination = activation.destination
+        members = activation.members
+        updates = activation.attributes.updates if activation.attributes else 0
         adds = members.adds if members else 0
-        seen = traffic(sandbox.log.entries())  # type: ignore[attr-defined]
-        print(f"\n{planned_activation.activation}: {adds:,} member adds, {updates:,} updates "
+        seconds = took[activation.activation]
+        seen = traffic(logs[destination], skip[destination])
+        print(f"\n{activation.activation}: {adds:,} member adds, {updates:,} updates "
               f"in {seconds:.1f} s")
-        if ceiling_per_s is not None:
+        if destination == "selligent":
             minimum = math.ceil(adds / MAX_ROWS) + math.ceil(updates / MAX_ROWS)
+            loads = seen.by_kind.get("POST …/data/load", 0)
+            ceiling = selligent_rps * MAX_ROWS
             rows_per_s = (adds + updates) / seconds
-            print(f"  requests {seen.requests} (minimum for the data {minimum}), "
-                  f"retries {seen.retries}")
-            print(f"  throughput {rows_per_s:,.0f} rows/s; budget ceiling "
-                  f"{ceiling_per_s:,.0f} rows/s ({selligent_rps:g} req/s × {MAX_ROWS:,} rows)")
+            print(f"  data loads {loads} (minimum {minimum}); all requests {seen.requests}, "
+                  f"retries {seen.retries}; the sandbox takes {seen.load_ms:,.0f} ms to "
+                  f"answer one {MAX_ROWS:,}-row load")
+            print(f"  throughput {rows_per_s:,.0f} rows/s = {rows_per_s / ceiling:.0%} of the "
+                  f"budget's ceiling {ceiling:,.0f} rows/s ({selligent_rps:g} req/s × "
+                  f"{MAX_ROWS:,} rows)")
         else:
-            print(f"  requests {seen.requests} (minimum: 1 file drop over FTPS, "
-                  f"1 ETL execution + its status polls), retries {seen.retries}; "
-                  f"budget {actito_per_minute} calls/min")
+            print(f"  requests {seen.requests} (the data needs 1 key file over FTPS and 1 ETL "
+                  f"execution + its status polls), retries {seen.retries}; budget "
+                  f"{actito_per_minute} calls/min")
         for kind, count in seen.by_kind.most_common(6):
             print(f"    {count:5d} {kind}")
 

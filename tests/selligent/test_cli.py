@@ -14,7 +14,8 @@ from tests.selligent.harness import KEY, SEED_FILE
 def _run(*flags: str) -> tuple[subprocess.Popen[str], list[str]]:
     """Start the command; return it once every sandbox is up, with the lines it printed."""
     command = [sys.executable, "-c", "from reconciler.cli import main; main()", "sandbox",
-               "--selligent-port", "0", "--seed-file", str(SEED_FILE), *flags]
+               "--selligent-port", "0", "--actito-port", "0", "--actito-ftps-port", "0",
+               "--actito-sftp-port", "0", "--seed-file", str(SEED_FILE), *flags]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
     assert process.stdout is not None

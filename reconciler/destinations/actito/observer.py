@@ -11,9 +11,11 @@ import duckdb
 from reconciler.destinations.actito.adapter import ActitoAdapter
 from reconciler.destinations.actito.models import TableStructure, ValueType
 from reconciler.destinations.base import Structure, load_key_pages
+from reconciler.destinations.rows import iter_rows
 from reconciler.manifests.models import FieldType
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.manifests.values import parse_duration
+from reconciler.planning.diff import count_rows
 from reconciler.planning.plan import Action, ResourceChange, ResourceType
 
 ACTITO_VALUE_TYPES = {
@@ -86,10 +88,14 @@ class ActitoObserver:
     def load_contact_index(self, activation: EffectiveActivation,
                            conn: duckdb.DuckDBPyConnection, table: str, desired_table: str) -> None:
         key = activation.match_key.destination if activation.match_key else ""
-        desired = (row[0] for row in conn.execute(
-            f'SELECT member_key FROM "{desired_table}"').fetchall())
-        existing = self.adapter.existing_keys(key, desired)
-        load_key_pages(conn, table, [sorted(existing)])
+        count = count_rows(conn, desired_table)
+        keys = (str(row[0]) for row in iter_rows(conn, desired_table, ["member_key"]))
+        # Pages of existing keys (maybe a superset: every profile's key), joined in DuckDB.
+        found = f"{table}__found"
+        load_key_pages(conn, found, self.adapter.iter_existing_keys(key, keys, count))
+        conn.execute(
+            f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT DISTINCT f.member_key '
+            f'FROM "{found}" AS f SEMI JOIN "{desired_table}" AS d USING (member_key)')
 
     def load_members(self, activation: EffectiveActivation,
                      conn: duckdb.DuckDBPyConnection, table: str) -> bool:
