@@ -99,7 +99,8 @@ def execute(project: Project, plan: Plan, workspace: Workspace, state: str | Non
     writers: dict[str, DestinationWriter] = {}
     store = open_state_store(state_location(state))
     try:
-        for name in sorted({a.destination for a in plan.activations}):
+        # A removed activation's destination may be gone too (its plan then writes nothing).
+        for name in sorted({a.destination for a in plan.activations} & set(destinations)):
             manifest = destinations[name]
             writers[name] = open_writer(name, manifest.document.spec,  # type: ignore[arg-type]
                                         manifest.file.parent)

@@ -27,6 +27,7 @@ from reconciler.planning.planfile import (
     write_plan_file,
 )
 from reconciler.planning.planner import Planner, PlanOptions, Workspace
+from reconciler.planning.removal import removed_records
 from reconciler.planning.render import render_json, render_markdown, render_text
 from reconciler.state import RunStatus, StateReader, open_state_reader
 
@@ -58,13 +59,16 @@ class PlanRun:
     fingerprint: Fingerprint
 
 
-def _chosen(project: Project, activations: list[str]) -> list[str]:
+def _chosen(project: Project, activations: list[str], reader: StateReader) -> list[str]:
+    """The named activations, else all; with those removed from the manifests that the state
+    still holds (their plan deletes or keeps the remote list, see planning/removal.py)."""
     settings = effective_activations(project)
-    unknown = [name for name in activations if name not in settings]
+    removed = removed_records(reader.activation_records(), settings)
+    unknown = [name for name in activations if name not in settings and name not in removed]
     if unknown:
         raise ReconcilerError(f"no activation named {', '.join(unknown)} "
                               f"(defined: {', '.join(sorted(settings))})")
-    return activations or sorted(settings)
+    return activations or sorted({*settings, *removed})
 
 
 @contextlib.contextmanager
@@ -73,7 +77,7 @@ def open_observers(project: Project, chosen: list[str]) -> Iterator[dict[str, De
     destinations = project.of_kind("Destination")
     observers: dict[str, DestinationObserver] = {}
     try:
-        for name in sorted({settings[a].destination for a in chosen}):
+        for name in sorted({settings[a].destination for a in chosen if a in settings}):
             manifest = destinations[name]
             observers[name] = open_observer(name, manifest.document.spec,  # type: ignore[arg-type]
                                             manifest.file.parent)
@@ -92,10 +96,11 @@ def remote_fingerprint(structures: dict[str, Structure]) -> dict[str, str]:
 def make_plan(project: Project, *, activations: list[str], refresh: bool,
               state: str | None, workspace: Workspace, show_members: bool = False) -> PlanRun:
     """Plan the chosen activations (all when none is named) against their destinations."""
-    chosen = _chosen(project, activations)
     reader = open_state_reader(state_location(state))
     try:
-        resumed = [name for name in chosen if needs_refresh(reader, name)]
+        chosen = _chosen(project, activations, reader)
+        settings = effective_activations(project)
+        resumed = [name for name in chosen if name in settings and needs_refresh(reader, name)]
         if resumed and not refresh:
             typer.echo(f"Resuming after an interrupted or failed apply of {', '.join(resumed)}: "
                        "reading the destinations' actual membership.", err=True)
@@ -133,7 +138,7 @@ def current_fingerprint(project: Project, activations: list[str], state: str | N
         reader.close()
     with open_observers(project, activations) as observers:
         structures = {name: observers[settings[name].destination].plan_structure(settings[name])
-                      for name in activations}
+                      for name in activations if name in settings}
     return fingerprint_of(project, serials, remote_fingerprint(structures))
 
 

@@ -60,6 +60,12 @@ class DestinationWriter(Protocol):
     def apply_updates(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
                       tables: DiffTables, journal: BatchJournal) -> WriteResult: ...
 
+    def delete_resources(self, resources: tuple[ResourceChange, ...],
+                         journal: BatchJournal) -> None:
+        """Delete the lists/segments an activation removed from the manifests owned (members
+        stay contacts); deleting what is already gone changes nothing."""
+        ...
+
     def close(self) -> None: ...
 
 

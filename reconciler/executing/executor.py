@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from reconciler.destinations.base import DestinationWriter, WriteResult
 from reconciler.destinations.errors import DestinationError
 from reconciler.executing.journal import BatchJournal
+from reconciler.executing.removal import apply_removal, record_applied
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.planning.plan import ActivationPlan, Plan, ResourceType
@@ -117,11 +118,14 @@ class Executor:
             self.state.finish_run(unfinished.run_id, RunStatus.INTERRUPTED,
                                   error="never finished (killed midway); resumed by a later run",
                                   finished_at=self.clock())
+        if planned.removed:  # gone from the manifests: delete its list (or keep it)
+            return self._remove(planned, keeper)
         run_id = self.state.start_run(name, started_at=self.clock())
         if not planned.has_changes and self.state.snapshot_info(name) is not None:
             # A sync that found nothing to do still counts as a successful run (schedules).
             self.state.finish_run(run_id, RunStatus.SUCCEEDED, counts={},
                                   finished_at=self.clock())
+            record_applied(self.state, planned, self.settings[name].deletion_policy, self.clock())
             return ActivationResult(name, Outcome.UNCHANGED)
         started = time.perf_counter()
         journal = BatchJournal(self.state, run_id, name, keeper)
@@ -136,8 +140,18 @@ class Executor:
                   "updates_applied": updates.applied, "updates_rejected": updates.rejected}
         self.state.finish_run(run_id, RunStatus.SUCCEEDED, counts=counts,
                               finished_at=self.clock())
+        record_applied(self.state, planned, self.settings[name].deletion_policy, self.clock())
         return ActivationResult(name, Outcome.APPLIED, members, updates,
                                 seconds=time.perf_counter() - started)
+
+    def _remove(self, planned: ActivationPlan, keeper: LockKeeper) -> ActivationResult:
+        try:
+            done = apply_removal(self.state, self.writers.get(planned.destination), planned,
+                                 keeper, self.clock)
+        except (DestinationError, LockLostError) as exc:
+            return ActivationResult(planned.activation, Outcome.FAILED, message=str(exc))
+        outcome = Outcome.APPLIED if done else Outcome.UNCHANGED
+        return ActivationResult(planned.activation, outcome, message=done or "")
 
     def _record_refusal(self, name: str, status: RunStatus, message: str) -> None:
         """A run that wrote nothing (plan error, guard stop) still goes in the history:

@@ -109,6 +109,9 @@ class ActivationPlan(_Frozen):
         default=(), description="Guards apply will stop on (e.g. mass removal), unless allowed."
     )
     error: str | None = Field(default=None, description="Why this activation cannot be planned.")
+    removed: bool = Field(
+        default=False, description="Gone from the manifests: apply deletes the remote list "
+        "`resources` name (deletionPolicy: delete) and forgets the activation, or keeps it.")
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -33,6 +33,7 @@ from reconciler.planning.plan import (
     MembershipChange,
     Plan,
 )
+from reconciler.planning.removal import plan_removal, removed_records
 from reconciler.sources import AudienceField, AudienceSpec, Source, SourceError, open_source
 from reconciler.sources.quality import AudienceReport, materialize_audience
 from reconciler.state import StateError, StateReader
@@ -106,8 +107,11 @@ class Planner:
 
     def build_plan(self, options: PlanOptions) -> Plan:
         settings = effective_activations(self.project)
-        wanted = list(options.activations) or sorted(settings)
-        plans = tuple(self._plan_or_error(settings[name], options) for name in wanted)
+        removed = removed_records(self.state.activation_records(), settings)
+        destinations = {name: d.spec.type for name, d in self.project.destinations().items()}
+        wanted = list(options.activations) or sorted({*settings, *removed})
+        plans = tuple(self._plan_or_error(settings[name], options) if name in settings
+                      else plan_removal(removed[name], destinations, settings) for name in wanted)
         return Plan(created_at=options.now, activations=plans)
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ from reconciler.state.locks import default_owner
 from reconciler.state.records import (
     SNAPSHOT_HASH,
     SNAPSHOT_KEY,
+    ActivationRecord,
     JournalEntry,
     JournalStatus,
     JournalStep,
@@ -46,6 +47,7 @@ __all__ = [
     "LATEST_VERSION",
     "SNAPSHOT_HASH",
     "SNAPSHOT_KEY",
+    "ActivationRecord",
     "JournalEntry",
     "JournalStatus",
     "JournalStep",

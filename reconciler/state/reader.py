@@ -21,6 +21,7 @@ from reconciler.state.errors import StateSchemaError
 from reconciler.state.journal import read_entries
 from reconciler.state.locks import read_locks
 from reconciler.state.records import (
+    ActivationRecord,
     JournalEntry,
     LockInfo,
     RemoteId,
@@ -33,6 +34,8 @@ from reconciler.state.schema import LATEST_VERSION, check_version, schema_versio
 
 DEFAULT_SNAPSHOT_BATCH_ROWS = 100_000
 _RUN_COLUMNS = "run_id, activation, started_at, status, finished_at, counts, error"
+_RECORD_COLUMNS = ("activation, destination, destination_type, target, remote_name, "
+                   "deletion_policy, updated_at")
 
 
 class SqlStateReader(Closing):
@@ -64,6 +67,18 @@ class SqlStateReader(Closing):
             return ()
         rows = self._backend.query("SELECT activation FROM activations ORDER BY activation")
         return tuple(row[0] for row in rows)
+
+    def activation_records(self) -> tuple[ActivationRecord, ...]:
+        """What each activation was last applied to (destination, remote list, deletion
+        policy), by activation: how to act on one once the manifests no longer define it."""
+        if self._empty():
+            return ()
+        rows = self._backend.query(
+            f"SELECT {_RECORD_COLUMNS} FROM applied_activations ORDER BY activation")
+        return tuple(
+            ActivationRecord(str(name), str(destination), str(kind), str(target), str(remote),
+                             str(policy), utc_aware(updated_at))
+            for name, destination, kind, target, remote, policy, updated_at in rows)
 
     def serial(self, activation: str) -> int:
         """The activation's state serial: 0 before its first write, +1 on every write."""

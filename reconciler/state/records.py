@@ -64,6 +64,22 @@ class RunRecord:
 
 
 @dataclass(frozen=True)
+class ActivationRecord:
+    """What an activation was last applied to, kept so that it can be acted on once it is
+    gone from the manifests (its remote list deleted or kept, as its deletionPolicy says)."""
+
+    activation: str
+    destination: str
+    destination_type: str  # selligent | actito
+    target: str
+    """Where, for people: e.g. 'org SANDBOX, list CONTACTS'."""
+    remote_name: str
+    """The list the activation owns: a Selligent segment api name, an Actito list name."""
+    deletion_policy: str  # keep | delete, as the manifests said at that apply
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class LockInfo:
     """Who holds an activation's apply lock, as `locks()` and `LockedError` show it."""
 
@@ -98,6 +114,7 @@ class JournalStep(enum.StrEnum):
     ADD_MEMBERS = "add_members"
     REMOVE_MEMBERS = "remove_members"
     UPDATE_PROFILES = "update_profiles"
+    DELETE_RESOURCES = "delete_resources"  # an activation removed from the manifests
 
 
 class JournalStatus(enum.StrEnum):

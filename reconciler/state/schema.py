@@ -68,6 +68,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
         postgres_only=("CREATE INDEX journal_run ON journal (run_id, seq)",),
     ),
+    Migration(
+        4,
+        "what each activation was last applied to (to act on it once removed from git)",
+        (
+            "CREATE TABLE applied_activations (activation VARCHAR PRIMARY KEY, "
+            "destination VARCHAR NOT NULL, destination_type VARCHAR NOT NULL, "
+            "target VARCHAR NOT NULL, remote_name VARCHAR NOT NULL, "
+            "deletion_policy VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL)",
+        ),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

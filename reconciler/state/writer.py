@@ -26,6 +26,7 @@ from reconciler.state.reader import SqlStateReader
 from reconciler.state.records import (
     SNAPSHOT_HASH,
     SNAPSHOT_KEY,
+    ActivationRecord,
     JournalStatus,
     JournalStep,
     Lock,
@@ -88,6 +89,30 @@ class SqlStateWriter(SqlStateReader):
                 [activation, kind.value, name],
             )
         return serial
+
+    def record_activation(self, record: ActivationRecord) -> int:
+        """Remember what the activation was applied to (see `activation_records`); the serial."""
+        with self._backend.transaction():
+            serial = self._bump_serial(record.activation, None)
+            self._backend.execute(
+                "INSERT INTO applied_activations (activation, destination, destination_type, "
+                "target, remote_name, deletion_policy, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (activation) DO UPDATE SET destination = excluded.destination, "
+                "destination_type = excluded.destination_type, target = excluded.target, "
+                "remote_name = excluded.remote_name, "
+                "deletion_policy = excluded.deletion_policy, updated_at = excluded.updated_at",
+                [record.activation, record.destination, record.destination_type, record.target,
+                 record.remote_name, record.deletion_policy, _now(record.updated_at)],
+            )
+        return serial
+
+    def forget_activation(self, activation: str) -> None:
+        """Drop an activation's state once its remote list is gone: its record, remote ids,
+        snapshot and serial. Its run history and journal stay (what happened, for people)."""
+        with self._backend.transaction():
+            for table in ("applied_activations", "remote_ids", "snapshots", "snapshot_info",
+                          "activations"):
+                self._backend.execute(f"DELETE FROM {table} WHERE activation = ?", [activation])
 
     def write_snapshot(
         self,

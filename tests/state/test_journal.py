@@ -77,7 +77,7 @@ def test_a_store_of_schema_2_gains_locks_and_journal_with_its_data(state: StateT
     with state.writer(migrate_to=2) as old:
         run = old.start_run("vip")
     with state.writer() as store:
-        assert store.schema_version() == LATEST_VERSION == 3
+        assert store.schema_version() == LATEST_VERSION >= 3
         assert store.locks() == () and store.journal_entries(run) == ()
         assert [r.run_id for r in store.unfinished_runs("vip")] == [run]
         store.acquire_lock("vip", "apply", 60)

@@ -159,6 +159,11 @@ class ActitoAdapter:
         return targeting.ensure_list(self.client, self.table, name, key_attribute, validity,
                                      location_id)
 
+    def delete_target_list(self, name: str) -> bool:
+        """Delete the external target list `name` (the profiles stay); False when it was
+        already gone."""
+        return targeting.delete_list(self.client, name)
+
     def replace_members(self, name: str, keys: Iterable[str], *,
                         wait: bool = True) -> MembershipReport | None:
         """Make `keys` the whole membership of list `name` by dropping one key file (header =

@@ -217,6 +217,12 @@ class ActitoClient:
                          call=f"POST {collection}", subject=f"{self._about()}, {record['name']!r}")
         return str((body or {}).get("id"))
 
+    def delete(self, family: str, collection: str, record_id: str) -> None:
+        """[I] routes (§2.8): delete a record by id."""
+        path = self._entity_v5(family, f"/{collection}/{quote(record_id)}")
+        self.call("DELETE", path, call=f"DELETE {collection} one",
+                  subject=f"{self._about()}, id {record_id}")
+
     def record(self, family: str, collection: str, record_id: str) -> dict[str, Any]:
         path = self._entity_v5(family, f"/{collection}/{quote(record_id)}")
         return dict(self.call("GET", path, call=f"GET {collection} one",

@@ -114,5 +114,19 @@ def find_list(client: ActitoClient, name: str) -> TargetList | None:
     return target_list(found) if found is not None else None
 
 
+def delete_list(client: ActitoClient, name: str) -> bool:
+    """Delete the external target list `name` (its profiles stay); False when already gone.
+    Its file synchronization stays: it is harmless, and may be shared with a later list."""
+    found = find_list(client, name)
+    if found is None:
+        return False
+    try:
+        client.delete(TARGETINGS, LISTS[0], found.id)
+    except PermanentApiError as exc:
+        if exc.status != 404:  # 404: a retried DELETE whose first attempt went through
+            raise
+    return True
+
+
 def read_list(client: ActitoClient, list_id: str) -> TargetList:
     return target_list(client.record(TARGETINGS, LISTS[0], list_id))

@@ -38,6 +38,13 @@ class ActitoWriter:
                     activation.audience_name, _key(activation),
                     parse_duration(activation.validity_period or "2d"))
 
+    def delete_resources(self, resources: tuple[ResourceChange, ...],
+                         journal: BatchJournal) -> None:
+        with journal.batch(JournalStep.DELETE_RESOURCES, len(resources)):
+            for resource in resources:
+                if resource.type is ResourceType.ACTITO_TARGET_LIST:
+                    self.adapter.delete_target_list(resource.name)
+
     def apply_members(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
                       tables: DiffTables, journal: BatchJournal) -> WriteResult:
         if not count_rows(conn, tables.adds) and not count_rows(conn, tables.removes):

@@ -154,6 +154,22 @@ class SelligentAdapter:
                 "not static", destination="Selligent")
         return existing
 
+    def delete_static_segment(self, api_name: str) -> bool:
+        """Delete the static segment `api_name` (its members stay in the list); False when it
+        was already gone. A segment of that name that is not static is refused, not deleted."""
+        existing = self.read_segment(api_name)
+        if existing is None:
+            return False
+        if existing.type != "Static":
+            raise PermanentApiError(
+                f"segment {api_name} of list {self.list_api_name} is {existing.type}, not the "
+                "static segment this tool created: not deleted", destination="Selligent")
+        try:
+            self.client.delete_segment(self.organization, self.list_api_name, api_name)
+        except SelligentNotFoundError:
+            return False  # a retried delete whose first attempt went through
+        return True
+
     def add_segment_members(self, segment: str, key_field: str, keys: Iterable[str]) -> DataResult:
         """Add the contacts with these keys to the segment; unknown keys are only counted
         (`not_found`), never created."""

@@ -45,6 +45,13 @@ class SelligentWriter:
                 self.adapter.create_static_segment(activation.audience_name,
                                                    activation.description or "")
 
+    def delete_resources(self, resources: tuple[ResourceChange, ...],
+                         journal: BatchJournal) -> None:
+        with journal.batch(JournalStep.DELETE_RESOURCES, len(resources)):
+            for resource in resources:
+                if resource.type is ResourceType.SELLIGENT_SEGMENT:
+                    self.adapter.delete_static_segment(resource.name)
+
     def apply_members(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
                       tables: DiffTables, journal: BatchJournal) -> WriteResult:
         key, segment = _key(activation), activation.selligent_api_name
