@@ -238,7 +238,7 @@ def _measure(folder: Path, selligent_rps: float, actito_per_minute: int) -> None
             minimum = math.ceil(adds / MAX_ROWS) + math.ceil(updates / MAX_ROWS)
             loads = seen.by_kind.get("POST …/data/load", 0)
             ceiling = selligent_rps * MAX_ROWS
-            rows_per_s = (adds + updates) / seconds
+            rows_per_s = (adds + updates) / seconds if seconds else 0.0
             print(f"  data loads {loads} (minimum {minimum}); all requests {seen.requests}, "
                   f"retries {seen.retries}; the sandbox takes {seen.load_ms:,.0f} ms to "
                   f"answer one {MAX_ROWS:,}-row load")

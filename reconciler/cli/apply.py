@@ -20,6 +20,7 @@ from reconciler.cli.plan import (
 from reconciler.destinations.base import DestinationWriter
 from reconciler.destinations.factory import open_writer
 from reconciler.executing.executor import ActivationResult, Executor, Outcome
+from reconciler.executing.progress import progress_for_terminal
 from reconciler.manifests.project import Project
 from reconciler.notifying import notify_results, previous_health
 from reconciler.planning.plan import Plan
@@ -105,12 +106,16 @@ def execute(project: Project, plan: Plan, workspace: Workspace, state: str | Non
             writers[name] = open_writer(name, manifest.document.spec,  # type: ignore[arg-type]
                                         manifest.file.parent)
         clock = (lambda: now) if now is not None else (lambda: dt.datetime.now(dt.UTC))
+        progress = progress_for_terminal()
         executor = Executor(project, workspace, writers, store, clock=clock,
-                            planned_serials=planned_serials)
+                            planned_serials=planned_serials, progress=progress)
         # Warnings go out when health changes: compare with the runs before this one.
         previous = previous_health(project, store, [a.activation for a in plan.activations])
-        results = executor.apply_plan(plan, allow_mass_removal=allow_mass_removal,
-                                      fail_fast=fail_fast)
+        try:
+            results = executor.apply_plan(plan, allow_mass_removal=allow_mass_removal,
+                                          fail_fast=fail_fast)
+        finally:
+            progress.close()
         notify_results(project, results, previous, now=now)
         return results
     finally:

@@ -27,7 +27,8 @@ def open_selligent_adapter(name: str, spec: SelligentDestination) -> SelligentAd
     where = f"destination {name!r}"
     # One pooled connection per concurrent batch (the writer sends `concurrency` at once).
     limits = SelligentLimits(max_rows_per_call=spec.limits.max_rows_per_load,
-                             max_in_flight=spec.limits.concurrency)
+                             max_in_flight=spec.limits.concurrency,
+                             requests_per_second=spec.limits.requests_per_second)
     return SelligentAdapter(
         base_url=resolve_maybe_env(spec.base_url, f"{where} spec.baseUrl"),
         organization=spec.organization,
@@ -73,8 +74,7 @@ def open_writer(
 ) -> DestinationWriter:
     if isinstance(spec, SelligentDestination):
         return SelligentWriter(open_selligent_adapter(name, spec), spec.limits.max_rows_per_load,
-                               concurrency=spec.limits.concurrency,
-                               requests_per_second=spec.limits.requests_per_second)
+                               concurrency=spec.limits.concurrency)
     return ActitoWriter(open_actito_adapter(name, spec, manifest_dir))
 
 

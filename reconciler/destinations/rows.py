@@ -5,6 +5,7 @@ out of DuckDB `batch_rows` at a time, with values made JSON/CSV-friendly (dates 
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import itertools
@@ -47,7 +48,9 @@ def iter_rows(conn: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str
                 yield [plain(v) for v in row]
     finally:
         cursor.close()
-        conn.execute(f'DROP TABLE IF EXISTS main."{export}"')
+        # An abandoned generator is closed when collected, maybe after the workspace was.
+        with contextlib.suppress(duckdb.Error):
+            conn.execute(f'DROP TABLE IF EXISTS main."{export}"')
 
 
 def iter_batches(rows: Iterator[list[Any]], size: int) -> Iterator[list[list[Any]]]:

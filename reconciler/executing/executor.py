@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from reconciler.destinations.base import DestinationWriter, WriteResult
 from reconciler.destinations.errors import DestinationError
 from reconciler.executing.journal import BatchJournal
+from reconciler.executing.progress import ProgressReporter, SilentProgress
 from reconciler.executing.removal import apply_removal, record_applied
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
@@ -61,12 +62,19 @@ _REMOTE_KINDS = {
 LEASE_SECONDS = 30.0  # renewed every 10 s while the apply runs; a dead holder's lapses soon
 
 
+def _row_changes(planned: ActivationPlan) -> int:
+    members = planned.members.adds + planned.members.removes if planned.members else 0
+    return members + (planned.attributes.updates if planned.attributes else 0)
+
+
 class Executor:
     def __init__(self, project: Project, workspace: Workspace,
                  writers: Mapping[str, DestinationWriter], state: StateWriter,
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-                 planned_serials: Mapping[str, int] | None = None) -> None:
+                 planned_serials: Mapping[str, int] | None = None,
+                 progress: ProgressReporter | None = None) -> None:
         self.clock = clock  # run records' times (frozen in schedule tests)
+        self.progress = progress or SilentProgress()
         self.planned_serials = planned_serials or {}  # state serials the plan was made at
         self.settings = effective_activations(project)
         self.workspace = workspace
@@ -128,13 +136,18 @@ class Executor:
             record_applied(self.state, planned, self.settings[name].deletion_policy, self.clock())
             return ActivationResult(name, Outcome.UNCHANGED)
         started = time.perf_counter()
-        journal = BatchJournal(self.state, run_id, name, keeper)
+        journal = BatchJournal(self.state, run_id, name, keeper,
+                               on_confirm=lambda step, rows: self.progress.advance(name, step,
+                                                                                   rows))
+        self.progress.start(name, _row_changes(planned))
         try:
             members, updates = self._write(self.settings[name], planned, journal)
         except (DestinationError, LockLostError) as exc:
             self.state.finish_run(run_id, RunStatus.FAILED, error=str(exc),
                                   finished_at=self.clock())
+            self.progress.finish(name, "failed")
             return ActivationResult(name, Outcome.FAILED, message=str(exc))
+        self.progress.finish(name, "applied")
         counts = {"members_sent": members.sent, "members_applied": members.applied,
                   "members_not_found": members.not_found, "updates_sent": updates.sent,
                   "updates_applied": updates.applied, "updates_rejected": updates.rejected}

@@ -13,7 +13,7 @@ import contextlib
 import hashlib
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
 from reconciler.state import StateWriter
@@ -35,8 +35,10 @@ class BatchHandle:
 
 class BatchJournal:
     def __init__(self, store: StateWriter, run_id: str, activation: str,
-                 keeper: _Keeper | None = None) -> None:
+                 keeper: _Keeper | None = None,
+                 on_confirm: Callable[[JournalStep, int], None] | None = None) -> None:
         self.store, self.run_id, self.activation, self.keeper = store, run_id, activation, keeper
+        self.on_confirm = on_confirm  # progress reporting
         self._numbers: Counter[JournalStep] = Counter()
         self._lock = threading.Lock()  # writers may send batches from several threads
 
@@ -56,6 +58,8 @@ class BatchJournal:
             self.store.journal_fail(entry, f"{type(exc).__name__}: {exc}"[:2000])
             raise
         self.store.journal_confirm(entry, handle.confirmed)
+        if self.on_confirm is not None and step is not JournalStep.CREATE_RESOURCES:
+            self.on_confirm(step, handle.confirmed)
 
 
 def keys_fingerprint(keys: Iterable[str]) -> str:

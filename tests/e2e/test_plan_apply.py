@@ -111,3 +111,13 @@ def test_show_members_is_an_explicit_local_opt_in(stack: Stack, monkeypatch) -> 
     monkeypatch.setenv("CI", "true")
     code, refused = _plan(stack, "-a", "vip-selligent", "--show-members")
     assert code == 1 and "refused in CI" in refused
+
+
+def test_apply_reports_progress_as_plain_lines_off_a_terminal(stack: Stack) -> None:
+    # Scenario: in CI (no terminal) apply prints one line per confirmed batch, counts only.
+    result = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"])
+    assert result.exit_code == 0, result.output
+    assert "vip-selligent: applying 304 row changes" in result.output
+    assert re.search(r"vip-selligent: add members batch confirmed, 152 rows \(152/304\)",
+                     result.output)
+    assert "churn-actito: update profiles batch confirmed, 942 rows" in result.output

@@ -19,6 +19,7 @@ import requests
 
 from reconciler import __version__
 from reconciler.destinations.errors import DestinationError, TransientApiError
+from reconciler.destinations.pacing import Pacer
 from reconciler.destinations.selligent.errors import (
     DESTINATION,
     error_for_result,
@@ -37,6 +38,7 @@ class SelligentLimits:
     max_bytes_per_call: int = 4_000_000  # JSON body bytes per call
     page_size: int = 1000  # `take` for lists, segments and data/search
     max_in_flight: int = 1  # concurrent calls for the chunks of one load or delete
+    requests_per_second: float | None = None  # a request budget: every call is paced under it
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
     max_attempts: int = 6  # the first try included
@@ -80,6 +82,9 @@ class Transport:
         self.session.headers["User-Agent"] = USER_AGENT
         self._sleep = sleep
         self._random = random.Random()
+        # 5% headroom: requests paced exactly at the budget can arrive closer than they left.
+        budget = self.limits.requests_per_second
+        self._pacer = Pacer(budget / 1.05 if budget else None)
 
     @staticmethod
     def _new_session(max_in_flight: int) -> requests.Session:
@@ -114,6 +119,7 @@ class Transport:
 
     def _once(self, call: Call, params: dict[str, Any] | None, data: bytes | None) -> Any:
         headers = {"Content-Type": "application/json"} if data is not None else None
+        self._pacer.wait()  # retries included: a burst of retries must not blow the budget
         try:
             response = self.session.request(
                 call.method, f"{self.base_url}{call.path}", params=params, data=data,

@@ -1,8 +1,8 @@
 """Applying an activation's plan to Selligent: segment, fields, members, field values.
 
-Rows go out in batches of the list's `maxRowsPerLoad`, `concurrency` batches at a time and
-paced at `requestsPerSecond` (the destination's limits), each journaled before and after it is
-sent (see executing/journal.py). It never inserts a contact: segment loads reference existing
+Rows go out in batches of the list's `maxRowsPerLoad`, `concurrency` batches at a time (the
+client paces every call under `requestsPerSecond`), each journaled before and after it is sent
+(see executing/journal.py). It never inserts a contact: segment loads reference existing
 records, field updates use OnlyUpdate.
 """
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 import duckdb
 
 from reconciler.destinations.base import WriteResult
-from reconciler.destinations.pacing import Pacer
 from reconciler.destinations.rows import iter_batches, iter_rows
 from reconciler.destinations.selligent.adapter import FieldSpec, SelligentAdapter
 from reconciler.destinations.selligent.observer import SELLIGENT_FIELD_TYPES
@@ -26,12 +25,11 @@ from reconciler.state.records import JournalStep
 
 
 class SelligentWriter:
-    def __init__(self, adapter: SelligentAdapter, batch_rows: int, *, concurrency: int = 1,
-                 requests_per_second: float | None = None) -> None:
+    def __init__(self, adapter: SelligentAdapter, batch_rows: int, *,
+                 concurrency: int = 1) -> None:
         self.adapter = adapter
         self.batch_rows = batch_rows
-        self.concurrency = concurrency  # batches in flight at once
-        self.pacer = Pacer(requests_per_second)
+        self.concurrency = concurrency  # batches in flight at once (the client paces calls)
 
     def create_resources(self, activation: EffectiveActivation,
                          resources: tuple[ResourceChange, ...], journal: BatchJournal) -> None:
@@ -92,7 +90,6 @@ class SelligentWriter:
         def one(batch: list[list[Any]]) -> WriteResult:
             fingerprint = keys_fingerprint(str(row[0]) for row in batch)
             with journal.batch(step, len(batch), fingerprint) as handle:
-                self.pacer.wait()
                 result = call(batch)
                 handle.confirm(result.applied)
             return result

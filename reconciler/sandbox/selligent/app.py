@@ -114,7 +114,7 @@ class SelligentApp:
                 except ApiProblem as problem:
                     return Response(problem.status, problem.body())
                 if mutates:
-                    self.store.save()
+                    self.store.mark_changed()
                 return response
 
         return serve

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,9 @@ class SelligentSandboxConfig:
     faults: Faults = field(default_factory=Faults)
 
 
+SAVE_SECONDS = 0.5
+
+
 class SelligentSandbox:
     """A running sandbox: `.url` is the /Portal/Api base; `.log` and `.store` are live."""
 
@@ -53,6 +57,16 @@ class SelligentSandbox:
         self.server = server
         self.store = store
         self.config = config
+        self._stopped = threading.Event()
+        self._saver = threading.Thread(target=self._save_changes, daemon=True,
+                                       name="selligent-save")
+        self._saver.start()
+
+    def _save_changes(self) -> None:
+        """Write the store when it changed, at most every SAVE_SECONDS: rewriting a large store
+        on every request would make the sandbox far slower than the API it stands for."""
+        while not self._stopped.wait(SAVE_SECONDS):
+            self.store.save_if_changed()
 
     @property
     def url(self) -> str:
@@ -69,6 +83,9 @@ class SelligentSandbox:
 
     def stop(self) -> None:
         self.server.stop()
+        self._stopped.set()
+        self._saver.join(timeout=5)
+        self.store.save_if_changed()
 
     def trim_log(self, keep: int = 10_000) -> None:
         """Forget the in-memory log once it holds over `keep` exchanges (bodies included); the

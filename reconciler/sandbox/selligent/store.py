@@ -1,8 +1,9 @@
 """The Selligent sandbox's data: organizations, lists, fields, records, segments; JSON on disk.
 
-The store owns the data model and its persistence (one JSON file, rewritten atomically after
-each change) and nothing of HTTP: the routes in `app.py` translate requests into these objects.
-Every access goes through `Store.lock`, since the server answers from several threads.
+The store owns the data model and its persistence (one JSON file, rewritten atomically at most
+every half second after a change, and on stop) and nothing of HTTP: the routes in `app.py`
+translate requests into these objects. Every access goes through `Store.lock`, since the server
+answers from several threads.
 """
 from __future__ import annotations
 
@@ -82,11 +83,12 @@ class Organization:
 
 
 class Store:
-    """All organizations of one sandbox; saved to `path` after each change when it is set."""
+    """All organizations of one sandbox; saved to `path` (soon after each change) when set."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
         self.lock = threading.RLock()
+        self.changed = False  # unsaved changes (saved in the background, see server.py)
         self.organizations: list[Organization] = []
         self.next_list_id = 1
 
@@ -109,6 +111,16 @@ class Store:
     def all_lists(self) -> Iterator[ListTable]:
         for org in self.organizations:
             yield from org.lists
+
+    def mark_changed(self) -> None:
+        """A request changed the store; it is saved soon (see server.py), not at once."""
+        self.changed = True
+
+    def save_if_changed(self) -> None:
+        with self.lock:
+            if self.changed:
+                self.save()
+                self.changed = False
 
     def save(self) -> None:
         """Write the whole store atomically (temp file + rename), if it has a path."""
