@@ -121,3 +121,21 @@ def test_apply_reports_progress_as_plain_lines_off_a_terminal(stack: Stack) -> N
     assert re.search(r"vip-selligent: add members batch confirmed, 152 rows \(152/304\)",
                      result.output)
     assert "churn-actito: update profiles batch confirmed, 942 rows" in result.output
+
+
+def test_an_expired_actito_list_gets_its_file_again(stack: Stack) -> None:
+    # Scenario: after an apply, the sandbox's list outlives its validity (no member changed):
+    # the plan refreshes its file, apply drops it, and the list targets its members again.
+    assert runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"]).exit_code == 0
+    store = stack.actito.store
+    with store.lock:
+        record = next(r for r in store.target_lists.values() if r["name"] == "Churn risk")
+        record["lastRetrievedEpoch"] -= 3 * 86400
+    code, text = _plan(stack, "-a", "churn-actito", "--detailed-exitcode")
+    assert code == 2, text
+    assert '~ external target list "Churn risk" (drop its key file again)' in text
+    assert "its file has expired" in text
+    applied = runner.invoke(app, ["apply", *stack.cli_args(), "-a", "churn-actito",
+                                  "--auto-approve"])
+    assert applied.exit_code == 0, applied.output
+    assert _plan(stack, "-a", "churn-actito", "--detailed-exitcode")[0] == 0

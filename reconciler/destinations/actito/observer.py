@@ -6,12 +6,15 @@ list's members ([I]), so drift is seen through the member count only.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 
 from reconciler.destinations.actito.adapter import ActitoAdapter
-from reconciler.destinations.actito.models import TableStructure, ValueType
+from reconciler.destinations.actito.models import TableStructure, TargetList, ValueType
 from reconciler.destinations.base import Structure, load_key_pages
 from reconciler.destinations.rows import iter_rows
+from reconciler.executing.due import VALIDITY_MARGIN
 from reconciler.manifests.models import FieldType
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.manifests.values import parse_duration
@@ -26,6 +29,28 @@ ACTITO_VALUE_TYPES = {
     FieldType.DATE: ValueType.DATE,
     FieldType.TIMESTAMP: ValueType.TIMESTAMP,
 }
+
+
+def file_refresh(found: TargetList, activation: EffectiveActivation,
+                 now: dt.datetime) -> str | None:
+    """Why the list's key file must be dropped again even without member changes, or None.
+
+    A list whose file expired targets nobody ([I], api/actito.md §2.8): the file is dropped
+    again when it has expired, never arrived, or expires before the next scheduled run.
+    """
+    if found.status == "EXPIRED":
+        return "its file has expired: the list targets nobody until a new file arrives"
+    retrieved = (found.last_report or {}).get("retrievedAt")
+    if found.status == "WAITING_FOR_FILE" or not retrieved:
+        return "no file has been read for it yet"
+    expires = dt.datetime.fromisoformat(str(retrieved).replace("Z", "+00:00")) + found.validity
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=dt.UTC)
+    horizon = activation.schedule_interval() or dt.timedelta(0)
+    if expires <= now + horizon + VALIDITY_MARGIN:
+        return (f"its file expires at {expires:%Y-%m-%d %H:%M} UTC, before the next scheduled "
+                "run")
+    return None
 
 
 class ActitoObserver:
@@ -81,6 +106,11 @@ class ActitoObserver:
                 warnings.append(f"external target list {name!r} keeps its validity of "
                                 f"{existing.validity} (the manifests ask {validity}); change it "
                                 "in Actito")
+            refresh = file_refresh(existing, activation, dt.datetime.now(dt.UTC))
+            if refresh is not None:
+                resources.insert(0, ResourceChange(
+                    action=Action.UPDATE, type=ResourceType.ACTITO_TARGET_LIST, name=name,
+                    detail="drop its key file again", reason=refresh))
         return Structure(name, tuple(resources), tuple(errors), tuple(warnings),
                          existing is not None,
                          existing.member_count if existing is not None else None)

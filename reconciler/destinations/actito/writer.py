@@ -47,8 +47,8 @@ class ActitoWriter:
 
     def apply_members(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
                       tables: DiffTables, journal: BatchJournal) -> WriteResult:
-        if not count_rows(conn, tables.adds) and not count_rows(conn, tables.removes):
-            return WriteResult(0, 0)
+        # Always the whole list: a file also renews the list's validity (a plan with any change
+        # for this activation, a file refresh included, drops one).
         members = count_rows(conn, tables.members)
         with journal.batch(JournalStep.ADD_MEMBERS, members) as handle:
             report = self.adapter.replace_members(activation.audience_name,
