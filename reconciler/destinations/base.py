@@ -9,10 +9,12 @@ activation's list. Writing belongs to the adapters, driven by the executor.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import duckdb
+import pyarrow as pa
 
 from reconciler.executing.journal import BatchJournal
 from reconciler.manifests.settings import EffectiveActivation
@@ -95,13 +97,11 @@ class DestinationObserver(Protocol):
 
 
 def load_key_pages(
-    conn: duckdb.DuckDBPyConnection, table: str, pages: object
+    conn: duckdb.DuckDBPyConnection, table: str, pages: Iterable[Sequence[str]]
 ) -> None:
     """Create temp table `table(member_key VARCHAR)` from an iterable of key lists, page by page."""
-    import pyarrow as pa
-
     conn.execute(f'CREATE OR REPLACE TEMP TABLE "{table}" (member_key VARCHAR)')
-    for page in pages:  # type: ignore[attr-defined]
+    for page in pages:
         if page:
             batch = pa.table({"member_key": pa.array([str(k) for k in page], pa.string())})
             conn.register("__key_page", batch)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from croniter import croniter
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
@@ -125,5 +125,3 @@ def cron_max_interval(expression: str, timezone_name: str = "UTC") -> timedelta:
         previous = current
     return longest
 
-
-ManualSchedule = Literal["manual"]
