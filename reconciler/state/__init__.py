@@ -4,7 +4,8 @@ Owns the remote ids an activation created, its last applied membership snapshot 
 attribute hashes, its state serial and its run history, behind a read-only `StateReader`
 (the planner's) and a `StateWriter` (the executor's). Must not talk to destinations or
 warehouses. It also holds the apply locks (one apply per activation, with a lease) and the
-apply journal (every batch before and after it is sent), for the executor to resume from.
+apply journal (every batch before and after it is sent), for the executor to resume from,
+and the bulk-import ledger (imports started per profile table and day, deferred updates).
 """
 from reconciler.state.errors import (
     LockedError,
@@ -22,6 +23,8 @@ from reconciler.state.records import (
     SNAPSHOT_HASH,
     SNAPSHOT_KEY,
     ActivationRecord,
+    DeferredUpdates,
+    ImportExecution,
     JournalEntry,
     JournalStatus,
     JournalStep,
@@ -48,6 +51,8 @@ __all__ = [
     "SNAPSHOT_HASH",
     "SNAPSHOT_KEY",
     "ActivationRecord",
+    "DeferredUpdates",
+    "ImportExecution",
     "JournalEntry",
     "JournalStatus",
     "JournalStep",

@@ -18,10 +18,13 @@ from reconciler.arrow_streams import load_reader_into
 from reconciler.closing import Closing
 from reconciler.state.backend import SNAPSHOT_SCHEMA, Backend
 from reconciler.state.errors import StateSchemaError
+from reconciler.state.imports import read_deferral, read_executions
 from reconciler.state.journal import read_entries
 from reconciler.state.locks import read_locks
 from reconciler.state.records import (
     ActivationRecord,
+    DeferredUpdates,
+    ImportExecution,
     JournalEntry,
     LockInfo,
     RemoteId,
@@ -171,6 +174,17 @@ class SqlStateReader(Closing):
     def locks(self) -> tuple[LockInfo, ...]:
         """Every apply lock held now or left behind (see `LockInfo.expired`), by activation."""
         return () if self._empty() else read_locks(self._backend)
+
+    def import_executions(self, account: str, profile_table: str,
+                          day: dt.date) -> tuple[ImportExecution, ...]:
+        """The bulk imports started (or refused) on a profile table on one UTC day."""
+        if self._empty():
+            return ()
+        return read_executions(self._backend, account, profile_table, day)
+
+    def deferred_updates(self, run_id: str) -> DeferredUpdates | None:
+        """Whether a run left its attribute updates for a later import slot, and until when."""
+        return None if self._empty() else read_deferral(self._backend, run_id)
 
     def now(self) -> dt.datetime:
         """The store's clock (UTC), which lock leases are measured by."""

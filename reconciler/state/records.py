@@ -142,3 +142,39 @@ class JournalEntry:
     confirmed_rows: int | None = None
     error: str | None = None
     finished_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class ImportExecution:
+    """One bulk import (an Actito ETL execution) started on a profile table, counted against
+    the table's daily quota. `account` names the licence and entity (e.g.
+    `acme@api.actito.com`); `day` is the UTC day it counts for."""
+
+    account: str
+    profile_table: str
+    day: dt.date
+    started_at: dt.datetime
+    execution_id: str
+    """The destination's id of the execution; empty when it was refused."""
+    activations: tuple[str, ...]
+    """The activations whose attribute updates it carried (one execution may serve several)."""
+    rows: int
+    refused: bool = False
+    """The destination answered that the day's quota was used up (by anyone, us or not)."""
+
+
+@dataclass(frozen=True)
+class DeferredUpdates:
+    """A run that synced its members but left its attribute updates for the next import slot
+    (the table's daily import budget was used up)."""
+
+    run_id: str
+    activation: str
+    account: str
+    profile_table: str
+    rows: int
+    used: int
+    """Imports counted on the table that day when the updates were deferred."""
+    budget: int
+    until: dt.datetime
+    """The next slot: the start of the next UTC day."""

@@ -78,6 +78,23 @@ MIGRATIONS: tuple[Migration, ...] = (
             "deletion_policy VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL)",
         ),
     ),
+    Migration(
+        5,
+        "bulk imports per profile table and day, and attribute updates deferred to a later day",
+        (
+            "CREATE TABLE import_executions (account VARCHAR NOT NULL, "
+            "profile_table VARCHAR NOT NULL, day DATE NOT NULL, started_at TIMESTAMP NOT NULL, "
+            "execution_id VARCHAR NOT NULL, activations VARCHAR NOT NULL, "
+            "row_count BIGINT NOT NULL, refused BOOLEAN NOT NULL)",
+            "CREATE TABLE deferred_updates (run_id VARCHAR PRIMARY KEY, "
+            "activation VARCHAR NOT NULL, account VARCHAR NOT NULL, "
+            "profile_table VARCHAR NOT NULL, row_count BIGINT NOT NULL, used INTEGER NOT NULL, "
+            "budget INTEGER NOT NULL, until_at TIMESTAMP NOT NULL, "
+            "recorded_at TIMESTAMP NOT NULL)",
+        ),
+        postgres_only=("CREATE INDEX import_executions_day "
+                       "ON import_executions (account, profile_table, day)",),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

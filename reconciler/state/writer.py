@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from reconciler.arrow_streams import arrow_reader, as_reader, quote_duckdb
-from reconciler.state import journal, locks
+from reconciler.state import imports, journal, locks
 from reconciler.state.backend import SNAPSHOT_SCHEMA
 from reconciler.state.errors import StaleStateError, StateError
 from reconciler.state.keeper import LockKeeper
@@ -27,6 +27,8 @@ from reconciler.state.records import (
     SNAPSHOT_HASH,
     SNAPSHOT_KEY,
     ActivationRecord,
+    DeferredUpdates,
+    ImportExecution,
     JournalStatus,
     JournalStep,
     Lock,
@@ -233,3 +235,12 @@ class SqlStateWriter(SqlStateReader):
     def journal_fail(self, entry_id: str, error: str) -> None:
         """Record that the batch failed (refused, or given up after retries), and why."""
         journal.finish(self._backend, entry_id, JournalStatus.FAILED, error=error)
+
+    def record_import_execution(self, execution: ImportExecution) -> None:
+        """Count a bulk import started (or refused by the destination) against its table's
+        day."""
+        imports.record_execution(self._backend, execution)
+
+    def record_deferred_updates(self, deferred: DeferredUpdates) -> None:
+        """Say that a run left its attribute updates for the next import slot."""
+        imports.record_deferral(self._backend, deferred)
