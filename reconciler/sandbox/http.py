@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import random
 import re
 import socket
@@ -66,7 +67,8 @@ class Faults:
     latency_ms: float = 0.0  # added to every answer
     error_ratio: float = 0.0  # share of requests answered 503
     drop_ratio: float = 0.0  # share of connections closed with no answer
-    requests_per_second: float | None = None  # above it: 429 with Retry-After
+    requests_per_second: float | None = None  # above it: 429 with Retry-After (`_Gate.admit`)
+    burst: float | None = None  # requests let through at once; None: a second's worth (>= 1)
     max_in_flight: int | None = None  # above it: 429 (Actito: 5 per licence)
     throttle_per_minute: float | None = None  # above it: answers slow down (not rejected)
     max_body_bytes: int | None = None  # above it: 413
@@ -162,29 +164,50 @@ class _Gate:
         self.lock = threading.Lock()
         self.random = random.Random(faults.seed)
         self.in_flight = 0
-        self.window: list[float] = []  # arrival times within the last second
+        self.tokens = 0.0  # the rate limit's bucket, as of `filled_at`
+        self.filled_at: float | None = None  # None: not used yet (a full bucket)
         self.minute: list[float] = []  # arrival times within the last minute
 
     def roll(self, ratio: float) -> bool:
         with self.lock:
             return ratio > 0 and self.random.random() < ratio
 
-    def enter(self) -> tuple[int, float | None, float]:
-        """Count an arrival; return (in flight, retry-after if over the per-second limit, delay)."""
+    def admit(self) -> float | None:
+        """Count a request against `requests_per_second` as it starts (request line and
+        headers read, body not yet): None when it is within the limit, else the seconds until
+        it would be. A token bucket: `requests_per_second` tokens a second, `burst` at most
+        (one second's worth by default), one per request let through. Counting at the start,
+        not when the body has arrived, means requests sent at the budget's pace are counted at
+        that pace whatever their body sizes or how busy the server is [I: the real limit's
+        shape is undocumented, selligent.md §3.3]."""
+        rps = self.faults.requests_per_second
+        if rps is None:
+            return None
+        capacity = self.faults.burst or max(1.0, rps)
+        now = time.monotonic()
+        with self.lock:
+            if self.filled_at is None:
+                tokens = capacity
+            else:
+                tokens = min(capacity, self.tokens + (now - self.filled_at) * rps)
+            self.filled_at = now
+            if tokens >= 1.0:
+                self.tokens = tokens - 1.0
+                return None
+            self.tokens = tokens
+            return (1.0 - tokens) / rps
+
+    def enter(self) -> tuple[int, float]:
+        """Count an arrival (its body read); return (in flight, throttling delay)."""
         now = time.monotonic()
         with self.lock:
             self.in_flight += 1
-            self.window = [t for t in self.window if now - t < 1.0] + [now]
             self.minute = [t for t in self.minute if now - t < 60.0] + [now]
-            retry_after = None
-            rps = self.faults.requests_per_second
-            if rps is not None and len(self.window) > rps:
-                retry_after = max(0.05, 1.0 - (now - self.window[0]))
             delay = 0.0
             per_minute = self.faults.throttle_per_minute
             if per_minute is not None and len(self.minute) > per_minute:
                 delay = 60.0 / per_minute
-            return self.in_flight, retry_after, delay
+            return self.in_flight, delay
 
     def leave(self) -> None:
         with self.lock:
@@ -276,6 +299,7 @@ class SandboxServer:
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         started = time.monotonic()
+        retry_after = self.gate.admit()
         split = urlsplit(handler.path)
         body = self._read_body(handler)
         request = Request(
@@ -285,7 +309,7 @@ class SandboxServer:
             headers={k.lower(): v for k, v in handler.headers.items()},
             body=body,
         )
-        in_flight, retry_after, delay = self.gate.enter()
+        in_flight, delay = self.gate.enter()
         fault: str | None = None
         dropped = self.gate.roll(self.faults.drop_ratio)
         try:
@@ -320,7 +344,7 @@ class SandboxServer:
         if faults.max_in_flight is not None and in_flight > faults.max_in_flight:
             return router.error(429, "TooManyRequests", "too many concurrent requests"), "busy"
         if retry_after is not None:
-            seconds = str(max(1, round(retry_after)))
+            seconds = str(max(1, math.ceil(retry_after)))
             response = router.error(429, "TooManyRequests", "rate limit exceeded")
             response.headers["Retry-After"] = seconds
             return response, "rate-limited"

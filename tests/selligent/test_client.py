@@ -74,6 +74,24 @@ def test_chunks_are_sent_concurrently_up_to_max_in_flight() -> None:
         assert len(failing.log.entries()) < 10
 
 
+def test_concurrent_loads_paced_under_the_budget_are_never_refused() -> None:
+    # Scenario: 12 loads, 4 at a time, alternately large and tiny bodies, against a server
+    # allowing 4 requests a second; the client's budget is those 4/s: no load meets a 429
+    # (each one costs its budget slot once) and they take about 12 slots of the budget.
+    big, tiny = "x" * 50, ""
+    rows = ([f"C{i:06d}", big if (i - 1) // 300 % 2 == 0 else tiny] for i in range(1, 3601))
+    with start(faults=Faults(requests_per_second=4, latency_ms=20)) as sandbox:
+        client = _client(sandbox, max_rows_per_call=300, max_in_flight=4,
+                         requests_per_second=4)
+        started = time.monotonic()
+        result = client.load_list_data(ORG, LIST, ["EXTERNAL_ID"], ["EXTERNAL_ID", "NAME"], rows,
+                                       import_option="OnlyUpdate")
+        elapsed = time.monotonic() - started
+        statuses = _calls(sandbox, "/data/load")
+    assert result.calls == 12 and statuses == [200] * 12
+    assert 11 / 4 <= elapsed < 11 / 4 * 1.25
+
+
 def test_chunking_by_bytes(sandbox: SelligentSandbox) -> None:
     # Scenario: a byte limit splits rows before the row limit does; each body fits the limit.
     client = _client(sandbox, max_rows_per_call=1000, max_bytes_per_call=2000)

@@ -158,3 +158,32 @@ def test_dynamic_segments_are_read_only(sandbox: SelligentSandbox) -> None:
     assert load.status_code == 400 and load.json()["result_code"] == "ValidationFailed"
     assert call(sandbox, "DELETE", path + "/data/clear").status_code == 400
     assert call(sandbox, "DELETE", path + "/data", params=params, json=[["C1"]]).status_code == 400
+
+
+def test_key_index_follows_changed_deleted_and_new_keys(sandbox: SelligentSandbox) -> None:
+    # Scenario: loads keyed on one field change another field's values, delete and insert; loads
+    # keyed on that other field find records by their current values, as a full scan would.
+    segment = {"keyFields": "EXTERNAL_ID", "fields": "EXTERNAL_ID"}
+    call(sandbox, "POST", SEGMENTS + "/static", json={"api_name": "S", "name": "S"})
+    _load(sandbox, [["C000001", "idx@x.test"]], fields="EXTERNAL_ID,MAIL")  # index EXTERNAL_ID
+    renamed = _load(sandbox, [["idx@x.test", "RENAMED"]], keyFields="MAIL",
+                    fields="MAIL,EXTERNAL_ID", data_import_option="OnlyUpdate")
+    assert renamed["number_of_updated_records"] == 1
+    found = call(sandbox, "POST", SEGMENTS + "/S/data/load", params=segment,
+                 json=[[" renamed "], ["C000001"]]).json()
+    assert (found["number_of_inserted_records"], found["number_of_records_not_found"]) == (1, 1)
+    deleted = call(sandbox, "DELETE", CONTACTS + "/data", params=segment,
+                   json=[["RENAMED"]]).json()
+    assert deleted["number_of_deleted_records"] == 1
+    gone = _load(sandbox, [["idx@x.test", "X"]], keyFields="MAIL", fields="MAIL,NAME",
+                 data_import_option="OnlyUpdate")
+    assert gone["number_of_records_not_found"] == 1
+    assert _load(sandbox, [["C000001", "back@x.test"]],
+                 fields="EXTERNAL_ID,MAIL")["number_of_inserted_records"] == 1
+    table = contacts(sandbox)
+    for names in (("EXTERNAL_ID",), ("MAIL",)):
+        scanned: dict[tuple[str, ...], list[int]] = {}
+        for record_id, values in table.records.items():
+            key = tuple(str(values.get(n) or "").strip().casefold() for n in names)
+            scanned.setdefault(key, []).append(record_id)
+        assert table.index(names) == scanned

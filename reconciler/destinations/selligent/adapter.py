@@ -137,7 +137,8 @@ class SelligentAdapter:
     # -- writing -------------------------------------------------------------------------
     def create_static_segment(self, audience_name: str, description: str = "") -> SegmentInfo:
         """Create the audience's static segment (api name from `segment_api_name`); a static
-        segment already there with that api name is returned as it is."""
+        segment already there with that api name is returned as it is. Two calls (read,
+        create) when it is new: a successful create answers for what it made."""
         api_name = segment_api_name(audience_name)
         existing = self.read_segment(api_name)
         if existing is None:
@@ -145,9 +146,11 @@ class SelligentAdapter:
                 self.client.create_static_segment(self.organization, self.list_api_name,
                                                   api_name, audience_name, description)
             except PermanentApiError:
-                if self.read_segment(api_name) is None:  # not a retried success: a real refusal
+                existing = self.read_segment(api_name)
+                if existing is None:  # not a retried success: a real refusal
                     raise
-            existing = self._segment_info(api_name)
+            else:
+                return SegmentInfo(api_name, audience_name, "Static", description)
         if existing.type != "Static":
             raise PermanentApiError(
                 f"segment {api_name} of list {self.list_api_name} exists but is {existing.type}, "

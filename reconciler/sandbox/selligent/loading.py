@@ -10,20 +10,10 @@ from typing import Any
 
 from reconciler.sandbox.selligent import inferred
 from reconciler.sandbox.selligent.problem import ApiProblem
-from reconciler.sandbox.selligent.rows import Batch, Key, dedupe
+from reconciler.sandbox.selligent.rows import Batch, dedupe
 from reconciler.sandbox.selligent.store import ListTable, Segment
 
 IMPORT_OPTIONS = ("InsertAndUpdate", "OnlyInsert", "OnlyUpdate")
-
-
-def key_index(table: ListTable, batch: Batch) -> dict[Key, list[int]]:
-    """Record ids of the list by their values of the batch's key fields."""
-    names = [batch.columns[i].name for i in batch.key_columns]
-    index: dict[Key, list[int]] = {}
-    for record_id, values in table.records.items():
-        key = tuple(inferred.key_of(values.get(n)) for n in names)
-        index.setdefault(key, []).append(record_id)
-    return index
 
 
 def _counts(batch: Batch, duplicates: int) -> dict[str, Any]:
@@ -53,22 +43,22 @@ def load_list(
         raise ApiProblem.invalid(f"Unknown data_import_option '{option}'.")
     rows, duplicates = dedupe(batch, dedup)
     result = _counts(batch, duplicates)
-    index = key_index(table, batch)
+    index = table.index(batch.key_names)
     names = [c.name for c in batch.columns]
-    for values in rows:
-        found = index.get(batch.key(values))
+    for key, values in rows.items():
+        found = index.get(key)
         if found and option == "OnlyInsert":
             result[inferred.ONLY_INSERT_EXISTING_COUNTS_AS] += 1
         elif found:
-            for record_id in found:
-                table.records[record_id].update(zip(names, values, strict=True))
+            for record_id in list(found):  # a record's key may change: the index with it
+                table.update(record_id, dict(zip(names, values, strict=True)))
             result["number_of_updated_records"] += 1
         elif option == "OnlyUpdate":
             result["number_of_records_not_found"] += 1
         else:
             record = {f.name: None for f in table.fields}
             record.update(zip(names, values, strict=True))
-            index[batch.key(values)] = [table.insert(record)]
+            table.insert(record)
             result["number_of_inserted_records"] += 1
     return _finish(result, batch)
 
@@ -77,9 +67,9 @@ def delete_from_list(table: ListTable, batch: Batch) -> dict[str, Any]:
     """Delete the records matching each row's key (and their segment references)."""
     rows, duplicates = dedupe(batch, None)
     result = _counts(batch, duplicates)
-    index = key_index(table, batch)
-    for values in rows:
-        found = index.pop(batch.key(values), [])
+    index = table.index(batch.key_names)
+    for key in rows:
+        found = list(index.get(key, ()))
         for record_id in found:
             table.delete(record_id)
         result["number_of_deleted_records"] += len(found)
@@ -94,9 +84,9 @@ def load_segment(
     require_static(segment)
     rows, duplicates = dedupe(batch, dedup)
     result = _counts(batch, duplicates)
-    index = key_index(table, batch)
-    for values in rows:
-        found = index.get(batch.key(values))
+    index = table.index(batch.key_names)
+    for key in rows:
+        found = index.get(key)
         if not found:
             result["number_of_records_not_found"] += 1
             continue
@@ -113,9 +103,9 @@ def delete_from_segment(table: ListTable, segment: Segment, batch: Batch) -> dic
     require_static(segment)
     rows, duplicates = dedupe(batch, None)
     result = _counts(batch, duplicates)
-    index = key_index(table, batch)
-    for values in rows:
-        members = [r for r in index.get(batch.key(values), []) if r in segment.members]
+    index = table.index(batch.key_names)
+    for key in rows:
+        members = [r for r in index.get(key, ()) if r in segment.members]
         segment.members.difference_update(members)
         result["number_of_deleted_records"] += len(members)
         result["number_of_records_not_found"] += 0 if members else 1
