@@ -9,7 +9,13 @@ import typer
 from reconciler.cli.app import app, user_errors
 from reconciler.cli.apply import describe_result, execute
 from reconciler.cli.manifests import DEFAULT_PATH
-from reconciler.cli.plan import STATE_ENV, load_valid_project, make_plan, state_location
+from reconciler.cli.plan import (
+    STATE_ENV,
+    load_valid_project,
+    make_plan,
+    parse_now,
+    state_location,
+)
 from reconciler.errors import ReconcilerError
 from reconciler.executing.due import Due, due_status
 from reconciler.executing.executor import Outcome
@@ -27,21 +33,13 @@ def due_statuses(project: Project, state: str | None, now: dt.datetime) -> list[
         statuses = []
         for name, settings in sorted(effective_activations(project).items()):
             runs = reader.runs(name, limit=50)
-            last = next((r.started_at for r in runs if r.status is RunStatus.SUCCEEDED), None)
-            statuses.append(due_status(settings, last, now))
+            last = next((r for r in runs if r.status is RunStatus.SUCCEEDED), None)
+            deferred = reader.deferred_updates(last.run_id) if last else None
+            statuses.append(due_status(settings, last.started_at if last else None, now,
+                                       deferred.until if deferred else None))
         return statuses
     finally:
         reader.close()
-
-
-def _parse_now(text: str | None) -> dt.datetime:
-    if text is None:
-        return dt.datetime.now(dt.UTC)
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise ReconcilerError(f"--now {text!r} is not an ISO date-time") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 @app.command()
@@ -59,7 +57,7 @@ def run(
             raise ReconcilerError("`reconciler run` needs --due (use `reconciler apply` to sync "
                                   "everything now)")
         project = load_valid_project(path)
-        moment = _parse_now(now)
+        moment = parse_now(now)
         statuses = due_statuses(project, state, moment)
         for status in statuses:
             if not status.due:
@@ -74,7 +72,7 @@ def run(
         workspace = Workspace()
         try:
             planned = make_plan(project, activations=chosen, refresh=False, state=state,
-                                workspace=workspace)
+                                workspace=workspace, now=moment)
             typer.echo(render_text(planned.plan), nl=False)
             results = execute(project, planned.plan, workspace, state, allow_mass_removal, False,
                               now=moment if now is not None else None,

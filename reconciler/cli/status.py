@@ -1,8 +1,10 @@
-"""`reconciler status`: per activation of the project, its last run, lock and snapshot.
+"""`reconciler status`: per activation of the project, its last run, lock and snapshot, when it
+is next due, its match rate, its open warning, and for Actito lists when the key file expires
+and how much of the table's daily import budget is used.
 
-Reads the state store only (like `plan`, it takes no lock and never writes); the store is found
-like every command finds it. Activations the store still holds but the manifests no longer
-define are named at the end.
+Reads the state store only (like `plan`, it takes no lock and never writes) and the manifests
+(no secret is resolved, no destination is called); the store is found like every command finds
+it. Activations the store still holds but the manifests no longer define are named at the end.
 """
 from __future__ import annotations
 
@@ -15,10 +17,31 @@ import typer
 
 from reconciler.cli.app import app, user_errors
 from reconciler.cli.manifests import DEFAULT_PATH, OutputFormat
-from reconciler.cli.plan import load_valid_project, state_location
+from reconciler.cli.plan import load_valid_project, parse_now, state_location
 from reconciler.cli.state import StateOption, clock, describe_lock, lock_json
-from reconciler.manifests.settings import effective_activations
-from reconciler.state import LockInfo, RunRecord, SnapshotInfo, StateReader, open_state_reader
+from reconciler.executing.due import Due, due_status
+from reconciler.executing.importbudget import BudgetUse, import_targets, read_budget
+from reconciler.manifests.project import Project
+from reconciler.manifests.settings import EffectiveActivation, effective_activations
+from reconciler.manifests.values import parse_duration
+from reconciler.notifying import Health, read_health
+from reconciler.state import (
+    DeferredUpdates,
+    LockInfo,
+    RunRecord,
+    RunStatus,
+    SnapshotInfo,
+    StateReader,
+    open_state_reader,
+)
+
+_HISTORY = 50  # runs looked at for the last success, the last file drop, the match rate
+DEFAULT_VALIDITY = "2d"
+_HEALTH_TEXT = {
+    Health.FAILING: "failing: the last sync failed (onFailure)",
+    Health.STOPPED: "stopped: a guard stopped the last sync before any write",
+    Health.REJECTING: "rejecting: the destination rejected more rows than maxRejectedRatio",
+}
 
 
 @dataclass(frozen=True)
@@ -28,6 +51,12 @@ class ActivationStatus:
     last_run: RunRecord | None
     lock: LockInfo | None
     snapshot: SnapshotInfo | None
+    due: Due | None = None
+    matched: tuple[int, int] | None = None  # (matched, desired) as the last sync planned it
+    health: Health = Health.HEALTHY
+    key_file_expires: dt.datetime | None = None  # Actito: last file drop + validity period
+    budget: BudgetUse | None = None  # Actito: today's imports on the profile table
+    deferred: DeferredUpdates | None = None  # the last success left its updates for later
 
 
 @dataclass(frozen=True)
@@ -38,14 +67,49 @@ class StatusReport:
     only_in_state: tuple[str, ...]
 
 
-def read_status(reader: StateReader, destinations: dict[str, str]) -> StatusReport:
+def read_status(reader: StateReader, project: Project,
+                now: dt.datetime | None = None) -> StatusReport:
+    settings = effective_activations(project)
+    moment = now or reader.now()
     locks = {lock.activation: lock for lock in reader.locks()}
-    rows = tuple(
-        ActivationStatus(name, destination, next(iter(reader.runs(name, limit=1)), None),
-                         locks.get(name), reader.snapshot_info(name))
-        for name, destination in sorted(destinations.items()))
-    others = tuple(a for a in reader.activations() if a not in destinations)
-    return StatusReport(reader.location, reader.now(), rows, others)
+    health = read_health(reader, {n: s.warnings for n, s in settings.items()}, settings)
+    targets = import_targets(project, settings)
+    rows = []
+    for name, activation in sorted(settings.items()):
+        runs = reader.runs(name, limit=_HISTORY)
+        success = next((r for r in runs if r.status is RunStatus.SUCCEEDED), None)
+        deferred = reader.deferred_updates(success.run_id) if success else None
+        target = targets.get(name)
+        rows.append(ActivationStatus(
+            name, activation.destination, runs[0] if runs else None, locks.get(name),
+            reader.snapshot_info(name),
+            due_status(activation, success.started_at if success else None, moment,
+                       deferred.until if deferred else None),
+            _matched(runs), health[name], _key_file_expiry(activation, runs),
+            read_budget(reader, target, moment) if target else None, deferred))
+    others = tuple(a for a in reader.activations() if a not in settings)
+    return StatusReport(reader.location, moment, tuple(rows), others)
+
+
+def _matched(runs: tuple[RunRecord, ...]) -> tuple[int, int] | None:
+    """(matched, desired) of the newest run that recorded its audience."""
+    for run in runs:
+        if "audience_desired" in run.counts:
+            return run.counts.get("audience_matched", 0), run.counts["audience_desired"]
+    return None
+
+
+def _key_file_expiry(settings: EffectiveActivation,
+                     runs: tuple[RunRecord, ...]) -> dt.datetime | None:
+    """When the Actito list's current file stops targeting: the last successful file drop
+    (a run that wrote members; its start, to err early) plus the validity period."""
+    if settings.destination_type != "actito":
+        return None
+    drop = next((r for r in runs
+                 if r.status is RunStatus.SUCCEEDED and "members_sent" in r.counts), None)
+    if drop is None:
+        return None
+    return drop.started_at + parse_duration(settings.validity_period or DEFAULT_VALIDITY)
 
 
 def _run_text(run: RunRecord) -> list[str]:
@@ -60,40 +124,102 @@ def _run_text(run: RunRecord) -> list[str]:
     return lines
 
 
+def _minute(moment: dt.datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def _due_text(due: Due) -> str:
+    if due.next_at is None:
+        return "manual (runs only with `reconciler apply`)"
+    return f"due now ({due.reason})" if due.due else due.reason.removeprefix("next due ")
+
+
+def _actito_lines(row: ActivationStatus, now: dt.datetime) -> list[str]:
+    expires = row.key_file_expires
+    if expires is None:
+        key_file = "no file dropped yet"
+    elif expires <= now:
+        key_file = f"expired at {_minute(expires)}: the list targets nobody until the next sync"
+    else:
+        key_file = f"expires {_minute(expires)}"
+    lines = [f"  key file  {key_file}"]
+    if row.budget is not None:
+        lines.append(f"  imports   {row.budget.describe()}")
+    if row.deferred is not None:
+        lines.append(f"            attribute updates deferred ({row.deferred.rows:,} profiles) "
+                     f"until {_minute(row.deferred.until)}")
+    return lines
+
+
+def _activation_text(row: ActivationStatus, now: dt.datetime) -> list[str]:
+    out = ["", f"# {row.activation} → {row.destination}"]
+    run = _run_text(row.last_run) if row.last_run else ["never applied"]
+    out.append(f"  last run  {run[0]}")
+    out += [f"            {line}" for line in run[1:]]
+    out.append("  lock      " + (describe_lock(row.lock, now) if row.lock else "none"))
+    snapshot = (f"{row.snapshot.members:,} members, taken {clock(row.snapshot.taken_at)}"
+                if row.snapshot else "none")
+    out.append(f"  snapshot  {snapshot}")
+    if row.due is not None:
+        out.append(f"  next due  {_due_text(row.due)}")
+    match = (f"{row.matched[0] / row.matched[1]:.1%} ({row.matched[0]:,} of "
+             f"{row.matched[1]:,} matched)" if row.matched and row.matched[1]
+             else "unknown (no sync recorded it yet)")
+    out.append(f"  match     {match}")
+    out.append(f"  warnings  {_HEALTH_TEXT.get(row.health, 'none')}")
+    if row.budget is not None or row.key_file_expires is not None:
+        out += _actito_lines(row, now)
+    return out
+
+
 def render_status_text(report: StatusReport) -> str:
     out = [f"State store: {report.location}"]
     for row in report.activations:
-        out += ["", f"# {row.activation} → {row.destination}"]
-        run = _run_text(row.last_run) if row.last_run else ["never applied"]
-        out.append(f"  last run  {run[0]}")
-        out += [f"            {line}" for line in run[1:]]
-        out.append("  lock      " + (describe_lock(row.lock, report.now) if row.lock else "none"))
-        snapshot = (f"{row.snapshot.members:,} members, taken {clock(row.snapshot.taken_at)}"
-                    if row.snapshot else "none")
-        out.append(f"  snapshot  {snapshot}")
+        out += _activation_text(row, report.now)
     if report.only_in_state:
         out += ["", "The state also holds activations the manifests no longer define: "
                 + ", ".join(report.only_in_state)]
     return "\n".join(out) + "\n"
 
 
-def render_status_json(report: StatusReport) -> str:
-    def run_json(run: RunRecord) -> dict[str, object]:
-        return {"run_id": run.run_id, "status": run.status.value,
-                "started_at": run.started_at.isoformat(),
-                "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-                "counts": dict(run.counts), "error": run.error}
+def _run_json(run: RunRecord) -> dict[str, object]:
+    return {"run_id": run.run_id, "status": run.status.value,
+            "started_at": run.started_at.isoformat(),
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "counts": dict(run.counts), "error": run.error}
 
+
+def _activation_json(row: ActivationStatus, now: dt.datetime) -> dict[str, object]:
+    due = row.due
+    budget, deferred = row.budget, row.deferred
+    return {
+        "activation": row.activation, "destination": row.destination,
+        "last_run": _run_json(row.last_run) if row.last_run else None,
+        "lock": lock_json(row.lock, now) if row.lock else None,
+        "snapshot": {"members": row.snapshot.members,
+                     "taken_at": row.snapshot.taken_at.isoformat()} if row.snapshot else None,
+        "next_due": None if due is None else {
+            "due": due.due, "at": due.next_at.isoformat() if due.next_at else None,
+            "reason": due.reason},
+        "match_rate": None if not row.matched or not row.matched[1] else {
+            "rate": round(row.matched[0] / row.matched[1], 4), "matched": row.matched[0],
+            "desired": row.matched[1]},
+        "warnings": {"health": row.health.value, "open": row.health is not Health.HEALTHY},
+        "key_file_expires_at": row.key_file_expires.isoformat() if row.key_file_expires
+        else None,
+        "import_budget": None if budget is None else {
+            "table": budget.target.table, "day": budget.day.isoformat(), "used": budget.used,
+            "budget": budget.target.daily_budget, "refused": budget.refused},
+        "deferred_updates": None if deferred is None else {
+            "rows": deferred.rows, "until": deferred.until.isoformat()},
+    }
+
+
+def render_status_json(report: StatusReport) -> str:
     return json.dumps({
         "state": report.location,
-        "activations": [{
-            "activation": row.activation, "destination": row.destination,
-            "last_run": run_json(row.last_run) if row.last_run else None,
-            "lock": lock_json(row.lock, report.now) if row.lock else None,
-            "snapshot": {"members": row.snapshot.members,
-                         "taken_at": row.snapshot.taken_at.isoformat()}
-            if row.snapshot else None,
-        } for row in report.activations],
+        "now": report.now.isoformat(),
+        "activations": [_activation_json(row, report.now) for row in report.activations],
         "only_in_state": list(report.only_in_state),
     }, indent=2) + "\n"
 
@@ -103,13 +229,13 @@ def status(
     path: Path = typer.Argument(DEFAULT_PATH, help="A manifest file or a directory of them."),
     state: str | None = StateOption,
     output: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", help="text or json"),
+    now: str | None = typer.Option(None, "--now", hidden=True, help="Pretend it is this time."),
 ) -> None:
-    """Show each activation's last run, open lock and snapshot (reads only)."""
+    """Show each activation's last run, lock, snapshot, next due time, match rate, open
+    warning, and for Actito its key file's expiry and today's import budget (reads only)."""
     with user_errors():
         project = load_valid_project(path)
-        destinations = {name: settings.destination
-                        for name, settings in effective_activations(project).items()}
         with open_state_reader(state_location(state)) as reader:
-            report = read_status(reader, destinations)
+            report = read_status(reader, project, parse_now(now) if now is not None else None)
     render = render_status_json if output is OutputFormat.JSON else render_status_text
     typer.echo(render(report), nl=False)

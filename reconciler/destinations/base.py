@@ -9,9 +9,10 @@ activation's list. Writing belongs to the adapters, driven by the executor.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import duckdb
 import pyarrow as pa
@@ -69,6 +70,35 @@ class DestinationWriter(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class UpdateShare:
+    """One activation's attribute updates (its `tables.updates`, `rows` of them) in an import
+    several activations share."""
+
+    activation: EffectiveActivation
+    tables: DiffTables
+    rows: int
+
+
+@runtime_checkable
+class BulkImportWriter(Protocol):
+    """A writer whose attribute updates are bulk imports counted against a daily quota per
+    table (Actito). The executor then sends them itself, one import for every activation of
+    a run on one table and key (see executing/importbudget.py), and keeps the budget."""
+
+    def prepare_import(self, key_attribute: str, shares: Sequence[UpdateShare],
+                       conn: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
+        """Write the import's files into `folder`, each file one import (usually one), every
+        share's rows carrying only its own columns."""
+        ...
+
+    def run_import_file(self, part: Path, key_attribute: str,
+                        on_started: Callable[[str], None]) -> WriteResult:
+        """Run one import file and wait for it; `on_started(id)` once the destination
+        accepted it. QuotaExceededError when the destination refuses it for the quota."""
+        ...
 
 
 class DestinationObserver(Protocol):

@@ -5,7 +5,8 @@ Pure functions of a clock value, so `run --due` can be tested with a frozen cloc
 - `every: D` is due D after the last successful run; `cron` at the first fire time after it;
 - never ran successfully (or only failed) → due now (a failed run is retried at the next tick);
 - an Actito list is also due before its file expires (validity period minus a margin), so it
-  never targets nobody between two scheduled runs.
+  never targets nobody between two scheduled runs;
+- attribute updates deferred for Actito's daily import budget make it due at the next slot.
 """
 from __future__ import annotations
 
@@ -51,7 +52,9 @@ def validity_deadline(settings: EffectiveActivation,
 
 
 def due_status(settings: EffectiveActivation, last_success: dt.datetime | None,
-               now: dt.datetime) -> Due:
+               now: dt.datetime, deferred_until: dt.datetime | None = None) -> Due:
+    """`deferred_until`: the last successful run left attribute updates for this import slot
+    (Actito's daily budget was used up); the activation is due then to send them."""
     name = settings.name
     if settings.schedule == "manual":
         return Due(name, False, None, "manual schedule: runs only with `reconciler apply`")
@@ -60,6 +63,7 @@ def due_status(settings: EffectiveActivation, last_success: dt.datetime | None,
     candidates = [(when, why) for when, why in (
         (next_scheduled(settings.schedule, last_success), "schedule"),
         (validity_deadline(settings, last_success), "list validity ends"),
+        (deferred_until, "deferred attribute updates"),
     ) if when is not None]
     when, why = min(candidates, key=lambda c: c[0])
     if when <= now:

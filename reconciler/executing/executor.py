@@ -6,28 +6,53 @@ attribute updates, every batch journaled; then the snapshot of what is now appli
 run's record. Guards (`ActivationPlan.stops`) stop an activation before any write unless
 allowed. A failing activation stops only itself (others go on) unless `fail_fast`.
 
+Actito activations of one run on one table share one import for their attribute updates, and
+the table's daily import budget may defer them to the next slot (see `importbudget.py`): such a
+group is written together, each under its own lock (taken in plan order), at its first
+activation's turn — members first, then the shared import; a deferred activation's snapshot
+keeps no hash for the rows not updated, so the next run sends them.
+
 Resume: a run killed midway stays `running` in the store; the next apply marks it interrupted
 and (see `cli/plan.py`) plans that activation against the destination's actual membership, so
 re-sending what was already applied is harmless (every write is idempotent).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from reconciler.destinations.base import DestinationWriter, WriteResult
+from reconciler.destinations.base import (
+    BulkImportWriter,
+    DestinationWriter,
+    UpdateShare,
+    WriteResult,
+)
 from reconciler.destinations.errors import DestinationError
+from reconciler.executing.importbudget import (
+    ImportGroup,
+    import_groups,
+    import_targets,
+    sends_updates,
+)
 from reconciler.executing.journal import BatchJournal
 from reconciler.executing.progress import ProgressReporter, SilentProgress
 from reconciler.executing.removal import apply_removal, record_applied
+from reconciler.executing.sharedimport import (
+    SharedImport,
+    UpdateOutcome,
+    UpdatesDeferred,
+    without_hashes_of_updates,
+)
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
+from reconciler.planning.diff import count_rows
 from reconciler.planning.plan import ActivationPlan, Plan, ResourceType
 from reconciler.planning.planner import Workspace
-from reconciler.state import RemoteKind, RunStatus, StateWriter
+from reconciler.state import DeferredUpdates, RemoteKind, RunStatus, StateWriter
 from reconciler.state.errors import LockError, LockLostError
 from reconciler.state.keeper import LockKeeper
 from reconciler.state.locks import default_owner
@@ -67,6 +92,20 @@ def _row_changes(planned: ActivationPlan) -> int:
     return members + (planned.attributes.updates if planned.attributes else 0)
 
 
+@dataclass
+class _Open:
+    """An activation being written: its lock held (kept alive by `stack`), its run started."""
+
+    planned: ActivationPlan
+    settings: EffectiveActivation
+    stack: contextlib.ExitStack
+    keeper: LockKeeper
+    run_id: str
+    journal: BatchJournal
+    started: float
+    members: WriteResult = WriteResult(0, 0)
+
+
 class Executor:
     def __init__(self, project: Project, workspace: Workspace,
                  writers: Mapping[str, DestinationWriter], state: StateWriter,
@@ -77,22 +116,66 @@ class Executor:
         self.progress = progress or SilentProgress()
         self.planned_serials = planned_serials or {}  # state serials the plan was made at
         self.settings = effective_activations(project)
+        self.targets = import_targets(project, self.settings)  # Actito's daily import budgets
         self.workspace = workspace
         self.writers = writers
         self.state = state
+        self.imports = SharedImport(state, clock)
 
     def apply_plan(self, plan: Plan, *, allow_mass_removal: bool = False,
                    fail_fast: bool = False) -> list[ActivationResult]:
-        results: list[ActivationResult] = []
+        """Each activation in plan order; those whose attribute updates share one import
+        (importbudget.py) are written together, under all their locks, at the first's turn."""
+        groups = {name: group for group in import_groups(
+            plan.activations, self.targets, self.settings,
+            lambda p: sends_updates(p, allow_mass_removal=allow_mass_removal)
+            and isinstance(self.writers.get(p.destination), BulkImportWriter))
+            for name in group.activations}
+        results: dict[str, ActivationResult] = {}
         for activation in plan.activations:
-            if fail_fast and any(r.outcome is Outcome.FAILED for r in results):
-                results.append(ActivationResult(activation.activation, Outcome.NOT_ATTEMPTED,
-                                                message="an earlier activation failed"))
+            if activation.activation in results:
                 continue
-            results.append(self._apply_one(activation, allow_mass_removal))
+            if fail_fast and any(r.outcome is Outcome.FAILED for r in results.values()):
+                results[activation.activation] = ActivationResult(
+                    activation.activation, Outcome.NOT_ATTEMPTED,
+                    message="an earlier activation failed")
+                continue
+            group = groups.get(activation.activation)
+            unit = [p for p in plan.activations
+                    if group is not None and p.activation in group.activations] or [activation]
+            results.update(self._apply_unit(unit, group, allow_mass_removal))
+        return [results[a.activation] for a in plan.activations]
+
+    def _apply_unit(self, unit: list[ActivationPlan], group: ImportGroup | None,
+                    allow_mass_removal: bool) -> dict[str, ActivationResult]:
+        results: dict[str, ActivationResult] = {}
+        opened: list[_Open] = []
+        try:
+            for planned in unit:
+                begun = self._begin(planned, allow_mass_removal)
+                if isinstance(begun, ActivationResult):
+                    results[planned.activation] = begun
+                    continue
+                opened.append(begun)
+                try:
+                    begun.members = self._write_members(begun)
+                    if group is None:
+                        results[planned.activation] = self._finish(begun,
+                                                                   self._write_updates(begun))
+                except (DestinationError, LockLostError) as exc:
+                    results[planned.activation] = self._fail(begun, exc)
+            waiting = [o for o in opened if o.planned.activation not in results]
+            if group is not None and waiting:
+                results.update(self._shared_updates(group, waiting))
+        finally:
+            for begun in opened:  # stop renewing leases even when something unexpected broke
+                begun.stack.close()
         return results
 
-    def _apply_one(self, planned: ActivationPlan, allow_mass_removal: bool) -> ActivationResult:
+    def _begin(self, planned: ActivationPlan,
+               allow_mass_removal: bool) -> ActivationResult | _Open:
+        """Refusals, the lock, resuming, removal and unchanged activations end here; else the
+        activation's run is started and it is ready to be written."""
         name = planned.activation
         if planned.error:
             self._record_refusal(name, RunStatus.FAILED, planned.error)
@@ -107,15 +190,28 @@ class Executor:
                                            wait_seconds=LEASE_SECONDS)
         except LockError as exc:
             return ActivationResult(name, Outcome.FAILED, message=str(exc))
+        stack = contextlib.ExitStack()
+        keeper = stack.enter_context(self.state.keep_lock(lock))
         try:
-            with self.state.keep_lock(lock) as keeper:
-                result = self._locked(planned, keeper)
+            begun = self._locked(planned, keeper, stack)
+        except LockLostError as exc:
+            begun = ActivationResult(name, Outcome.FAILED, message=str(exc))
+        if isinstance(begun, ActivationResult):
+            return self._release(stack, keeper, begun)
+        return begun
+
+    def _release(self, stack: contextlib.ExitStack, keeper: LockKeeper,
+                 result: ActivationResult) -> ActivationResult:
+        """Stop renewing the lease and give the lock back; losing it fails the activation."""
+        try:
+            stack.close()
             self.state.release_lock(keeper.lock)
         except LockLostError as exc:
-            return ActivationResult(name, Outcome.FAILED, message=str(exc))
+            return ActivationResult(result.activation, Outcome.FAILED, message=str(exc))
         return result
 
-    def _locked(self, planned: ActivationPlan, keeper: LockKeeper) -> ActivationResult:
+    def _locked(self, planned: ActivationPlan, keeper: LockKeeper,
+                stack: contextlib.ExitStack) -> ActivationResult | _Open:
         name = planned.activation
         expected = self.planned_serials.get(name)
         if expected is not None and self.state.serial(name) != expected:
@@ -131,31 +227,90 @@ class Executor:
         run_id = self.state.start_run(name, started_at=self.clock())
         if not planned.has_changes and self.state.snapshot_info(name) is not None:
             # A sync that found nothing to do still counts as a successful run (schedules).
-            self.state.finish_run(run_id, RunStatus.SUCCEEDED, counts={},
+            self.state.finish_run(run_id, RunStatus.SUCCEEDED, counts=_audience(planned),
                                   finished_at=self.clock())
             record_applied(self.state, planned, self.settings[name].deletion_policy, self.clock())
             return ActivationResult(name, Outcome.UNCHANGED)
-        started = time.perf_counter()
         journal = BatchJournal(self.state, run_id, name, keeper,
                                on_confirm=lambda step, rows: self.progress.advance(name, step,
                                                                                    rows))
         self.progress.start(name, _row_changes(planned))
+        return _Open(planned, self.settings[name], stack, keeper, run_id, journal,
+                     time.perf_counter())
+
+    def _write_members(self, begun: _Open) -> WriteResult:
+        settings, planned = begun.settings, begun.planned
+        writer = self.writers[settings.destination]
+        conn, tables = self.workspace.conn, self.workspace.tables_of(settings.name)
+        if planned.resources:
+            writer.create_resources(settings, planned.resources, begun.journal)
+        for resource in planned.resources:
+            self.state.set_remote_id(settings.name, _REMOTE_KINDS[resource.type],
+                                     resource.name,
+                                     name="" if resource.type in (
+                                         ResourceType.SELLIGENT_SEGMENT,
+                                         ResourceType.ACTITO_TARGET_LIST) else resource.name)
+        return writer.apply_members(settings, conn, tables, begun.journal)
+
+    def _write_updates(self, begun: _Open) -> WriteResult:
+        writer = self.writers[begun.settings.destination]
+        return writer.apply_updates(begun.settings, self.workspace.conn,
+                                    self.workspace.tables_of(begun.settings.name), begun.journal)
+
+    def _shared_updates(self, group: ImportGroup,
+                        opened: list[_Open]) -> dict[str, ActivationResult]:
+        writer = self.writers[opened[0].settings.destination]
+        assert isinstance(writer, BulkImportWriter)
+        conn = self.workspace.conn
+        shares = [(UpdateShare(o.settings, tables, count_rows(conn, tables.updates)), o.journal)
+                  for o in opened for tables in [self.workspace.tables_of(o.settings.name)]]
         try:
-            members, updates = self._write(self.settings[name], planned, journal)
+            outcomes = self.imports.send(group, writer, conn, shares)
         except (DestinationError, LockLostError) as exc:
-            self.state.finish_run(run_id, RunStatus.FAILED, error=str(exc),
-                                  finished_at=self.clock())
-            self.progress.finish(name, "failed")
-            return ActivationResult(name, Outcome.FAILED, message=str(exc))
-        self.progress.finish(name, "applied")
-        counts = {"members_sent": members.sent, "members_applied": members.applied,
-                  "members_not_found": members.not_found, "updates_sent": updates.sent,
-                  "updates_applied": updates.applied, "updates_rejected": updates.rejected}
-        self.state.finish_run(run_id, RunStatus.SUCCEEDED, counts=counts,
+            return {o.planned.activation: self._fail(o, exc) for o in opened}
+        return {o.planned.activation: self._finish(o, outcomes[o.planned.activation])
+                for o in opened}
+
+    def _finish(self, begun: _Open, updates: UpdateOutcome) -> ActivationResult:
+        """Record what is now applied (deferred updates' rows with no hash, so the next run
+        sends them), end the run and give the lock back."""
+        name, tables = begun.settings.name, self.workspace.tables_of(begun.settings.name)
+        deferred = updates if isinstance(updates, UpdatesDeferred) else None
+        sent = WriteResult(0, 0) if deferred else updates
+        assert isinstance(sent, WriteResult)
+        snapshot = tables.members
+        if deferred is not None:
+            snapshot = without_hashes_of_updates(self.workspace.conn, tables)
+        self.state.write_snapshot_from_duckdb(name, self.workspace.conn, snapshot)
+        members = begun.members
+        counts = {**_audience(begun.planned),
+                  "members_sent": members.sent, "members_applied": members.applied,
+                  "members_not_found": members.not_found, "updates_sent": sent.sent,
+                  "updates_applied": sent.applied, "updates_rejected": sent.rejected}
+        if deferred is not None:
+            counts["updates_deferred"] = deferred.rows
+            self._record_deferral(begun, deferred)
+        self.state.finish_run(begun.run_id, RunStatus.SUCCEEDED, counts=counts,
                               finished_at=self.clock())
-        record_applied(self.state, planned, self.settings[name].deletion_policy, self.clock())
-        return ActivationResult(name, Outcome.APPLIED, members, updates,
-                                seconds=time.perf_counter() - started)
+        record_applied(self.state, begun.planned, begun.settings.deletion_policy, self.clock())
+        self.progress.finish(name, "applied")
+        result = ActivationResult(name, Outcome.APPLIED, members, sent,
+                                  message=deferred.budget.deferral() if deferred else "",
+                                  seconds=time.perf_counter() - begun.started)
+        return self._release(begun.stack, begun.keeper, result)
+
+    def _record_deferral(self, begun: _Open, deferred: UpdatesDeferred) -> None:
+        budget = deferred.budget
+        self.state.record_deferred_updates(DeferredUpdates(
+            begun.run_id, begun.settings.name, budget.target.account, budget.target.table,
+            deferred.rows, budget.used, budget.target.daily_budget, budget.next_slot))
+
+    def _fail(self, begun: _Open, exc: Exception) -> ActivationResult:
+        self.state.finish_run(begun.run_id, RunStatus.FAILED, error=str(exc),
+                              finished_at=self.clock())
+        self.progress.finish(begun.settings.name, "failed")
+        failed = ActivationResult(begun.settings.name, Outcome.FAILED, message=str(exc))
+        return self._release(begun.stack, begun.keeper, failed)
 
     def _remove(self, planned: ActivationPlan, keeper: LockKeeper) -> ActivationResult:
         try:
@@ -172,19 +327,10 @@ class Executor:
         run_id = self.state.start_run(name, started_at=self.clock())
         self.state.finish_run(run_id, status, error=message, finished_at=self.clock())
 
-    def _write(self, settings: EffectiveActivation, planned: ActivationPlan,
-               journal: BatchJournal) -> tuple[WriteResult, WriteResult]:
-        writer = self.writers[settings.destination]
-        conn, tables = self.workspace.conn, self.workspace.tables_of(settings.name)
-        if planned.resources:
-            writer.create_resources(settings, planned.resources, journal)
-        for resource in planned.resources:
-            self.state.set_remote_id(settings.name, _REMOTE_KINDS[resource.type],
-                                     resource.name,
-                                     name="" if resource.type in (
-                                         ResourceType.SELLIGENT_SEGMENT,
-                                         ResourceType.ACTITO_TARGET_LIST) else resource.name)
-        members = writer.apply_members(settings, conn, tables, journal)
-        updates = writer.apply_updates(settings, conn, tables, journal)
-        self.state.write_snapshot_from_duckdb(settings.name, conn, tables.members)
-        return members, updates
+
+def _audience(planned: ActivationPlan) -> dict[str, int]:
+    """The audience's size and matched part, for the match rate `status` shows."""
+    if planned.members is None:
+        return {}
+    return {"audience_desired": planned.members.desired,
+            "audience_matched": planned.members.matched}

@@ -309,7 +309,12 @@ class ActitoCredentials(_Model):
 class ActitoLimits(_Model):
     concurrency: int = Field(default=5, ge=1, le=5)
     requests_per_minute: int = Field(default=100, ge=1)
-    bulk_imports_per_day: int = Field(default=12, ge=1)
+    bulk_imports_per_day: int = Field(
+        default=12, ge=1,
+        description="ETL imports allowed per profile table per UTC day (Actito's quota: 12, "
+        "more with an extension pack). The attribute updates of all activations of a run on "
+        "one table share one import; when the day's imports are used up they wait for the "
+        "next day while memberships still sync.")
 
 
 class ActitoDestination(_Model):

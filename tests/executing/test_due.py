@@ -1,6 +1,7 @@
 """When activations are due, with a frozen clock."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -71,3 +72,17 @@ def test_manual_is_never_due(settings: dict[str, EffectiveActivation]) -> None:
     manual = EffectiveActivation(**{**settings["vip-selligent"].__dict__, "schedule": "manual"})
     status = due_status(manual, None, at("2026-11-27T10:00"))
     assert not status.due and status.next_at is None
+
+
+def test_deferred_updates_wake_an_activation_at_the_next_import_slot(
+    settings: dict[str, EffectiveActivation],
+) -> None:
+    # Scenario: `every: 1d`, last success 10:00 deferred its attribute updates to midnight UTC.
+    last, slot = at("2026-11-27T10:00"), at("2026-11-28T00:00")
+    before = due_status(settings["churn-actito"], last, at("2026-11-27T23:59"), slot)
+    assert not before.due and before.reason == ("next due 2026-11-28 00:00 UTC "
+                                                "(deferred attribute updates)")
+    assert due_status(settings["churn-actito"], last, at("2026-11-28T00:01"), slot).due
+    manual = due_status(dataclasses.replace(settings["churn-actito"], schedule="manual"), last,
+                        slot, slot)
+    assert not manual.due  # manual activations wait for `reconciler apply`

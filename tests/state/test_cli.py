@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from reconciler.cli import app
-from reconciler.state import RunStatus, open_state_store
+from reconciler.state import ImportExecution, RunStatus, open_state_store
 from tests.manifests.conftest import EXAMPLE
 
 runner = CliRunner()
@@ -53,17 +53,53 @@ def test_status_as_json(tmp_path: Path) -> None:
     location = tmp_path / "state.duckdb"
     _store_with_history(location)
     result = runner.invoke(app, ["status", str(EXAMPLE), "--state", str(location),
-                                 "--format", "json"])
+                                 "--format", "json", "--now", "2026-11-27T06:00:00+00:00"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     rows = {row["activation"]: row for row in report["activations"]}
     assert rows["vip-selligent"]["last_run"]["counts"] == {"members_sent": 1200}
     assert rows["vip-selligent"]["snapshot"]["members"] == 2
+    assert rows["vip-selligent"]["next_due"] == {
+        "due": True, "at": "2026-11-27T06:00:00+00:00",
+        "reason": "due since 2026-11-27 06:00 UTC (schedule)"}
     assert rows["churn-actito"]["lock"]["owner"] == "apply by alice@ci-7 (pid 42)"
     assert rows["churn-actito"]["lock"]["expired"] is False
-    assert rows["sms-actito"] == {"activation": "sms-actito", "destination": "actito-sandbox",
-                                  "last_run": None, "lock": None, "snapshot": None}
+    assert rows["churn-actito"]["warnings"] == {"health": "failing", "open": True}
+    assert rows["sms-actito"] == {
+        "activation": "sms-actito", "destination": "actito-sandbox", "last_run": None,
+        "lock": None, "snapshot": None,
+        "next_due": {"due": True, "at": "2026-11-27T06:00:00+00:00",
+                     "reason": "no successful run yet"},
+        "match_rate": None, "warnings": {"health": "healthy", "open": False},
+        "key_file_expires_at": None,
+        "import_budget": {"table": "Profiles", "day": "2026-11-27", "used": 0, "budget": 12,
+                          "refused": False},
+        "deferred_updates": None}
     assert report["only_in_state"] == ["removed-one"]
+
+
+def test_status_shows_due_match_rate_key_file_and_import_budget(tmp_path: Path) -> None:
+    # Scenario: an Actito list synced twice today (one import each); a person asks at 09:00.
+    location = tmp_path / "state.duckdb"
+    counts = {"audience_desired": 400, "audience_matched": 388, "members_sent": 388}
+    with open_state_store(location) as store:
+        run = store.start_run("churn-actito", started_at=T0)
+        store.finish_run(run, RunStatus.SUCCEEDED, counts=counts, finished_at=T0)
+        for hour in (5, 6):
+            store.record_import_execution(ImportExecution(
+                "sandbox@127.0.0.1:8782", "Profiles", T0.date(), T0.replace(hour=hour), "e",
+                ("churn-actito",), 10))
+    result = runner.invoke(app, ["status", str(EXAMPLE), "--state", str(location),
+                                 "--now", "2026-11-27T09:00:00+00:00"])
+    assert result.exit_code == 0, result.output
+    block = result.output.split("# churn-actito → actito-sandbox\n")[1].split("\n\n")[0]
+    assert "  next due  2026-11-28 05:00 UTC (schedule)\n" in block
+    assert "  match     97.0% (388 of 400 matched)\n" in block
+    assert "  warnings  none\n" in block
+    assert "  key file  expires 2026-11-29 05:00 UTC\n" in block  # validityPeriod 2d
+    assert "  imports   2/12 ETL imports used on table Profiles today" in block
+    assert "  match     unknown (no sync recorded it yet)" in result.output
+    assert "  next due  manual" not in result.output
 
 
 def test_state_locks_and_unlock(tmp_path: Path) -> None:

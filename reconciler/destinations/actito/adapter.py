@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import Any
 
 from reconciler.destinations.actito import targeting
 from reconciler.destinations.actito.client import ActitoClient
-from reconciler.destinations.actito.etlfile import write_zipped_csv
+from reconciler.destinations.actito.etlfile import Section, write_zipped_csv, write_zipped_sections
 from reconciler.destinations.actito.limits import ActitoLimits, RetryPolicy
 from reconciler.destinations.actito.models import (
     Attribute,
@@ -213,24 +213,38 @@ class ActitoAdapter:
         file under the size cap (so as few as the daily quota allows); a key of no profile is
         rejected by Actito, counted, never created. QuotaExceededError when the quota is out."""
         report = UpdateReport()
-        definition = {"table": self.table, "mode": "UPDATE_ONLY", "keyAttribute": key_attribute,
-                      "file": {"encoding": "UTF-8", "separator": ","}}
         with tempfile.TemporaryDirectory(prefix="actito-") as folder:
             iterator = iter(rows)
             first = next(iterator, None)
             if first is None:
                 return report
-            parts = write_zipped_csv(Path(folder), "update", [key_attribute, *columns],
-                                     itertools.chain([first], iterator), self.max_file_bytes)
-            for part in parts:
-                execution_id = self.client.start_etl(definition, part)
-                execution = self.client.wait_for_etl(
-                    execution_id, timeout_seconds=self.etl_timeout_seconds,
-                    poll_seconds=self.poll_seconds)
-                if execution.get("status") != "FINISHED":
-                    raise PermanentApiError(
-                        f"ETL execution {execution_id} on table {self.table} failed",
-                        destination="actito", call="GET etl-execution",
-                        api_message="; ".join(execution.get("errors") or []))
-                report = report.plus(execution)
+            section = Section("update.csv", [key_attribute, *columns],
+                              itertools.chain([first], iterator))
+            for part in self.write_update_files(Path(folder), [section]):
+                report = report.merge(self.run_update_file(part, key_attribute))
         return report
+
+    def write_update_files(self, folder: Path, sections: Sequence[Section]) -> list[Path]:
+        """The zips an update import sends: one CSV per section (each its own header, the key
+        first), split so that no zip passes the size cap. Each zip is one ETL execution."""
+        return write_zipped_sections(folder, "update", sections, self.max_file_bytes)
+
+    def run_update_file(self, part: Path, key_attribute: str,
+                        on_started: Callable[[str], None] | None = None) -> UpdateReport:
+        """One UPDATE_ONLY ETL execution of `part`, waited for; `on_started(id)` as soon as
+        Actito accepted it (it then counts against the daily quota whatever happens next).
+        QuotaExceededError when Actito refuses it for the quota."""
+        definition = {"table": self.table, "mode": "UPDATE_ONLY", "keyAttribute": key_attribute,
+                      "file": {"encoding": "UTF-8", "separator": ","}}
+        execution_id = self.client.start_etl(definition, part)
+        if on_started is not None:
+            on_started(execution_id)
+        execution = self.client.wait_for_etl(
+            execution_id, timeout_seconds=self.etl_timeout_seconds,
+            poll_seconds=self.poll_seconds)
+        if execution.get("status") != "FINISHED":
+            raise PermanentApiError(
+                f"ETL execution {execution_id} on table {self.table} failed",
+                destination="actito", call="GET etl-execution",
+                api_message="; ".join(execution.get("errors") or []))
+        return UpdateReport().plus(execution)

@@ -96,3 +96,9 @@ class UpdateReport:
             self.unchanged + int(counters.get("unchanged", 0)),
             self.rejected + int(counters.get("rejected", 0)), rejected,
         )
+
+    def merge(self, other: UpdateReport, keep: int = 100) -> UpdateReport:
+        return UpdateReport(
+            self.executions + other.executions, self.lines + other.lines,
+            self.updated + other.updated, self.unchanged + other.unchanged,
+            self.rejected + other.rejected, (*self.rejected_lines, *other.rejected_lines)[:keep])

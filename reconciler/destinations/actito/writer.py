@@ -2,16 +2,22 @@
 
 Members are replaced by dropping the whole key file (Actito lists are replaced, not patched):
 one journaled batch. Profile values go through UPDATE_ONLY ETL executions, as few as the file
-cap allows (the daily import quota is scarce): one journaled batch. No profile is created.
+cap allows (the daily import quota is scarce): the executor sends those of every activation on
+one table together (`prepare_import` / `run_import_file`, one CSV per activation in the zip).
+No profile is created.
 """
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import duckdb
 
 from reconciler.destinations.actito.adapter import ActitoAdapter
+from reconciler.destinations.actito.etlfile import Section
 from reconciler.destinations.actito.models import AttributeSpec
 from reconciler.destinations.actito.observer import ACTITO_VALUE_TYPES
-from reconciler.destinations.base import WriteResult
+from reconciler.destinations.base import UpdateShare, WriteResult
 from reconciler.destinations.rows import iter_keys, iter_rows
 from reconciler.executing.journal import BatchJournal
 from reconciler.manifests.settings import EffectiveActivation
@@ -67,6 +73,21 @@ class ActitoWriter:
             rows = iter_rows(conn, tables.updates, ["member_key", *fields])
             report = self.adapter.update_profiles(_key(activation), fields, rows)
             handle.confirm(report.updated + report.unchanged)
+        return WriteResult(report.lines, report.updated + report.unchanged, 0, report.rejected)
+
+    def prepare_import(self, key_attribute: str, shares: Sequence[UpdateShare],
+                       conn: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
+        sections = []
+        for number, share in enumerate(shares, start=1):
+            fields = [f.destination for f in share.activation.fields]
+            sections.append(Section(
+                f"{number}-{share.activation.name}.csv", [key_attribute, *fields],
+                iter_rows(conn, share.tables.updates, ["member_key", *fields])))
+        return self.adapter.write_update_files(folder, sections)
+
+    def run_import_file(self, part: Path, key_attribute: str,
+                        on_started: Callable[[str], None]) -> WriteResult:
+        report = self.adapter.run_update_file(part, key_attribute, on_started)
         return WriteResult(report.lines, report.updated + report.unchanged, 0, report.rejected)
 
     def close(self) -> None:

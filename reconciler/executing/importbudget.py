@@ -1,0 +1,142 @@
+"""Actito's daily bulk-import budget, as the executor, `plan` and `status` see it.
+
+Actito allows 12 bulk imports per profile table per day (§3.4; `limits.bulkImportsPerDay`);
+past it, new ETL executions get 429. Target-list file drops do not count. The rules:
+
+- **Sharing.** The attribute updates of every activation of one run that target the same
+  table with the same match key go out as **one** ETL execution: a zip with one CSV per
+  activation, each carrying only that activation's columns (the key first), so no row ever
+  blanks a field another activation owns (an empty cell clears an attribute). An execution
+  has one key attribute, so activations keyed differently on one table need one each.
+- **Counting.** The state store's ledger counts the executions started per account (entity @
+  host of the destination's `baseUrl` as written), table and **UTC day**; an answer of 429
+  naming the quota marks that day used up whatever our count (another tool may share it).
+- **Deferring.** A group whose import(s) no longer fit the day's remaining budget keeps its
+  attribute updates for the next slot (the next UTC midnight); its members still sync. Groups
+  claim the budget in plan order.
+
+Pure apart from `read_budget`, which only reads the state store.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from reconciler.manifests.models import ActitoDestination
+from reconciler.manifests.project import Project
+from reconciler.manifests.settings import EffectiveActivation
+from reconciler.planning.plan import ActivationPlan
+from reconciler.state import StateReader
+
+
+@dataclass(frozen=True)
+class ImportTarget:
+    """Where an activation's attribute updates are imported, and that table's daily budget."""
+
+    account: str
+    table: str
+    daily_budget: int
+
+
+def import_targets(project: Project,
+                   settings: Mapping[str, EffectiveActivation]) -> dict[str, ImportTarget]:
+    """The import target of each activation whose destination has an import budget (Actito);
+    read from the manifests only (no secret is resolved)."""
+    destinations = project.destinations()
+    targets = {}
+    for name, activation in settings.items():
+        document = destinations.get(activation.destination)
+        spec = document.spec if document is not None else None
+        if isinstance(spec, ActitoDestination):
+            host = urlsplit(spec.base_url).netloc or spec.base_url
+            targets[name] = ImportTarget(f"{spec.entity}@{host.lower()}", spec.profile_table,
+                                         spec.limits.bulk_imports_per_day)
+    return targets
+
+
+@dataclass(frozen=True)
+class ImportGroup:
+    """Activations whose attribute updates share one import in a run."""
+
+    target: ImportTarget
+    key_attribute: str
+    activations: tuple[str, ...]
+
+
+def import_groups(planned: Iterable[ActivationPlan], targets: Mapping[str, ImportTarget],
+                  settings: Mapping[str, EffectiveActivation],
+                  sends: Callable[[ActivationPlan], bool]) -> list[ImportGroup]:
+    """The import groups of a run, in the order of their first activation; only activations
+    with a budgeted target, attribute updates, and for which `sends` holds."""
+    members: dict[tuple[ImportTarget, str], list[str]] = {}
+    for plan in planned:
+        target = targets.get(plan.activation)
+        if target is None or plan.attributes is None or not plan.attributes.updates:
+            continue
+        if not sends(plan):
+            continue
+        key = settings[plan.activation].match_key
+        assert key is not None  # validated: an activation has a match key
+        members.setdefault((target, key.destination), []).append(plan.activation)
+    return [ImportGroup(target, key, tuple(names)) for (target, key), names in members.items()]
+
+
+def sends_updates(plan: ActivationPlan, *, allow_mass_removal: bool = False) -> bool:
+    """Whether apply would reach this activation's attribute updates at all."""
+    return (plan.error is None and not plan.removed
+            and (not plan.stops or allow_mass_removal))
+
+
+@dataclass(frozen=True)
+class BudgetUse:
+    """How much of a table's daily import budget is used on one UTC day."""
+
+    target: ImportTarget
+    day: dt.date
+    used: int
+    refused: bool = False  # the destination said the quota was used up
+
+    @property
+    def remaining(self) -> int:
+        return 0 if self.refused else max(0, self.target.daily_budget - self.used)
+
+    @property
+    def next_slot(self) -> dt.datetime:
+        return dt.datetime.combine(self.day + dt.timedelta(days=1), dt.time(), dt.UTC)
+
+    def describe(self) -> str:
+        used = f"{self.used}/{self.target.daily_budget} ETL imports used on table " \
+               f"{self.target.table} today"
+        return used + (" (Actito refused one: its quota is used up)" if self.refused else "")
+
+    def deferral(self) -> str:
+        return (f"attribute updates wait for the next import slot ({self.describe()}; "
+                f"next slot {self.next_slot:%Y-%m-%d %H:%M} UTC)")
+
+    def spend(self, imports: int) -> BudgetUse:
+        return BudgetUse(self.target, self.day, self.used + imports, self.refused)
+
+
+def read_budget(reader: StateReader, target: ImportTarget, now: dt.datetime) -> BudgetUse:
+    """The budget use of `target` on the UTC day of `now`, from the state store's ledger."""
+    day = now.astimezone(dt.UTC).date()
+    executions = reader.import_executions(target.account, target.table, day)
+    return BudgetUse(target, day, sum(not e.refused for e in executions),
+                     any(e.refused for e in executions))
+
+
+def deferred_groups(groups: Iterable[ImportGroup],
+                    budgets: Mapping[ImportTarget, BudgetUse]) -> dict[ImportGroup, BudgetUse]:
+    """The groups that would wait for the next slot if each needs one import, the budget
+    claimed in order; each with the budget use it would see."""
+    left = dict(budgets)
+    deferred = {}
+    for group in groups:
+        use = left[group.target]
+        if use.remaining < 1:
+            deferred[group] = use
+        else:
+            left[group.target] = use.spend(1)
+    return deferred

@@ -1,0 +1,132 @@
+"""Actito's daily import budget end to end: shared ETL executions, deferral, next-day catch-up."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from reconciler.cli import app
+from tests.e2e.conftest import Stack
+
+runner = CliRunner()
+DAY1 = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
+VIP_ACTITO = """\
+apiVersion: reconciler/v1
+kind: Activation
+metadata: {name: vip-actito}
+spec:
+  segment: vip-customers
+  destination: actito-sandbox
+  audienceName: VIP customers
+  matchKey: {source: customer_id, destination: customerId}
+  fields:
+    - {source: lifetime_value, destination: lifetimeValue}
+  schedule: {every: 1h}
+"""
+
+
+def _budgeted(stack: Stack, per_day: int) -> None:
+    """A second Actito activation keyed like churn-actito, and a smaller daily budget."""
+    (stack.manifests / "activations" / "vip-actito.yaml").write_text(VIP_ACTITO, "utf-8")
+    destinations = stack.manifests / "destinations.yaml"
+    text = destinations.read_text("utf-8").rstrip("\n")
+    destinations.write_text(text + f"\n  limits:\n    bulkImportsPerDay: {per_day}\n", "utf-8")
+
+
+def _cli(stack: Stack, command: str, now: dt.datetime, *extra: str) -> tuple[int, str]:
+    args = [command, *(["--due"] if command == "run" else []), *stack.cli_args(), *extra,
+            "--now", now.isoformat()]
+    result = runner.invoke(app, args)
+    return result.exit_code, result.output
+
+
+def _etl_posts(stack: Stack) -> int:
+    return sum(1 for e in stack.actito.log.entries()
+               if e.method == "POST" and e.path.endswith("/etl-executions"))
+
+
+def _vip_keys(stack: Stack) -> list[str]:
+    with (stack.manifests / "data" / "customers.csv").open(encoding="utf-8") as file:
+        return [row["customer_id"] for row in csv.DictReader(file)
+                if float(row["lifetime_value"] or 0) >= 1000 and row["email_consent"] == "true"]
+
+
+def _set_values(stack: Stack, values: dict[str, str]) -> None:
+    path: Path = stack.manifests / "data" / "customers.csv"
+    with path.open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    for row in rows:
+        row["lifetime_value"] = values.get(row["customer_id"], row["lifetime_value"])
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _remote_value(stack: Stack, key: str) -> float | None:
+    entity = stack.actito.store.entity("sandbox")
+    assert entity is not None
+    table = entity.table("Profiles")
+    assert table is not None
+    pid = table.find("customerId", key)
+    value = table.profiles[pid].get("lifetimeValue") if pid is not None else None
+    return None if value is None else float(value)
+
+
+def test_budget_defers_updates_but_not_members_until_the_next_day(stack: Stack) -> None:
+    # Scenario: two activations share one import; the budget of 2 runs out; members still sync,
+    # updates wait (plan and status say so); the next UTC day they go out and plan is empty.
+    _budgeted(stack, per_day=2)
+    code, first = _cli(stack, "run", DAY1)
+    assert code == 0, first
+    assert _etl_posts(stack) == 1  # churn-actito and vip-actito: one ETL execution
+    keys = [k for k in _vip_keys(stack) if _remote_value(stack, k) is not None]
+    changed, leaving = keys[:3], keys[3]
+    _set_values(stack, {key: "5001.5" for key in changed})
+    code, second = _cli(stack, "run", DAY1 + dt.timedelta(hours=1, minutes=5))
+    assert code == 0 and "vip-actito: applied" in second, second
+    assert _etl_posts(stack) == 2 and _remote_value(stack, changed[0]) == 5001.5
+
+    later = DAY1 + dt.timedelta(hours=2, minutes=10)
+    _set_values(stack, {**{key: "7002.25" for key in changed}, leaving: "10"})
+    code, plan = _cli(stack, "plan", later, "-a", "vip-actito")
+    slot = ("attribute updates wait for the next import slot (2/2 ETL imports used on table "
+            "Profiles today; next slot 2026-11-28 00:00 UTC)")
+    assert code == 0 and slot in plan, plan
+    code, third = _cli(stack, "run", later)
+    assert code == 0 and "vip-actito: applied; members" in third and slot in third, third
+    assert _etl_posts(stack) == 2 and _remote_value(stack, changed[0]) == 5001.5
+    code, status = _cli(stack, "status", later, "--format", "json")
+    vip = next(a for a in json.loads(status)["activations"] if a["activation"] == "vip-actito")
+    assert vip["deferred_updates"]["until"] == "2026-11-28T00:00:00+00:00"
+    assert vip["import_budget"] == {"used": 2, "budget": 2, "table": "Profiles",
+                                    "day": "2026-11-27", "refused": False}
+    assert vip["last_run"]["counts"]["updates_deferred"] == 3
+    code, text = _cli(stack, "status", later)
+    assert "2/2 ETL imports used on table Profiles today" in text, text
+    assert "attribute updates deferred (3 profiles) until 2026-11-28 00:00 UTC" in text
+
+    day2 = dt.datetime(2026, 11, 28, 0, 5, tzinfo=dt.UTC)
+    code, fourth = _cli(stack, "run", day2)
+    assert code == 0 and "sync vip-actito" in fourth, fourth
+    assert _etl_posts(stack) == 3 and _remote_value(stack, changed[0]) == 7002.25
+    code, final = _cli(stack, "plan", day2 + dt.timedelta(minutes=1), "-a", "vip-actito",
+                       "--detailed-exitcode")
+    assert code == 0, final
+
+
+def test_a_quota_refused_by_actito_defers_and_is_counted(stack: Stack) -> None:
+    # Scenario: Actito itself answers 429 (its quota is shared with other tools): the updates
+    # wait for the next day and the ledger marks today as used up.
+    _budgeted(stack, per_day=12)
+    stack.actito.config.bulk_imports_per_day = 0
+    code, first = _cli(stack, "run", DAY1)
+    assert code == 0, first
+    assert "Actito refused one: its quota is used up" in first, first
+    code, status = _cli(stack, "status", DAY1, "--format", "json")
+    churn = next(a for a in json.loads(status)["activations"] if a["activation"] == "churn-actito")
+    assert churn["import_budget"]["refused"] is True
+    assert churn["deferred_updates"]["until"] == "2026-11-28T00:00:00+00:00"
