@@ -6,6 +6,7 @@ for Ctrl-C and stops them. Adding a sandbox is one more starter and one more cal
 """
 from __future__ import annotations
 
+import gc
 import tempfile
 import time
 from collections.abc import Callable
@@ -95,6 +96,11 @@ def _serve(starters: list[Callable[[], tuple[_Running, list[str]]]]) -> None:
             running.append(handle)
             for line in lines:
                 typer.echo(line)
+        # A long-running server from here on: the seeded stores (hundreds of thousands of
+        # objects that live as long as the process) leave the cyclic garbage collector, which
+        # would otherwise walk them all on every full collection (tens of milliseconds,
+        # stalling every request thread, every few loads).
+        gc.freeze()
         typer.echo("Press Ctrl-C to stop.")
         _wait_until_interrupted(running)
     finally:

@@ -1,6 +1,8 @@
 """The Selligent sandbox's auth, organization, lists, fields and segments, over raw HTTP."""
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import requests
@@ -131,6 +133,28 @@ def test_data_survives_a_restart(tmp_path: Path) -> None:
         assert kept.json()["data"] == [["C000001"]]
     assert (tmp_path / "selligent" / "requests.jsonl").exists()
     assert KEY["X-ApiKey"] not in (tmp_path / "selligent" / "requests.jsonl").read_text()
+
+
+def test_store_is_saved_once_requests_pause(tmp_path: Path) -> None:
+    # Scenario: loads keep coming for a second: the store file is not rewritten meanwhile (a
+    # save would hold them up); soon after the last one it is, with every change.
+    params = {"keyFields": "EXTERNAL_ID", "fields": "EXTERNAL_ID,NAME",
+              "data_import_option": "OnlyUpdate"}
+    with start(data_dir=tmp_path) as sandbox:
+        path = tmp_path / "selligent" / "store.json"
+        seeded, loads, ends = path.stat().st_mtime_ns, 0, time.monotonic() + 1.2
+        while time.monotonic() < ends:
+            loads += 1
+            call(sandbox, "POST", LISTS + "/CONTACTS/data/load", params=params,
+                 json=[["C000001", f"Name{loads}"]])
+            time.sleep(0.05)
+        assert path.stat().st_mtime_ns == seeded
+        deadline = time.monotonic() + 5
+        while path.stat().st_mtime_ns == seeded and time.monotonic() < deadline:
+            time.sleep(0.05)
+        saved = json.loads(path.read_text("utf-8"))
+    records = saved["organizations"][0]["lists"][0]["records"]
+    assert [v["NAME"] for _, v in records if v["EXTERNAL_ID"] == "C000001"] == [f"Name{loads}"]
 
 
 def test_trim_log_bounds_the_in_memory_log(sandbox: SelligentSandbox) -> None:

@@ -108,6 +108,7 @@ class SelligentApp:
         def serve(req: Request) -> Response:
             if not self._allowed(req, operation):
                 return Response(401, inferred.UNAUTHORIZED_BODY)
+            self.store.note_request()
             with self.store.lock:
                 try:
                     response = handler(self.store, req)

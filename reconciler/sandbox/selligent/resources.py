@@ -170,8 +170,8 @@ def create_fields(store: Store, req: Request) -> Response:
         new.append(Field(name, kind, length, str(item.get("description") or ""),
                          bool(item.get("allow_null", True))))
     table.fields.extend(new)
-    for record in table.records.values():
-        record.update({f.name: None for f in new})
+    for record_id in list(table.records):
+        table.update(record_id, {f.name: None for f in new})
     return succeeded("Fields created successfully.", 201)
 
 

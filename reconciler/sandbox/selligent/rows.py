@@ -26,6 +26,8 @@ class Batch:
     total: int = 0
 
     def key(self, values: list[Any]) -> Key:
+        if len(self.key_columns) == 1:  # the usual case, on a hot path
+            return (inferred.key_of(values[self.key_columns[0]]),)
         return tuple(inferred.key_of(values[i]) for i in self.key_columns)
 
     @property

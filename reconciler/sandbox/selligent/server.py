@@ -115,6 +115,11 @@ def open_store(config: SelligentSandboxConfig) -> Store:
     with store.lock:
         seed_store(store, config.organization, config.list_api_name, config.seed_file,
                    config.key_field)
+        org = store.organization(config.organization)
+        table = org.list(config.list_api_name) if org else None
+        key = table.field(config.key_field) if table else None
+        if table is not None and key is not None:
+            table.index((key.name,))  # as a tenant's list is indexed on its key: built now
     store.save()
     return store
 

@@ -92,11 +92,15 @@ class ListTable:
         return record_id
 
     def update(self, record_id: int, changes: dict[str, Any]) -> None:
-        """Set some fields of a record."""
-        values = self.records[record_id]
-        moved = [(names, index, _key(values, names)) for names, index in self._indexes.items()
-                 if any(n in changes and changes[n] != values.get(n) for n in names)]
-        values.update(changes)
+        """Set some fields of a record. Its dict is replaced, never changed in place: a save
+        may be reading the old one (see `Store.save`)."""
+        old_values = self.records[record_id]
+        if all(name in old_values and old_values[name] == value
+               for name, value in changes.items()):
+            return  # nothing changes (a load often sets the values a record already has)
+        values = self.records[record_id] = {**old_values, **changes}
+        moved = [(names, index, _key(old_values, names)) for names, index in self._indexes.items()
+                 if any(n in changes and changes[n] != old_values.get(n) for n in names)]
         for names, index, old in moved:
             new = _key(values, names)
             if new != old:
@@ -114,6 +118,8 @@ class ListTable:
 
 
 def _key(values: dict[str, Any], names: tuple[str, ...]) -> Key:
+    if len(names) == 1:  # the usual case, on a hot path
+        return (key_of(values.get(names[0])),)
     return tuple(key_of(values.get(n)) for n in names)
 
 
@@ -141,6 +147,7 @@ class Store:
         self.lock = threading.RLock()
         self.changed = False  # unsaved changes (saved in the background, see server.py)
         self.changed_at = self.unsaved_since = 0.0  # the last change, the first unsaved one
+        self.active_at = 0.0  # the last request
         self._saving = threading.Lock()  # one writer of the file at a time
         self.organizations: list[Organization] = []
         self.next_list_id = 1
@@ -172,38 +179,47 @@ class Store:
             self.unsaved_since = now
         self.changed, self.changed_at = True, now
 
+    def note_request(self) -> None:
+        """A request arrived (the server is busy: not the moment to save)."""
+        self.active_at = time.monotonic()
+
     def save_due(self, idle: float, longest: float) -> bool:
-        """Unsaved changes, and none for `idle` seconds or the oldest `longest` seconds old."""
+        """Unsaved changes, and no request for `idle` seconds or the oldest `longest` old."""
         now = time.monotonic()
-        return self.changed and (now - self.changed_at >= idle
-                                 or now - self.unsaved_since >= longest)
+        quiet = now - max(self.changed_at, self.active_at) >= idle
+        return self.changed and (quiet or now - self.unsaved_since >= longest)
 
     def save_if_changed(self) -> None:
         with self._saving:
             with self.lock:
                 if not self.changed:
                     return
-                text = self._json_text()
+                snapshot = self._snapshot()
                 self.changed = False
-            self._write(text)
+            self._write(snapshot)
 
     def save(self) -> None:
-        """Write the whole store atomically (temp file + rename), if it has a path. The JSON
-        text is made under the lock, the file written after it is released."""
+        """Write the whole store atomically (temp file + rename), if it has a path. Only a
+        copy is taken under the lock (milliseconds: records are never changed in place, so
+        copying the dicts that hold them is enough); it is serialised and written after."""
         with self._saving:
             with self.lock:
-                text = self._json_text()
-            self._write(text)
+                snapshot = self._snapshot()
+            self._write(snapshot)
 
-    def _json_text(self) -> str | None:
+    def _snapshot(self) -> list[tuple[str, list[_ListCopy]]] | None:
         if self.path is None:
             return None
-        organizations = ",".join(_org_text(o) for o in self.organizations)
-        return f'{{"next_list_id": {self.next_list_id}, "organizations": [{organizations}]}}'
+        return [(o.name, [_ListCopy.of(t) for t in o.lists]) for o in self.organizations]
 
-    def _write(self, text: str | None) -> None:
-        if self.path is None or text is None:
+    def _write(self, snapshot: list[tuple[str, list[_ListCopy]]] | None) -> None:
+        if self.path is None or snapshot is None:
             return
+        organizations = ",".join(
+            f'{{"name": {json.dumps(name)}, "lists": [{",".join(t.text() for t in lists)}]}}'
+            for name, lists in snapshot)
+        # next_list_id: read without the lock (an int; a list created meanwhile is saved next)
+        text = f'{{"next_list_id": {self.next_list_id}, "organizations": [{organizations}]}}'
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temp = self.path.with_suffix(".tmp")
         temp.write_text(text, encoding="utf-8")
@@ -219,25 +235,34 @@ class Store:
         return store
 
 
-RECORDS_PER_PIECE = 2000  # records serialised at a time (see _org_text)
+RECORDS_PER_PIECE = 2000  # records serialised at a time (see _ListCopy.text)
 
 
-def _org_text(org: Organization) -> str:
-    """An organization as saved, in JSON. The records of a list are serialised a few thousand
-    at a time: json.dumps holds the interpreter while it runs, and one call over a 100k-contact
-    list (~0.2 s) would stall every request thread meanwhile, their rate-limit counting
-    included. Records are referenced, not copied: the caller holds the store's lock."""
-    lists = []
-    for table in org.lists:
-        item = {f.name: getattr(table, f.name) for f in fields(table) if f.name != "records"}
-        item["fields"] = [asdict(f) for f in table.fields]
-        item["segments"] = [{**{f.name: getattr(s, f.name) for f in fields(s)},
-                             "members": sorted(s.members)} for s in table.segments]
-        records = list(table.records.items())
-        pieces = (json.dumps(records[i : i + RECORDS_PER_PIECE])[1:-1]
-                  for i in range(0, len(records), RECORDS_PER_PIECE))
-        lists.append(f'{json.dumps(item)[:-1]}, "records": [{",".join(pieces)}]}}')
-    return f'{{"name": {json.dumps(org.name)}, "lists": [{",".join(lists)}]}}'
+@dataclass(frozen=True)
+class _ListCopy:
+    """A list as it will be saved, copied under the store's lock."""
+
+    details: dict[str, Any]  # everything but the records, JSON-ready
+    records: list[tuple[int, dict[str, Any]]]  # the record dicts themselves (never changed)
+
+    @classmethod
+    def of(cls, table: ListTable) -> _ListCopy:
+        details = {f.name: getattr(table, f.name) for f in fields(table) if f.name != "records"}
+        details["tags"] = list(table.tags)
+        details["fields"] = [asdict(f) for f in table.fields]
+        details["segments"] = [
+            {**{f.name: getattr(s, f.name) for f in fields(s)}, "tags": list(s.tags),
+             "filters": [dict(f) for f in s.filters], "members": sorted(s.members)}
+            for s in table.segments]
+        return cls(details, list(table.records.items()))
+
+    def text(self) -> str:
+        """The list in JSON. Records go through json.dumps a few thousand at a time: it holds
+        the interpreter while it runs, and one call over a 100k-contact list (~0.2 s) would
+        stall every request thread meanwhile."""
+        pieces = (json.dumps(self.records[i : i + RECORDS_PER_PIECE])[1:-1]
+                  for i in range(0, len(self.records), RECORDS_PER_PIECE))
+        return f'{json.dumps(self.details)[:-1]}, "records": [{",".join(pieces)}]}}'
 
 
 def _org_from_json(data: dict[str, Any]) -> Organization:
