@@ -52,7 +52,7 @@ from reconciler.manifests.settings import EffectiveActivation, effective_activat
 from reconciler.planning.diff import count_rows
 from reconciler.planning.plan import ActivationPlan, Plan, ResourceType
 from reconciler.planning.planner import Workspace
-from reconciler.state import DeferredUpdates, RemoteKind, RunStatus, StateWriter
+from reconciler.state import RemoteKind, RunStatus, StateWriter
 from reconciler.state.errors import LockError, LockLostError
 from reconciler.state.keeper import LockKeeper
 from reconciler.state.locks import default_owner
@@ -289,7 +289,7 @@ class Executor:
                   "updates_applied": sent.applied, "updates_rejected": sent.rejected}
         if deferred is not None:
             counts["updates_deferred"] = deferred.rows
-            self._record_deferral(begun, deferred)
+            self.imports.record_deferral(begun.run_id, name, deferred)
         self.state.finish_run(begun.run_id, RunStatus.SUCCEEDED, counts=counts,
                               finished_at=self.clock())
         record_applied(self.state, begun.planned, begun.settings.deletion_policy, self.clock())
@@ -298,12 +298,6 @@ class Executor:
                                   message=deferred.budget.deferral() if deferred else "",
                                   seconds=time.perf_counter() - begun.started)
         return self._release(begun.stack, begun.keeper, result)
-
-    def _record_deferral(self, begun: _Open, deferred: UpdatesDeferred) -> None:
-        budget = deferred.budget
-        self.state.record_deferred_updates(DeferredUpdates(
-            begun.run_id, begun.settings.name, budget.target.account, budget.target.table,
-            deferred.rows, budget.used, budget.target.daily_budget, budget.next_slot))
 
     def _fail(self, begun: _Open, exc: Exception) -> ActivationResult:
         self.state.finish_run(begun.run_id, RunStatus.FAILED, error=str(exc),

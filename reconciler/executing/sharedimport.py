@@ -23,7 +23,7 @@ from reconciler.destinations.errors import QuotaExceededError
 from reconciler.executing.importbudget import BudgetUse, ImportGroup, read_budget
 from reconciler.executing.journal import BatchJournal
 from reconciler.planning.diff import DiffTables
-from reconciler.state import ImportExecution, JournalStep, StateWriter
+from reconciler.state import DeferredUpdates, ImportExecution, JournalStep, StateWriter
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,13 @@ class SharedImport:
                 return _deferred(shares, read_budget(self.state, group.target, self.clock()))
         return dict(zip([s.activation.name for s, _ in shares],
                         share_out(total, [s.rows for s, _ in shares]), strict=True))
+
+    def record_deferral(self, run_id: str, activation: str, deferred: UpdatesDeferred) -> None:
+        """Say in the run's record that its updates wait, and until when."""
+        budget = deferred.budget
+        self.state.record_deferred_updates(DeferredUpdates(
+            run_id, activation, budget.target.account, budget.target.table, deferred.rows,
+            budget.used, budget.target.daily_budget, budget.next_slot))
 
     def _run(self, group: ImportGroup, writer: BulkImportWriter, parts: list[Path],
              shares: Sequence[tuple[UpdateShare, BatchJournal]]) -> WriteResult:

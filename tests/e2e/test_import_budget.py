@@ -13,19 +13,21 @@ from tests.e2e.conftest import Stack
 
 runner = CliRunner()
 DAY1 = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
-VIP_ACTITO = """\
-apiVersion: reconciler/v1
-kind: Activation
-metadata: {name: vip-actito}
-spec:
-  segment: vip-customers
-  destination: actito-sandbox
-  audienceName: VIP customers
-  matchKey: {source: customer_id, destination: customerId}
-  fields:
-    - {source: lifetime_value, destination: lifetimeValue}
-  schedule: {every: 1h}
-"""
+
+
+def _activation(name: str, segment: str, audience: str, source: str, schedule: str) -> str:
+    """An Actito activation keyed by customerId that writes `source` into lifetimeValue."""
+    return (f"apiVersion: reconciler/v1\nkind: Activation\nmetadata: {{name: {name}}}\n"
+            f"spec:\n  segment: {segment}\n  destination: actito-sandbox\n"
+            f"  audienceName: {audience}\n"
+            "  matchKey: {source: customer_id, destination: customerId}\n"
+            f"  fields: [{{source: {source}, destination: lifetimeValue}}]\n"
+            f"  schedule: {schedule}\n")
+
+
+VIP_ACTITO = _activation("vip-actito", "vip-customers", "VIP customers", "lifetime_value",
+                         "{every: 1h}")
+CONFLICTING = _activation("churn-ltv-actito", "churn-risk", "Churn LTV", "order_count", "manual")
 
 
 def _budgeted(stack: Stack, per_day: int) -> None:
@@ -130,3 +132,23 @@ def test_a_quota_refused_by_actito_defers_and_is_counted(stack: Stack) -> None:
     churn = next(a for a in json.loads(status)["activations"] if a["activation"] == "churn-actito")
     assert churn["import_budget"]["refused"] is True
     assert churn["deferred_updates"]["until"] == "2026-11-28T00:00:00+00:00"
+
+
+
+def test_two_activations_setting_one_attribute_differently_are_a_plan_error(
+        stack: Stack) -> None:
+    # Scenario: vip-actito and churn-ltv-actito both write lifetimeValue, from other columns,
+    # to profiles in both audiences: one shared import cannot carry both; plan says so.
+    _budgeted(stack, per_day=12)
+    (stack.manifests / "activations" / "churn-ltv-actito.yaml").write_text(CONFLICTING, "utf-8")
+    code, text = _cli(stack, "plan", DAY1, "-a", "vip-actito", "-a", "churn-ltv-actito",
+                      "-a", "churn-actito")
+    assert code == 1, text
+    assert "sets lifetimeValue of " in text and "than activation churn-ltv-actito" in text
+    assert "than activation vip-actito, and both share one import on table Profiles" in text
+    assert "C0" not in text  # counts only, no customer key
+    result = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"])
+    out = result.output
+    assert result.exit_code == 1 and "vip-actito: failed" in out, out
+    assert "churn-ltv-actito: failed" in out and "churn-actito: applied" in out
+    assert _etl_posts(stack) == 1  # churn-actito's updates still went out, alone

@@ -65,6 +65,8 @@ class ActitoWriter:
 
     def apply_updates(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
                       tables: DiffTables, journal: BatchJournal) -> WriteResult:
+        """One activation's updates alone, outside the import budget: the executor sends them
+        through `prepare_import`/`run_import_file` instead (shared and counted)."""
         fields = [f.destination for f in activation.fields]
         updates = count_rows(conn, tables.updates)
         if not fields or not updates:
