@@ -4,17 +4,28 @@ both sandboxes with added latency and a request budget.
     .venv/bin/python bench/apply.py                      # 100k customers, 20 ms, budgets below
     .venv/bin/python bench/apply.py --customers 20000    # quicker
 
-Prints, per destination: the requests sent vs the minimum possible (changes ÷ max batch), the
-throughput vs the budget's ceiling (budget × batch size), and the retries (429/5xx answers).
-Everything is written under a temporary directory, removed at the end; the sandboxes run as
-`reconciler sandbox` in a process of their own on free 127.0.0.1 ports and stop with the
-script.
+Prints, per destination: the requests sent per operation vs the minimum possible (changes ÷
+max batch for data calls; a read and a create for a new Selligent segment) and the retries
+(429/5xx answers, dropped connections). For Selligent, the throughput against the ceiling,
+budget × rows per load, three ways, all from the server's own timestamps (its requests.jsonl:
+when it read each request's headers, when its answer was ready) but the last:
+- data calls: the rows over the span from the first data call's start to the last answer. The
+  segment read and create come before it and are not counted; the client's 2% pacing headroom
+  and its own work between calls are. Beside it, what a client starting the same calls exactly
+  at the budget would get ((calls − 1) / budget + one mean answer): partial last batches keep
+  that under 100%. This is the figure the target (>= 90%) applies to.
+- all Selligent requests: the same over every request of the activation, segment ones included
+  (at 1 req/s, 2 requests before the first data call cost 2 s of budget).
+- the activation as the executor timed it (what the user waits for, journal and snapshot
+  included).
+Everything is written under a temporary directory, removed at the end (`--keep-logs DIR`
+copies the request logs out first); the sandboxes run as `reconciler sandbox` in a process of
+their own on free 127.0.0.1 ports and stop with the script.
 """
 from __future__ import annotations
 
 import argparse
 import csv
-import math
 import os
 import random
 import shutil
@@ -24,8 +35,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,16 +44,14 @@ from generate import generate  # noqa: E402
 
 sys.path.insert(0, str(REPO))
 from bench.traffic import (  # noqa: E402
-    Exchange,
+    Changes,
     by_operation,
     count_lines,
-    mean_seconds,
     read_exchanges,
-    span,
+    report_selligent,
 )
 from reconciler.cli.apply import execute  # noqa: E402
 from reconciler.cli.plan import load_valid_project, make_plan  # noqa: E402
-from reconciler.destinations.pacing import HEADROOM as PACER_HEADROOM  # noqa: E402
 from reconciler.planning.plan import ResourceType  # noqa: E402
 from reconciler.planning.planner import Workspace  # noqa: E402
 
@@ -230,67 +237,14 @@ def _measure(folder: Path, selligent_rps: float, actito_per_minute: int) -> None
               "(journal and snapshot included)")
         if destination == "selligent":
             creates = any(r.type is ResourceType.SELLIGENT_SEGMENT for r in activation.resources)
-            report_selligent(seen, changes, selligent_rps, creates)
+            report_selligent(seen, changes, selligent_rps, MAX_ROWS, creates,
+                             took[activation.activation])
         else:
             print(f"  requests {len(seen)} (the data needs 1 key file over FTPS and 1 ETL "
                   f"execution + its status polls), retries {sum(e.retried for e in seen)}; "
                   f"budget {actito_per_minute} calls/min")
             for kind, count in by_operation(seen).most_common(6):
                 print(f"    {count:5d} {kind}")
-
-
-@dataclass(frozen=True)
-class Changes:
-    adds: int
-    removes: int
-    updates: int
-
-    @property
-    def rows(self) -> int:
-        return self.adds + self.removes + self.updates
-
-
-def selligent_minimum(changes: Changes, creates_segment: bool) -> dict[str, int]:
-    """The fewest requests per operation: every data call full (MAX_ROWS rows), and a new
-    segment costs a read (is it there? an apply resumed after a crash finds it) and a create."""
-    segment, data = "lists/{list}/segments/{segment}", "lists/{list}/data"
-    minimum = {f"POST {segment}/data/load": math.ceil(changes.adds / MAX_ROWS),
-               f"DELETE {segment}/data": math.ceil(changes.removes / MAX_ROWS),
-               f"POST {data}/load": math.ceil(changes.updates / MAX_ROWS)}
-    if creates_segment:
-        minimum |= {f"GET {segment}": 1, "POST lists/{list}/segments/static": 1}
-    return {kind: count for kind, count in minimum.items() if count}
-
-
-def report_selligent(seen: list[Exchange], changes: Changes, rps: float,
-                     creates_segment: bool) -> bool:
-    """Print requests vs the minimum and the throughput vs the ceiling; True when both meet
-    the target (requests = the minimum per operation, data loads at >= 90% of the ceiling)."""
-    minimum = selligent_minimum(changes, creates_segment)
-    counts = by_operation(seen)
-    retries = sum(e.retried for e in seen)
-    for kind in sorted(set(minimum) | set(counts)):
-        print(f"    {counts.get(kind, 0):5d} {kind} (minimum {minimum.get(kind, 0)})")
-    loads = [e for e in seen if e.data_load]
-    print(f"  retries {retries}; the sandbox answers a {MAX_ROWS:,}-row data call in "
-          f"{mean_seconds(loads) * 1000:,.0f} ms on average (its added latency included)")
-    ceiling = rps * MAX_ROWS
-    best = changes.rows / ((len(loads) - 1) / rps + mean_seconds(loads)) if loads else 0.0
-    data_rate = changes.rows / span(loads) if loads else 0.0
-    print(f"  data calls: {changes.rows:,} rows in {len(loads)} calls, {span(loads):.2f} s from "
-          f"the first one's start to the last answer = {data_rate:,.0f} rows/s = "
-          f"{data_rate / ceiling:.1%} of the ceiling {ceiling:,.0f} rows/s ({rps:g} req/s × "
-          f"{MAX_ROWS:,} rows); a client starting them exactly at the budget: {best / ceiling:.1%}"
-          f" (this one starts them {PACER_HEADROOM:.0%} under it, counted here)")
-    whole = changes.rows / span(seen) if seen else 0.0
-    best_whole = changes.rows / ((len(seen) - 1) / rps + mean_seconds(loads)) if seen else 0.0
-    print(f"  all Selligent requests (the segment read and create, before the data, included): "
-          f"{len(seen)} in {span(seen):.2f} s = {whole:,.0f} rows/s = {whole / ceiling:.1%} of "
-          f"the ceiling; exactly at the budget: {best_whole / ceiling:.1%}")
-    met = counts == Counter(minimum) and retries == 0 and data_rate >= 0.9 * ceiling
-    print(f"  target (requests = the minimum per operation, data calls >= 90% of the ceiling): "
-          f"{'met' if met else 'NOT met'}")
-    return met
 
 
 def main() -> None:
