@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.observer import SyntheticObserver
-from bench.synthetic import DESTINATION, NOW, audience_spec
+from bench.synthetic import ACTIVATION, DESTINATION, NOW, audience_spec
 from reconciler.manifests.project import load_project
 from reconciler.planning.planner import Planner, PlanOptions, Workspace
 from reconciler.sources import KEY_COLUMN, build_audience_query, discover_columns
@@ -53,6 +53,34 @@ def measure_floor(directory: str) -> Result:
         started, cpu = time.perf_counter(), cpu_seconds()
         rows = source.connection.execute(
             f"SELECT count(*), {sink} FROM ({query.sql}) AS q", query.params).fetchall()
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    return {"seconds": seconds, "cpu_seconds": cpu, "rows": int(rows[0][0]),
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def measure_join(directory: str) -> Result:
+    """Time one hash join that any exact plan needs: the audience's keys against the last
+    snapshot's, matched both ways (who stays, who left), nothing kept.
+
+    A reference, not a step of the plan: it says how far under the plan's time a plan could
+    go on this machine, since a plan must at least scan the audience and match its keys
+    against the snapshot's (and against the destination's contacts, and check duplicates).
+    """
+    spec = audience_spec()
+    root = Path(directory)
+    with DuckDBWarehouse("warehouse", database=root / "warehouse.duckdb") as source:
+        columns = discover_columns(source, spec.model)
+        query = build_audience_query(spec, DUCKDB, now=NOW, columns=columns)
+        conn = source.connection
+        conn.execute(f"ATTACH {DUCKDB.quote_literal(str(root / 'state.duckdb'))} AS state "
+                     "(READ_ONLY)")
+        key = DUCKDB.quote(KEY_COLUMN)
+        started, cpu = time.perf_counter(), cpu_seconds()
+        rows = conn.execute(
+            f"SELECT count(a.{key}), count(s.member_key) FROM (SELECT {key} FROM ({query.sql}) "
+            f"AS q) AS a FULL JOIN (SELECT member_key FROM state.snapshots "
+            f"WHERE activation = {DUCKDB.quote_literal(ACTIVATION)}) AS s "
+            f"ON a.{key} = s.member_key", query.params).fetchall()
         seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     return {"seconds": seconds, "cpu_seconds": cpu, "rows": int(rows[0][0]),
             "peak_rss_mb": peak_rss_mb()}

@@ -5,9 +5,11 @@
     .venv/bin/python -m bench.plan --sizes 100k,1m,10m --runs 3 --keep /tmp/plan-bench
 
 For each size it generates the data once (see `bench/synthetic.py`), then runs, each in a
-fresh process, the floor (DuckDB scanning the audience query once) and the real planner,
-`--runs` times each; it prints the median times, their ratio, and the plan's peak RSS, and
-checks the plan's counts against the generated churn. Everything is written in one temporary
+fresh process, the floor (DuckDB scanning the audience query once), a reference join (the
+audience's keys against the snapshot's, one of the hash joins any exact plan makes) and the
+real planner, `--runs` times each; it prints the median times, the plan's ratio to the floor
+(and the join's), and the plan's peak RSS, and checks the plan's counts against the
+generated churn. Everything is written in one temporary
 directory, removed at the end unless `--keep DIR` names a directory to keep (and reuse).
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.measure import measure_floor, measure_plan, run_fresh
+from bench.measure import measure_floor, measure_join, measure_plan, run_fresh
 from bench.synthetic import generate
 
 TARGET_RATIO = 3.0
@@ -34,6 +36,7 @@ _SUFFIXES = {"k": 1_000, "m": 1_000_000}
 class SizeResult:
     size: int
     floor_seconds: float
+    join_seconds: float
     plan_seconds: float
     plan_cpu_seconds: float
     plan_rss_mb: float
@@ -45,13 +48,15 @@ class SizeResult:
 
     def row(self) -> str:
         met = self.ratio <= TARGET_RATIO and self.plan_rss_mb < TARGET_RSS_MB
-        return (f"{self.size:>12,} {self.floor_seconds:>9.3f} {self.plan_seconds:>9.3f} "
+        return (f"{self.size:>12,} {self.floor_seconds:>9.3f} {self.join_seconds:>9.3f} "
+                f"{self.join_seconds / self.floor_seconds:>6.1f}x {self.plan_seconds:>9.3f} "
                 f"{self.ratio:>6.1f}x {self.plan_cpu_seconds:>9.2f} {self.plan_rss_mb:>9.0f} "
                 f"{self.counts['adds']:>8,} {self.counts['removes']:>8,} "
                 f"{self.counts['updates']:>8,}  {'yes' if met else 'NO'}")
 
 
-HEADER = (f"{'members':>12} {'floor s':>9} {'plan s':>9} {'ratio':>7} {'plan CPU':>9} "
+HEADER = (f"{'members':>12} {'floor s':>9} {'join s':>9} {'ratio':>7} {'plan s':>9} "
+          f"{'ratio':>7} {'plan CPU':>9} "
           f"{'RSS MB':>9} "
           f"{'adds':>8} {'removes':>8} {'updates':>8}  target")
 
@@ -77,9 +82,10 @@ def bench_size(directory: Path, size: int, runs: int, timeout: float) -> SizeRes
     """Generate one size (once) and measure its floor and plan `runs` times each."""
     run_fresh(_generate, str(directory), size, timeout=timeout)
     dataset = generate(directory, size)  # already built: reads its description
-    floors, plans = [], []
+    floors, joins, plans = [], [], []
     for _ in range(runs):
         floors.append(run_fresh(measure_floor, str(directory), timeout=timeout))
+        joins.append(run_fresh(measure_join, str(directory), timeout=timeout))
         plans.append(run_fresh(measure_plan, str(directory), timeout=timeout))
     for plan in plans:
         if plan["counts"] != dataset.expected:
@@ -88,6 +94,7 @@ def bench_size(directory: Path, size: int, runs: int, timeout: float) -> SizeRes
     return SizeResult(
         size=size,
         floor_seconds=statistics.median(f["seconds"] for f in floors),
+        join_seconds=statistics.median(j["seconds"] for j in joins),
         plan_seconds=statistics.median(p["seconds"] for p in plans),
         plan_cpu_seconds=statistics.median(p["cpu_seconds"] for p in plans),
         plan_rss_mb=max(p["peak_rss_mb"] for p in plans),

@@ -21,7 +21,7 @@ import duckdb
 
 from reconciler.manifests.conditions import Predicate
 from reconciler.manifests.models import FieldType, ModelSpec
-from reconciler.sources import AudienceField, AudienceSpec, materialize_audience
+from reconciler.sources import AudienceField, AudienceSpec, hash_format, materialize_audience
 from reconciler.sources.duckdb_source import DuckDBWarehouse
 from reconciler.state import LATEST_VERSION, open_state_store
 
@@ -132,15 +132,16 @@ def _write_snapshot(conn: duckdb.DuckDBPyConnection, directory: Path) -> dict[st
     conn.execute("""
         CREATE TABLE snapshot AS
         SELECT member_key,
-               CASE WHEN edited THEN '0000000000000000' ELSE attributes_hash END
+               CASE WHEN edited THEN CAST(0 AS UBIGINT) ELSE attributes_hash END
                  AS attributes_hash
         FROM matched WHERE NOT churned
         UNION ALL
-        SELECT customer_id, 'ffffffffffffffff' FROM wh.customers
+        SELECT customer_id, CAST(0 AS UBIGINT) FROM wh.customers
         WHERE NOT consent AND hash(customer_id || '#left') % 20 = 0""")
     store = open_state_store(directory / "state.duckdb")
     try:
-        store.write_snapshot_from_duckdb(ACTIVATION, conn, "snapshot", taken_at=NOW)
+        store.write_snapshot_from_duckdb(ACTIVATION, conn, "snapshot", taken_at=NOW,
+                                         hash_format=hash_format(conn))
     finally:
         store.close()
     row = conn.execute("""

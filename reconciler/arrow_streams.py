@@ -47,16 +47,19 @@ def load_reader_into(
     table: str,
     *,
     select: str = "*",
+    where: str | None = None,
 ) -> None:
     """Create (or replace) temp table `table` of `into` from an Arrow stream, batch by batch.
 
-    `select` is a DuckDB SELECT list over the stream's columns, computed on the way in.
+    `select` is a DuckDB SELECT list over the stream's columns, computed on the way in;
+    `where`, a condition over them keeping only some rows.
     """
     view = f"__reconciler_arrow_{next(_views)}"
     into.register(view, reader)
     try:
         into.execute(
             f"CREATE OR REPLACE TEMP TABLE {quote_duckdb(table)} AS SELECT {select} FROM {view}"
+            + (f" WHERE {where}" if where else "")
         )
     finally:
         into.unregister(view)

@@ -113,7 +113,10 @@ class DestinationObserver(Protocol):
         self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection, table: str,
         desired_table: str,
     ) -> None:
-        """Create temp table `table(member_key)`: the desired keys that exist remotely."""
+        """Create temp table or view `table(member_key)` holding every desired key that exists
+        remotely. It may hold more (keys that are not desired) and a key more than once: the
+        diff keeps the desired keys found in it, so a destination that can only list all of
+        its contacts need not filter them first."""
         ...
 
     def load_members(

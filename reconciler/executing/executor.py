@@ -281,7 +281,8 @@ class Executor:
         snapshot = tables.members
         if deferred is not None:
             snapshot = without_hashes_of_updates(self.workspace.conn, tables)
-        self.state.write_snapshot_from_duckdb(name, self.workspace.conn, snapshot)
+        self.state.write_snapshot_from_duckdb(name, self.workspace.conn, snapshot,
+                                              hash_format=self.workspace.hash_format)
         members = begun.members
         counts = {**_audience(begun.planned),
                   "members_sent": members.sent, "members_applied": members.applied,

@@ -1,16 +1,20 @@
 """The diff engine: membership and attribute change sets, computed in SQL inside DuckDB.
 
 Inputs are temp tables of one connection (all keyed by `member_key`):
-- `desired`: the valid audience rows with `attributes_hash` (built by `sources/`);
-- `contacts`: the desired keys that exist at the destination (the contact index);
+- `desired`: the valid audience rows' keys with `attributes_hash` (built by `sources/`);
+- `contacts`: keys that exist at the destination (the contact index; maybe more than the
+  desired ones, maybe twice);
 - `snapshot`: what was last applied (`member_key`, `attributes_hash`), maybe empty;
 - `actual` (optional): the remote list's members, read with --refresh or with no snapshot.
 
 Outputs are change-set tables (`adds`, `removes`, `updates`, `members`) that stay in DuckDB for
-apply, and counts for the plan. Python never holds a whole audience here.
+apply, and counts for the plan. The field values of `updates` come from an `UpdateFiller` (the
+planner reads them again from the source, for those keys only). Python never holds a whole
+audience here.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -33,9 +37,17 @@ class DiffTables:
     actual = property(lambda self: self._named("actual"))
     # desired ∩ contacts, what to sync: (member_key, attributes_hash), the next snapshot
     members = property(lambda self: self._named("members"))
+    # desired ⋉ contacts ⟗ snapshot, one row per key with a change code (see _diff_against_*)
+    joined = property(lambda self: self._named("joined"))
+    # the members whose attributes must be sent: (member_key, attributes_hash)
+    changed = property(lambda self: self._named("changed"))
     adds = property(lambda self: self._named("adds"))
     removes = property(lambda self: self._named("removes"))
     updates = property(lambda self: self._named("updates"))
+
+
+# The change codes of `joined` rows.
+_KEPT, _ADDED, _CHANGED, _REMOVED = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,15 @@ class DiffResult:
     added_outside: int | None  # drift, when both the snapshot and the actual list are known
     removed_outside: int | None
     samples: tuple[str, ...]
+    unsettled: int = 0
+    """Members whose values changed in the source while planning: not sent this time, and
+    their hash forgotten so the next plan sends them."""
+
+
+UpdateFiller = Callable[[str, str], None]
+"""`fill(keys, updates)`: create temp table `updates` (member_key, the mapped fields,
+attributes_hash) for the rows of table `keys` (member_key, attributes_hash) whose values still
+have that hash, one row per key, in key order."""
 
 
 def count_rows(conn: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -64,23 +85,28 @@ def compute_diff(
     has_fields: bool,
     samples: int = 3,
     mask: bool = True,
+    fill_updates: UpdateFiller | None = None,
 ) -> DiffResult:
     """Build the change-set tables of one activation and count them.
 
     Membership changes are measured against the actual remote list when it was read (so
     drift is corrected), else against the snapshot. Attribute updates are the matched rows
-    whose hash differs from the snapshot's (every matched row before the first apply).
+    whose hash differs from the snapshot's (every matched row before the first apply); their
+    values come from `fill_updates` (by default from `desired`, when it holds the fields).
     """
     t = tables
     update_filter = "TRUE" if has_fields else "FALSE"
-    conn.execute(f'''
-        CREATE OR REPLACE TEMP TABLE "{t.members}" AS
-        SELECT d.member_key, d.attributes_hash
-        FROM "{t.desired}" AS d SEMI JOIN "{t.contacts}" AS c USING (member_key)''')
+    _drop_relation(conn, t.members)  # a table or a view, from an earlier plan of it
     if has_actual:
+        conn.execute(f'''
+            CREATE TEMP TABLE "{t.members}" AS
+            SELECT d.member_key, d.attributes_hash
+            FROM "{t.desired}" AS d SEMI JOIN "{t.contacts}" AS c USING (member_key)''')
         _diff_against_actual(conn, t, update_filter)
     else:
         _diff_against_snapshot(conn, t, update_filter)
+    (fill_updates or _updates_from_desired(conn, t))(t.changed, t.updates)
+    unsettled = _settle_updates(conn, t, t.members if has_actual else t.joined)
     added_outside = removed_outside = None
     if has_actual and has_snapshot:
         added_outside = _scalar(conn, f'SELECT count(*) FROM "{t.actual}" '
@@ -107,35 +133,46 @@ def compute_diff(
         added_outside=added_outside,
         removed_outside=removed_outside,
         samples=tuple(mask_value(row[0]) if mask else str(row[0]) for row in sample_rows),
+        unsettled=unsettled,
     )
 
 
 def _diff_against_snapshot(conn: duckdb.DuckDBPyConnection, t: DiffTables,
                            update_filter: str) -> None:
-    """Adds, removes and updates from one full join of the members with the snapshot.
+    """Members, adds, removes and updates from one pass: desired ⋉ contacts ⟗ snapshot.
 
-    Only the changed rows (a few percent, usually) are kept from the join; the three change
-    sets are then cut from them, so the large inputs are scanned and hashed once.
+    The join's rows are kept once, narrow (the member's key and hash, a change code, the key
+    of a removed member); `members` is a view of them and the three change sets are cut from
+    them, so each large input is scanned and hashed once. Snapshot keys are unique (a
+    snapshot is written from `members`); a removed key found twice is removed once.
     """
-    changes = f"{t.prefix}__changes"
     conn.execute(f'''
-        CREATE OR REPLACE TEMP TABLE "{changes}" AS
-        SELECT m.member_key, s.member_key AS base_key,
-               {update_filter} AND s.attributes_hash IS DISTINCT FROM m.attributes_hash AS changed
-        FROM "{t.members}" AS m FULL JOIN "{t.snapshot}" AS s ON m.member_key = s.member_key
-        WHERE m.member_key IS NULL OR s.member_key IS NULL
-           OR ({update_filter} AND s.attributes_hash IS DISTINCT FROM m.attributes_hash)''')
+        CREATE OR REPLACE TEMP TABLE "{t.joined}" AS
+        SELECT m.member_key, m.attributes_hash,
+               CASE WHEN m.member_key IS NULL THEN s.member_key END AS removed_key,
+               CASE WHEN m.member_key IS NULL THEN {_REMOVED}
+                    WHEN s.member_key IS NULL THEN {_ADDED}
+                    WHEN {update_filter}
+                         AND s.attributes_hash IS DISTINCT FROM m.attributes_hash THEN {_CHANGED}
+                    ELSE {_KEPT} END AS change
+        FROM (SELECT d.member_key, d.attributes_hash
+              FROM "{t.desired}" AS d SEMI JOIN "{t.contacts}" AS c USING (member_key)) AS m
+        FULL JOIN "{t.snapshot}" AS s ON m.member_key = s.member_key''')
+    conn.execute(f'''
+        CREATE TEMP VIEW "{t.members}" AS
+        SELECT member_key, attributes_hash FROM "{t.joined}" WHERE change <> {_REMOVED}''')
     conn.execute(f'''
         CREATE OR REPLACE TEMP TABLE "{t.adds}" AS
-        SELECT member_key FROM "{changes}"
-        WHERE member_key IS NOT NULL AND base_key IS NULL ORDER BY member_key''')
+        SELECT member_key FROM "{t.joined}" WHERE change = {_ADDED} ORDER BY member_key''')
     conn.execute(f'''
         CREATE OR REPLACE TEMP TABLE "{t.removes}" AS
-        SELECT DISTINCT base_key AS member_key FROM "{changes}"
-        WHERE member_key IS NULL ORDER BY member_key''')
-    _create_updates(conn, t, f'SELECT member_key FROM "{changes}" '
-                               'WHERE changed AND member_key IS NOT NULL')
-    conn.execute(f'DROP TABLE "{changes}"')
+        SELECT DISTINCT removed_key AS member_key FROM "{t.joined}"
+        WHERE change = {_REMOVED} ORDER BY member_key''')
+    # Every member whose hash differs from the snapshot's, added ones included (before a
+    # member's first apply its attributes were never sent).
+    _create_changed(conn, t, f'''
+        SELECT member_key, attributes_hash FROM "{t.joined}"
+        WHERE change = {_CHANGED} OR ({update_filter} AND change = {_ADDED})''')
 
 
 def _diff_against_actual(conn: duckdb.DuckDBPyConnection, t: DiffTables,
@@ -149,17 +186,44 @@ def _diff_against_actual(conn: duckdb.DuckDBPyConnection, t: DiffTables,
         CREATE OR REPLACE TEMP TABLE "{t.removes}" AS
         SELECT DISTINCT member_key FROM "{t.actual}" ANTI JOIN "{t.members}" USING (member_key)
         ORDER BY member_key''')
-    _create_updates(conn, t, f'''
-        SELECT m.member_key FROM "{t.members}" AS m LEFT JOIN "{t.snapshot}" AS s USING (member_key)
+    _create_changed(conn, t, f'''
+        SELECT m.member_key, m.attributes_hash
+        FROM "{t.members}" AS m LEFT JOIN "{t.snapshot}" AS s USING (member_key)
         WHERE {update_filter} AND s.attributes_hash IS DISTINCT FROM m.attributes_hash''')
 
 
-def _create_updates(conn: duckdb.DuckDBPyConnection, t: DiffTables, changed_keys: str) -> None:
-    """The desired rows (every field) of the members whose attributes changed, by key."""
-    conn.execute(f'''
-        CREATE OR REPLACE TEMP TABLE "{t.updates}" AS
-        SELECT d.* FROM "{t.desired}" AS d SEMI JOIN ({changed_keys}) AS u USING (member_key)
-        ORDER BY member_key''')
+def _create_changed(conn: duckdb.DuckDBPyConnection, t: DiffTables, rows: str) -> None:
+    conn.execute(f'CREATE OR REPLACE TEMP TABLE "{t.changed}" AS {rows}')
+
+
+def _updates_from_desired(conn: duckdb.DuckDBPyConnection, t: DiffTables) -> UpdateFiller:
+    """The default filler: the rows of `desired` itself (when it holds the field values)."""
+    def fill(keys: str, updates: str) -> None:
+        conn.execute(f'''
+            CREATE OR REPLACE TEMP TABLE "{updates}" AS
+            SELECT d.* FROM "{t.desired}" AS d SEMI JOIN "{keys}" AS u USING (member_key)
+            ORDER BY member_key''')
+    return fill
+
+
+def _settle_updates(conn: duckdb.DuckDBPyConnection, t: DiffTables, members: str) -> int:
+    """Forget the hash of the members the filler left out (their values changed in the source
+    since they were read): the snapshot then makes the next plan send them. Their count."""
+    missing = f'SELECT member_key FROM "{t.changed}" ANTI JOIN "{t.updates}" USING (member_key)'
+    unsettled = _scalar(conn, f"SELECT count(*) FROM ({missing})")
+    if unsettled:
+        conn.execute(f'UPDATE "{members}" SET attributes_hash = NULL '
+                     f"WHERE member_key IN ({missing})")
+    return unsettled
+
+
+def _drop_relation(conn: duckdb.DuckDBPyConnection, name: str) -> None:
+    kinds = conn.execute(
+        "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = $1 AND temporary "
+        "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = $1 AND temporary",
+        [name]).fetchall()
+    for (kind,) in kinds:
+        conn.execute(f'DROP {kind} "{name}"')
 
 
 def _scalar(conn: duckdb.DuckDBPyConnection, sql: str) -> int:

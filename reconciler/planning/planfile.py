@@ -25,7 +25,7 @@ from reconciler.manifests.project import Project
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import Workspace
 
-PLAN_FILE_VERSION = 1
+PLAN_FILE_VERSION = 2
 CHANGE_SET_ROLES = ("members", "adds", "removes", "updates")
 
 
@@ -97,6 +97,7 @@ def write_plan_file(path: Path, plan: Plan, workspace: Workspace, fingerprint: F
         "plan_file_version": PLAN_FILE_VERSION,
         "project": str(project_root.resolve()),
         "prefixes": {name: tables.prefix for name, tables in workspace.tables.items()},
+        "hash_format": workspace.hash_format,
         "fingerprint": asdict(fingerprint),
     }
     with tempfile.TemporaryDirectory(prefix="plan-") as folder, zipfile.ZipFile(
@@ -107,7 +108,8 @@ def write_plan_file(path: Path, plan: Plan, workspace: Workspace, fingerprint: F
         archive.writestr("meta.json", json.dumps(meta, indent=2))
         for table in _existing_tables(workspace, CHANGE_SET_ROLES):
             local = Path(folder) / f"{table}.parquet"
-            workspace.conn.execute(f"COPY \"{table}\" TO '{local}' (FORMAT parquet)")
+            workspace.conn.execute(
+                f"COPY (SELECT * FROM \"{table}\") TO '{local}' (FORMAT parquet)")
             archive.write(local, f"changesets/{table}.parquet", compress_type=zipfile.ZIP_STORED)
 
 
@@ -129,12 +131,14 @@ def read_plan_file(path: Path, workspace: Workspace) -> tuple[Plan, Fingerprint,
                                        f"SELECT * FROM read_parquet('{local}')")
     for name, prefix in meta["prefixes"].items():
         workspace.adopt(name, prefix)
+    workspace.hash_format = meta["hash_format"]  # the members' hashes were made there
     return plan, Fingerprint(**meta["fingerprint"]), Path(meta["project"])
 
 
 def _existing_tables(workspace: Workspace, roles: Iterable[str]) -> list[str]:
     present = {row[0] for row in workspace.conn.execute(
-        "SELECT table_name FROM duckdb_tables()").fetchall()}
+        "SELECT table_name FROM duckdb_tables() "
+        "UNION ALL SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
     return [name for tables in workspace.tables.values() for role in roles
             if (name := getattr(tables, role)) in present]
 

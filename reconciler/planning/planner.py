@@ -34,9 +34,18 @@ from reconciler.planning.plan import (
     Plan,
 )
 from reconciler.planning.removal import plan_removal, removed_records
-from reconciler.sources import AudienceField, AudienceSpec, Source, SourceError, open_source
-from reconciler.sources.quality import AudienceReport, materialize_audience
-from reconciler.state import StateError, StateReader
+from reconciler.sources import (
+    AudienceField,
+    AudienceSpec,
+    Source,
+    SourceError,
+    hash_format,
+    materialize_audience,
+    materialize_rows,
+    open_source,
+)
+from reconciler.sources.quality import AudienceReport
+from reconciler.state import SnapshotHashes, SnapshotInfo, StateError, StateReader
 
 PLANNING_ERRORS = (SourceError, DestinationError, StateError, MissingEnvironmentVariable)
 
@@ -65,11 +74,14 @@ class Workspace:
     memory_limit: str = field(default_factory=_memory_limit)
     conn: duckdb.DuckDBPyConnection = field(init=False)
     tables: dict[str, DiffTables] = field(default_factory=dict)
+    hash_format: str = field(init=False)
+    """How the audiences' attribute hashes here were made (a saved plan's, once adopted)."""
 
     def __post_init__(self) -> None:
         self.conn = duckdb.connect(":memory:", config={
             "memory_limit": self.memory_limit, "temp_directory": str(self.spill_directory)})
         self.conn.execute("SET enable_progress_bar = false")  # plan owns the terminal
+        self.hash_format = hash_format(self.conn)
 
     def adopt(self, activation: str, prefix: str) -> None:
         """Name an activation's tables as a saved plan did (see planfile.py)."""
@@ -136,15 +148,22 @@ class Planner:
     def _plan(self, settings: EffectiveActivation, observer: DestinationObserver,
               structure: Structure, options: PlanOptions, head: ActivationPlan) -> ActivationPlan:
         conn, tables = self.workspace.conn, self.workspace.tables_of(settings.name)
-        report = self._materialize(settings, tables, options.now)
-        self.state.copy_snapshot_into(settings.name, conn, tables.snapshot)
-        has_snapshot = self.state.snapshot_info(settings.name) is not None
+        source, spec = self._audience(settings)
+        report = materialize_audience(source, spec, conn, tables.desired, now=options.now)
+        snapshot = self.state.snapshot_info(settings.name)
+        hashes = _snapshot_hashes(settings, snapshot, self.workspace.hash_format)
+        self.state.copy_snapshot_into(settings.name, conn, tables.snapshot, hashes=hashes)
+        has_snapshot = snapshot is not None
         observer.load_contact_index(settings, conn, tables.contacts, tables.desired)
         has_actual = False
         if (options.refresh or not has_snapshot) and structure.list_exists:
             has_actual = observer.load_members(settings, conn, tables.actual)
+        def fill_updates(keys: str, updates: str) -> None:  # the sent rows' values, read again
+            materialize_rows(source, spec, conn, updates, keys, now=options.now)
+
         diff = compute_diff(conn, tables, has_actual=has_actual, has_snapshot=has_snapshot,
-                            has_fields=bool(settings.fields), mask=not options.show_members)
+                            has_fields=bool(settings.fields), mask=not options.show_members,
+                            fill_updates=fill_updates)
         return head.model_copy(update=dict(
             remote_name=structure.remote_name,
             resources=structure.resources,
@@ -158,12 +177,13 @@ class Planner:
                 DataIssue(kind=f"{p.kind} ({p.field})" if p.field else str(p.kind),
                           count=p.rows, samples=p.samples)
                 for p in report.problems),
-            warnings=structure.warnings + tuple(_data_warnings(settings, report)),
+            warnings=structure.warnings + tuple(_data_warnings(settings, report))
+            + _hash_warnings(hashes, diff) + _unsettled_warnings(diff),
             stops=tuple(_guard_stops(settings, diff)),
         ))
 
-    def _materialize(self, settings: EffectiveActivation, tables: DiffTables,
-                     now: dt.datetime) -> AudienceReport:
+    def _audience(self, settings: EffectiveActivation) -> tuple[Source, AudienceSpec]:
+        """The activation's source and what its audience is made of."""
         segments = self.project.segments()
         models = self.project.models()
         segment: SegmentDocument | None = segments.get(settings.segment or "")
@@ -178,7 +198,7 @@ class Planner:
             segment=settings.segment,
             where=segment.spec.where if segment else None,
         )
-        return materialize_audience(source, spec, self.workspace.conn, tables.desired, now=now)
+        return source, spec
 
     def _source(self, name: str) -> Source:
         if name not in self._sources:
@@ -186,6 +206,29 @@ class Planner:
             self._sources[name] = open_source(name, manifest.document.spec,  # type: ignore[arg-type]
                                               manifest.file.parent)
         return self._sources[name]
+
+
+def _snapshot_hashes(settings: EffectiveActivation, snapshot: SnapshotInfo | None,
+                     current: str) -> SnapshotHashes:
+    """Compare attribute hashes with the snapshot's only when they were made the same way."""
+    if snapshot is None or not settings.fields or snapshot.hash_format == current:
+        return SnapshotHashes.DIGEST
+    return SnapshotHashes.UNKNOWN
+
+
+def _hash_warnings(hashes: SnapshotHashes, diff: DiffResult) -> tuple[str, ...]:
+    if hashes is not SnapshotHashes.UNKNOWN or not diff.updates:
+        return ()
+    return ("the last applied snapshot's attribute hashes were made by another version of "
+            "reconciler or DuckDB, so they cannot be compared: every member's attributes are "
+            "sent once more (later plans compare again)",)
+
+
+def _unsettled_warnings(diff: DiffResult) -> tuple[str, ...]:
+    if not diff.unsettled:
+        return ()
+    return (f"{diff.unsettled:,} members' values changed in the source while planning: their "
+            "attributes are not updated now, the next plan sends them",)
 
 
 def _drift(diff: DiffResult) -> Drift | None:

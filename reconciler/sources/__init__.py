@@ -29,7 +29,7 @@ from reconciler.sources.errors import (
 )
 from reconciler.sources.factory import open_source
 from reconciler.sources.problems import AudienceReport, DataProblem, ProblemKind
-from reconciler.sources.quality import materialize_audience
+from reconciler.sources.quality import hash_format, materialize_audience, materialize_rows
 
 __all__ = [
     "DUCKDB",
@@ -57,7 +57,9 @@ __all__ = [
     "build_audience_query",
     "compile_condition",
     "discover_columns",
+    "hash_format",
     "materialize_audience",
+    "materialize_rows",
     "open_source",
     "stream_audience",
 ]

@@ -44,11 +44,13 @@ class Source(Closing, Protocol):
         table: str,
         *,
         select: str = "*",
+        where: str | None = None,
     ) -> None:
         """Create (or replace) DuckDB temp table `table` in `into` from the rows of `query`.
 
         `select` is a DuckDB SELECT list over the query's columns, computed inside `into` as
-        the rows arrive (one pass, whatever the source's engine).
+        the rows arrive (one pass, whatever the source's engine); `where`, a DuckDB condition
+        over them (it may read `into`'s tables) keeping only some rows.
         """
         ...
 

@@ -2,18 +2,22 @@
 
 Owns opening the warehouse read-only, exposing each manifest `files` entry as a view named
 after its table (paths relative to the manifest's directory, globs allowed), and running
-queries as Arrow streams. Must not write to the database file: it is opened read-only and the
+queries as Arrow streams. Materializing into another DuckDB connection (the planner's
+workspace) runs there, next to the data: the database file is attached read-only and the
+files become CTEs of the statement, so the rows never cross an Arrow hop between two DuckDB
+instances. Must not write to the database file: it is opened and attached read-only and the
 file views are temporary.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from reconciler.arrow_streams import arrow_reader, load_reader_into
+from reconciler.arrow_streams import arrow_reader
 from reconciler.closing import Closing
 from reconciler.manifests.models import DuckDBSource
 from reconciler.sources.base import DEFAULT_BATCH_ROWS
@@ -35,6 +39,8 @@ class DuckDBWarehouse(Closing):
         self, name: str, *, database: Path | None = None, files: Mapping[str, Path] | None = None
     ) -> None:
         self.name = name
+        self.database = database
+        self._file_readers: dict[str, str] = {}  # table -> the SQL reading its file(s)
         if database is not None and not database.is_file():
             raise SourceConnectionError(f"source {name!r}: database file {database} not found")
         try:
@@ -63,12 +69,11 @@ class DuckDBWarehouse(Closing):
                 f"source {self.name!r}, table {table!r}: {path.name} is neither CSV nor Parquet "
                 f"(expected one of {', '.join(sorted(_READERS))})"
             )
-        sql = (
-            f"CREATE OR REPLACE TEMP VIEW {DUCKDB.quote(table)} AS "
-            f"SELECT * FROM {reader}({DUCKDB.quote_literal(str(path))})"
-        )
+        reading = f"SELECT * FROM {reader}({DUCKDB.quote_literal(str(path.absolute()))})"
+        sql = f"CREATE OR REPLACE TEMP VIEW {DUCKDB.quote(table)} AS {reading}"
         try:
             self.connection.execute(sql)
+            self._file_readers[table] = reading
         except duckdb.Error as exc:
             raise SourceConnectionError(
                 f"source {self.name!r}, table {table!r}: cannot read {path}: {exc}"
@@ -97,19 +102,47 @@ class DuckDBWarehouse(Closing):
         table: str,
         *,
         select: str = "*",
+        where: str | None = None,
     ) -> None:
+        filtered = f" WHERE {where}" if where else ""
         try:
             if into is self.connection:
                 # Same connection: DuckDB copies without a detour through Arrow.
                 into.execute(
                     f"CREATE OR REPLACE TEMP TABLE {DUCKDB.quote(table)} AS "
-                    f"SELECT {select} FROM ({query.sql}) AS q",
+                    f"SELECT {select} FROM ({query.sql}) AS q{filtered}",
                     query.params,
                 )
             else:
-                load_reader_into(self.stream(query), into, table, select=select)
+                self._materialize_in(into, table, f"{select} FROM ({query.sql}) AS q{filtered}",
+                                     query.params)
         except duckdb.Error as exc:
             raise SourceQueryError(f"source {self.name!r}: {exc}") from exc
+
+    def _materialize_in(self, into: duckdb.DuckDBPyConnection, table: str, select: str,
+                        params: Sequence[object]) -> None:
+        """Run `SELECT {select}` inside `into`: the database attached read-only, the files
+        as CTEs."""
+        files = ", ".join(f"{DUCKDB.quote(name)} AS ({reading})"
+                          for name, reading in self._file_readers.items())
+        statement = (f"CREATE OR REPLACE TEMP TABLE {DUCKDB.quote(table)} AS "
+                     + (f"WITH {files} " if files else "") + f"SELECT {select}")
+        if self.database is None:
+            into.execute(statement, params)
+            return
+        # Attached for this statement only (the warehouse file is not held open past the
+        # plan). Unqualified table names of the model resolve in it; the workspace's own temp
+        # tables stay visible (DuckDB searches `temp` first).
+        alias = f"__source_{uuid.uuid4().hex[:12]}"
+        path = DUCKDB.quote_literal(str(self.database.resolve()))
+        previous = into.execute("SELECT current_setting('search_path')").fetchall()[0][0]
+        into.execute(f"ATTACH {path} AS {DUCKDB.quote(alias)} (READ_ONLY)")
+        try:
+            into.execute(f"SET search_path = {DUCKDB.quote_literal(f'{alias}.main')}")
+            into.execute(statement, params)
+        finally:
+            into.execute(f"SET search_path = {DUCKDB.quote_literal(previous)}")
+            into.execute(f"DETACH {DUCKDB.quote(alias)}")
 
     def close(self) -> None:
         self.connection.close()

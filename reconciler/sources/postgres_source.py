@@ -130,9 +130,10 @@ class PostgresWarehouse(Closing):
         table: str,
         *,
         select: str = "*",
+        where: str | None = None,
     ) -> None:
         try:
-            load_reader_into(self.stream(query), into, table, select=select)
+            load_reader_into(self.stream(query), into, table, select=select, where=where)
         except duckdb.Error as exc:  # the stream failed midway, or the select list did
             raise SourceQueryError(f"source {self.name!r}: {exc}") from exc
 

@@ -7,6 +7,7 @@ warehouses. It also holds the apply locks (one apply per activation, with a leas
 apply journal (every batch before and after it is sent), for the executor to resume from,
 and the bulk-import ledger (imports started per profile table and day, deferred updates).
 """
+from reconciler.state.backend import SnapshotHashes
 from reconciler.state.errors import (
     LockedError,
     LockError,
@@ -66,6 +67,7 @@ __all__ = [
     "RemoteKind",
     "RunRecord",
     "RunStatus",
+    "SnapshotHashes",
     "SnapshotInfo",
     "StaleStateError",
     "StateConnectionError",

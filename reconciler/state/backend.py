@@ -26,6 +26,22 @@ SNAPSHOT_SELECT = (
 )
 
 
+class SnapshotHashes(enum.StrEnum):
+    """How a snapshot copied into a diff carries its attribute hashes."""
+
+    TEXT = "text"  # as stored
+    DIGEST = "digest"  # as UBIGINT digests (NULL where the stored text is not one)
+    UNKNOWN = "unknown"  # NULL (UBIGINT): hashes made another way, not comparable
+
+    def projection(self) -> str:
+        """The DuckDB SELECT list turning stored (member_key, attributes_hash) rows into it."""
+        if self is SnapshotHashes.DIGEST:
+            return f"{SNAPSHOT_KEY}, TRY_CAST({SNAPSHOT_HASH} AS UBIGINT) AS {SNAPSHOT_HASH}"
+        if self is SnapshotHashes.UNKNOWN:
+            return f"{SNAPSHOT_KEY}, CAST(NULL AS UBIGINT) AS {SNAPSHOT_HASH}"
+        return f"{SNAPSHOT_KEY}, {SNAPSHOT_HASH}"
+
+
 class BackendKind(enum.StrEnum):
     DUCKDB = "duckdb"
     POSTGRES = "postgres"
@@ -78,7 +94,8 @@ class Backend(Protocol):
     def stream_snapshot(self, activation: str, batch_rows: int) -> pa.RecordBatchReader: ...
 
     def copy_snapshot_into(
-        self, activation: str, into: duckdb.DuckDBPyConnection, table: str
+        self, activation: str, into: duckdb.DuckDBPyConnection, table: str,
+        hashes: SnapshotHashes,
     ) -> None:
         """Create (or replace) temp table `table` in `into` with the activation's snapshot."""
         ...

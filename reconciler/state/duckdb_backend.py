@@ -20,7 +20,12 @@ import duckdb
 import pyarrow as pa
 
 from reconciler.arrow_streams import arrow_reader, load_reader_into, quote_duckdb
-from reconciler.state.backend import SNAPSHOT_SELECT, BackendKind, snapshot_has_hash
+from reconciler.state.backend import (
+    SNAPSHOT_SELECT,
+    BackendKind,
+    SnapshotHashes,
+    snapshot_has_hash,
+)
 from reconciler.state.errors import StateConnectionError, StateError, StoreInUseError
 from reconciler.state.filelock import (
     acquire_file_lock,
@@ -141,15 +146,18 @@ class DuckDBBackend:
         return arrow_reader(self.conn.sql(SNAPSHOT_SELECT, params=[activation]), batch_rows)
 
     def copy_snapshot_into(
-        self, activation: str, into: duckdb.DuckDBPyConnection, table: str
+        self, activation: str, into: duckdb.DuckDBPyConnection, table: str,
+        hashes: SnapshotHashes,
     ) -> None:
         if into is self.conn:
             self.execute(
-                f"CREATE OR REPLACE TEMP TABLE {quote_duckdb(table)} AS {SNAPSHOT_SELECT}",
+                f"CREATE OR REPLACE TEMP TABLE {quote_duckdb(table)} AS "
+                f"SELECT {hashes.projection()} FROM ({SNAPSHOT_SELECT})",
                 [activation],
             )
             return
-        load_reader_into(self.stream_snapshot(activation, 100_000), into, table)
+        load_reader_into(self.stream_snapshot(activation, 100_000), into, table,
+                         select=hashes.projection())
 
     def close(self) -> None:
         if self._closed:

@@ -29,6 +29,7 @@ from reconciler.state.backend import (
     SNAPSHOT_SCHEMA,
     SNAPSHOT_SELECT,
     BackendKind,
+    SnapshotHashes,
     snapshot_has_hash,
 )
 from reconciler.state.errors import StateConnectionError, StateError
@@ -158,7 +159,8 @@ class PostgresBackend:
             raise StateError(f"state store {self.location}: {exc}") from exc
 
     def copy_snapshot_into(
-        self, activation: str, into: duckdb.DuckDBPyConnection, table: str
+        self, activation: str, into: duckdb.DuckDBPyConnection, table: str,
+        hashes: SnapshotHashes,
     ) -> None:
         statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(
             sql.SQL(SNAPSHOT_SELECT.replace("?", "{}")).format(sql.Literal(activation))
@@ -176,7 +178,7 @@ class PostgresBackend:
                         quoted_strings_can_be_null=False,
                     ),
                 )
-                load_reader_into(reader, into, table)
+                load_reader_into(reader, into, table, select=hashes.projection())
         except psycopg.Error as exc:
             raise StateError(f"state store {self.location}: {exc}") from exc
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from reconciler.arrow_streams import load_reader_into
 from reconciler.closing import Closing
-from reconciler.state.backend import SNAPSHOT_SCHEMA, Backend
+from reconciler.state.backend import SNAPSHOT_SCHEMA, Backend, SnapshotHashes
 from reconciler.state.errors import StateSchemaError
 from reconciler.state.imports import read_deferral, read_executions
 from reconciler.state.journal import read_entries
@@ -113,13 +113,14 @@ class SqlStateReader(Closing):
         if self._empty():
             return None
         rows = self._backend.query(
-            "SELECT members, taken_at, serial FROM snapshot_info WHERE activation = ?",
+            "SELECT members, taken_at, serial, hash_format FROM snapshot_info "
+            "WHERE activation = ?",
             [activation],
         )
         if not rows:
             return None
-        members, taken_at, serial = rows[0]
-        return SnapshotInfo(int(members), utc_aware(taken_at), int(serial))
+        members, taken_at, serial, hash_format = rows[0]
+        return SnapshotInfo(int(members), utc_aware(taken_at), int(serial), hash_format)
 
     def stream_snapshot(
         self, activation: str, *, batch_rows: int = DEFAULT_SNAPSHOT_BATCH_ROWS
@@ -133,17 +134,19 @@ class SqlStateReader(Closing):
         return self._backend.stream_snapshot(activation, batch_rows)
 
     def copy_snapshot_into(
-        self, activation: str, into: duckdb.DuckDBPyConnection, table: str
+        self, activation: str, into: duckdb.DuckDBPyConnection, table: str,
+        *, hashes: SnapshotHashes = SnapshotHashes.TEXT,
     ) -> None:
-        """Create temp table `table` (member_key, attributes_hash) in `into` for a diff.
+        """Create temp table `table` (member_key, attributes_hash) in `into` for a diff, its
+        hashes as `hashes` says.
 
         The table exists even when there is no snapshot yet (then it is empty).
         """
         if self._empty():
             empty = pa.RecordBatchReader.from_batches(SNAPSHOT_SCHEMA, iter(()))
-            load_reader_into(empty, into, table)
+            load_reader_into(empty, into, table, select=hashes.projection())
             return
-        self._backend.copy_snapshot_into(activation, into, table)
+        self._backend.copy_snapshot_into(activation, into, table, hashes)
 
     def runs(self, activation: str, *, limit: int = 20) -> tuple[RunRecord, ...]:
         """The activation's most recent runs, newest first."""

@@ -50,6 +50,9 @@ class SnapshotInfo:
     taken_at: dt.datetime
     serial: int
     """The activation's state serial the snapshot was written at."""
+    hash_format: str | None = None
+    """How its attribute hashes were made (`sources.quality.hash_format`); None: unknown (a
+    snapshot written before formats were recorded)."""
 
 
 @dataclass(frozen=True)

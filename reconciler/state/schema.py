@@ -95,6 +95,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         postgres_only=("CREATE INDEX import_executions_day "
                        "ON import_executions (account, profile_table, day)",),
     ),
+    Migration(
+        6,
+        "the attribute hash format of each snapshot (NULL: the md5 text of earlier versions)",
+        ("ALTER TABLE snapshot_info ADD COLUMN hash_format VARCHAR",),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from reconciler.closing import Closing
-from reconciler.state.backend import Backend
+from reconciler.state.backend import Backend, SnapshotHashes
 from reconciler.state.duckdb_backend import DuckDBBackend
 from reconciler.state.keeper import LockKeeper
 from reconciler.state.postgres_backend import PostgresBackend
@@ -57,7 +57,8 @@ class StateReader(Closing, Protocol):
         self, activation: str, *, batch_rows: int = ...
     ) -> pa.RecordBatchReader: ...
     def copy_snapshot_into(
-        self, activation: str, into: duckdb.DuckDBPyConnection, table: str
+        self, activation: str, into: duckdb.DuckDBPyConnection, table: str,
+        *, hashes: SnapshotHashes = ...,
     ) -> None: ...
     def runs(self, activation: str, *, limit: int = 20) -> tuple[RunRecord, ...]: ...
     def unfinished_runs(self, activation: str) -> tuple[RunRecord, ...]: ...
@@ -84,10 +85,12 @@ class StateWriter(StateReader, Protocol):
     def write_snapshot(
         self, activation: str, batches: pa.RecordBatchReader | Iterable[pa.RecordBatch], *,
         taken_at: dt.datetime | None = None, expect_serial: int | None = None,
+        hash_format: str | None = None,
     ) -> SnapshotInfo: ...
     def write_snapshot_from_duckdb(
         self, activation: str, conn: duckdb.DuckDBPyConnection, table: str, *,
         taken_at: dt.datetime | None = None, expect_serial: int | None = None,
+        hash_format: str | None = None,
     ) -> SnapshotInfo: ...
     def start_run(self, activation: str, *, started_at: dt.datetime | None = None) -> str: ...
     def finish_run(

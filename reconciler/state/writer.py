@@ -123,8 +123,10 @@ class SqlStateWriter(SqlStateReader):
         *,
         taken_at: dt.datetime | None = None,
         expect_serial: int | None = None,
+        hash_format: str | None = None,
     ) -> SnapshotInfo:
-        """Replace the activation's snapshot with these (member_key, attributes_hash) rows."""
+        """Replace the activation's snapshot with these (member_key, attributes_hash) rows;
+        `hash_format` says how the hashes were made (see `SnapshotInfo.hash_format`)."""
         reader = as_reader(batches, SNAPSHOT_SCHEMA)
         taken = _now(taken_at)
         with self._backend.transaction():
@@ -132,11 +134,11 @@ class SqlStateWriter(SqlStateReader):
             self._backend.execute("DELETE FROM snapshots WHERE activation = ?", [activation])
             members = self._backend.insert_snapshot(activation, reader)
             self._backend.execute(
-                "INSERT INTO snapshot_info (activation, members, taken_at, serial) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (activation) DO UPDATE SET "
+                "INSERT INTO snapshot_info (activation, members, taken_at, serial, hash_format) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (activation) DO UPDATE SET "
                 "members = excluded.members, taken_at = excluded.taken_at, "
-                "serial = excluded.serial",
-                [activation, members, taken, serial],
+                "serial = excluded.serial, hash_format = excluded.hash_format",
+                [activation, members, taken, serial, hash_format],
             )
         info = self.snapshot_info(activation)
         assert info is not None
@@ -150,14 +152,17 @@ class SqlStateWriter(SqlStateReader):
         *,
         taken_at: dt.datetime | None = None,
         expect_serial: int | None = None,
+        hash_format: str | None = None,
     ) -> SnapshotInfo:
-        """Replace the snapshot with the member_key/attributes_hash columns of a DuckDB table."""
+        """Replace the snapshot with the member_key/attributes_hash columns of a DuckDB table
+        (hashes of any type are stored as their text)."""
         relation = conn.sql(
-            f"SELECT {SNAPSHOT_KEY}, {SNAPSHOT_HASH} FROM {quote_duckdb(table)}"
+            f"SELECT {SNAPSHOT_KEY}, CAST({SNAPSHOT_HASH} AS VARCHAR) AS {SNAPSHOT_HASH} "
+            f"FROM {quote_duckdb(table)}"
         )
         return self.write_snapshot(
             activation, arrow_reader(relation, 100_000), taken_at=taken_at,
-            expect_serial=expect_serial,
+            expect_serial=expect_serial, hash_format=hash_format,
         )
 
     def start_run(self, activation: str, *, started_at: dt.datetime | None = None) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.measure import measure_floor, measure_plan, run_fresh
+from bench.measure import measure_floor, measure_join, measure_plan, run_fresh
 from bench.plan import main, parse_size
 from bench.synthetic import generate
 
@@ -20,6 +20,7 @@ def test_the_generated_churn_is_what_the_real_planner_finds(tmp_path: Path) -> N
     assert plan["counts"] == dataset.expected
     floor = measure_floor(str(dataset.directory))
     assert floor["rows"] == SIZE
+    assert measure_join(str(dataset.directory))["rows"] == SIZE
     assert plan["peak_rss_mb"] > 0
     assert generate(tmp_path / "data", SIZE) == dataset  # generated once, then reused
 

@@ -70,3 +70,21 @@ def test_changes_against_the_list_as_read_show_drift() -> None:
     assert (_keys(conn, T.adds), _keys(conn, T.removes), _keys(conn, T.updates)) == (
         ["B", "C", "D"], ["Y"], ["C", "D"])
     assert (result.base_members, result.added_outside, result.removed_outside) == (2, 1, 2)
+
+
+def test_rows_that_changed_while_planning_are_sent_next_time() -> None:
+    # Scenario: the source's values of member B changed after the audience was read, so the
+    # filler leaves B out: B is not updated now, and its hash is forgotten (NULL) so the
+    # snapshot written after apply makes the next plan send it.
+    conn = _workspace(DESIRED, CONTACTS, [("A", "h1"), ("B", "old"), ("C", "old")])
+
+    def fill(keys: str, updates: str) -> None:
+        conn.execute(f'CREATE TEMP TABLE "{updates}" AS SELECT d.* FROM "{T.desired}" AS d '
+                     f'SEMI JOIN "{keys}" USING (member_key) WHERE member_key <> \'B\'')
+
+    result = compute_diff(conn, T, has_actual=False, has_snapshot=True, has_fields=True,
+                          fill_updates=fill)
+    assert (_keys(conn, T.updates), result.updates, result.unsettled) == (["C", "D"], 2, 1)
+    assert conn.execute(f'SELECT member_key, attributes_hash FROM "{T.members}" '
+                        'ORDER BY 1').fetchall() == [
+        ("A", "h1"), ("B", None), ("C", "h3"), ("D", "h4")]

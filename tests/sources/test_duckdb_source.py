@@ -147,3 +147,36 @@ def test_bad_model_sql_is_a_source_query_error(warehouse: DuckDBWarehouse) -> No
     model = ModelSpec(source="warehouse", sql="SELECT * FROM nowhere;", primary_key="id")
     with pytest.raises(SourceQueryError, match="nowhere"):
         discover_columns(warehouse, model)
+
+
+@pytest.mark.parametrize("kind", ["database", "files"])
+def test_materializes_inside_another_connection_with_sql_models(tmp_path: Path,
+                                                                 kind: str) -> None:
+    # Scenario: the planner's workspace is another DuckDB connection; a SQL model joining two
+    # tables runs there (no Arrow hop), and the workspace is left as it was found: nothing
+    # attached, its search path and its own tables untouched.
+    if kind == "database":
+        with duckdb.connect(str(tmp_path / "wh.duckdb")) as conn:
+            conn.execute("CREATE TABLE people AS SELECT * FROM (VALUES ('A', 1), ('B', 2)) "
+                         "AS t(id, team)")
+            conn.execute("CREATE TABLE teams AS SELECT * FROM (VALUES (1, 'red'), (2, 'blue')) "
+                         "AS t(team, colour)")
+        source = DuckDBWarehouse("wh", database=tmp_path / "wh.duckdb")
+    else:
+        (tmp_path / "people.csv").write_text("id,team\nA,1\nB,2\n")
+        (tmp_path / "teams.csv").write_text("team,colour\n1,red\n2,blue\n")
+        source = DuckDBWarehouse("wh", files={"people": tmp_path / "people.csv",
+                                              "teams": tmp_path / "teams.csv"})
+    workspace = duckdb.connect()
+    workspace.execute("CREATE TEMP TABLE mine AS SELECT 1 AS x")
+    databases = workspace.execute("SELECT database_name FROM duckdb_databases()").fetchall()
+    sql = ("WITH joined AS (SELECT p.id, t.colour FROM people p JOIN teams t USING (team)) "
+           "SELECT * FROM joined WHERE colour <> ?")
+    with source:
+        source.materialize(SqlFragment(sql, ("red",)), workspace, "aud",
+                           select="upper(id) AS id, colour")
+    assert workspace.execute("SELECT * FROM aud").fetchall() == [("B", "blue")]
+    assert workspace.execute("SELECT database_name FROM duckdb_databases()").fetchall() == \
+        databases
+    assert workspace.execute("SELECT current_setting('search_path'), "
+                             "(SELECT x FROM mine)").fetchall() == [("", 1)]

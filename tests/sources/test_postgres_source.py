@@ -26,6 +26,7 @@ from reconciler.sources import (
     SourceQueryError,
     discover_columns,
     materialize_audience,
+    materialize_rows,
     open_source,
     stream_audience,
 )
@@ -117,10 +118,12 @@ def test_materializes_into_duckdb_with_checks(warehouse: PostgresWarehouse) -> N
     workspace = duckdb.connect()
     fields = (AudienceField("lifetime_value", "LTV", FieldType.DECIMAL),
               AudienceField("email_consent", "OPTIN", FieldType.BOOLEAN))
-    report = materialize_audience(warehouse, AudienceSpec("all", CUSTOMERS, "customer_id",
-                                  fields), workspace, "aud", now=NOW)
+    spec = AudienceSpec("all", CUSTOMERS, "customer_id", fields)
+    report = materialize_audience(warehouse, spec, workspace, "aud", now=NOW)
     assert (report.rows_read, report.valid_rows, report.problems) == (5000, 5000, ())
-    total: Any = workspace.execute("SELECT round(sum(LTV), 2) FROM aud").fetchone()
+    materialize_rows(warehouse, spec, workspace, "rows", "aud", now=NOW)  # values, read again
+    total: Any = workspace.execute("SELECT round(sum(LTV), 2), count(*) FROM rows").fetchone()
+    assert total[1] == 5000
     with duckdb.connect() as duck:
         expected: Any = duck.execute(
             "SELECT round(sum(lifetime_value), 2) FROM read_csv_auto(?)",
@@ -160,7 +163,8 @@ def test_instants_and_numerics_arrive_exact(warehouse: PostgresWarehouse) -> Non
     fields = (AudienceField("seen", "SEEN", FieldType.TIMESTAMP), AudienceField("big", "BIG"))
     workspace = duckdb.connect()
     workspace.execute("SET TimeZone = 'America/New_York'")
-    materialize_audience(warehouse, AudienceSpec("t", model, "id", fields), workspace, "aud",
-                         now=NOW)
-    assert workspace.execute("SELECT SEEN, BIG FROM aud").fetchall() == [
+    spec = AudienceSpec("t", model, "id", fields)
+    materialize_audience(warehouse, spec, workspace, "aud", now=NOW)
+    materialize_rows(warehouse, spec, workspace, "rows", "aud", now=NOW)
+    assert workspace.execute("SELECT SEEN, BIG FROM rows").fetchall() == [
         (dt.datetime(2026, 3, 1, 8, 0), "12345678901234567890.12")]

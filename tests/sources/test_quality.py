@@ -14,6 +14,7 @@ from reconciler.sources import (
     NoValidRowsError,
     ProblemKind,
     materialize_audience,
+    materialize_rows,
     open_source,
 )
 from reconciler.sources.duckdb_source import DuckDBWarehouse
@@ -64,6 +65,10 @@ def test_bad_rows_are_counted_masked_and_left_out(tmp_path: Path) -> None:
     assert problems[(ProblemKind.INVALID_VALUE, "SCORE")].rows == 2  # 11.5 and abc
     assert problems[(ProblemKind.INVALID_VALUE, "BORN")].rows == 1
     assert problems[(ProblemKind.INVALID_VALUE, "VIP")].rows == 1
+    # Samples of invalid values are read again from the source, masked: `key: value`.
+    assert problems[(ProblemKind.INVALID_VALUE, "SCORE")].samples == ("****: ****", "****: ***")
+    assert problems[(ProblemKind.INVALID_VALUE, "BORN")].samples == ("****: n********e",)
+    assert problems[(ProblemKind.INVALID_VALUE, "VIP")].samples == ("****: m***e",)
     keys = [r[0] for r in workspace.execute(
         "SELECT member_key FROM audience ORDER BY 1").fetchall()]
     assert keys == ["P001", "P007"]
@@ -74,14 +79,17 @@ def test_bad_rows_are_counted_masked_and_left_out(tmp_path: Path) -> None:
 
 
 def test_values_are_converted_to_their_field_types(tmp_path: Path) -> None:
-    # Scenario: the audience table holds typed values, NULLs kept, plus a 16-digit hash.
+    # Scenario: the audience table holds typed values, NULLs kept, plus a 64-bit hash.
     workspace = duckdb.connect()
     with _warehouse(tmp_path) as source:
         materialize_audience(source, _spec(SCORE, BORN, VIP), workspace, "aud", now=NOW)
+        materialize_rows(source, _spec(SCORE, BORN, VIP), workspace, "rows", "aud", now=NOW)
     rows = workspace.execute(
-        "SELECT member_key, SCORE, BORN, VIP, length(attributes_hash) FROM aud ORDER BY 1"
+        "SELECT member_key, SCORE, BORN, VIP, typeof(attributes_hash), "
+        "attributes_hash IS NOT NULL FROM rows ORDER BY 1"
     ).fetchall()
-    assert rows == [("P001", 10, dt.date(1990, 1, 2), True, 16), ("P007", None, None, None, 16)]
+    assert rows == [("P001", 10, dt.date(1990, 1, 2), True, "UBIGINT", True),
+                    ("P007", None, None, None, "UBIGINT", True)]
 
 
 def test_hash_changes_with_values_and_mapping_only(tmp_path: Path) -> None:
@@ -149,6 +157,23 @@ def test_instants_convert_in_utc_whatever_the_machines_zone(tmp_path: Path) -> N
         workspace.execute(f"SET TimeZone = '{zone}'")
         with DuckDBWarehouse("wh", database=database) as source:
             materialize_audience(source, _spec(seen), workspace, "aud", now=NOW)
-        results.append(workspace.execute("SELECT SEEN, attributes_hash FROM aud").fetchall())
+            materialize_rows(source, _spec(seen), workspace, "rows", "aud", now=NOW)
+        results.append(workspace.execute("SELECT SEEN, attributes_hash FROM rows").fetchall())
     assert results[0] == results[1]
     assert results[0][0][0] == dt.datetime(2026, 3, 1, 10, 0)
+
+
+def test_rows_are_read_again_only_while_unchanged(tmp_path: Path) -> None:
+    # Scenario: the values of planned rows are read again by key; a row whose values changed
+    # in the warehouse since the plan read it, or that is now duplicated, is left out.
+    workspace = duckdb.connect()
+    spec = _spec(SCORE, MAIL)
+    with _warehouse(tmp_path, "id,email,score\nA,a@example.com,1\nB,b@example.com,2\n"
+                    "C,c@example.com,3\n") as source:
+        materialize_audience(source, spec, workspace, "aud", now=NOW)
+    workspace.execute("CREATE TABLE wanted AS SELECT * FROM aud WHERE member_key <> 'C'")
+    with _warehouse(tmp_path, "id,email,score\nA,a@example.com,1\nB,b@example.com,5\n"
+                    "C,c@example.com,3\nA,a@example.com,1\n") as source:
+        materialize_rows(source, spec, workspace, "rows", "wanted", now=NOW)
+    assert workspace.execute("SELECT member_key, SCORE, MAIL FROM rows").fetchall() == [
+        ("A", 1, "a@example.com")]

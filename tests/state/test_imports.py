@@ -50,6 +50,6 @@ def test_a_store_at_version_4_gains_the_ledger(state: StateTarget) -> None:
     with state.writer(migrate_to=4) as old:
         old.start_run("churn")
     with state.writer() as store:
-        assert store.schema_version() == 5
+        assert store.schema_version() >= 5
         store.record_import_execution(_execution())
         assert len(store.import_executions("acme@api.actito.com", "Profiles", DAY)) == 1

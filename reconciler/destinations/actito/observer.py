@@ -120,12 +120,9 @@ class ActitoObserver:
         key = activation.match_key.destination if activation.match_key else ""
         count = count_rows(conn, desired_table)
         keys = (str(row[0]) for row in iter_rows(conn, desired_table, ["member_key"]))
-        # Pages of existing keys (maybe a superset: every profile's key), joined in DuckDB.
-        found = f"{table}__found"
-        load_key_pages(conn, found, self.adapter.iter_existing_keys(key, keys, count))
-        conn.execute(
-            f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT DISTINCT f.member_key '
-            f'FROM "{found}" AS f SEMI JOIN "{desired_table}" AS d USING (member_key)')
+        # Pages of existing keys (maybe a superset: every profile's key); the diff keeps the
+        # desired ones.
+        load_key_pages(conn, table, self.adapter.iter_existing_keys(key, keys, count))
 
     def load_members(self, activation: EffectiveActivation,
                      conn: duckdb.DuckDBPyConnection, table: str) -> bool:

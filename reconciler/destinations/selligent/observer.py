@@ -81,9 +81,8 @@ class SelligentObserver:
             every = f"selligent_contacts_{len(self._contact_tables)}"
             load_key_pages(conn, every, self.adapter.iter_contact_keys(key))
             self._contact_tables[key.casefold()] = every
-        conn.execute(
-            f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT DISTINCT c.member_key '
-            f'FROM "{every}" AS c SEMI JOIN "{desired_table}" AS d USING (member_key)')
+        # Every contact's key: the diff keeps the desired ones.
+        conn.execute(f'CREATE OR REPLACE TEMP VIEW "{table}" AS SELECT member_key FROM "{every}"')
 
     def load_members(self, activation: EffectiveActivation,
                      conn: duckdb.DuckDBPyConnection, table: str) -> bool:
