@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import duckdb
 import pyarrow as pa
@@ -19,8 +20,9 @@ import pyarrow as pa
 from reconciler.closing import Closing
 from reconciler.state.backend import Backend, SnapshotHashes
 from reconciler.state.duckdb_backend import DuckDBBackend
+from reconciler.state.errors import StateConnectionError
 from reconciler.state.keeper import LockKeeper
-from reconciler.state.postgres_backend import PostgresBackend
+from reconciler.state.postgres_backend import PostgresBackend, printable_url
 from reconciler.state.reader import SqlStateReader
 from reconciler.state.records import (
     ActivationRecord,
@@ -118,10 +120,29 @@ def is_postgres_location(location: str | Path) -> bool:
     return str(location).startswith(("postgresql://", "postgres://"))
 
 
+def split_schema(url: str) -> tuple[str, str | None]:
+    """A PostgreSQL URL without its `schema` query parameter (ours, not libpq's), and it.
+
+    `postgresql://host/db?schema=marketing` keeps the state in schema `marketing`, so several
+    projects (or test runs) can share one database.
+    """
+    parts = urlsplit(url)
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    schemas = [value for name, value in params if name == "schema"]
+    if not schemas:
+        return url, None
+    if len(schemas) > 1 or not schemas[0]:
+        raise StateConnectionError(
+            f"state store {printable_url(url)}: give one non-empty ?schema=NAME at most")
+    rest = urlencode([(name, value) for name, value in params if name != "schema"])
+    return urlunsplit(parts._replace(query=rest)), schemas[0]
+
+
 def _backend(location: str | Path | None, schema: str, *, read_only: bool) -> Backend:
     location = DEFAULT_STATE_PATH if location is None else location
     if is_postgres_location(location):
-        return PostgresBackend(str(location), schema=schema, read_only=read_only)
+        url, named = split_schema(str(location))
+        return PostgresBackend(url, schema=named or schema, read_only=read_only)
     return DuckDBBackend(Path(location), read_only=read_only)
 
 

@@ -25,7 +25,7 @@ class Stack:
     selligent: SelligentSandbox
     actito: ActitoSandbox
     manifests: Path
-    state: Path
+    state: Path | str  # a DuckDB file, or a PostgreSQL URL
 
     def cli_args(self) -> list[str]:
         return [str(self.manifests), "--state", str(self.state)]
