@@ -1,7 +1,9 @@
-"""One Selligent HTTP call, retried: session, auth header, timeouts, backoff, Retry-After.
+"""One Selligent HTTP call, paced and retried: session, auth header, timeouts, backoff.
 
-Retries happen on 408/429/5xx and on connection errors and timeouts, with exponential backoff
-and jitter, waiting at least what `Retry-After` asks; never on other 4xx. `requests`
+Every call (retries included) starts when the shared pacer allows (`pacing.py`: evenly spaced,
+a little under `requests_per_second`; a 429 widens the spacing). Retries happen on 408/429/5xx
+and on connection errors and timeouts, with exponential backoff and jitter, waiting at least
+what `Retry-After` asks; never on other 4xx. `requests`
 exceptions stop here: callers only see `reconciler.destinations.errors`. Nothing logged here
 carries the API key, the secret, a query string or a body.
 """
