@@ -1,7 +1,8 @@
-"""`reconciler state locks|unlock`: look at and break the apply locks in the state store.
+"""`reconciler state locks|unlock|forget`: the apply locks, and activations left behind.
 
-A thin layer over `StateReader.locks()` and `StateWriter.break_lock()`; the store is found
-like every command finds it (`--state`, else $RECONCILER_STATE_URL, else the local file).
+A thin layer over `StateReader.locks()`, `StateWriter.break_lock()` and
+`StateWriter.forget_activation()`; the store is found like every command finds it
+(`--state`, else $RECONCILER_STATE_URL, else the local file).
 """
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ import json
 
 import typer
 
+from pathlib import Path
+
 from reconciler.cli.app import app, user_errors
-from reconciler.cli.manifests import OutputFormat
-from reconciler.cli.plan import STATE_ENV, state_location
+from reconciler.cli.manifests import DEFAULT_PATH, OutputFormat
+from reconciler.cli.plan import STATE_ENV, load_valid_project, state_location
+from reconciler.errors import ReconcilerError
+from reconciler.manifests.settings import effective_activations
 from reconciler.state import LockInfo, open_state_reader, open_state_store
 
 state_app = typer.Typer(no_args_is_help=True, help="Inspect and repair the state store.")
@@ -75,3 +80,33 @@ def unlock(
     if not holder.expired(now):
         typer.echo("Its lease was still running: if that apply is alive, it stops at its next "
                    "lease renewal (it finds its lock lost).", err=True)
+
+
+@state_app.command("forget")
+def forget(
+    activation: str = typer.Argument(..., help="An activation removed from the manifests."),
+    path: Path = typer.Argument(DEFAULT_PATH, help="The project's manifest file or directory."),
+    state: str | None = StateOption,
+) -> None:
+    """Forget an activation removed from the manifests whose list was kept: its snapshot and
+    remote ids go, the list at the destination is left untouched, its run history stays."""
+    with user_errors():
+        if activation in effective_activations(load_valid_project(path)):
+            raise ReconcilerError(
+                f"activation {activation!r} is still defined in {path}: remove it from the "
+                "manifests first (its deletionPolicy then decides what becomes of its list)")
+        with open_state_store(state_location(state)) as store:
+            record = next((r for r in store.activation_records()
+                           if r.activation == activation), None)
+            if record is None and store.snapshot_info(activation) is None:
+                raise ReconcilerError(f"the state store holds no activation {activation!r}: "
+                                      "nothing to forget")
+            held = next((lock for lock in store.locks() if lock.activation == activation
+                         and not lock.expired(store.now())), None)
+            if held is not None:
+                raise ReconcilerError(f"activation {activation!r} is being applied "
+                                      f"({describe_lock(held, store.now())}): try again later")
+            store.forget_activation(activation)
+    kept = (f"; {record.remote_name!r} at {record.destination} is left as it is"
+            if record is not None else "")
+    typer.echo(f"Forgot activation {activation!r}{kept}. Its run history stays.")

@@ -43,7 +43,8 @@ def plan_removal(record: ActivationRecord, destinations: Mapping[str, str],
     if record.deletion_policy != DeletionPolicy.DELETE or list_type is None:
         return head.model_copy(update={"warnings": (
             f"removed from the manifests (deletionPolicy: {record.deletion_policy}): {label} "
-            f"{record.remote_name!r} stays at the destination and is no longer managed",)})
+            f"{record.remote_name!r} stays at the destination and is no longer managed "
+            f"(`reconciler state forget {record.activation}` ends this warning)",)})
     found = destinations.get(record.destination)
     if found != record.destination_type:
         now = "is no longer defined" if found is None else f"is now of type {found}"

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.destinations.selligent.adapter import SelligentAdapter
+from reconciler.state import open_state_reader
 from tests.e2e.conftest import Stack
 
 runner = CliRunner()
@@ -85,6 +86,35 @@ def test_a_removed_activation_keeps_its_segment_by_default(stack: Stack) -> None
         assert adapter.read_segment("VIP_customers") is not None
     code, text = _run(stack, "plan", "-a", "churn-selligent")
     assert code == 0 and "vip-selligent" not in text, text  # a filter leaves it out
+
+
+def test_a_kept_list_is_forgotten_on_request_and_the_warning_ends(stack: Stack) -> None:
+    # Scenario: `state forget` refuses an activation still defined; once it is removed, the
+    # plan's warning names the command, which forgets it (the segment stays, the runs stay)
+    # and the warning is gone; forgetting it twice says there is nothing to forget.
+    def forget() -> tuple[int, str]:
+        result = runner.invoke(app, ["state", "forget", "vip-selligent", str(stack.manifests),
+                                     "--state", str(stack.state)])
+        return result.exit_code, result.output
+
+    assert _run(stack, "apply", "-a", "vip-selligent", "--auto-approve")[0] == 0
+    code, text = forget()
+    assert code == 1 and "is still defined" in text, text
+    (stack.manifests / "activations" / "vip-selligent.yaml").unlink()
+    code, text = _run(stack, "plan", "-a", "vip-selligent")
+    assert "(`reconciler state forget vip-selligent` ends this warning)" in text, text
+    code, text = forget()
+    assert code == 0, text
+    assert "Forgot activation 'vip-selligent'; 'VIP_customers' at selligent-sandbox is left" in text
+    code, text = _run(stack, "plan", "--detailed-exitcode")
+    assert "vip-selligent" not in text, text
+    with _selligent(stack) as adapter:
+        assert adapter.read_segment("VIP_customers") is not None
+    with open_state_reader(stack.state) as reader:
+        assert reader.runs("vip-selligent")  # what happened stays, for people
+        assert reader.snapshot_info("vip-selligent") is None
+    code, text = forget()
+    assert code == 1 and "holds no activation 'vip-selligent'" in text, text
 
 
 def test_a_removed_actito_activation_with_delete_policy_has_its_list_deleted(
