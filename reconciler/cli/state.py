@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import typer
-
-from pathlib import Path
 
 from reconciler.cli.app import app, user_errors
 from reconciler.cli.manifests import DEFAULT_PATH, OutputFormat
