@@ -55,7 +55,8 @@ def test_keep_policy_changes_nothing_but_says_the_list_is_no_longer_managed() ->
     assert planned.removed and not planned.has_changes and planned.error is None
     assert planned.warnings == ("removed from the manifests (deletionPolicy: keep): static "
                                 "segment 'Churn_risk' stays at the destination and is no "
-                                "longer managed",)
+                                "longer managed (`reconciler state forget churn` "
+                                "ends this warning)",)
 
 
 @pytest.mark.parametrize(("destinations", "says"), [
