@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 
+import duckdb
 from typer.testing import CliRunner
 
 from reconciler.cli import app
@@ -139,3 +140,25 @@ def test_an_expired_actito_list_gets_its_file_again(stack: Stack) -> None:
                                   "--auto-approve"])
     assert applied.exit_code == 0, applied.output
     assert _plan(stack, "-a", "churn-actito", "--detailed-exitcode")[0] == 0
+
+
+def test_a_snapshot_hashed_another_way_resends_attributes_once(stack: Stack) -> None:
+    # Scenario: a snapshot written by an older reconciler (md5 hashes, no recorded format):
+    # the plan does not compare its hashes, says why, and updates every matched member's
+    # attributes once; after that apply the next plan is empty again.
+    assert runner.invoke(app, ["apply", *stack.cli_args(), "-a", "vip-selligent",
+                               "--auto-approve"]).exit_code == 0
+    with duckdb.connect(str(stack.state)) as conn:
+        conn.execute("UPDATE snapshots SET attributes_hash = left(md5(member_key), 16)")
+        conn.execute("UPDATE snapshot_info SET hash_format = NULL")
+        members = conn.execute("SELECT members FROM snapshot_info "
+                               "WHERE activation = 'vip-selligent'").fetchall()[0][0]
+    code, text = _plan(stack, "-a", "vip-selligent", "--format", "json")
+    planned = json.loads(text)["activations"][0]
+    assert (planned["members"]["adds"], planned["members"]["removes"]) == (0, 0), text
+    assert planned["attributes"]["updates"] == members
+    assert any("made by another version of reconciler or DuckDB" in w
+               for w in planned["warnings"]), planned["warnings"]
+    assert runner.invoke(app, ["apply", *stack.cli_args(), "-a", "vip-selligent",
+                               "--auto-approve"]).exit_code == 0
+    assert _plan(stack, "-a", "vip-selligent", "--detailed-exitcode")[0] == 0
