@@ -216,6 +216,10 @@ def materialize_rows(
         columns = discover_columns(source, spec.model)
     query = build_audience_query(spec, source.dialect, now=now, columns=columns)
     q = DUCKDB.quote
+    if not into.execute(f"SELECT count(*) FROM {q(keys)}").fetchall()[0][0]:
+        # Nothing to send (e.g. no field changed): the table's columns without a second
+        # scan of the audience (a remote warehouse would stream it all to be filtered here).
+        query = SqlFragment(f"SELECT * FROM ({query.sql}) AS q LIMIT 0", query.params)
     zoned = _zoned_fields(spec, columns, source.dialect)
     read = f"{table}__read"
     source.materialize(query, into, read, select=_rows_select(spec, zoned),

@@ -124,6 +124,10 @@ def test_materializes_into_duckdb_with_checks(warehouse: PostgresWarehouse) -> N
     materialize_rows(warehouse, spec, workspace, "rows", "aud", now=NOW)  # values, read again
     total: Any = workspace.execute("SELECT round(sum(LTV), 2), count(*) FROM rows").fetchone()
     assert total[1] == 5000
+    workspace.execute("CREATE TABLE nothing AS SELECT * FROM aud LIMIT 0")
+    materialize_rows(warehouse, spec, workspace, "none", "nothing", now=NOW)
+    assert workspace.execute("SELECT count(*), count(LTV), count(OPTIN) FROM none").fetchall() \
+        == [(0, 0, 0)]
     with duckdb.connect() as duck:
         expected: Any = duck.execute(
             "SELECT round(sum(lifetime_value), 2) FROM read_csv_auto(?)",

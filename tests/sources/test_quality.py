@@ -177,3 +177,18 @@ def test_rows_are_read_again_only_while_unchanged(tmp_path: Path) -> None:
         materialize_rows(source, spec, workspace, "rows", "wanted", now=NOW)
     assert workspace.execute("SELECT member_key, SCORE, MAIL FROM rows").fetchall() == [
         ("A", 1, "a@example.com")]
+
+
+def test_no_rows_to_read_again_still_gives_the_columns(tmp_path: Path) -> None:
+    # Scenario: nothing changed, so no row is read again; the (empty) table still has every
+    # field's column, typed, for whoever reads it.
+    workspace = duckdb.connect()
+    with _warehouse(tmp_path) as source:
+        materialize_audience(source, _spec(SCORE, MAIL), workspace, "aud", now=NOW)
+        workspace.execute("CREATE TABLE nothing AS SELECT * FROM aud LIMIT 0")
+        materialize_rows(source, _spec(SCORE, MAIL), workspace, "rows", "nothing", now=NOW)
+    assert workspace.execute("SELECT count(*) FROM rows").fetchall() == [(0,)]
+    assert [(c[0], c[1]) for c in workspace.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'rows'"
+    ).fetchall()] == [("member_key", "VARCHAR"), ("SCORE", "BIGINT"), ("MAIL", "VARCHAR"),
+                      ("attributes_hash", "UBIGINT")]
