@@ -98,10 +98,7 @@ def compute_diff(
     update_filter = "TRUE" if has_fields else "FALSE"
     _drop_relation(conn, t.members)  # a table or a view, from an earlier plan of it
     if has_actual:
-        conn.execute(f'''
-            CREATE TEMP TABLE "{t.members}" AS
-            SELECT d.member_key, d.attributes_hash
-            FROM "{t.desired}" AS d SEMI JOIN "{t.contacts}" AS c USING (member_key)''')
+        conn.execute(f'CREATE TEMP TABLE "{t.members}" AS {_matched(t)}')
         _diff_against_actual(conn, t, update_filter)
     else:
         _diff_against_snapshot(conn, t, update_filter)
@@ -137,6 +134,12 @@ def compute_diff(
     )
 
 
+def _matched(t: DiffTables) -> str:
+    """The desired rows whose key exists at the destination: the members to sync."""
+    return (f'SELECT d.member_key, d.attributes_hash FROM "{t.desired}" AS d '
+            f'SEMI JOIN "{t.contacts}" AS c USING (member_key)')
+
+
 def _diff_against_snapshot(conn: duckdb.DuckDBPyConnection, t: DiffTables,
                            update_filter: str) -> None:
     """Members, adds, removes and updates from one pass: desired ⋉ contacts ⟗ snapshot.
@@ -155,8 +158,7 @@ def _diff_against_snapshot(conn: duckdb.DuckDBPyConnection, t: DiffTables,
                     WHEN {update_filter}
                          AND s.attributes_hash IS DISTINCT FROM m.attributes_hash THEN {_CHANGED}
                     ELSE {_KEPT} END AS change
-        FROM (SELECT d.member_key, d.attributes_hash
-              FROM "{t.desired}" AS d SEMI JOIN "{t.contacts}" AS c USING (member_key)) AS m
+        FROM ({_matched(t)}) AS m
         FULL JOIN "{t.snapshot}" AS s ON m.member_key = s.member_key''')
     conn.execute(f'''
         CREATE TEMP VIEW "{t.members}" AS
