@@ -181,8 +181,7 @@ def materialize_audience(
     zoned = _zoned_fields(spec, columns, source.dialect)
     source.materialize(query, into, staged, select=_staging_select(spec, zoned))
     report = _check_staged(into, spec, table, staged, samples)
-    if any(p.kind is ProblemKind.INVALID_VALUE for p in report.problems):
-        report = _value_samples(source, query, into, spec, report, zoned, samples)
+    report = _value_samples(source, query, into, spec, report, zoned, samples)
     final = f"{q(KEY_COLUMN)}, {q(HASH_COLUMN)}"
     into.execute(f"CREATE OR REPLACE TEMP VIEW {q(table)} AS SELECT {final} FROM {q(staged)}")
     if report.rows_read and not report.valid_rows:
@@ -236,26 +235,33 @@ def _value_samples(source: Source, query: SqlFragment, into: duckdb.DuckDBPyConn
                    spec: AudienceSpec, report: AudienceReport, zoned: AbstractSet[str],
                    samples: int) -> AudienceReport:
     """The report with masked `key: raw value` samples of each field's invalid values, read
-    again from the source (the staged rows keep only a flag)."""
+    again from the source in one pass (the staged rows keep only a flag)."""
     q = DUCKDB.quote
+    invalid = {p.field for p in report.problems if p.kind is ProblemKind.INVALID_VALUE}
+    typed = [(i, f) for i, f in _typed(spec) if f.destination in invalid]
+    if samples <= 0 or not typed:
+        return report
     found = f"{report.table}__invalid"
-    typed = {f.destination: f for _, f in _typed(spec)}
-    problems = []
-    for problem in report.problems:
-        field = typed.get(problem.field or "")
-        if problem.kind is not ProblemKind.INVALID_VALUE or field is None or samples <= 0:
-            problems.append(problem)
-            continue
-        raw = raw_value(field, zoned)
-        source.materialize(query, into, found,
-                           select=f"{q(KEY_COLUMN)} AS k, CAST({raw} AS VARCHAR) AS v",
-                           where=f"NOT {fits(field, raw)}")
-        rows = into.execute(f"SELECT DISTINCT k, v FROM {q(found)} ORDER BY 1, 2 "
-                            f"LIMIT {int(samples)}").fetchall()
-        into.execute(f"DROP TABLE {q(found)}")
-        masked = tuple(f"{mask_value(key)}: {mask_value(value)}" for key, value in rows)
-        problems.append(dataclasses.replace(problem, samples=masked))
-    return dataclasses.replace(report, problems=tuple(problems))
+    values = [f"CASE WHEN NOT {fits(f, raw_value(f, zoned))} THEN "
+              f"CAST({raw_value(f, zoned)} AS VARCHAR) END AS {q(invalid_column(i))}"
+              for i, f in typed]
+    source.materialize(query, into, found, select=", ".join([q(KEY_COLUMN), *values]),
+                       where=" OR ".join(f"NOT {fits(f, raw_value(f, zoned))}"
+                                         for _, f in typed))
+    masked: dict[str, tuple[str, ...]] = {}
+    for i, f in typed:
+        column = q(invalid_column(i))
+        rows = into.execute(
+            f"SELECT DISTINCT {q(KEY_COLUMN)}, {column} FROM {q(found)} "
+            f"WHERE {column} IS NOT NULL ORDER BY 1, 2 LIMIT {int(samples)}").fetchall()
+        masked[f.destination] = tuple(f"{mask_value(key)}: {mask_value(value)}"
+                                      for key, value in rows)
+    into.execute(f"DROP TABLE {q(found)}")
+    problems = tuple(
+        dataclasses.replace(p, samples=masked[p.field])
+        if p.kind is ProblemKind.INVALID_VALUE and p.field in masked else p
+        for p in report.problems)
+    return dataclasses.replace(report, problems=problems)
 
 
 def _check_staged(
