@@ -100,11 +100,12 @@ def forget(
             if record is None and store.snapshot_info(activation) is None:
                 raise ReconcilerError(f"the state store holds no activation {activation!r}: "
                                       "nothing to forget")
+            now = store.now()
             held = next((lock for lock in store.locks() if lock.activation == activation
-                         and not lock.expired(store.now())), None)
+                         and not lock.expired(now)), None)
             if held is not None:
                 raise ReconcilerError(f"activation {activation!r} is being applied "
-                                      f"({describe_lock(held, store.now())}): try again later")
+                                      f"({describe_lock(held, now)}): try again later")
             store.forget_activation(activation)
     kept = (f"; {record.remote_name!r} at {record.destination} is left as it is"
             if record is not None else "")

@@ -104,18 +104,14 @@ class DuckDBWarehouse(Closing):
         select: str = "*",
         where: str | None = None,
     ) -> None:
-        filtered = f" WHERE {where}" if where else ""
+        rows = f"{select} FROM ({query.sql}) AS q" + (f" WHERE {where}" if where else "")
         try:
             if into is self.connection:
                 # Same connection: DuckDB copies without a detour through Arrow.
-                into.execute(
-                    f"CREATE OR REPLACE TEMP TABLE {DUCKDB.quote(table)} AS "
-                    f"SELECT {select} FROM ({query.sql}) AS q{filtered}",
-                    query.params,
-                )
+                into.execute(f"CREATE OR REPLACE TEMP TABLE {DUCKDB.quote(table)} AS "
+                             f"SELECT {rows}", query.params)
             else:
-                self._materialize_in(into, table, f"{select} FROM ({query.sql}) AS q{filtered}",
-                                     query.params)
+                self._materialize_in(into, table, rows, query.params)
         except duckdb.Error as exc:
             raise SourceQueryError(f"source {self.name!r}: {exc}") from exc
 
