@@ -17,6 +17,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Audience Reconciler: declarative sync of warehouse audiences to Selligent and Actito.",
 )
+# `--now` (or $RECONCILER_NOW) pins the program's clock for tests and incident replays;
+# hidden from the short help.
+NOW_ENV = "RECONCILER_NOW"
+NOW_OPTION = typer.Option(None, "--now", hidden=True, envvar=NOW_ENV,
+                          help="Pretend it is this time (ISO 8601; naive times are UTC).")
 USER_ERRORS = (ReconcilerError, DestinationError, MissingEnvironmentVariable)
 _options = {"debug": False}
 

@@ -1,14 +1,13 @@
 """`reconciler apply`: plan, show, confirm, then make the destinations match."""
 from __future__ import annotations
 
-import datetime as dt
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import typer
 
-from reconciler.cli.app import app, user_errors
+from reconciler.cli.app import NOW_OPTION, app, user_errors
 from reconciler.cli.manifests import DEFAULT_PATH
 from reconciler.cli.plan import (
     STATE_ENV,
@@ -17,6 +16,7 @@ from reconciler.cli.plan import (
     make_plan,
     state_location,
 )
+from reconciler.clock import SYSTEM_CLOCK, Clock, clock_from
 from reconciler.destinations.base import DestinationWriter
 from reconciler.destinations.factory import open_writer
 from reconciler.executing.executor import ActivationResult, Executor, Outcome
@@ -45,17 +45,19 @@ def apply(
     refresh: bool = typer.Option(False, "--refresh", help="Read remote members before planning."),
     state: str | None = typer.Option(None, "--state", help=f"State store (default ${STATE_ENV}, "
                                      "else .reconciler/state.duckdb)."),
+    now: str | None = NOW_OPTION,
 ) -> None:
     """Plan, show the plan, ask for confirmation, then apply it (or run a saved plan)."""
     with user_errors():
+        clock = clock_from(now)
         workspace = Workspace()
         try:
             if zipfile.is_zipfile(path):
-                project, plan, serials = load_saved_plan(path, workspace, state)
+                project, plan, serials = load_saved_plan(path, workspace, state, clock)
             else:
                 project = load_valid_project(path)
                 run = make_plan(project, activations=activation, refresh=refresh, state=state,
-                                workspace=workspace)
+                                workspace=workspace, clock=clock)
                 plan, serials = run.plan, run.fingerprint.state_serials
             typer.echo(render_text(plan), nl=False)
             if plan.has_changes and not auto_approve and not typer.confirm(
@@ -64,7 +66,7 @@ def apply(
                 raise typer.Exit(1)
             # Without changes this still records the first snapshot of activations in sync.
             results = execute(project, plan, workspace, state, allow_mass_removal, fail_fast,
-                              planned_serials=serials)
+                              clock=clock, planned_serials=serials)
         finally:
             workspace.close()
     for result in results:
@@ -76,14 +78,14 @@ def apply(
         raise typer.Exit(1)
 
 
-def load_saved_plan(path: Path, workspace: Workspace,
-                    state: str | None) -> tuple[Project, Plan, dict[str, int]]:
+def load_saved_plan(path: Path, workspace: Workspace, state: str | None,
+                    clock: Clock = SYSTEM_CLOCK) -> tuple[Project, Plan, dict[str, int]]:
     """A saved plan, its project and the state serials it was made at; refused when anything
     it read has changed since."""
     plan, saved, root = read_plan_file(path, workspace)
     project = load_valid_project(root)
     names = [a.activation for a in plan.activations]
-    reasons = saved.differences(current_fingerprint(project, names, state))
+    reasons = saved.differences(current_fingerprint(project, names, state, clock))
     if reasons:
         raise StalePlanError(f"the saved plan {path} is stale: {'; '.join(reasons)}. "
                              "Run `reconciler plan` again.")
@@ -91,11 +93,11 @@ def load_saved_plan(path: Path, workspace: Workspace,
 
 
 def execute(project: Project, plan: Plan, workspace: Workspace, state: str | None,
-            allow_mass_removal: bool, fail_fast: bool, now: dt.datetime | None = None,
+            allow_mass_removal: bool, fail_fast: bool, clock: Clock = SYSTEM_CLOCK,
             planned_serials: Mapping[str, int] | None = None) -> list[ActivationResult]:
     """Apply `plan` through the destinations' writers. `planned_serials`: the state serials
-    the plan was made at (an activation whose state moved since is refused); `now` freezes
-    run times (schedule tests)."""
+    the plan was made at (an activation whose state moved since is refused); `clock` times
+    the runs and the notifications."""
     destinations = project.of_kind("Destination")
     writers: dict[str, DestinationWriter] = {}
     store = open_state_store(state_location(state))
@@ -105,9 +107,8 @@ def execute(project: Project, plan: Plan, workspace: Workspace, state: str | Non
             manifest = destinations[name]
             writers[name] = open_writer(name, manifest.document.spec,  # type: ignore[arg-type]
                                         manifest.file.parent)
-        clock = (lambda: now) if now is not None else (lambda: dt.datetime.now(dt.UTC))
         progress = progress_for_terminal()
-        executor = Executor(project, workspace, writers, store, clock=clock,
+        executor = Executor(project, workspace, writers, store, clock=clock.now,
                             planned_serials=planned_serials, progress=progress)
         # Warnings go out when health changes: compare with the runs before this one.
         previous = previous_health(project, store, [a.activation for a in plan.activations])
@@ -116,7 +117,7 @@ def execute(project: Project, plan: Plan, workspace: Workspace, state: str | Non
                                           fail_fast=fail_fast)
         finally:
             progress.close()
-        notify_results(project, results, previous, now=now)
+        notify_results(project, results, previous, now=clock.now())
         return results
     finally:
         for writer in writers.values():

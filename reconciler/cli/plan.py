@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import enum
 import os
 from collections.abc import Iterator
@@ -11,8 +10,9 @@ from pathlib import Path
 
 import typer
 
-from reconciler.cli.app import app, user_errors
+from reconciler.cli.app import NOW_OPTION, app, user_errors
 from reconciler.cli.manifests import DEFAULT_PATH, print_problems
+from reconciler.clock import SYSTEM_CLOCK, Clock, clock_from
 from reconciler.destinations.base import DestinationObserver, Structure
 from reconciler.destinations.factory import open_observer
 from reconciler.errors import ManifestError, ReconcilerError
@@ -73,7 +73,8 @@ def _chosen(project: Project, activations: list[str], reader: StateReader) -> li
 
 
 @contextlib.contextmanager
-def open_observers(project: Project, chosen: list[str]) -> Iterator[dict[str, DestinationObserver]]:
+def open_observers(project: Project, chosen: list[str],
+                   clock: Clock) -> Iterator[dict[str, DestinationObserver]]:
     settings = effective_activations(project)
     destinations = project.of_kind("Destination")
     observers: dict[str, DestinationObserver] = {}
@@ -81,7 +82,7 @@ def open_observers(project: Project, chosen: list[str]) -> Iterator[dict[str, De
         for name in sorted({settings[a].destination for a in chosen if a in settings}):
             manifest = destinations[name]
             observers[name] = open_observer(name, manifest.document.spec,  # type: ignore[arg-type]
-                                            manifest.file.parent)
+                                            manifest.file.parent, clock)
         yield observers
     finally:
         for observer in observers.values():
@@ -94,23 +95,12 @@ def remote_fingerprint(structures: dict[str, Structure]) -> dict[str, str]:
             for name, s in structures.items()}
 
 
-def parse_now(text: str | None) -> dt.datetime:
-    """A hidden `--now` (schedule and budget tests pretend it is this time), else now."""
-    if text is None:
-        return dt.datetime.now(dt.UTC)
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise ReconcilerError(f"--now {text!r} is not an ISO date-time") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def make_plan(project: Project, *, activations: list[str], refresh: bool,
               state: str | None, workspace: Workspace, show_members: bool = False,
-              now: dt.datetime | None = None) -> PlanRun:
+              clock: Clock = SYSTEM_CLOCK) -> PlanRun:
     """Plan the chosen activations (all when none is named) against their destinations;
-    `now` is when (the day whose import budget counts; default: now)."""
-    moment = now or dt.datetime.now(dt.UTC)
+    `clock` says when (relative conditions, the day whose import budget counts)."""
+    moment = clock.now()
     reader = open_state_reader(state_location(state))
     try:
         chosen = _chosen(project, activations, reader)
@@ -120,7 +110,7 @@ def make_plan(project: Project, *, activations: list[str], refresh: bool,
             typer.echo(f"Resuming after an interrupted or failed apply of {', '.join(resumed)}: "
                        "reading the destinations' actual membership.", err=True)
             refresh = True
-        with open_observers(project, chosen) as observers:
+        with open_observers(project, chosen, clock) as observers:
             planner = Planner(project, reader, observers, workspace)
             try:
                 plan = planner.build_plan(PlanOptions(
@@ -145,7 +135,8 @@ def needs_refresh(reader: StateReader, activation: str) -> bool:
     return bool(runs) and runs[0].status in (RunStatus.FAILED, RunStatus.INTERRUPTED)
 
 
-def current_fingerprint(project: Project, activations: list[str], state: str | None) -> Fingerprint:
+def current_fingerprint(project: Project, activations: list[str], state: str | None,
+                        clock: Clock = SYSTEM_CLOCK) -> Fingerprint:
     """What a saved plan's inputs look like now (reads only)."""
     settings = effective_activations(project)
     reader = open_state_reader(state_location(state))
@@ -153,7 +144,7 @@ def current_fingerprint(project: Project, activations: list[str], state: str | N
         serials = {name: reader.serial(name) for name in activations}
     finally:
         reader.close()
-    with open_observers(project, activations) as observers:
+    with open_observers(project, activations, clock) as observers:
         structures = {name: observers[settings[name].destination].plan_structure(settings[name])
                       for name in activations if name in settings}
     return fingerprint_of(project, serials, remote_fingerprint(structures))
@@ -184,7 +175,7 @@ def plan(
                                     "FILE` (a zip of the plan and its change sets)."),
     show_members: bool = typer.Option(False, "--show-members", help="Show sample member keys "
                                       "unmasked (local use; refused when CI=true)."),
-    now: str | None = typer.Option(None, "--now", hidden=True, help="Pretend it is this time."),
+    now: str | None = NOW_OPTION,
 ) -> None:
     """Show what apply would change at each destination (reads only; never writes)."""
     with user_errors():
@@ -196,7 +187,7 @@ def plan(
         try:
             run = make_plan(project, activations=activation, refresh=refresh, state=state,
                             workspace=workspace, show_members=show_members,
-                            now=parse_now(now) if now is not None else None)
+                            clock=clock_from(now))
             if out is not None:
                 write_plan_file(out, run.plan, workspace, run.fingerprint, project.root)
         finally:

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import typer
 
-from reconciler.cli.app import app, user_errors
+from reconciler.cli.app import NOW_OPTION, app, user_errors
 from reconciler.cli.apply import describe_result, execute
 from reconciler.cli.manifests import DEFAULT_PATH
 from reconciler.cli.plan import (
     STATE_ENV,
     load_valid_project,
     make_plan,
-    parse_now,
     state_location,
 )
+from reconciler.clock import clock_from
 from reconciler.errors import ReconcilerError
 from reconciler.executing.due import Due, due_status
 from reconciler.executing.executor import Outcome
@@ -46,7 +46,7 @@ def due_statuses(project: Project, state: str | None, now: dt.datetime) -> list[
 def run(
     path: Path = typer.Argument(DEFAULT_PATH, help="A manifest file or a directory of them."),
     due: bool = typer.Option(False, "--due", help="Sync the activations whose schedule is due."),
-    now: str | None = typer.Option(None, "--now", hidden=True, help="Pretend it is this time."),
+    now: str | None = NOW_OPTION,
     allow_mass_removal: bool = typer.Option(False, "--allow-mass-removal"),
     state: str | None = typer.Option(None, "--state", help=f"State store (default ${STATE_ENV}, "
                                      "else .reconciler/state.duckdb)."),
@@ -57,8 +57,8 @@ def run(
             raise ReconcilerError("`reconciler run` needs --due (use `reconciler apply` to sync "
                                   "everything now)")
         project = load_valid_project(path)
-        moment = parse_now(now)
-        statuses = due_statuses(project, state, moment)
+        clock = clock_from(now)
+        statuses = due_statuses(project, state, clock.now())
         for status in statuses:
             if not status.due:
                 typer.echo(f"skip {status.activation}: {status.reason}")
@@ -72,10 +72,10 @@ def run(
         workspace = Workspace()
         try:
             planned = make_plan(project, activations=chosen, refresh=False, state=state,
-                                workspace=workspace, now=moment)
+                                workspace=workspace, clock=clock)
             typer.echo(render_text(planned.plan), nl=False)
             results = execute(project, planned.plan, workspace, state, allow_mass_removal, False,
-                              now=moment if now is not None else None,
+                              clock=clock,
                               planned_serials=planned.fingerprint.state_serials)
         finally:
             workspace.close()

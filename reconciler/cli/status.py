@@ -15,10 +15,11 @@ from pathlib import Path
 
 import typer
 
-from reconciler.cli.app import app, user_errors
+from reconciler.cli.app import NOW_OPTION, app, user_errors
 from reconciler.cli.manifests import DEFAULT_PATH, OutputFormat
-from reconciler.cli.plan import load_valid_project, parse_now, state_location
+from reconciler.cli.plan import load_valid_project, state_location
 from reconciler.cli.state import StateOption, clock, describe_lock, lock_json
+from reconciler.clock import clock_from
 from reconciler.executing.due import Due, due_status
 from reconciler.executing.importbudget import BudgetUse, import_targets, read_budget
 from reconciler.manifests.project import Project
@@ -229,13 +230,14 @@ def status(
     path: Path = typer.Argument(DEFAULT_PATH, help="A manifest file or a directory of them."),
     state: str | None = StateOption,
     output: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", help="text or json"),
-    now: str | None = typer.Option(None, "--now", hidden=True, help="Pretend it is this time."),
+    now: str | None = NOW_OPTION,
 ) -> None:
     """Show each activation's last run, lock, snapshot, next due time, match rate, open
     warning, and for Actito its key file's expiry and today's import budget (reads only)."""
     with user_errors():
         project = load_valid_project(path)
         with open_state_reader(state_location(state)) as reader:
-            report = read_status(reader, project, parse_now(now) if now is not None else None)
+            moment = clock_from(now).now() if now is not None else None  # else the store's
+            report = read_status(reader, project, moment)
     render = render_status_json if output is OutputFormat.JSON else render_status_text
     typer.echo(render(report), nl=False)

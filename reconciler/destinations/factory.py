@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reconciler.clock import SYSTEM_CLOCK, Clock
 from reconciler.destinations.actito.adapter import ActitoAdapter
 from reconciler.destinations.actito.limits import ActitoLimits
 from reconciler.destinations.actito.observer import ActitoObserver
@@ -79,8 +80,10 @@ def open_writer(
 
 
 def open_observer(
-    name: str, spec: SelligentDestination | ActitoDestination, manifest_dir: Path
+    name: str, spec: SelligentDestination | ActitoDestination, manifest_dir: Path,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> DestinationObserver:
+    """`clock` says when "now" is (whether an Actito key file has expired)."""
     if isinstance(spec, SelligentDestination):
         return SelligentObserver(open_selligent_adapter(name, spec))
-    return ActitoObserver(open_actito_adapter(name, spec, manifest_dir))
+    return ActitoObserver(open_actito_adapter(name, spec, manifest_dir), clock)

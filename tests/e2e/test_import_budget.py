@@ -39,8 +39,8 @@ def _budgeted(stack: Stack, per_day: int) -> None:
 
 
 def _cli(stack: Stack, command: str, now: dt.datetime, *extra: str) -> tuple[int, str]:
-    args = [command, *(["--due"] if command == "run" else []), *stack.cli_args(), *extra,
-            "--now", now.isoformat()]
+    args = [command, *(["--due"] if command == "run" else []), *stack.at(now).cli_args(),
+            *extra]
     result = runner.invoke(app, args)
     return result.exit_code, result.output
 

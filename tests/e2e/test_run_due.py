@@ -12,7 +12,7 @@ runner = CliRunner()
 
 
 def _run_due(stack: Stack, now: dt.datetime) -> tuple[int, str]:
-    result = runner.invoke(app, ["run", "--due", *stack.cli_args(), "--now", now.isoformat()])
+    result = runner.invoke(app, ["run", "--due", *stack.at(now).cli_args()])
     return result.exit_code, result.output
 
 

@@ -18,7 +18,7 @@ START = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
 
 def _tick(stack: Stack, minutes: int) -> tuple[int, str]:
     now = START + dt.timedelta(minutes=minutes)
-    result = runner.invoke(app, ["run", "--due", *stack.cli_args(), "--now", now.isoformat()])
+    result = runner.invoke(app, ["run", "--due", *stack.at(now).cli_args()])
     return result.exit_code, result.output
 
 

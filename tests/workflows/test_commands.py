@@ -17,7 +17,8 @@ needs_node = pytest.mark.skipif(shutil.which("node") is None,
 
 
 def _env(stack: Stack) -> dict[str, str]:
-    return {"RECONCILER_STATE_URL": str(stack.state), "CI": "true"}
+    return {"RECONCILER_STATE_URL": str(stack.state), "CI": "true",
+            "RECONCILER_NOW": stack.clock.now().isoformat()}
 
 
 def _pr_plan(stack: Stack, cwd: Path) -> tuple[str, dict[str, str]]:

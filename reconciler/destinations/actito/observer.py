@@ -10,6 +10,7 @@ import datetime as dt
 
 import duckdb
 
+from reconciler.clock import SYSTEM_CLOCK, Clock
 from reconciler.destinations.actito.adapter import ActitoAdapter
 from reconciler.destinations.actito.models import TableStructure, TargetList, ValueType
 from reconciler.destinations.base import Structure, load_key_pages
@@ -54,8 +55,9 @@ def file_refresh(found: TargetList, activation: EffectiveActivation,
 
 
 class ActitoObserver:
-    def __init__(self, adapter: ActitoAdapter) -> None:
+    def __init__(self, adapter: ActitoAdapter, clock: Clock = SYSTEM_CLOCK) -> None:
         self.adapter = adapter
+        self.clock = clock
         self._structure: TableStructure | None = None
 
     @property
@@ -106,7 +108,7 @@ class ActitoObserver:
                 warnings.append(f"external target list {name!r} keeps its validity of "
                                 f"{existing.validity} (the manifests ask {validity}); change it "
                                 "in Actito")
-            refresh = file_refresh(existing, activation, dt.datetime.now(dt.UTC))
+            refresh = file_refresh(existing, activation, self.clock.now())
             if refresh is not None:
                 resources.insert(0, ResourceChange(
                     action=Action.UPDATE, type=ResourceType.ACTITO_TARGET_LIST, name=name,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler.clock import SYSTEM_CLOCK, Clock
 from reconciler.sandbox.seed import DEFAULT_SEED_FILE
 
 DEFAULT_DATA_DIR = Path(".reconciler/sandbox")
@@ -54,6 +55,8 @@ class ActitoSandboxConfig:
     drop_ratio: float = 0.0
     fault_seed: int = 0
     persist: bool = True  # False: nothing is written under data_dir but the transfer files
+    # What "now" is for key-file validity, import quota days and timestamps (tests pin it).
+    clock: Clock = SYSTEM_CLOCK
 
     @property
     def actito_dir(self) -> Path:

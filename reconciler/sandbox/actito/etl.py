@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime
+from datetime import UTC
 from functools import partial
 from typing import Any
 
@@ -74,7 +74,7 @@ def _record(routes: Routes, entity: Entity, table: Table, definition: dict[str, 
     """Count the import against the daily quota (429 when used up) and record it as RUNNING."""
     store, limit = routes.store, routes.config.bulk_imports_per_day
     with store.lock:
-        quota_key = f"{table.name}|{datetime.now(UTC).date().isoformat()}"
+        quota_key = f"{table.name}|{routes.config.clock.now().astimezone(UTC).date().isoformat()}"
         used = store.bulk_counts.get(quota_key, 0)
         if inferred.ETL_COUNTS_AS_BULK and used >= limit:
             raise ApiProblem(429, "TOO_MANY_REQUESTS", inferred.quota_message(table.name, limit))
@@ -83,7 +83,8 @@ def _record(routes: Routes, entity: Entity, table: Table, definition: dict[str, 
         store.etl_executions[execution_id] = {
             "id": execution_id, "entity": entity.name, "table": table.name,
             "mode": definition["mode"], "keyAttribute": definition["keyAttribute"],
-            "status": inferred.ETL_RUNNING, "createdAt": now_text(), "finishedAt": None,
+            "status": inferred.ETL_RUNNING, "createdAt": now_text(routes.config.clock),
+            "finishedAt": None,
             "counters": {}, "rejectedLines": [], "errors": [],
         }
         store.save()
@@ -135,12 +136,13 @@ def _run(routes: Routes, execution_id: str, definition: dict[str, Any], data: by
             table = entity.table(execution["table"]) if entity else None
             if table is None:
                 raise FileRefused("the destination table no longer exists")
-            counters, rejected = apply_lines(table, files, definition, now_text())
+            stamp = now_text(routes.config.clock)
+            counters, rejected = apply_lines(table, files, definition, stamp)
             outcome = {"counters": counters, "rejectedLines": rejected[:1000],
                        "status": inferred.ETL_FINISHED}
         except FileRefused as exc:
             outcome = {"status": inferred.ETL_ERROR, "errors": [str(exc)]}
         except Exception as exc:  # noqa: BLE001 - a sandbox bug must end the run, not hang
             outcome = {"status": inferred.ETL_ERROR, "errors": [f"sandbox error: {exc}"]}
-        execution.update(outcome, finishedAt=now_text())
+        execution.update(outcome, finishedAt=now_text(routes.config.clock))
         store.save()  # under the lock the status route also takes: saved before it is shown

@@ -52,13 +52,13 @@ def _get_one(routes: Routes, request: Request) -> Response:
         return Response(200, inferred.profile_body(pid, dict(table.profiles[pid])))
 
 
-def _create(table: Table, values: dict[str, Any]) -> int:
+def _create(table: Table, values: dict[str, Any], stamp: str) -> int:
     missing = [a["name"] for a in table.attributes
                if a.get("mandatory") and a["name"] not in TECHNICAL
                and values.get(a["name"]) in (None, "")]
     if missing:
         raise bad_request(f"mandatory attributes missing: {', '.join(missing)}")
-    return table.create(values, now_text())
+    return table.create(values, stamp)
 
 
 def _upsert(routes: Routes, request: Request) -> Response:
@@ -74,9 +74,9 @@ def _upsert(routes: Routes, request: Request) -> Response:
         if table.conflicts(values, existing):
             raise ApiProblem(409, "CONFLICT", "unique values belong to different profiles")
         if existing is not None:
-            table.update(existing, values, now_text())
+            table.update(existing, values, now_text(routes.config.clock))
         else:
-            existing = _create(table, values)
+            existing = _create(table, values, now_text(routes.config.clock))
         routes.store.save()
     return Response(200, {"profileId": existing})
 
@@ -88,7 +88,7 @@ def _update_one(routes: Routes, request: Request) -> Response:
         pid = _locate(table, request.params["key"])
         if table.conflicts(values, pid):
             raise ApiProblem(409, "CONFLICT", "unique values belong to another profile")
-        table.update(pid, values, now_text())
+        table.update(pid, values, now_text(routes.config.clock))
         routes.store.save()
     return Response(200, {"profileId": pid})
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 
+from reconciler.clock import Clock
 from reconciler.sandbox.actito.config import ActitoSandboxConfig
 from reconciler.sandbox.actito.store import Entity, Store, Table
 from reconciler.sandbox.http import Handler, Request, Response, Router
@@ -31,8 +32,8 @@ def bad_request(message: str) -> ApiProblem:
     return ApiProblem(400, "BAD_REQUEST", message)
 
 
-def now_text() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+def now_text(clock: Clock) -> str:
+    return clock.now().astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @dataclass

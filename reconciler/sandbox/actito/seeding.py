@@ -3,10 +3,10 @@ two file transfer locations (the Actito-hosted FTPS and a customer-hosted SFTP).
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.sandbox.actito.config import ActitoSandboxConfig
+from reconciler.sandbox.actito.routing import now_text
 from reconciler.sandbox.actito.store import Entity, Store, Table
 from reconciler.sandbox.seed import read_seed_customers
 
@@ -57,7 +57,7 @@ def _profile_values(row: dict[str, str]) -> dict[str, Any]:
 
 def seed_store(config: ActitoSandboxConfig, store: Store) -> None:
     """Fill an empty store with the default entity, table and profiles."""
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    now = now_text(config.clock)
     table = Table(id="16", name=config.profile_table, attributes=profile_attributes())
     if config.seed_file is not None:
         for row in read_seed_customers(config.seed_file):

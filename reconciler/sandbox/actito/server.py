@@ -121,7 +121,7 @@ def start_actito_sandbox(config: ActitoSandboxConfig | None = None) -> ActitoSan
     config = config or ActitoSandboxConfig()
     folder = config.actito_dir
     store = open_store(config)
-    syncer = TargetListSync(store, folder / "transfer")
+    syncer = TargetListSync(store, folder / "transfer", config.clock)
     router = Router(inferred.error_body)
     issuer = TokenIssuer(config.api_key, config.token_ttl_seconds)
     router.add("GET", "/auth/token", token_route(router, issuer))

@@ -8,10 +8,10 @@ soon as they are detected" means here: called after each upload and by a polling
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from typing import Any
 
+from reconciler.clock import Clock
 from reconciler.sandbox.actito import inferred
 from reconciler.sandbox.actito.datafile import FileRefused, read_csv, unpack
 from reconciler.sandbox.actito.routing import bad_request, now_text
@@ -42,11 +42,12 @@ def validity_seconds(period: Any) -> float:
     return float(value) * inferred.VALIDITY_UNITS[period["unit"]]
 
 
-def list_view(record: dict[str, Any]) -> dict[str, Any]:
+def list_view(record: dict[str, Any], clock: Clock) -> dict[str, Any]:
     """The list as the API shows it: no member ids, but whether it targets anyone now."""
     view = {k: v for k, v in record.items() if k not in ("memberIds", "lastSignature")}
     retrieved = record.get("lastRetrievedEpoch")
-    expired = retrieved is not None and time.time() > retrieved + record["validitySeconds"]
+    now = clock.now().timestamp()
+    expired = retrieved is not None and now > retrieved + record["validitySeconds"]
     view["status"] = "WAITING_FOR_FILE" if retrieved is None else (
         "EXPIRED" if expired else "ACTIVE")
     view["memberCount"] = len(record["memberIds"]) if view["status"] == "ACTIVE" else 0
@@ -56,8 +57,8 @@ def list_view(record: dict[str, Any]) -> dict[str, Any]:
 class TargetListSync:
     """Applies files found on the locations to the lists whose synchronization points there."""
 
-    def __init__(self, store: Store, transfer_root: Path) -> None:
-        self.store = store
+    def __init__(self, store: Store, transfer_root: Path, clock: Clock) -> None:
+        self.store, self.clock = store, clock
         self.transfer_root = transfer_root
 
     def location_dir(self, location: dict[str, Any]) -> Path:
@@ -89,7 +90,7 @@ class TargetListSync:
     def _retrieve(self, record: dict[str, Any], path: Path, signature: str,
                   sync: dict[str, Any]) -> None:
         record["lastSignature"] = signature
-        report: dict[str, Any] = {"fileName": path.name, "retrievedAt": now_text()}
+        report: dict[str, Any] = {"fileName": path.name, "retrievedAt": now_text(self.clock)}
         try:
             members, report_counts = self._members(record, path.read_bytes(), sync)
         except FileRefused as exc:
@@ -97,7 +98,8 @@ class TargetListSync:
             self.store.save()
             return
         record.update(memberIds=sorted(members), lastFileName=path.name,
-                      lastRetrievedAt=report["retrievedAt"], lastRetrievedEpoch=time.time(),
+                      lastRetrievedAt=report["retrievedAt"],
+                      lastRetrievedEpoch=self.clock.now().timestamp(),
                       lastReport={**report, "status": "OK", **report_counts})
         self.store.save()
 

@@ -89,7 +89,7 @@ class _TransferRoutes:
         entity = self.routes.entity(request)
         self.syncer.scan()
         with self.store.lock:
-            found = [list_view(r) for r in self.store.target_lists.values()
+            found = [list_view(r, self.syncer.clock) for r in self.store.target_lists.values()
                      if r["entity"] == entity.name]
         return Response(200, {"externalTargetLists": found})
 
@@ -127,7 +127,7 @@ class _TransferRoutes:
 
     def one_list(self, request: Request) -> Response:
         with self.store.lock:
-            return Response(200, list_view(self._record(request)))
+            return Response(200, list_view(self._record(request), self.syncer.clock))
 
     def delete_list(self, request: Request) -> Response:
         with self.store.lock:
@@ -138,7 +138,8 @@ class _TransferRoutes:
     def members(self, request: Request) -> Response:
         with self.store.lock:
             record = self._record(request)
-            ids = list(record["memberIds"]) if list_view(record)["status"] == "ACTIVE" else []
+            active = list_view(record, self.syncer.clock)["status"] == "ACTIVE"
+            ids = list(record["memberIds"]) if active else []
         page, size = int(request.arg("page", "0") or 0), int(request.arg("size", "1000") or 1000)
         return Response(200, {"profileIds": ids[page * size:(page + 1) * size],
                               "page": {"number": page, "size": size, "totalElements": len(ids)}})
