@@ -33,7 +33,7 @@ def validate(
     """Check the manifests (schema and references) and report every problem at once."""
     project, diagnostics = load_project(path)
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
-    warnings = len(diagnostics) - errors
+    warnings = sum(d.severity is Severity.WARNING for d in diagnostics)
     if output is OutputFormat.JSON:
         typer.echo(json.dumps({
             "valid": errors == 0,

@@ -37,7 +37,6 @@ from reconciler.state import (
 )
 
 _HISTORY = 50  # runs looked at for the last success, the last file drop, the match rate
-DEFAULT_VALIDITY = "2d"
 _HEALTH_TEXT = {
     Health.FAILING: "failing: the last sync failed (onFailure)",
     Health.STOPPED: "stopped: a guard stopped the last sync before any write",
@@ -110,7 +109,7 @@ def _key_file_expiry(settings: EffectiveActivation,
                  if r.status is RunStatus.SUCCEEDED and "members_sent" in r.counts), None)
     if drop is None:
         return None
-    return drop.started_at + parse_duration(settings.validity_period or DEFAULT_VALIDITY)
+    return drop.started_at + parse_duration(settings.target_list_validity)
 
 
 def _run_text(run: RunRecord) -> list[str]:

@@ -7,10 +7,10 @@ attribute is unique) is checked again at plan time.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator
 from datetime import timedelta
 
+from reconciler.manifests import naming
 from reconciler.manifests.diagnostics import Diagnostic, Severity
 from reconciler.manifests.models import (
     ActitoDestination,
@@ -22,7 +22,6 @@ from reconciler.manifests.project import Manifest, Project
 from reconciler.manifests.settings import EffectiveActivation, OriginKind, effective_activations
 from reconciler.manifests.values import parse_duration
 
-SELLIGENT_API_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 # Actito's predefined unique attributes usable as keys; phone's name is inferred (api/actito.md).
 ACTITO_BUILTIN_KEYS = ("emailAddress", "gsmNumber")
 
@@ -149,14 +148,14 @@ def _audience_path(activation: Manifest) -> tuple[str, ...]:
 
 
 def _selligent_checks(activation: Manifest, settings: EffectiveActivation) -> Iterator[Diagnostic]:
-    api_name = settings.selligent_api_name
-    if not SELLIGENT_API_NAME.match(api_name):
-        bad = "".join(sorted({c for c in api_name if not re.match(r"[A-Za-z0-9_]", c)}))
+    refusal = naming.selligent_api_name_refusal(settings.audience_name)
+    if refusal is not None:
+        yield _error(activation, _audience_path(activation), refusal)
+    elif naming.selligent_api_name_differs(settings.audience_name):
         yield _error(activation, _audience_path(activation),
                      f"audience name {settings.audience_name!r} gives the Selligent api name "
-                     f"{api_name!r}, which has characters outside [A-Za-z0-9_] ({bad!r}); "
-                     "Selligent only replaces spaces: choose a name of letters, digits, "
-                     "spaces and underscores")
+                     f"{settings.selligent_api_name!r} (api names hold only letters, digits and "
+                     "underscores, and do not start with a digit)", Severity.NOTE)
     if activation.document.spec.validity_period is not None:  # type: ignore[union-attr]
         yield _error(activation, ("spec", "validityPeriod"),
                      "validityPeriod applies to Actito external target lists only; "

@@ -14,6 +14,7 @@ from pathlib import Path
 class Severity(enum.StrEnum):
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"  # nothing wrong: what the tool will do that a reader might not expect
 
 
 @dataclass(frozen=True, order=True)

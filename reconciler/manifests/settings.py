@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from reconciler.manifests import naming
 from reconciler.manifests.diagnostics import Position
 from reconciler.manifests.models import (
     ActivationDocument,
@@ -38,7 +39,7 @@ BUILTIN_WARNINGS = Warnings(
     max_rejected_ratio=0.05,
     notify=[],
 )
-BUILTIN_VALIDITY_PERIOD = "2d"
+BUILTIN_VALIDITY_PERIOD = naming.ACTITO_DEFAULT_VALIDITY_PERIOD
 
 
 class OriginKind(enum.StrEnum):
@@ -75,8 +76,13 @@ class EffectiveActivation:
 
     @property
     def selligent_api_name(self) -> str:
-        """Selligent names the segment after the audience, spaces replaced by underscores."""
-        return self.audience_name.replace(" ", "_")
+        """The api name of the Selligent segment of this audience (see naming.py)."""
+        return naming.selligent_api_name(self.audience_name)
+
+    @property
+    def target_list_validity(self) -> str:
+        """Actito: how long the external target list is valid (the built-in default if unset)."""
+        return self.validity_period or naming.ACTITO_DEFAULT_VALIDITY_PERIOD
 
     def schedule_interval(self) -> timedelta | None:
         """The longest time between two scheduled runs; None for a manual schedule."""
@@ -122,14 +128,14 @@ def effective_settings(
         return builtin
 
     is_actito = dest_doc is not None and dest_doc.spec.type == "actito"
-    audience_name = spec.audience_name or spec.segment or spec.model or doc.metadata.name
     return EffectiveActivation(
         name=doc.metadata.name,
         destination=spec.destination,
         destination_type=dest_doc.spec.type if dest_doc else "unknown",
         segment=spec.segment,
         model=spec.model,
-        audience_name=audience_name,
+        audience_name=naming.audience_name(spec.audience_name, spec.segment, spec.model,
+                                           doc.metadata.name),
         description=spec.description,
         match_key=pick("match_key", None),
         fields=_merge_fields(activation, destination, spec.fields, defaults, origins),

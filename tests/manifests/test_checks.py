@@ -53,21 +53,49 @@ def test_every_kind_of_dangling_reference(example_copy: Path) -> None:
         ("churn-selligent.yaml", "spec.destination")]
 
 
-def test_selligent_api_name_with_accent_is_an_error(example_copy: Path) -> None:
-    # Scenario: spaces are replaced, but an accented letter stays invalid.
+def test_selligent_api_name_with_accent_is_explained_in_a_note(example_copy: Path) -> None:
+    # Scenario: an accented letter loses its accent; validate says what the api name will be.
     replace_in(example_copy / "activations/vip-selligent.yaml", "audienceName: VIP customers",
                "audienceName: Clients fidèles")
-    [d] = _errors(example_copy)
+    [d] = _problems(example_copy)
+    assert d.severity is Severity.NOTE
     assert (d.field, d.position.line, d.position.column) == ("spec.audienceName", 11, 17)
-    assert "'Clients_fidèles'" in d.message and "'è'" in d.message
+    assert d.message == ("audience name 'Clients fidèles' gives the Selligent api name "
+                         "'Clients_fideles' (api names hold only letters, digits and "
+                         "underscores, and do not start with a digit)")
 
 
 def test_selligent_default_audience_name_from_segment_is_checked(example_copy: Path) -> None:
-    # Scenario: without audienceName, the segment's name (with '-') is not a valid api name.
+    # Scenario: without audienceName, the segment's name ('-' included) gives the api name.
     replace_in(example_copy / "activations/churn-selligent.yaml", "  audienceName: Churn risk\n",
                "")
-    [d] = _errors(example_copy)
-    assert d.field == "spec.segment" and "'churn-risk'" in d.message
+    [d] = _problems(example_copy)
+    assert d.severity is Severity.NOTE and d.field == "spec.segment"
+    assert "'churn-risk' gives the Selligent api name 'churn_risk'" in d.message
+
+
+def test_selligent_names_validate_explains_or_refuses(example_copy: Path) -> None:
+    # Scenario: a leading digit, outer blanks, accents are explained; no letter or a name over
+    # the api name's length is refused, each at the audienceName.
+    cases = {
+        "2024 VIP": (Severity.NOTE, "gives the Selligent api name '_2024_VIP'"),
+        "' VIP '": (Severity.NOTE, "audience name ' VIP ' gives the Selligent api name 'VIP'"),
+        "Été 2024": (Severity.NOTE, "gives the Selligent api name 'Ete_2024'"),
+        "V" * 100: (None, ""),
+        "VIP customers": (None, ""),
+        "'日本'": (Severity.ERROR, "api name '__', which has no letter or digit"),
+        "V" * 129: (Severity.ERROR, "of 129 characters, over the 128 an api name can hold"),
+    }
+    path = example_copy / "activations/vip-selligent.yaml"
+    original = path.read_text("utf-8")
+    for name, (severity, words) in cases.items():
+        path.write_text(original.replace("audienceName: VIP customers", f"audienceName: {name}"),
+                        "utf-8")
+        problems = _problems(example_copy)
+        assert [d.severity for d in problems] == ([severity] if severity else []), name
+        if severity:
+            assert words in problems[0].message, name
+            assert (problems[0].field, problems[0].position.line) == ("spec.audienceName", 11)
 
 
 def test_two_activations_on_one_selligent_api_name(example_copy: Path) -> None:

@@ -30,7 +30,8 @@ def test_validate_example_exits_0(example_copy: Path) -> None:
 
 def test_validate_reports_all_five_problems_with_positions(example_copy: Path) -> None:
     # Scenario (acceptance): misspelled field, dangling destination, duplicate name, bad cron
-    # and an audience name with 'é' — all reported in one run, each at its file:line:col.
+    # and an audience name with no letter for a Selligent api name — all reported in one run,
+    # each at its file:line:col.
     replace_in(example_copy / "activations/vip-selligent.yaml", "  description:", "  descripion:")
     replace_in(example_copy / "activations/churn-selligent.yaml",
                "destination: selligent-sandbox", "destination: selligent-prod")
@@ -41,7 +42,7 @@ def test_validate_reports_all_five_problems_with_positions(example_copy: Path) -
                      "  name: vip-customers\nspec: {model: customers, where: {column: a, eq: 1}}\n")
     replace_in(example_copy / "activations/sms-actito.yaml", '"0 6 * * *"', '"0 6 * *"')
     replace_in(example_copy / "activations/vip-selligent.yaml", "audienceName: VIP customers",
-               "audienceName: Clients privilégiés")
+               'audienceName: "日本"')
     result = runner.invoke(app, ["validate", "manifests"])
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if ": error: " in line]

@@ -10,7 +10,6 @@ from reconciler.destinations.selligent import (
     FieldSpec,
     SelligentAdapter,
     SelligentLimits,
-    segment_api_name,
 )
 from reconciler.sandbox.http import Faults
 from reconciler.sandbox.seed import is_left_out
@@ -23,13 +22,6 @@ SMALL_CHUNKS = SelligentLimits(**{**vars(FAST), "max_rows_per_call": 200})
 
 def _keys(pages: Any) -> list[str]:
     return [key for page in pages for key in page]
-
-
-def test_segment_api_name_from_audience_name() -> None:
-    # Scenario: the audience name becomes an api name with underscores for spaces and the like.
-    assert segment_api_name("VIP customers") == "VIP_customers"
-    assert segment_api_name("Churn-risk 2") == "Churn_risk_2"
-    assert segment_api_name("2024 buyers") == "_2024_buyers"
 
 
 def test_reads_lists_fields_segments_and_the_contact_index(
@@ -49,9 +41,11 @@ def test_reads_lists_fields_segments_and_the_contact_index(
 def test_segment_lifecycle_adds_and_removes_members_by_key(adapter: SelligentAdapter) -> None:
     # Scenario: create the audience's segment twice (idempotent), add members (unknown keys only
     # counted), read them back, remove some.
-    segment = adapter.create_static_segment("VIP customers", "Lifetime value over 1000")
-    assert (segment.api_name, segment.type) == ("VIP_customers", "Static")
-    assert adapter.create_static_segment("VIP customers") == segment
+    segment = adapter.create_static_segment("VIP_customers", "VIP customers",
+                                            "Lifetime value over 1000")
+    assert (segment.api_name, segment.name, segment.type) == (
+        "VIP_customers", "VIP customers", "Static")
+    assert adapter.create_static_segment("VIP_customers", "VIP customers") == segment
     added = adapter.add_segment_members(segment.api_name, KEY_FIELD,
                                         ["C000001", "C000002", "C000003", "NOBODY"])
     assert (added.inserted, added.not_found) == (3, 1)
@@ -61,7 +55,7 @@ def test_segment_lifecycle_adds_and_removes_members_by_key(adapter: SelligentAda
     assert (removed.deleted, removed.not_found) == (1, 1)
     assert adapter.read_static_segments()[0].name == "VIP customers"
     with pytest.raises(PermanentApiError, match="Dynamic"):
-        adapter.create_static_segment("BELGIAN CONTACTS")
+        adapter.create_static_segment("BELGIAN_CONTACTS", "BELGIAN CONTACTS")
 
 
 def test_updates_fields_of_existing_contacts_only(
@@ -84,7 +78,7 @@ def test_updates_fields_of_existing_contacts_only(
 def _run_operations(adapter: SelligentAdapter) -> None:
     """The same writes, for the clean and the faulty sandbox."""
     adapter.create_missing_fields([FieldSpec("LTV", "Float")])
-    segment = adapter.create_static_segment("Fault run").api_name
+    segment = adapter.create_static_segment("Fault_run", "Fault run").api_name
     adapter.add_segment_members(segment, KEY_FIELD, (f"C{i:06d}" for i in range(1, 1201)))
     adapter.remove_segment_members(segment, KEY_FIELD, (f"C{i:06d}" for i in range(1, 201)))
     adapter.update_contact_fields(KEY_FIELD, ["LTV"], ([f"C{i:06d}", i] for i in range(1, 601)))

@@ -34,7 +34,7 @@ def _every_endpoint(client: SelligentClient, adapter: SelligentAdapter) -> None:
     client.delete_list_data(ORG, LIST, ["EXTERNAL_ID"], ["EXTERNAL_ID"], [["NEW1"], ["GHOST"]])
     list(client.search_list_data(ORG, LIST, ["EXTERNAL_ID", "LTV", "SYSTEM.SELLIGENTID"],
                                  [{"field_name": "LTV", "operator": "IsNotNull"}], "LTV", "DESC"))
-    segment = adapter.create_static_segment("Contract check").api_name
+    segment = adapter.create_static_segment("Contract_check", "Contract check").api_name
     list(client.iter_segments(ORG, LIST, segment_type="Static"))
     adapter.add_segment_members(segment, "EXTERNAL_ID", ["C000001", "C000002", "GHOST"])
     list(adapter.iter_segment_member_keys(segment, "EXTERNAL_ID"))

@@ -38,6 +38,7 @@ from reconciler.destinations.actito.models import (
 )
 from reconciler.destinations.actito.transfer import FileTransferSettings, upload_file
 from reconciler.destinations.errors import PermanentApiError, TransientApiError
+from reconciler.manifests.naming import actito_file_stem
 
 MEGABYTE = 1024 * 1024
 LOOKUP_CHUNK = 500  # keys looked up per batch of concurrent calls
@@ -175,7 +176,7 @@ class ActitoAdapter:
                                     "with ensure_target_list first", destination="actito",
                                     call="GET external-target-lists")
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-        remote = f"{targeting.file_stem(name)}_{stamp}.zip"
+        remote = f"{actito_file_stem(name)}_{stamp}.zip"
         with tempfile.TemporaryDirectory(prefix="actito-") as folder:
             parts = write_zipped_csv(Path(folder), "keys", [found.key_attribute],
                                      ([k] for k in keys if k not in (None, "")),

@@ -95,7 +95,7 @@ class ActitoObserver:
                               "existing attribute")
         name = activation.audience_name
         existing = self.adapter.read_target_list(name)
-        validity = activation.validity_period or "2d"
+        validity = activation.target_list_validity
         if existing is None:
             resources.insert(0, ResourceChange(
                 action=Action.CREATE, type=ResourceType.ACTITO_TARGET_LIST, name=name,

@@ -6,7 +6,6 @@ instead of creating doubles; a 409 from a retried POST is answered by reading ag
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -15,17 +14,13 @@ from reconciler.destinations.actito.client import ActitoClient
 from reconciler.destinations.actito.models import TargetList
 from reconciler.destinations.actito.transfer import FileTransferSettings
 from reconciler.destinations.errors import PermanentApiError
+from reconciler.manifests.naming import actito_file_stem
 
 FILE_TRANSFERS, TARGETINGS = "file-transfers", "targetings"
 LOCATIONS = ("file-transfer-locations", "fileTransferLocations")
 SYNCHRONIZATIONS = ("file-synchronizations", "fileSynchronizations")
 LISTS = ("external-target-lists", "externalTargetLists")
 TIMESTAMP_PLACEHOLDER = "$yyyyMMddHHmmss"
-
-
-def file_stem(list_name: str) -> str:
-    """A file-name-safe form of a list name: 'Churn risk' → 'churn-risk'."""
-    return re.sub(r"[^a-z0-9]+", "-", list_name.lower()).strip("-") or "list"
 
 
 def validity_body(validity: timedelta) -> dict[str, Any]:
@@ -94,7 +89,7 @@ def ensure_list(client: ActitoClient, table: str, name: str, key_attribute: str,
                 f"not {key_attribute}; rename the audience or change the match key",
                 destination="actito", call="GET external-target-lists")
         return existing
-    stem = file_stem(name)
+    stem = actito_file_stem(name)
     sync_name = f"reconciler-{stem}"
     sync_id = _find_or_create(
         client, FILE_TRANSFERS, SYNCHRONIZATIONS, lambda r: r.get("name") == sync_name,

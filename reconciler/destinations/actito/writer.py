@@ -42,7 +42,7 @@ class ActitoWriter:
             if any(r.type is ResourceType.ACTITO_TARGET_LIST for r in resources):
                 self.adapter.ensure_target_list(
                     activation.audience_name, _key(activation),
-                    parse_duration(activation.validity_period or "2d"))
+                    parse_duration(activation.target_list_validity))
 
     def delete_resources(self, resources: tuple[ResourceChange, ...],
                          journal: BatchJournal) -> None:

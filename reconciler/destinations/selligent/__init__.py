@@ -5,7 +5,6 @@ from reconciler.destinations.selligent.adapter import (
     ListInfo,
     SegmentInfo,
     SelligentAdapter,
-    segment_api_name,
 )
 from reconciler.destinations.selligent.client import SelligentClient
 from reconciler.destinations.selligent.results import DataResult, InvalidRecord
@@ -13,5 +12,5 @@ from reconciler.destinations.selligent.transport import SelligentLimits
 
 __all__ = [
     "DataResult", "FieldInfo", "FieldSpec", "InvalidRecord", "ListInfo", "SegmentInfo",
-    "SelligentAdapter", "SelligentClient", "SelligentLimits", "segment_api_name",
+    "SelligentAdapter", "SelligentClient", "SelligentLimits",
 ]

@@ -8,7 +8,6 @@ contact: segment loads only reference existing records, field updates never inse
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,13 +49,6 @@ class FieldSpec:
     data_type: str = "Text"
     length: int | None = None  # Text fields: Selligent's default when None
     description: str = ""
-
-
-def segment_api_name(audience_name: str) -> str:
-    """The segment api name for an audience: spaces (and any other character an api name
-    cannot hold) become underscores, e.g. "VIP customers" → "VIP_customers"."""
-    name = re.sub(r"[^A-Za-z0-9_]", "_", audience_name.strip())
-    return name if re.match(r"[A-Za-z_]", name) else f"_{name}"
 
 
 class SelligentAdapter:
@@ -135,22 +127,22 @@ class SelligentAdapter:
             yield [str(row[0]) for row in page if row and row[0] not in (None, "")]
 
     # -- writing -------------------------------------------------------------------------
-    def create_static_segment(self, audience_name: str, description: str = "") -> SegmentInfo:
-        """Create the audience's static segment (api name from `segment_api_name`); a static
-        segment already there with that api name is returned as it is. Two calls (read,
-        create) when it is new: a successful create answers for what it made."""
-        api_name = segment_api_name(audience_name)
+    def create_static_segment(self, api_name: str, name: str,
+                              description: str = "") -> SegmentInfo:
+        """Create the static segment `api_name` (as the plan named it, see manifests/naming.py)
+        titled `name`; a static segment already there with that api name is returned as it is.
+        Two calls (read, create) when it is new: a successful create answers for what it made."""
         existing = self.read_segment(api_name)
         if existing is None:
             try:
                 self.client.create_static_segment(self.organization, self.list_api_name,
-                                                  api_name, audience_name, description)
+                                                  api_name, name, description)
             except PermanentApiError:
                 existing = self.read_segment(api_name)
                 if existing is None:  # not a retried success: a real refusal
                     raise
             else:
-                return SegmentInfo(api_name, audience_name, "Static", description)
+                return SegmentInfo(api_name, name, "Static", description)
         if existing.type != "Static":
             raise PermanentApiError(
                 f"segment {api_name} of list {self.list_api_name} exists but is {existing.type}, "

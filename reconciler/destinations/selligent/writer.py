@@ -41,9 +41,10 @@ class SelligentWriter:
         with journal.batch(JournalStep.CREATE_RESOURCES, len(resources)):
             if specs:
                 self.adapter.create_missing_fields(specs)
-            if any(r.type is ResourceType.SELLIGENT_SEGMENT for r in resources):
-                self.adapter.create_static_segment(activation.audience_name,
-                                                   activation.description or "")
+            for resource in resources:
+                if resource.type is ResourceType.SELLIGENT_SEGMENT:  # named by the plan
+                    self.adapter.create_static_segment(resource.name, activation.audience_name,
+                                                       activation.description or "")
 
     def delete_resources(self, resources: tuple[ResourceChange, ...],
                          journal: BatchJournal) -> None:
