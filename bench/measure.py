@@ -19,7 +19,7 @@ from typing import Any
 
 from bench.observer import SyntheticObserver
 from bench.synthetic import ACTIVATION, DESTINATION, NOW, audience_spec
-from reconciler.manifests.project import load_project
+from reconciler.manifests.loading import load_project
 from reconciler.planning.planner import Planner, PlanOptions, Workspace
 from reconciler.sources import KEY_COLUMN, build_audience_query, discover_columns
 from reconciler.sources.dialects import DUCKDB

@@ -21,6 +21,7 @@ from reconciler.destinations.base import DestinationWriter
 from reconciler.destinations.factory import open_writer
 from reconciler.executing.executor import ActivationResult, Executor, Outcome
 from reconciler.executing.progress import progress_for_terminal
+from reconciler.manifests.models import Kind
 from reconciler.manifests.project import Project
 from reconciler.notifying import notify_results, previous_health
 from reconciler.planning.plan import Plan
@@ -98,14 +99,14 @@ def execute(project: Project, plan: Plan, workspace: Workspace, state: str | Non
     """Apply `plan` through the destinations' writers. `planned_serials`: the state serials
     the plan was made at (an activation whose state moved since is refused); `clock` times
     the runs and the notifications."""
-    destinations = project.of_kind("Destination")
+    destinations = project.of_kind(Kind.DESTINATION)
     writers: dict[str, DestinationWriter] = {}
     store = open_state_store(state_location(state))
     try:
         # A removed activation's destination may be gone too (its plan then writes nothing).
         for name in sorted({a.destination for a in plan.activations} & set(destinations)):
             manifest = destinations[name]
-            writers[name] = open_writer(name, manifest.document.spec,  # type: ignore[arg-type]
+            writers[name] = open_writer(name, manifest.document.spec,
                                         manifest.file.parent)
         progress = progress_for_terminal()
         executor = Executor(project, workspace, writers, store, clock=clock.now,

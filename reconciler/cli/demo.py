@@ -21,7 +21,8 @@ from reconciler.cli.manifests import DEFAULT_PATH, print_problems
 from reconciler.cli.plan import load_valid_project, make_plan
 from reconciler.executing.executor import Outcome
 from reconciler.manifests.diagnostics import has_errors
-from reconciler.manifests.project import Project, load_project
+from reconciler.manifests.loading import load_project
+from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.planning.planner import Workspace
 from reconciler.planning.render import render_text
@@ -116,8 +117,7 @@ def activations_table(project: Project) -> Table:
             f"segment {settings.segment}" if settings.segment else f"model {settings.model}",
             f"{settings.destination} ({settings.destination_type})",
             _remote_name(settings),
-            f"{settings.match_key.source} → {settings.match_key.destination}"
-            if settings.match_key else "-",
+            f"{settings.match_key.source} → {settings.match_key.destination}",
             ", ".join(f.destination + (" (new)" if f.create else "") for f in settings.fields)
             or "-",
             _schedule_text(settings.schedule),

@@ -12,7 +12,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from reconciler.cli.app import app, user_errors
 from reconciler.manifests.diagnostics import Diagnostic, Severity, has_errors
-from reconciler.manifests.project import Project, load_project
+from reconciler.manifests.loading import load_project
+from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.schemas import all_schemas, export_schemas
 

@@ -18,7 +18,9 @@ from reconciler.destinations.factory import open_observer
 from reconciler.errors import ManifestError, ReconcilerError
 from reconciler.executing.importplan import annotate_imports
 from reconciler.manifests.diagnostics import has_errors
-from reconciler.manifests.project import Project, load_project
+from reconciler.manifests.loading import load_project
+from reconciler.manifests.models import Kind
+from reconciler.manifests.project import Project
 from reconciler.manifests.settings import effective_activations
 from reconciler.planning.plan import Plan
 from reconciler.planning.planfile import (
@@ -76,12 +78,12 @@ def _chosen(project: Project, activations: list[str], reader: StateReader) -> li
 def open_observers(project: Project, chosen: list[str],
                    clock: Clock) -> Iterator[dict[str, DestinationObserver]]:
     settings = effective_activations(project)
-    destinations = project.of_kind("Destination")
+    destinations = project.of_kind(Kind.DESTINATION)
     observers: dict[str, DestinationObserver] = {}
     try:
         for name in sorted({settings[a].destination for a in chosen if a in settings}):
             manifest = destinations[name]
-            observers[name] = open_observer(name, manifest.document.spec,  # type: ignore[arg-type]
+            observers[name] = open_observer(name, manifest.document.spec,
                                             manifest.file.parent, clock)
         yield observers
     finally:

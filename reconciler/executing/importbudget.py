@@ -78,7 +78,6 @@ def import_groups(planned: Iterable[ActivationPlan], targets: Mapping[str, Impor
         if not sends(plan):
             continue
         key = settings[plan.activation].match_key
-        assert key is not None  # validated: an activation has a match key
         members.setdefault((target, key.destination), []).append(plan.activation)
     return [ImportGroup(target, key, tuple(names)) for (target, key), names in members.items()]
 

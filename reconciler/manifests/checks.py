@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 from reconciler.manifests import naming
 from reconciler.manifests.diagnostics import Diagnostic, Severity
@@ -16,10 +17,12 @@ from reconciler.manifests.models import (
     ActitoDestination,
     ActivationDocument,
     DestinationDocument,
+    Document,
+    Kind,
     SelligentDestination,
 )
 from reconciler.manifests.project import Manifest, Project
-from reconciler.manifests.settings import EffectiveActivation, OriginKind, effective_activations
+from reconciler.manifests.settings import EffectiveActivation, OriginKind, effective_settings
 from reconciler.manifests.values import parse_duration
 
 # Actito's predefined unique attributes usable as keys; phone's name is inferred (api/actito.md).
@@ -27,11 +30,11 @@ ACTITO_BUILTIN_KEYS = ("emailAddress", "gsmNumber")
 
 # (kind that refers, field in spec, kind referred to)
 REFERENCES = (
-    ("Model", "source", "Source"),
-    ("Segment", "model", "Model"),
-    ("Activation", "segment", "Segment"),
-    ("Activation", "model", "Model"),
-    ("Activation", "destination", "Destination"),
+    (Kind.MODEL, "source", Kind.SOURCE),
+    (Kind.SEGMENT, "model", Kind.MODEL),
+    (Kind.ACTIVATION, "segment", Kind.SEGMENT),
+    (Kind.ACTIVATION, "model", Kind.MODEL),
+    (Kind.ACTIVATION, "destination", Kind.DESTINATION),
 )
 
 
@@ -40,26 +43,33 @@ def check_project(project: Project) -> list[Diagnostic]:
     diagnostics.extend(_duplicate_names(project))
     diagnostics.extend(_dangling_references(project))
     diagnostics.extend(_dangling_channels(project))
-    destinations = project.of_kind("Destination")
-    activations = project.of_kind("Activation")
+    destinations = project.of_kind(Kind.DESTINATION)
     effective = []
-    for name, settings in effective_activations(project).items():
-        activation = activations[name]
+    for activation in project.of_kind(Kind.ACTIVATION).values():
+        destination = destinations.get(activation.document.spec.destination)
+        diagnostics.extend(_mapped_twice(activation))
+        settings = effective_settings(activation, destination)
+        if settings is None:  # no match key: nothing else about it can be worked out
+            if destination is not None:
+                diagnostics.append(_error(
+                    activation, ("spec",), f"activation {activation.name!r} has no matchKey: "
+                    f"set spec.matchKey, or defaults.matchKey on destination "
+                    f"{destination.name!r}"))
+            continue
         effective.append((activation, settings))
-        destination = destinations.get(settings.destination)
         diagnostics.extend(_activation_checks(activation, destination, settings))
     diagnostics.extend(_list_name_conflicts(effective, destinations))
     return diagnostics
 
 
-def _error(manifest: Manifest, path: tuple[str | int, ...], message: str,
+def _error(manifest: Manifest[Any], path: tuple[str | int, ...], message: str,
            severity: Severity = Severity.ERROR) -> Diagnostic:
     field = ".".join(str(p) for p in path)
     return Diagnostic(severity, manifest.locate(*path), field, message)
 
 
 def _duplicate_names(project: Project) -> Iterator[Diagnostic]:
-    first: dict[tuple[str, str], Manifest] = {}
+    first: dict[tuple[str, str], Manifest[Document]] = {}
     for manifest in project.manifests:
         key = (manifest.kind, manifest.name)
         if key in first:
@@ -89,7 +99,7 @@ def _dangling_references(project: Project) -> Iterator[Diagnostic]:
 
 def _dangling_channels(project: Project) -> Iterator[Diagnostic]:
     """Every `warnings.notify` name must name a NotificationChannel."""
-    channels = project.of_kind("NotificationChannel")
+    channels = project.of_kind(Kind.NOTIFICATION_CHANNEL)
     for manifest, path, names in _notify_lists(project):
         for number, name in enumerate(names):
             if name in channels:
@@ -103,51 +113,54 @@ def _dangling_channels(project: Project) -> Iterator[Diagnostic]:
                          f"which is not defined{hint}")
 
 
-def _notify_lists(project: Project) -> Iterator[tuple[Manifest, tuple[str, ...], list[str]]]:
+def _notify_lists(
+    project: Project,
+) -> Iterator[tuple[Manifest[Any], tuple[str, ...], list[str]]]:
     """The `notify` lists of activations and of destinations' defaults, with their paths."""
-    for manifest in project.of_kind("Activation").values():
-        activation: ActivationDocument = manifest.document  # type: ignore[assignment]
-        if activation.spec.warnings and activation.spec.warnings.notify:
-            yield manifest, ("spec", "warnings", "notify"), activation.spec.warnings.notify
-    for manifest in project.of_kind("Destination").values():
-        destination: DestinationDocument = manifest.document  # type: ignore[assignment]
-        defaults = destination.spec.defaults
+    for activation in project.of_kind(Kind.ACTIVATION).values():
+        warnings = activation.document.spec.warnings
+        if warnings and warnings.notify:
+            yield activation, ("spec", "warnings", "notify"), warnings.notify
+    for manifest in project.of_kind(Kind.DESTINATION).values():
+        defaults = manifest.document.spec.defaults
         if defaults and defaults.warnings and defaults.warnings.notify:
             yield (manifest, ("spec", "defaults", "warnings", "notify"),
                    defaults.warnings.notify)
 
 
-def _activation_checks(
-    activation: Manifest, destination: Manifest | None, settings: EffectiveActivation
-) -> Iterator[Diagnostic]:
-    doc: ActivationDocument = activation.document  # type: ignore[assignment]
-    if settings.match_key is None and destination is not None:
-        yield _error(activation, ("spec",),
-                     f"activation {activation.name!r} has no matchKey: set spec.matchKey, or "
-                     f"defaults.matchKey on destination {destination.name!r}")
+def _mapped_twice(activation: Manifest[ActivationDocument]) -> Iterator[Diagnostic]:
     seen: set[str] = set()
-    for number, mapping in enumerate(doc.spec.fields or []):
+    for number, mapping in enumerate(activation.document.spec.fields or []):
         if mapping.destination in seen:
             yield _error(activation, ("spec", "fields", number, "destination"),
                          f"destination field {mapping.destination!r} is mapped twice")
         seen.add(mapping.destination)
+
+
+def _activation_checks(
+    activation: Manifest[ActivationDocument],
+    destination: Manifest[DestinationDocument] | None,
+    settings: EffectiveActivation,
+) -> Iterator[Diagnostic]:
     if destination is None:
         return
-    dest: DestinationDocument = destination.document  # type: ignore[assignment]
-    if isinstance(dest.spec, SelligentDestination):
+    spec = destination.document.spec
+    if isinstance(spec, SelligentDestination):
         yield from _selligent_checks(activation, settings)
-    elif isinstance(dest.spec, ActitoDestination):
-        yield from _actito_checks(activation, destination, dest.spec, settings)
+    elif isinstance(spec, ActitoDestination):
+        yield from _actito_checks(activation, destination, spec, settings)
 
 
-def _audience_path(activation: Manifest) -> tuple[str, ...]:
-    doc: ActivationDocument = activation.document  # type: ignore[assignment]
+def _audience_path(activation: Manifest[ActivationDocument]) -> tuple[str, ...]:
+    doc = activation.document
     if doc.spec.audience_name is not None:
         return ("spec", "audienceName")
     return ("spec", "segment") if doc.spec.segment is not None else ("spec", "model")
 
 
-def _selligent_checks(activation: Manifest, settings: EffectiveActivation) -> Iterator[Diagnostic]:
+def _selligent_checks(
+    activation: Manifest[ActivationDocument], settings: EffectiveActivation
+) -> Iterator[Diagnostic]:
     refusal = naming.selligent_api_name_refusal(settings.audience_name)
     if refusal is not None:
         yield _error(activation, _audience_path(activation), refusal)
@@ -156,21 +169,21 @@ def _selligent_checks(activation: Manifest, settings: EffectiveActivation) -> It
                      f"audience name {settings.audience_name!r} gives the Selligent api name "
                      f"{settings.selligent_api_name!r} (api names hold only letters, digits and "
                      "underscores, and do not start with a digit)", Severity.NOTE)
-    if activation.document.spec.validity_period is not None:  # type: ignore[union-attr]
+    if activation.document.spec.validity_period is not None:
         yield _error(activation, ("spec", "validityPeriod"),
                      "validityPeriod applies to Actito external target lists only; "
                      "Selligent ignores it", Severity.WARNING)
 
 
 def _actito_checks(
-    activation: Manifest,
-    destination: Manifest,
+    activation: Manifest[ActivationDocument],
+    destination: Manifest[DestinationDocument],
     spec: ActitoDestination,
     settings: EffectiveActivation,
 ) -> Iterator[Diagnostic]:
     key = settings.match_key
     allowed = (*ACTITO_BUILTIN_KEYS, *spec.unique_attributes)
-    if key is not None and key.destination not in allowed:
+    if key.destination not in allowed:
         from_activation = settings.origins["matchKey"].kind is OriginKind.ACTIVATION
         owner = activation if from_activation else destination
         path = ("spec", "matchKey", "destination") if from_activation else (
@@ -183,7 +196,7 @@ def _actito_checks(
     if settings.validity_period and interval is not None:
         validity = parse_duration(settings.validity_period)
         if validity < interval:
-            where: dict[OriginKind, tuple[Manifest, tuple[str, ...]]] = {
+            where: dict[OriginKind, tuple[Manifest[Any], tuple[str, ...]]] = {
                 OriginKind.ACTIVATION: (activation, ("spec", "validityPeriod")),
                 OriginKind.DESTINATION_DEFAULTS: (
                     destination, ("spec", "defaults", "validityPeriod")),
@@ -198,10 +211,11 @@ def _actito_checks(
 
 
 def _list_name_conflicts(
-    effective: list[tuple[Manifest, EffectiveActivation]], destinations: dict[str, Manifest]
+    effective: list[tuple[Manifest[ActivationDocument], EffectiveActivation]],
+    destinations: dict[str, Manifest[DestinationDocument]],
 ) -> Iterator[Diagnostic]:
     """Two activations may not own the same remote list (same api name on the same list)."""
-    owners: dict[tuple[str, ...], Manifest] = {}
+    owners: dict[tuple[str, ...], Manifest[ActivationDocument]] = {}
     for activation, settings in effective:
         destination = destinations.get(settings.destination)
         if destination is None:

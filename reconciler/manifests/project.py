@@ -1,47 +1,40 @@
 """A loaded project: every valid manifest document, indexed by kind and name.
 
-Owns turning raw YAML documents into validated models, with pydantic's errors translated into
-positioned diagnostics, and `load_project`, the one entry point the CLI and planner use.
+Owns the `Manifest` (a document with the positions of its values) and the `Project` that
+indexes them. Reading and validating files is `loading.py`'s; this module imports no check.
 """
 from __future__ import annotations
 
-import copy
-import difflib
-from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Generic, Literal, TypeVar, overload
 
-from pydantic import BaseModel, ValidationError
-
-from reconciler.manifests.diagnostics import Diagnostic, Severity, format_field_path
-from reconciler.manifests.envfile import load_env_file
-from reconciler.manifests.loader import FieldPath, RawDocument, read_documents, walk_path
+from reconciler.manifests.loader import RawDocument
 from reconciler.manifests.models import (
-    API_VERSION,
     DOCUMENT_CLASSES,
     ActivationDocument,
     DestinationDocument,
     Document,
+    Kind,
     ModelDocument,
+    NotificationChannelDocument,
     SegmentDocument,
     SourceDocument,
 )
 
-_RECOVERY_ROUNDS = 5
+D = TypeVar("D", bound=Document)
 
 
 @dataclass(frozen=True)
-class Manifest:
+class Manifest(Generic[D]):
     """One valid document with the positions of its values."""
 
-    document: Document
+    document: D
     raw: RawDocument
 
     @property
-    def kind(self) -> str:
-        return self.document.kind
+    def kind(self) -> Kind:
+        return Kind(self.document.kind)
 
     @property
     def name(self) -> str:
@@ -58,159 +51,53 @@ class Manifest:
 @dataclass(frozen=True)
 class Project:
     root: Path
-    manifests: tuple[Manifest, ...]
+    manifests: tuple[Manifest[Document], ...]
 
-    def of_kind(self, kind: str) -> dict[str, Manifest]:
-        """Manifests of one kind by name; with duplicate names the first one wins."""
-        found: dict[str, Manifest] = {}
-        for manifest in self.manifests:
-            if manifest.kind == kind:
-                found.setdefault(manifest.name, manifest)
-        return found
+    @overload
+    def of_kind(self, kind: Literal[Kind.SOURCE]) -> dict[str, Manifest[SourceDocument]]: ...
+    @overload
+    def of_kind(self, kind: Literal[Kind.MODEL]) -> dict[str, Manifest[ModelDocument]]: ...
+    @overload
+    def of_kind(self, kind: Literal[Kind.SEGMENT]) -> dict[str, Manifest[SegmentDocument]]: ...
+    @overload
+    def of_kind(
+        self, kind: Literal[Kind.DESTINATION]
+    ) -> dict[str, Manifest[DestinationDocument]]: ...
+    @overload
+    def of_kind(
+        self, kind: Literal[Kind.ACTIVATION]
+    ) -> dict[str, Manifest[ActivationDocument]]: ...
+    @overload
+    def of_kind(
+        self, kind: Literal[Kind.NOTIFICATION_CHANNEL]
+    ) -> dict[str, Manifest[NotificationChannelDocument]]: ...
+    @overload
+    def of_kind(self, kind: Kind | str) -> dict[str, Manifest[Document]]: ...
+
+    def of_kind(self, kind: Kind | str) -> dict[str, Manifest[Any]]:
+        """Manifests of one kind by name; with duplicate names the first one wins. A `Kind`
+        gives manifests of that document class; a plain string ("Destination") still works."""
+        return _of_class(self.manifests, DOCUMENT_CLASSES[Kind(kind)])
 
     def sources(self) -> dict[str, SourceDocument]:
-        return {n: m.document for n, m in self.of_kind("Source").items()}  # type: ignore[misc]
+        return {n: m.document for n, m in self.of_kind(Kind.SOURCE).items()}
 
     def models(self) -> dict[str, ModelDocument]:
-        return {n: m.document for n, m in self.of_kind("Model").items()}  # type: ignore[misc]
+        return {n: m.document for n, m in self.of_kind(Kind.MODEL).items()}
 
     def segments(self) -> dict[str, SegmentDocument]:
-        return {n: m.document for n, m in self.of_kind("Segment").items()}  # type: ignore[misc]
+        return {n: m.document for n, m in self.of_kind(Kind.SEGMENT).items()}
 
     def destinations(self) -> dict[str, DestinationDocument]:
-        return {
-            n: m.document for n, m in self.of_kind("Destination").items()  # type: ignore[misc]
-        }
+        return {n: m.document for n, m in self.of_kind(Kind.DESTINATION).items()}
 
     def activations(self) -> dict[str, ActivationDocument]:
-        return {
-            n: m.document for n, m in self.of_kind("Activation").items()  # type: ignore[misc]
-        }
+        return {n: m.document for n, m in self.of_kind(Kind.ACTIVATION).items()}
 
 
-def load_project(path: Path) -> tuple[Project, list[Diagnostic]]:
-    """Load, validate and check every manifest under `path`; diagnostics list every problem."""
-    from reconciler.manifests.checks import check_project
-
-    root = path if path.is_dir() else path.parent
-    load_env_file(root)
-    diagnostics: list[Diagnostic] = []
-    manifests = []
-    for raw in read_documents(path, diagnostics):
-        manifest = validate_document(raw, diagnostics)
-        if manifest is not None:
-            manifests.append(manifest)
-    project = Project(root, tuple(manifests))
-    diagnostics.extend(check_project(project))
-    return project, _sorted_unique(diagnostics)
-
-
-def validate_document(raw: RawDocument, diagnostics: list[Diagnostic]) -> Manifest | None:
-    data = raw.data
-    if not isinstance(data, dict):
-        diagnostics.append(_error(raw, (), "a manifest document must be a mapping with "
-                                  "apiVersion, kind, metadata and spec"))
-        return None
-    kind = data.get("kind")
-    if data.get("apiVersion") != API_VERSION:
-        where: FieldPath = ("apiVersion",) if "apiVersion" in data else ()
-        diagnostics.append(_error(raw, where, f"apiVersion must be {API_VERSION!r}",
-                                  field="apiVersion"))
-    if kind not in DOCUMENT_CLASSES:
-        where = ("kind",) if "kind" in data else ()
-        message = f"kind must be one of {', '.join(DOCUMENT_CLASSES)}"
-        if isinstance(kind, str):
-            message = f"unknown kind {kind!r}: {message}{_suggest(kind, DOCUMENT_CLASSES)}"
-        diagnostics.append(_error(raw, where, message, field="kind"))
-        return None
-    model = DOCUMENT_CLASSES[kind]
-    try:
-        return Manifest(model.model_validate(data), raw)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        for error in exc.errors():
-            if error["loc"] != ("apiVersion",):  # reported above, in plainer words
-                diagnostics.append(_from_pydantic(raw, error))
-        recovered = _recover(model, data, exc)
-        return Manifest(recovered, raw) if recovered is not None else None  # type: ignore[arg-type]
-
-
-def _recover(model: type[BaseModel], data: Any, exc: ValidationError) -> BaseModel | None:
-    """A best-effort document without its invalid parts, so cross-document checks still run.
-
-    Its errors are already reported; the project holding it is invalid whatever follows, but
-    one run can then list every problem (a misspelled field does not hide a dangling reference).
-    """
-    data = copy.deepcopy(data)
-    data["apiVersion"] = API_VERSION
-    for _ in range(_RECOVERY_ROUNDS):
-        paths = {tuple(walk_path(data, e["loc"])) for e in exc.errors()}
-        if () in paths:
-            return None
-        for path in sorted(paths, key=len, reverse=True):
-            parent = data
-            for part in path[:-1]:
-                parent = parent[part]
-            if isinstance(parent, dict):
-                parent.pop(path[-1], None)
-            elif isinstance(parent, list) and isinstance(path[-1], int) and path[-1] < len(parent):
-                parent.pop(path[-1])
-        try:
-            return model.model_validate(data)
-        except ValidationError as again:
-            exc = again
-    return None
-
-
-def _from_pydantic(raw: RawDocument, error: Any) -> Diagnostic:
-    path = tuple(walk_path(raw.data, error["loc"]))
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        name = str(path[-1]) if path else ""
-        message = f"unknown field {name!r}{_suggest(name, _field_vocabulary())}"
-        return Diagnostic(Severity.ERROR, raw.positions.locate(path, key=True),
-                          format_field_path(path), message)
-    if kind == "missing":
-        missing = error["loc"][-1]
-        return Diagnostic(Severity.ERROR, raw.positions.locate(path),
-                          format_field_path((*path, missing)), "required field is missing")
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return _error(raw, path, message)
-
-
-def _error(raw: RawDocument, path: FieldPath, message: str, field: str | None = None) -> Diagnostic:
-    return Diagnostic(Severity.ERROR, raw.positions.locate(path),
-                      format_field_path(path) if field is None else field, message)
-
-
-def _suggest(word: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.75)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-@cache
-def _field_vocabulary() -> frozenset[str]:
-    """Every field name (as spelled in YAML) of every manifest model, for suggestions."""
-    names: set[str] = set()
-    seen: set[type[BaseModel]] = set()
-    pending: list[type[BaseModel]] = list(DOCUMENT_CLASSES.values())
-    while pending:
-        model = pending.pop()
-        if model in seen:
-            continue
-        seen.add(model)
-        for name, field in model.model_fields.items():
-            names.add(field.alias or name)
-            pending.extend(_models_in(field.annotation))
-    return frozenset(names)
-
-
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [model for arg in get_args(annotation) for model in _models_in(arg)]
-
-
-def _sorted_unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    unique = {(d.position, d.field, d.message, d.severity): d for d in diagnostics}
-    return sorted(unique.values(), key=lambda d: (str(d.position.file), d.position.line,
-                                                  d.position.column, d.message))
+def _of_class(manifests: tuple[Manifest[Document], ...], cls: type[D]) -> dict[str, Manifest[D]]:
+    found: dict[str, Manifest[D]] = {}
+    for manifest in manifests:
+        if isinstance(manifest.document, cls):
+            found.setdefault(manifest.name, Manifest(manifest.document, manifest.raw))
+    return found

@@ -7,17 +7,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.manifests.models import DOCUMENT_CLASSES
+from reconciler.manifests.models import DOCUMENT_CLASSES, Kind
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID_BASE = "https://audience-reconciler.dev/schemas/"
 
 
-def schema_file_name(kind: str) -> str:
+def schema_file_name(kind: Kind) -> str:
     return f"{kind.lower()}.schema.json"
 
 
-def kind_schema(kind: str) -> dict[str, Any]:
+def kind_schema(kind: Kind) -> dict[str, Any]:
     schema = DOCUMENT_CLASSES[kind].model_json_schema(by_alias=True, mode="validation")
     return {
         "$schema": DRAFT,

@@ -19,12 +19,12 @@ from reconciler.manifests.diagnostics import Position
 from reconciler.manifests.models import (
     ActivationDocument,
     ActivationSettings,
-    ActivationSpec,
     CronSchedule,
     DeletionPolicy,
     DestinationDocument,
     EverySchedule,
     FieldMapping,
+    Kind,
     MatchKey,
     Warnings,
 )
@@ -66,7 +66,7 @@ class EffectiveActivation:
     model: str | None
     audience_name: str
     description: str | None
-    match_key: MatchKey | None
+    match_key: MatchKey  # an activation without one has no effective settings
     fields: tuple[FieldMapping, ...]
     schedule: Any  # "manual" | EverySchedule | CronSchedule
     warnings: Warnings
@@ -94,22 +94,26 @@ class EffectiveActivation:
 
 
 def effective_activations(project: Project) -> dict[str, EffectiveActivation]:
-    """Every activation's effective settings, by name."""
-    destinations = project.of_kind("Destination")
+    """Every activation's effective settings, by name; one without a match key is left out
+    (validate reports it as an error, and an invalid project is never planned)."""
+    destinations = project.of_kind(Kind.DESTINATION)
     result = {}
-    for name, activation in project.of_kind("Activation").items():
-        spec: ActivationSpec = activation.document.spec  # type: ignore[assignment]
-        result[name] = effective_settings(activation, destinations.get(spec.destination))
+    for name, activation in project.of_kind(Kind.ACTIVATION).items():
+        destination = destinations.get(activation.document.spec.destination)
+        settings = effective_settings(activation, destination)
+        if settings is not None:
+            result[name] = settings
     return result
 
 
 def effective_settings(
-    activation: Manifest, destination: Manifest | None
-) -> EffectiveActivation:
-    """Merge one activation over its destination's defaults (the destination may be missing)."""
-    doc: ActivationDocument = activation.document  # type: ignore[assignment]
+    activation: Manifest[ActivationDocument], destination: Manifest[DestinationDocument] | None
+) -> EffectiveActivation | None:
+    """Merge one activation over its destination's defaults (the destination may be missing);
+    None when neither gives a match key."""
+    doc = activation.document
     spec = doc.spec
-    dest_doc: DestinationDocument | None = destination.document if destination else None  # type: ignore[assignment]
+    dest_doc = destination.document if destination else None
     defaults = dest_doc.spec.defaults if dest_doc and dest_doc.spec.defaults else None
     origins: dict[str, Origin] = {}
 
@@ -127,6 +131,9 @@ def effective_settings(
         origins[alias] = Origin(OriginKind.BUILTIN)
         return builtin
 
+    match_key: MatchKey | None = pick("match_key", None)
+    if match_key is None:
+        return None
     is_actito = dest_doc is not None and dest_doc.spec.type == "actito"
     return EffectiveActivation(
         name=doc.metadata.name,
@@ -137,7 +144,7 @@ def effective_settings(
         audience_name=naming.audience_name(spec.audience_name, spec.segment, spec.model,
                                            doc.metadata.name),
         description=spec.description,
-        match_key=pick("match_key", None),
+        match_key=match_key,
         fields=_merge_fields(activation, destination, spec.fields, defaults, origins),
         schedule=pick("schedule", "manual"),
         warnings=_merge_warnings(activation, destination, spec.warnings, defaults, origins),
@@ -148,8 +155,8 @@ def effective_settings(
 
 
 def _merge_warnings(
-    activation: Manifest,
-    destination: Manifest | None,
+    activation: Manifest[ActivationDocument],
+    destination: Manifest[DestinationDocument] | None,
     own: Warnings | None,
     defaults: ActivationSettings | None,
     origins: dict[str, Origin],
@@ -174,8 +181,8 @@ def _merge_warnings(
 
 
 def _merge_fields(
-    activation: Manifest,
-    destination: Manifest | None,
+    activation: Manifest[ActivationDocument],
+    destination: Manifest[DestinationDocument] | None,
     own: list[FieldMapping] | None,
     defaults: ActivationSettings | None,
     origins: dict[str, Origin],

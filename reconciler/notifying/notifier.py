@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from reconciler.executing.executor import ActivationResult
-from reconciler.manifests.models import EmailChannel, WebhookChannel
+from reconciler.manifests.models import EmailChannel, Kind, WebhookChannel
 from reconciler.manifests.project import Manifest, Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.notifying.annotations import annotation, in_github_actions
@@ -69,7 +69,7 @@ def notify_results(project: Project, results: Sequence[ActivationResult],
     results = [r for r in results if r.activation in settings]
     by_name = {r.activation: r for r in results}
     warnings = {name: s.warnings for name, s in settings.items()}
-    channels = project.of_kind("NotificationChannel")
+    channels = project.of_kind(Kind.NOTIFICATION_CHANNEL)
     deliveries = []
     for change in health_changes(results, previous, warnings):
         warning = _warning(change, settings[change.activation], by_name[change.activation],

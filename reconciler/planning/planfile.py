@@ -20,7 +20,7 @@ from pathlib import Path
 
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.loader import discover_files
-from reconciler.manifests.models import DuckDBSource
+from reconciler.manifests.models import DuckDBSource, Kind
 from reconciler.manifests.project import Project
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import Workspace
@@ -68,7 +68,7 @@ def manifests_hash(root: Path) -> str:
 def sources_fingerprint(project: Project) -> dict[str, str]:
     """DuckDB sources: sizes and modification times of their files; others: 'unknown'."""
     out = {}
-    for name, manifest in project.of_kind("Source").items():
+    for name, manifest in project.of_kind(Kind.SOURCE).items():
         spec = manifest.document.spec
         if not isinstance(spec, DuckDBSource):
             out[name] = "unknown"

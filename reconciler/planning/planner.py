@@ -20,7 +20,7 @@ import duckdb
 
 from reconciler.destinations.base import DestinationObserver, Structure
 from reconciler.destinations.errors import DestinationError
-from reconciler.manifests.models import ModelDocument, SegmentDocument
+from reconciler.manifests.models import Kind, ModelDocument, SegmentDocument
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.manifests.values import MissingEnvironmentVariable
@@ -189,7 +189,6 @@ class Planner:
         segment: SegmentDocument | None = segments.get(settings.segment or "")
         model: ModelDocument = models[segment.spec.model if segment else settings.model or ""]
         source = self._source(model.spec.source)
-        assert settings.match_key is not None  # validated: an activation has a match key
         spec = AudienceSpec(
             activation=settings.name,
             model=model.spec,
@@ -202,8 +201,8 @@ class Planner:
 
     def _source(self, name: str) -> Source:
         if name not in self._sources:
-            manifest = self.project.of_kind("Source")[name]
-            self._sources[name] = open_source(name, manifest.document.spec,  # type: ignore[arg-type]
+            manifest = self.project.of_kind(Kind.SOURCE)[name]
+            self._sources[name] = open_source(name, manifest.document.spec,
                                               manifest.file.parent)
         return self._sources[name]
 

@@ -7,17 +7,19 @@ import duckdb
 
 from reconciler.destinations.actito.writer import ActitoWriter
 from reconciler.destinations.base import UpdateShare
-from reconciler.manifests.models import DeletionPolicy, FieldMapping, Warnings
+from reconciler.manifests.models import DeletionPolicy, FieldMapping, MatchKey, Warnings
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.planning.diff import DiffTables
 from reconciler.sandbox.actito import ActitoSandbox
 from tests.actito.conftest import make_adapter, profile
 
+KEY = MatchKey(source="customer_id", destination="customerId")
+
 
 def _activation(name: str, field: str) -> EffectiveActivation:
     return EffectiveActivation(
         name=name, destination="actito", destination_type="actito", segment=name, model=None,
-        audience_name=name, description=None, match_key=None,
+        audience_name=name, description=None, match_key=KEY,
         fields=(FieldMapping(source=field, destination=field),), schedule="manual",
         warnings=Warnings(), deletion_policy=DeletionPolicy.KEEP, validity_period=None)
 

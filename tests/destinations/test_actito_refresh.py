@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.destinations.actito.models import TargetList
 from reconciler.destinations.actito.observer import file_refresh
-from reconciler.manifests.project import load_project
+from reconciler.manifests.loading import load_project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 
 REPO = Path(__file__).resolve().parents[2]

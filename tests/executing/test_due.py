@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.executing.due import due_status
-from reconciler.manifests.project import load_project
+from reconciler.manifests.loading import load_project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 
 REPO = Path(__file__).resolve().parents[2]

@@ -20,7 +20,8 @@ from reconciler.executing.importbudget import (
 )
 from reconciler.executing.importplan import find_conflicts
 from reconciler.executing.sharedimport import share_out, without_hashes_of_updates
-from reconciler.manifests.project import Project, load_project
+from reconciler.manifests.loading import load_project
+from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.planning.diff import DiffTables
 from reconciler.planning.plan import ActivationPlan, AttributeChange

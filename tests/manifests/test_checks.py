@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.manifests.diagnostics import Diagnostic, Severity
-from reconciler.manifests.project import load_project
+from reconciler.manifests.loading import load_project
 from tests.manifests.conftest import replace_in
 
 

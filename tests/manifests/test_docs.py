@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from reconciler.cli import app
-from reconciler.manifests.project import _field_vocabulary
+from reconciler.manifests.validation import _field_vocabulary
 from tests.manifests.conftest import REPO
 
 README = (REPO / "README.md").read_text("utf-8")

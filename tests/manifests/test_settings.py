@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.manifests.models import DeletionPolicy, EverySchedule
-from reconciler.manifests.project import load_project
+from reconciler.manifests.loading import load_project
+from reconciler.manifests.models import DeletionPolicy, EverySchedule, Kind
 from reconciler.manifests.settings import (
     BUILTIN_WARNINGS,
     EffectiveActivation,
@@ -16,15 +16,17 @@ from tests.manifests.conftest import replace_in
 
 def _effective(path: Path, name: str) -> EffectiveActivation:
     project, _ = load_project(path)
-    activation = project.of_kind("Activation")[name]
-    destination = project.of_kind("Destination")[activation.document.spec.destination]
-    return effective_settings(activation, destination)
+    activation = project.of_kind(Kind.ACTIVATION)[name]
+    destination = project.of_kind(Kind.DESTINATION)[activation.document.spec.destination]
+    settings = effective_settings(activation, destination)
+    assert settings is not None
+    return settings
 
 
 def test_activation_relying_entirely_on_defaults(example_copy: Path) -> None:
     # Scenario: churn-selligent sets only its audience; everything else is inherited.
     settings = _effective(example_copy, "churn-selligent")
-    assert settings.match_key is not None and settings.match_key.destination == "EXTERNAL_ID"
+    assert settings.match_key.destination == "EXTERNAL_ID"
     assert settings.schedule == EverySchedule(every="1h")
     assert [f.destination for f in settings.fields] == ["FIRSTNAME"]
     assert settings.warnings.max_removal_ratio == 0.2 and settings.warnings.min_match_rate == 0.8

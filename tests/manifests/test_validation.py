@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.manifests.diagnostics import Diagnostic, Severity
-from reconciler.manifests.project import load_project
+from reconciler.manifests.loading import load_project
 
 HEADER = "apiVersion: reconciler/v1\n"
 

@@ -11,7 +11,8 @@ import pytest
 
 from reconciler.destinations.base import WriteResult
 from reconciler.executing.executor import ActivationResult, Outcome
-from reconciler.manifests.project import Project, load_project
+from reconciler.manifests.loading import load_project
+from reconciler.manifests.project import Project
 from reconciler.notifying import Health, notify_results, previous_health
 from reconciler.state import RunStatus, StateWriter, open_state_store
 from tests.manifests.conftest import REPO, replace_in

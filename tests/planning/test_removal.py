@@ -5,12 +5,14 @@ import datetime as dt
 
 import pytest
 
-from reconciler.manifests.models import DeletionPolicy, Warnings
+from reconciler.manifests.models import DeletionPolicy, MatchKey, Warnings
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.planning.plan import Action, Plan, ResourceType
 from reconciler.planning.removal import REASON, plan_removal, removed_records
 from reconciler.planning.render import render_text
 from reconciler.state import ActivationRecord
+
+KEY = MatchKey(source="customer_id", destination="EXTERNAL_ID")
 
 NOW = dt.datetime(2026, 11, 27, 6, 0, tzinfo=dt.UTC)
 DESTINATIONS = {"selligent-prod": "selligent", "actito-prod": "actito"}
@@ -27,7 +29,7 @@ def _activation(name: str, audience: str, destination: str = "selligent-prod"
                 ) -> EffectiveActivation:
     return EffectiveActivation(
         name=name, destination=destination, destination_type=DESTINATIONS[destination],
-        segment=name, model=None, audience_name=audience, description=None, match_key=None,
+        segment=name, model=None, audience_name=audience, description=None, match_key=KEY,
         fields=(), schedule="manual", warnings=Warnings(), deletion_policy=DeletionPolicy.KEEP,
         validity_period=None)
 

@@ -75,7 +75,7 @@ class ActitoObserver:
         resources: list[ResourceChange] = []
         errors: list[str] = []
         warnings: list[str] = []
-        key = activation.match_key.destination if activation.match_key else ""
+        key = activation.match_key.destination
         found = structure.attribute(key)
         if found is None or not found.unique:
             what = "does not exist" if found is None else "is not unique"
@@ -119,7 +119,7 @@ class ActitoObserver:
 
     def load_contact_index(self, activation: EffectiveActivation,
                            conn: duckdb.DuckDBPyConnection, table: str, desired_table: str) -> None:
-        key = activation.match_key.destination if activation.match_key else ""
+        key = activation.match_key.destination
         count = count_rows(conn, desired_table)
         keys = (str(row[0]) for row in iter_rows(conn, desired_table, ["member_key"]))
         # Pages of existing keys (maybe a superset: every profile's key); the diff keeps the

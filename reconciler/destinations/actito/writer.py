@@ -97,5 +97,4 @@ class ActitoWriter:
 
 
 def _key(activation: EffectiveActivation) -> str:
-    assert activation.match_key is not None
     return activation.match_key.destination

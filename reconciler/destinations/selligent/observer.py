@@ -45,7 +45,7 @@ class SelligentObserver:
         list_name = self.adapter.list_api_name
         resources: list[ResourceChange] = []
         errors: list[str] = []
-        key = activation.match_key.destination if activation.match_key else ""
+        key = activation.match_key.destination
         if key.casefold() not in fields:
             errors.append(f"the match key field {key} does not exist on list {list_name}; "
                           f"use one of its fields (e.g. {', '.join(sorted(fields)[:5])})")
@@ -75,7 +75,7 @@ class SelligentObserver:
 
     def load_contact_index(self, activation: EffectiveActivation,
                            conn: duckdb.DuckDBPyConnection, table: str, desired_table: str) -> None:
-        key = activation.match_key.destination if activation.match_key else ""
+        key = activation.match_key.destination
         every = self._contact_tables.get(key.casefold())
         if every is None:  # one read of the list per key field, shared by its activations
             every = f"selligent_contacts_{len(self._contact_tables)}"
@@ -86,7 +86,7 @@ class SelligentObserver:
 
     def load_members(self, activation: EffectiveActivation,
                      conn: duckdb.DuckDBPyConnection, table: str) -> bool:
-        key = activation.match_key.destination if activation.match_key else ""
+        key = activation.match_key.destination
         api_name = activation.selligent_api_name
         if self.adapter.read_segment(api_name) is None:
             load_key_pages(conn, table, [])

@@ -162,5 +162,4 @@ def _collect(total: WriteResult, done: set[Future[WriteResult]]) -> WriteResult:
 
 
 def _key(activation: EffectiveActivation) -> str:
-    assert activation.match_key is not None
     return activation.match_key.destination

@@ -1,0 +1,74 @@
+"""The manifest kinds (`apiVersion: reconciler/v1`) as pydantic models, one module per kind.
+
+These models are the single source of truth of the manifest language: validation, the JSON
+Schemas in `schemas/` and the docs all come from them. YAML spells fields in camelCase; Python
+uses snake_case through aliases. Unknown fields are errors everywhere. This package knows
+nothing of files or positions (see `loader.py`) nor of cross-document rules (`checks.py`).
+Everything is re-exported here: import from `reconciler.manifests.models`.
+"""
+from reconciler.manifests.models.activation import (
+    ActivationSettings,
+    ActivationSpec,
+    CronSchedule,
+    DeletionPolicy,
+    EverySchedule,
+    FieldMapping,
+    FieldType,
+    MatchKey,
+    Schedule,
+    Warnings,
+)
+from reconciler.manifests.models.channel import (
+    EMAIL_PATTERN,
+    ChannelSpec,
+    EmailAddress,
+    EmailChannel,
+    SmtpSecurity,
+    WebhookChannel,
+)
+from reconciler.manifests.models.common import (
+    API_VERSION,
+    NAME_PATTERN,
+    Metadata,
+    Name,
+    StrictModel,
+    UrlOrEnv,
+)
+from reconciler.manifests.models.destination import (
+    ActitoCredentials,
+    ActitoDestination,
+    ActitoLimits,
+    DestinationSpec,
+    FileTransfer,
+    FileTransferProtocol,
+    SelligentCredentials,
+    SelligentDestination,
+    SelligentLimits,
+)
+from reconciler.manifests.models.documents import (
+    DOCUMENT_CLASSES,
+    ActivationDocument,
+    DestinationDocument,
+    Document,
+    DocumentBase,
+    Kind,
+    ModelDocument,
+    NotificationChannelDocument,
+    SegmentDocument,
+    SourceDocument,
+)
+from reconciler.manifests.models.segment import ModelSpec, SegmentSpec
+from reconciler.manifests.models.source import DuckDBSource, PostgresSource, SourceSpec
+
+__all__ = [
+    "API_VERSION", "DOCUMENT_CLASSES", "EMAIL_PATTERN", "NAME_PATTERN", "ActitoCredentials",
+    "ActitoDestination", "ActitoLimits", "ActivationDocument", "ActivationSettings",
+    "ActivationSpec", "ChannelSpec", "CronSchedule", "DeletionPolicy", "DestinationDocument",
+    "DestinationSpec", "Document", "DocumentBase", "DuckDBSource", "EmailAddress",
+    "EmailChannel", "EverySchedule", "FieldMapping", "FieldType", "FileTransfer",
+    "FileTransferProtocol", "Kind", "MatchKey", "Metadata", "ModelDocument", "ModelSpec", "Name",
+    "NotificationChannelDocument", "PostgresSource", "Schedule", "SegmentDocument",
+    "SegmentSpec", "SelligentCredentials", "SelligentDestination", "SelligentLimits",
+    "SmtpSecurity", "SourceDocument", "SourceSpec", "StrictModel", "UrlOrEnv", "Warnings",
+    "WebhookChannel",
+]

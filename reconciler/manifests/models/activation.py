@@ -1,0 +1,137 @@
+"""The Activation kind, and the settings a destination's `defaults:` may give its activations."""
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+
+from reconciler.manifests.models.common import Name, StrictModel
+from reconciler.manifests.values import CronExpression, Duration
+
+
+class FieldType(enum.StrEnum):
+    STRING = "string"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    TIMESTAMP = "timestamp"
+
+
+class DeletionPolicy(enum.StrEnum):
+    KEEP = "keep"
+    DELETE = "delete"
+
+
+class MatchKey(StrictModel):
+    source: str = Field(min_length=1, description="The model column holding the key.")
+    destination: str = Field(
+        min_length=1,
+        description="Selligent: a list field (e.g. EXTERNAL_ID, MAIL); Actito: a unique "
+        "attribute (emailAddress, gsmNumber or a unique custom attribute).",
+    )
+
+
+class FieldMapping(StrictModel):
+    source: str = Field(min_length=1)
+    destination: str = Field(min_length=1)
+    create: bool = Field(
+        default=False, description="Create the destination field/attribute when missing."
+    )
+    type: FieldType | None = Field(default=None, description="Required when `create` is true.")
+
+    @model_validator(mode="after")
+    def _type_when_created(self) -> FieldMapping:
+        if self.create and self.type is None:
+            raise ValueError(
+                f"field {self.destination!r} has `create: true` and needs a `type` "
+                f"({', '.join(t.value for t in FieldType)})"
+            )
+        return self
+
+
+class EverySchedule(StrictModel):
+    every: Duration
+
+
+class CronSchedule(StrictModel):
+    cron: CronExpression
+    timezone: str = Field(default="UTC", description="An IANA time zone, e.g. Europe/Brussels.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Brussels)") from exc
+        return value
+
+
+def _schedule_kind(value: Any) -> str:
+    if isinstance(value, str) or value is None:
+        return "manual"
+    if isinstance(value, dict):
+        return "cron" if "cron" in value else "every"
+    return "cron" if isinstance(value, CronSchedule) else "every"
+
+
+Schedule = Annotated[
+    Annotated[Literal["manual"], Tag("manual")]
+    | Annotated[EverySchedule, Tag("every")]
+    | Annotated[CronSchedule, Tag("cron")],
+    Discriminator(_schedule_kind),
+]
+
+
+class Warnings(StrictModel):
+    on_failure: bool | None = Field(default=None, description="Warn when a sync fails.")
+    max_removal_ratio: float | None = Field(
+        default=None, ge=0, le=1, description="Stop before removing more than this share."
+    )
+    min_match_rate: float | None = Field(
+        default=None, ge=0, le=1, description="Stop when fewer users match at the destination."
+    )
+    empty_audience: bool | None = Field(
+        default=None, description="Stop when the audience is suddenly empty."
+    )
+    max_rejected_ratio: float | None = Field(
+        default=None, ge=0, le=1, description="Warn when more rows than this are rejected."
+    )
+    notify: list[str] | None = Field(default=None, description="Notification channel names.")
+
+
+class ActivationSettings(StrictModel):
+    """The settings a destination's `defaults:` may provide to its activations."""
+
+    match_key: MatchKey | None = None
+    fields: list[FieldMapping] | None = None
+    schedule: Schedule | None = None
+    warnings: Warnings | None = None
+    deletion_policy: DeletionPolicy | None = Field(
+        default=None, description="What happens to the remote list when the activation goes."
+    )
+    validity_period: Duration | None = Field(
+        default=None, description="Actito only: how long an external target list file is valid."
+    )
+
+
+class ActivationSpec(ActivationSettings):
+    segment: Name | None = Field(default=None, description="Sync the members of a segment...")
+    model: Name | None = Field(default=None, description="...or every row of a model.")
+    destination: Name
+    audience_name: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The remote list's name (Selligent: spaces become underscores). "
+        "Defaults to the segment's (or model's) name.",
+    )
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _segment_or_model(self) -> ActivationSpec:
+        if (self.segment is None) == (self.model is None):
+            raise ValueError("an activation needs exactly one of `segment` or `model`")
+        return self

@@ -1,0 +1,52 @@
+"""What every manifest kind shares: the strict base model, names, metadata.
+
+Must not know any kind in particular (each kind has its own module).
+"""
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+API_VERSION = "reconciler/v1"
+NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        use_enum_values=False,
+    )
+
+
+def _check_name(value: str) -> str:
+    if not re.fullmatch(NAME_PATTERN, value):
+        raise ValueError(
+            f"{value!r} is not a valid name: use lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit, at most 63 characters"
+        )
+    return value
+
+
+Name = Annotated[
+    str, AfterValidator(_check_name), Field(json_schema_extra={"pattern": NAME_PATTERN})
+]
+UrlOrEnv = Annotated[
+    str,
+    Field(
+        min_length=1,
+        description="A URL, or an environment reference ${env:NAME}.",
+        json_schema_extra={"examples": ["http://127.0.0.1:8781/Portal/Api"]},
+    ),
+]
+
+
+class Metadata(StrictModel):
+    name: Name = Field(description="Unique among the documents of the same kind.")
+    labels: dict[str, str] = Field(default_factory=dict)
+    description: str | None = None

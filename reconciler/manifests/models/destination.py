@@ -1,0 +1,99 @@
+"""The Destination kind: a Selligent list or an Actito profile table, and how to reach it."""
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from reconciler.manifests.models.activation import ActivationSettings
+from reconciler.manifests.models.common import StrictModel, UrlOrEnv
+from reconciler.manifests.values import Credential
+
+
+class SelligentCredentials(StrictModel):
+    api_key: Credential
+    api_secret: Credential
+
+
+class SelligentLimits(StrictModel):
+    max_rows_per_load: int = Field(default=10_000, ge=1)
+    requests_per_second: float | None = Field(default=None, gt=0)
+    concurrency: int = Field(default=4, ge=1, le=64)
+
+
+class SelligentDestination(StrictModel):
+    type: Literal["selligent"]
+    base_url: UrlOrEnv = Field(description="e.g. https://<tenant>.slgnt.eu/Portal/Api")
+    organization: str = Field(min_length=1)
+    list: str = Field(min_length=1, description="The audience list's api name, e.g. CONTACTS.")
+    credentials: SelligentCredentials
+    limits: SelligentLimits = Field(default_factory=SelligentLimits)
+    defaults: ActivationSettings | None = None
+
+
+class FileTransferProtocol(enum.StrEnum):
+    FTPS = "ftps"
+    SFTP = "sftp"
+
+
+class FileTransfer(StrictModel):
+    protocol: FileTransferProtocol
+    host: str = Field(min_length=1)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    username: str = Field(min_length=1)
+    password: Credential | None = None
+    private_key: Credential | None = Field(default=None, description="SFTP: a PEM private key.")
+    directory: str = "/"
+    ca_file: str | None = Field(
+        default=None,
+        description="FTPS: a PEM file of certificates to trust, relative to this manifest; "
+        "the system's certificates when absent.",
+    )
+    host_key: str | None = Field(
+        default=None,
+        description="SFTP: the server's public key ('ssh-ed25519 AAAA…'); ~/.ssh/known_hosts "
+        "when absent.",
+    )
+
+    @model_validator(mode="after")
+    def _some_secret(self) -> FileTransfer:
+        if self.password is None and self.private_key is None:
+            raise ValueError("a file transfer location needs a `password` or a `privateKey`")
+        return self
+
+
+class ActitoCredentials(StrictModel):
+    api_key: Credential
+
+
+class ActitoLimits(StrictModel):
+    concurrency: int = Field(default=5, ge=1, le=5)
+    requests_per_minute: int = Field(default=100, ge=1)
+    bulk_imports_per_day: int = Field(
+        default=12, ge=1,
+        description="ETL imports allowed per profile table per UTC day (Actito's quota: 12, "
+        "more with an extension pack). The attribute updates of all activations of a run on "
+        "one table share one import; when the day's imports are used up they wait for the "
+        "next day while memberships still sync.")
+
+
+class ActitoDestination(StrictModel):
+    type: Literal["actito"]
+    base_url: UrlOrEnv = Field(description="e.g. https://api.actito.com")
+    entity: str = Field(min_length=1)
+    profile_table: str = Field(min_length=1)
+    credentials: ActitoCredentials
+    unique_attributes: list[str] = Field(
+        default_factory=list,
+        description="Unique custom attributes usable as match keys (e.g. customerId), besides "
+        "emailAddress and gsmNumber; checked against the table at plan time.",
+    )
+    file_transfer: FileTransfer
+    limits: ActitoLimits = Field(default_factory=ActitoLimits)
+    defaults: ActivationSettings | None = None
+
+
+DestinationSpec = Annotated[
+    SelligentDestination | ActitoDestination, Field(discriminator="type")
+]
