@@ -17,10 +17,10 @@ from typing import Protocol, runtime_checkable
 import duckdb
 import pyarrow as pa
 
-from reconciler.executing.journal import BatchJournal
+from reconciler.changes.journal import Journal
+from reconciler.changes.resources import ResourceChange
+from reconciler.changes.tables import DiffTables
 from reconciler.manifests.settings import EffectiveActivation
-from reconciler.planning.diff import DiffTables
-from reconciler.planning.plan import ResourceChange
 
 
 @dataclass(frozen=True)
@@ -52,19 +52,19 @@ class WriteResult:
 class DestinationWriter(Protocol):
     """What the executor asks of a destination, in plan order; every method is idempotent
     (creating what exists, adding a member twice or removing an absent one changes nothing).
-    Writers journal each batch they send through the `BatchJournal` they are given."""
+    Writers journal each batch they send through the `Journal` they are given."""
 
     def create_resources(self, activation: EffectiveActivation,
-                         resources: tuple[ResourceChange, ...], journal: BatchJournal) -> None: ...
+                         resources: tuple[ResourceChange, ...], journal: Journal) -> None: ...
 
     def apply_members(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
-                      tables: DiffTables, journal: BatchJournal) -> WriteResult: ...
+                      tables: DiffTables, journal: Journal) -> WriteResult: ...
 
     def apply_updates(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
-                      tables: DiffTables, journal: BatchJournal) -> WriteResult: ...
+                      tables: DiffTables, journal: Journal) -> WriteResult: ...
 
     def delete_resources(self, resources: tuple[ResourceChange, ...],
-                         journal: BatchJournal) -> None:
+                         journal: Journal) -> None:
         """Delete the lists/segments an activation removed from the manifests owned (members
         stay contacts); deleting what is already gone changes nothing."""
         ...

@@ -16,12 +16,10 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from reconciler.destinations.capabilities import list_refresh_deadline
 from reconciler.manifests.models import CronSchedule, EverySchedule
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.manifests.values import parse_duration
-
-# Refresh an Actito list this long before its file expires (at most a tenth of its validity).
-VALIDITY_MARGIN = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -42,15 +40,6 @@ def next_scheduled(schedule: object, last_success: dt.datetime) -> dt.datetime |
     return None
 
 
-def validity_deadline(settings: EffectiveActivation,
-                      last_success: dt.datetime) -> dt.datetime | None:
-    """When an Actito list must be refreshed at the latest, or None for other destinations."""
-    if settings.destination_type != "actito" or not settings.validity_period:
-        return None
-    validity = parse_duration(settings.validity_period)
-    return last_success + validity - min(VALIDITY_MARGIN, validity / 10)
-
-
 def due_status(settings: EffectiveActivation, last_success: dt.datetime | None,
                now: dt.datetime, deferred_until: dt.datetime | None = None) -> Due:
     """`deferred_until`: the last successful run left attribute updates for this import slot
@@ -62,7 +51,7 @@ def due_status(settings: EffectiveActivation, last_success: dt.datetime | None,
         return Due(name, True, now, "no successful run yet")
     candidates = [(when, why) for when, why in (
         (next_scheduled(settings.schedule, last_success), "schedule"),
-        (validity_deadline(settings, last_success), "list validity ends"),
+        (list_refresh_deadline(settings, last_success), "list validity ends"),
         (deferred_until, "deferred attribute updates"),
     ) if when is not None]
     when, why = min(candidates, key=lambda c: c[0])

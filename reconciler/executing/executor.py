@@ -25,6 +25,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from reconciler.changes.resources import ResourceType
+from reconciler.changes.tables import count_rows
 from reconciler.destinations.base import (
     BulkImportWriter,
     DestinationWriter,
@@ -49,8 +51,7 @@ from reconciler.executing.sharedimport import (
 )
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
-from reconciler.planning.diff import count_rows
-from reconciler.planning.plan import ActivationPlan, Plan, ResourceType
+from reconciler.planning.plan import ActivationPlan, Plan
 from reconciler.planning.planner import Workspace
 from reconciler.state import RemoteKind, RunStatus, StateWriter
 from reconciler.state.errors import LockError, LockLostError

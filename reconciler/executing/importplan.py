@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 
 import duckdb
 
+from reconciler.changes.tables import DiffTables
 from reconciler.executing.importbudget import (
     ImportGroup,
     deferred_groups,
@@ -29,7 +30,6 @@ from reconciler.executing.importbudget import (
 )
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
-from reconciler.planning.diff import DiffTables
 from reconciler.planning.plan import Plan
 from reconciler.state import StateReader
 

@@ -10,30 +10,22 @@ one member, removing an absent one changes nothing), so it converges.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
+from reconciler.changes.journal import BatchHandle, JournalStep
 from reconciler.state import StateWriter
-from reconciler.state.records import JournalStep
 
 
 class _Keeper(Protocol):
     def check(self) -> None: ...
 
 
-class BatchHandle:
-    def __init__(self, rows: int) -> None:
-        self.confirmed = rows
-
-    def confirm(self, rows: int) -> None:
-        """What the destination confirmed of this batch (default: every row sent)."""
-        self.confirmed = rows
-
-
 class BatchJournal:
+    """The state store's `Journal` (changes/journal.py) for one activation's run."""
+
     def __init__(self, store: StateWriter, run_id: str, activation: str,
                  keeper: _Keeper | None = None,
                  on_confirm: Callable[[JournalStep, int], None] | None = None) -> None:
@@ -60,11 +52,3 @@ class BatchJournal:
         self.store.journal_confirm(entry, handle.confirmed)
         if self.on_confirm is not None and step is not JournalStep.CREATE_RESOURCES:
             self.on_confirm(step, handle.confirmed)
-
-
-def keys_fingerprint(keys: Iterable[str]) -> str:
-    """A short digest of a batch's keys (no key is stored in the journal)."""
-    digest = hashlib.sha256()
-    for key in keys:
-        digest.update(key.encode("utf-8") + b"\0")
-    return digest.hexdigest()[:16]

@@ -19,7 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from reconciler.state.records import JournalStep
+from reconciler.changes.journal import JournalStep
 
 
 class ProgressReporter(Protocol):

@@ -18,12 +18,13 @@ from pathlib import Path
 
 import duckdb
 
+from reconciler.changes.journal import JournalStep
+from reconciler.changes.tables import DiffTables
 from reconciler.destinations.base import BulkImportWriter, UpdateShare, WriteResult
 from reconciler.destinations.errors import QuotaExceededError
 from reconciler.executing.importbudget import BudgetUse, ImportGroup, read_budget
 from reconciler.executing.journal import BatchJournal
-from reconciler.planning.diff import DiffTables
-from reconciler.state import DeferredUpdates, ImportExecution, JournalStep, StateWriter
+from reconciler.state import DeferredUpdates, ImportExecution, StateWriter
 
 
 @dataclass(frozen=True)

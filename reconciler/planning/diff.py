@@ -19,32 +19,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from reconciler.changes.tables import DiffTables, count_rows
 from reconciler.masking import mask_value
-
-
-@dataclass(frozen=True)
-class DiffTables:
-    """The tables of one activation's diff, all named from one prefix."""
-
-    prefix: str
-
-    def _named(self, role: str) -> str:
-        return f"{self.prefix}_{role}"
-
-    desired = property(lambda self: self._named("desired"))
-    contacts = property(lambda self: self._named("contacts"))
-    snapshot = property(lambda self: self._named("snapshot"))
-    actual = property(lambda self: self._named("actual"))
-    # desired ∩ contacts, what to sync: (member_key, attributes_hash), the next snapshot
-    members = property(lambda self: self._named("members"))
-    # desired ⋉ contacts ⟗ snapshot, one row per key with a change code (see _diff_against_*)
-    joined = property(lambda self: self._named("joined"))
-    # the members whose attributes must be sent: (member_key, attributes_hash)
-    changed = property(lambda self: self._named("changed"))
-    adds = property(lambda self: self._named("adds"))
-    removes = property(lambda self: self._named("removes"))
-    updates = property(lambda self: self._named("updates"))
-
 
 # The change codes of `joined` rows.
 _KEPT, _ADDED, _CHANGED, _REMOVED = 0, 1, 2, 3
@@ -70,10 +46,6 @@ UpdateFiller = Callable[[str, str], None]
 """`fill(keys, updates)`: create temp table `updates` (member_key, the mapped fields,
 attributes_hash) for the rows of table `keys` (member_key, attributes_hash) whose values still
 have that hash, one row per key, in key order."""
-
-
-def count_rows(conn: duckdb.DuckDBPyConnection, table: str) -> int:
-    return _scalar(conn, f'SELECT count(*) FROM "{table}"')
 
 
 def compute_diff(

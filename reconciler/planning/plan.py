@@ -7,52 +7,17 @@ executor runs the same Plan, so what a reviewer reads is what apply does.
 """
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from reconciler.changes.resources import Action, ResourceChange
 
 FORMAT_VERSION = "1.0"
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Action(enum.StrEnum):
-    """What happens to a resource; the values are the symbols users see (terraform's)."""
-
-    CREATE = "+"
-    UPDATE = "~"
-    DELETE = "-"
-
-    @property
-    def verb(self) -> str:
-        return {"+": "create", "~": "update", "-": "delete"}[self.value]
-
-
-class ResourceType(enum.StrEnum):
-    SELLIGENT_SEGMENT = "selligent_static_segment"
-    SELLIGENT_FIELD = "selligent_list_field"
-    ACTITO_TARGET_LIST = "actito_external_target_list"
-    ACTITO_ATTRIBUTE = "actito_profile_attribute"
-
-    @property
-    def label(self) -> str:
-        return {
-            "selligent_static_segment": "static segment",
-            "selligent_list_field": "field",
-            "actito_external_target_list": "external target list",
-            "actito_profile_attribute": "attribute",
-        }[self.value]
-
-
-class ResourceChange(_Frozen):
-    action: Action
-    type: ResourceType
-    name: str
-    detail: str = Field(default="", description="e.g. the field's type or the list's key")
-    reason: str = Field(description="Why the change is needed, e.g. 'not found at destination'.")
 
 
 class MembershipChange(_Frozen):

@@ -18,13 +18,14 @@ from pathlib import Path
 
 import duckdb
 
+from reconciler.changes.tables import DiffTables
 from reconciler.destinations.base import DestinationObserver, Structure
 from reconciler.destinations.errors import DestinationError
 from reconciler.manifests.models import Kind, ModelDocument, SegmentDocument
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.manifests.values import MissingEnvironmentVariable
-from reconciler.planning.diff import DiffResult, DiffTables, compute_diff
+from reconciler.planning.diff import DiffResult, compute_diff
 from reconciler.planning.plan import (
     ActivationPlan,
     AttributeChange,

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from reconciler.changes.resources import Action, ResourceChange, ResourceType
 from reconciler.manifests.models import DeletionPolicy
 from reconciler.manifests.settings import EffectiveActivation
-from reconciler.planning.plan import Action, ActivationPlan, ResourceChange, ResourceType
+from reconciler.planning.plan import ActivationPlan
 from reconciler.state import ActivationRecord
 
 REASON = "activation removed from the manifests; deletionPolicy: delete"

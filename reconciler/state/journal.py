@@ -12,9 +12,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from reconciler.changes.journal import JournalStep
 from reconciler.state.backend import Backend
 from reconciler.state.errors import StateError
-from reconciler.state.records import JournalEntry, JournalStatus, JournalStep
+from reconciler.state.records import JournalEntry, JournalStatus
 from reconciler.state.schema import utc_aware
 
 _COLUMNS = ("entry_id, run_id, activation, step, batch_no, attempt, row_count, fingerprint, "

@@ -10,6 +10,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from reconciler.changes.journal import JournalStep
+
 SNAPSHOT_KEY = "member_key"
 SNAPSHOT_HASH = "attributes_hash"
 """Column names of a snapshot stream: the member key and the hash of its mapped values.
@@ -108,16 +110,6 @@ class Lock:
     lease_seconds: float
     acquired_at: dt.datetime
     expires_at: dt.datetime
-
-
-class JournalStep(enum.StrEnum):
-    """The steps of an activation's apply, in the order they run."""
-
-    CREATE_RESOURCES = "create_resources"
-    ADD_MEMBERS = "add_members"
-    REMOVE_MEMBERS = "remove_members"
-    UPDATE_PROFILES = "update_profiles"
-    DELETE_RESOURCES = "delete_resources"  # an activation removed from the manifests
 
 
 class JournalStatus(enum.StrEnum):

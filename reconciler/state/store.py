@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import duckdb
 import pyarrow as pa
 
+from reconciler.changes.journal import JournalStep
 from reconciler.closing import Closing
 from reconciler.state.backend import Backend, SnapshotHashes
 from reconciler.state.duckdb_backend import DuckDBBackend
@@ -29,7 +30,6 @@ from reconciler.state.records import (
     DeferredUpdates,
     ImportExecution,
     JournalEntry,
-    JournalStep,
     Lock,
     LockInfo,
     RemoteId,

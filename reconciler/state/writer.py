@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from reconciler.arrow_streams import arrow_reader, as_reader, quote_duckdb
+from reconciler.changes.journal import JournalStep
 from reconciler.state import imports, journal, locks
 from reconciler.state.backend import SNAPSHOT_SCHEMA
 from reconciler.state.errors import StaleStateError, StateError
@@ -30,7 +31,6 @@ from reconciler.state.records import (
     DeferredUpdates,
     ImportExecution,
     JournalStatus,
-    JournalStep,
     Lock,
     LockInfo,
     RemoteKind,

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import duckdb
 
+from reconciler.changes.tables import DiffTables
 from reconciler.destinations.actito.writer import ActitoWriter
 from reconciler.destinations.base import UpdateShare
 from reconciler.manifests.models import DeletionPolicy, FieldMapping, MatchKey, Warnings
 from reconciler.manifests.settings import EffectiveActivation
-from reconciler.planning.diff import DiffTables
 from reconciler.sandbox.actito import ActitoSandbox
 from tests.actito.conftest import make_adapter, profile
 

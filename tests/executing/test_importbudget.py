@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from reconciler.changes.tables import DiffTables
 from reconciler.destinations.base import WriteResult
 from reconciler.executing.importbudget import (
     BudgetUse,
@@ -23,7 +24,6 @@ from reconciler.executing.sharedimport import share_out, without_hashes_of_updat
 from reconciler.manifests.loading import load_project
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
-from reconciler.planning.diff import DiffTables
 from reconciler.planning.plan import ActivationPlan, AttributeChange
 from tests.manifests.conftest import replace_in
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from reconciler.planning.diff import DiffTables, compute_diff
+from reconciler.changes.tables import DiffTables
+from reconciler.planning.diff import compute_diff
 
 T = DiffTables("t")
 

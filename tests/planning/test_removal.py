@@ -5,9 +5,10 @@ import datetime as dt
 
 import pytest
 
+from reconciler.changes.resources import Action, ResourceType
 from reconciler.manifests.models import DeletionPolicy, MatchKey, Warnings
 from reconciler.manifests.settings import EffectiveActivation
-from reconciler.planning.plan import Action, Plan, ResourceType
+from reconciler.planning.plan import Plan
 from reconciler.planning.removal import REASON, plan_removal, removed_records
 from reconciler.planning.render import render_text
 from reconciler.state import ActivationRecord

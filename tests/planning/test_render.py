@@ -6,16 +6,14 @@ from datetime import UTC, datetime
 
 import jsonschema
 
+from reconciler.changes.resources import Action, ResourceChange, ResourceType
 from reconciler.planning.plan import (
-    Action,
     ActivationPlan,
     AttributeChange,
     DataIssue,
     Drift,
     MembershipChange,
     Plan,
-    ResourceChange,
-    ResourceType,
 )
 from reconciler.planning.render import (
     GITHUB_COMMENT_LIMIT,

@@ -3,13 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.state import (
-    LATEST_VERSION,
-    JournalStatus,
-    JournalStep,
-    RunStatus,
-    StateError,
-)
+from reconciler.changes.journal import JournalStep
+from reconciler.state import LATEST_VERSION, JournalStatus, RunStatus, StateError
 from tests.state.conftest import StateTarget
 
 

@@ -10,17 +10,17 @@ import datetime as dt
 
 import duckdb
 
+from reconciler.changes.resources import Action, ResourceChange, ResourceType
+from reconciler.changes.tables import count_rows
 from reconciler.clock import SYSTEM_CLOCK, Clock
 from reconciler.destinations.actito.adapter import ActitoAdapter
 from reconciler.destinations.actito.models import TableStructure, TargetList, ValueType
+from reconciler.destinations.actito.targeting import VALIDITY_MARGIN
 from reconciler.destinations.base import Structure, load_key_pages
 from reconciler.destinations.rows import iter_rows
-from reconciler.executing.due import VALIDITY_MARGIN
 from reconciler.manifests.models import FieldType
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.manifests.values import parse_duration
-from reconciler.planning.diff import count_rows
-from reconciler.planning.plan import Action, ResourceChange, ResourceType
 
 ACTITO_VALUE_TYPES = {
     FieldType.STRING: ValueType.STRING,

@@ -7,7 +7,7 @@ instead of creating doubles; a 409 from a retried POST is answered by reading ag
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from reconciler.destinations.actito.client import ActitoClient
@@ -15,12 +15,26 @@ from reconciler.destinations.actito.models import TargetList
 from reconciler.destinations.actito.transfer import FileTransferSettings
 from reconciler.destinations.errors import PermanentApiError
 from reconciler.manifests.naming import actito_file_stem
+from reconciler.manifests.settings import EffectiveActivation
+from reconciler.manifests.values import parse_duration
 
 FILE_TRANSFERS, TARGETINGS = "file-transfers", "targetings"
 LOCATIONS = ("file-transfer-locations", "fileTransferLocations")
 SYNCHRONIZATIONS = ("file-synchronizations", "fileSynchronizations")
 LISTS = ("external-target-lists", "externalTargetLists")
 TIMESTAMP_PLACEHOLDER = "$yyyyMMddHHmmss"
+# Refresh a list this long before its file expires (at most a tenth of its validity) [I]: a
+# list whose file expired targets nobody (api/actito.md §2.8).
+VALIDITY_MARGIN = timedelta(hours=1)
+
+
+def refresh_deadline(activation: EffectiveActivation, last_drop: datetime) -> datetime | None:
+    """When the list's key file must be dropped again at the latest (None: no validity set
+    in the manifests, the list is refreshed by its schedule and by plan alone)."""
+    if not activation.validity_period:
+        return None
+    validity = parse_duration(activation.validity_period)
+    return last_drop + validity - min(VALIDITY_MARGIN, validity / 10)
 
 
 def validity_body(validity: timedelta) -> dict[str, Any]:

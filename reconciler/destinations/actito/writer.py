@@ -13,18 +13,17 @@ from pathlib import Path
 
 import duckdb
 
+from reconciler.changes.journal import Journal, JournalStep
+from reconciler.changes.resources import ResourceChange, ResourceType
+from reconciler.changes.tables import DiffTables, count_rows
 from reconciler.destinations.actito.adapter import ActitoAdapter
 from reconciler.destinations.actito.etlfile import Section
 from reconciler.destinations.actito.models import AttributeSpec
 from reconciler.destinations.actito.observer import ACTITO_VALUE_TYPES
 from reconciler.destinations.base import UpdateShare, WriteResult
 from reconciler.destinations.rows import iter_keys, iter_rows
-from reconciler.executing.journal import BatchJournal
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.manifests.values import parse_duration
-from reconciler.planning.diff import DiffTables, count_rows
-from reconciler.planning.plan import ResourceChange, ResourceType
-from reconciler.state.records import JournalStep
 
 
 class ActitoWriter:
@@ -32,7 +31,7 @@ class ActitoWriter:
         self.adapter = adapter
 
     def create_resources(self, activation: EffectiveActivation,
-                         resources: tuple[ResourceChange, ...], journal: BatchJournal) -> None:
+                         resources: tuple[ResourceChange, ...], journal: Journal) -> None:
         wanted = {r.name for r in resources if r.type is ResourceType.ACTITO_ATTRIBUTE}
         specs = [AttributeSpec(m.destination, ACTITO_VALUE_TYPES[m.type])
                  for m in activation.fields if m.destination in wanted and m.type is not None]
@@ -45,14 +44,14 @@ class ActitoWriter:
                     parse_duration(activation.target_list_validity))
 
     def delete_resources(self, resources: tuple[ResourceChange, ...],
-                         journal: BatchJournal) -> None:
+                         journal: Journal) -> None:
         with journal.batch(JournalStep.DELETE_RESOURCES, len(resources)):
             for resource in resources:
                 if resource.type is ResourceType.ACTITO_TARGET_LIST:
                     self.adapter.delete_target_list(resource.name)
 
     def apply_members(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
-                      tables: DiffTables, journal: BatchJournal) -> WriteResult:
+                      tables: DiffTables, journal: Journal) -> WriteResult:
         # Always the whole list: a file also renews the list's validity (a plan with any change
         # for this activation, a file refresh included, drops one).
         members = count_rows(conn, tables.members)
@@ -64,7 +63,7 @@ class ActitoWriter:
         return WriteResult(report.lines, report.matched, report.unmatched)
 
     def apply_updates(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
-                      tables: DiffTables, journal: BatchJournal) -> WriteResult:
+                      tables: DiffTables, journal: Journal) -> WriteResult:
         """One activation's updates alone, outside the import budget: the executor sends them
         through `prepare_import`/`run_import_file` instead (shared and counted)."""
         fields = [f.destination for f in activation.fields]

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import duckdb
 
+from reconciler.changes.resources import Action, ResourceChange, ResourceType
 from reconciler.destinations.base import Structure, load_key_pages
 from reconciler.destinations.selligent.adapter import FieldInfo, SelligentAdapter
 from reconciler.manifests.models import FieldType
 from reconciler.manifests.settings import EffectiveActivation
-from reconciler.planning.plan import Action, ResourceChange, ResourceType
 
 # How our neutral field types are created as Selligent list fields ([I]: data type names from
 # the vendor's Swagger; Numeric holds integers, Float decimals).

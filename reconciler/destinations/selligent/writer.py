@@ -14,15 +14,14 @@ from typing import Any
 
 import duckdb
 
+from reconciler.changes.journal import Journal, JournalStep, keys_fingerprint
+from reconciler.changes.resources import ResourceChange, ResourceType
+from reconciler.changes.tables import DiffTables
 from reconciler.destinations.base import WriteResult
 from reconciler.destinations.rows import iter_batches, iter_rows
 from reconciler.destinations.selligent.adapter import FieldSpec, SelligentAdapter
 from reconciler.destinations.selligent.observer import SELLIGENT_FIELD_TYPES
-from reconciler.executing.journal import BatchJournal, keys_fingerprint
 from reconciler.manifests.settings import EffectiveActivation
-from reconciler.planning.diff import DiffTables
-from reconciler.planning.plan import ResourceChange, ResourceType
-from reconciler.state.records import JournalStep
 
 
 class SelligentWriter:
@@ -34,7 +33,7 @@ class SelligentWriter:
         self._ahead = ReadAhead(batch_rows)
 
     def create_resources(self, activation: EffectiveActivation,
-                         resources: tuple[ResourceChange, ...], journal: BatchJournal) -> None:
+                         resources: tuple[ResourceChange, ...], journal: Journal) -> None:
         wanted = {r.name for r in resources if r.type is ResourceType.SELLIGENT_FIELD}
         specs = [FieldSpec(m.destination, SELLIGENT_FIELD_TYPES[m.type])
                  for m in activation.fields if m.destination in wanted and m.type is not None]
@@ -47,14 +46,14 @@ class SelligentWriter:
                                                        activation.description or "")
 
     def delete_resources(self, resources: tuple[ResourceChange, ...],
-                         journal: BatchJournal) -> None:
+                         journal: Journal) -> None:
         with journal.batch(JournalStep.DELETE_RESOURCES, len(resources)):
             for resource in resources:
                 if resource.type is ResourceType.SELLIGENT_SEGMENT:
                     self.adapter.delete_static_segment(resource.name)
 
     def apply_members(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
-                      tables: DiffTables, journal: BatchJournal) -> WriteResult:
+                      tables: DiffTables, journal: Journal) -> WriteResult:
         key, segment = _key(activation), activation.selligent_api_name
 
         def add(keys: list[str]) -> WriteResult:
@@ -78,7 +77,7 @@ class SelligentWriter:
         return added.plus(removed)
 
     def apply_updates(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
-                      tables: DiffTables, journal: BatchJournal) -> WriteResult:
+                      tables: DiffTables, journal: Journal) -> WriteResult:
         fields = [f.destination for f in activation.fields]
         if not fields:
             return WriteResult(0, 0)
@@ -90,7 +89,7 @@ class SelligentWriter:
         return self._send(journal, JournalStep.UPDATE_PROFILES, conn, tables.updates,
                           ["member_key", *fields], update)
 
-    def _send(self, journal: BatchJournal, step: JournalStep, conn: duckdb.DuckDBPyConnection,
+    def _send(self, journal: Journal, step: JournalStep, conn: duckdb.DuckDBPyConnection,
               table: str, columns: list[str], call: Callable[[list[list[Any]]], WriteResult],
               then: Sequence[tuple[str, list[str]]] = ()) -> WriteResult:
         """Send `table` in journaled batches, `concurrency` at a time, paced; the first error
