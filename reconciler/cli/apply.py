@@ -109,7 +109,7 @@ def execute(project: Project, plan: Plan, workspace: Workspace, state: str | Non
             writers[name] = open_writer(name, manifest.document.spec,
                                         manifest.file.parent)
         progress = progress_for_terminal()
-        executor = Executor(project, workspace, writers, store, clock=clock.now,
+        executor = Executor(workspace, writers, store, clock=clock.now,
                             planned_serials=planned_serials, progress=progress)
         # Warnings go out when health changes: compare with the runs before this one.
         previous = previous_health(project, store, [a.activation for a in plan.activations])

@@ -120,7 +120,7 @@ def make_plan(project: Project, *, activations: list[str], refresh: bool,
                     show_members=show_members))
             finally:
                 planner.close()
-            plan = annotate_imports(plan, project, reader, workspace.conn, workspace.tables_of,
+            plan = annotate_imports(plan, reader, workspace.conn, workspace.tables_of,
                                     moment)
             serials = {name: reader.serial(name) for name in chosen}
             fingerprint = fingerprint_of(project, serials, remote_fingerprint(planner.structures))

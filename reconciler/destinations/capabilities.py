@@ -7,8 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 
+from reconciler.changes.imports import ImportTarget
+from reconciler.destinations.actito import imports as actito_imports
 from reconciler.destinations.actito import targeting as actito_targeting
+from reconciler.manifests.models import ActitoDestination, SelligentDestination
 from reconciler.manifests.settings import EffectiveActivation
+
+
+def import_target(spec: SelligentDestination | ActitoDestination) -> ImportTarget | None:
+    """Where a destination's attribute updates are bulk-imported against a daily quota, or
+    None when its updates are not budgeted (Selligent)."""
+    if isinstance(spec, ActitoDestination):
+        return actito_imports.import_target(spec)
+    return None
 
 
 def list_refresh_deadline(activation: EffectiveActivation,

@@ -37,7 +37,6 @@ from reconciler.destinations.errors import DestinationError
 from reconciler.executing.importbudget import (
     ImportGroup,
     import_groups,
-    import_targets,
     sends_updates,
 )
 from reconciler.executing.journal import BatchJournal
@@ -49,8 +48,7 @@ from reconciler.executing.sharedimport import (
     UpdatesDeferred,
     without_hashes_of_updates,
 )
-from reconciler.manifests.project import Project
-from reconciler.manifests.settings import EffectiveActivation, effective_activations
+from reconciler.manifests.settings import EffectiveActivation
 from reconciler.planning.plan import ActivationPlan, Plan
 from reconciler.planning.planner import Workspace
 from reconciler.state import RemoteKind, RunStatus, StateWriter
@@ -108,7 +106,7 @@ class _Open:
 
 
 class Executor:
-    def __init__(self, project: Project, workspace: Workspace,
+    def __init__(self, workspace: Workspace,
                  writers: Mapping[str, DestinationWriter], state: StateWriter,
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
                  planned_serials: Mapping[str, int] | None = None,
@@ -116,8 +114,6 @@ class Executor:
         self.clock = clock  # run records' times (frozen in schedule tests)
         self.progress = progress or SilentProgress()
         self.planned_serials = planned_serials or {}  # state serials the plan was made at
-        self.settings = effective_activations(project)
-        self.targets = import_targets(project, self.settings)  # Actito's daily import budgets
         self.workspace = workspace
         self.writers = writers
         self.state = state
@@ -126,9 +122,12 @@ class Executor:
     def apply_plan(self, plan: Plan, *, allow_mass_removal: bool = False,
                    fail_fast: bool = False) -> list[ActivationResult]:
         """Each activation in plan order; those whose attribute updates share one import
-        (importbudget.py) are written together, under all their locks, at the first's turn."""
+        (importbudget.py) are written together, under all their locks, at the first's turn.
+        Names, keys, fields and policies are the plan's (`ActivationPlan.settings`)."""
+        settings = {p.activation: p.settings for p in plan.activations if p.settings}
+        targets = {p.activation: p.import_target for p in plan.activations if p.import_target}
         groups = {name: group for group in import_groups(
-            plan.activations, self.targets, self.settings,
+            plan.activations, targets, settings,
             lambda p: sends_updates(p, allow_mass_removal=allow_mass_removal)
             and isinstance(self.writers.get(p.destination), BulkImportWriter))
             for name in group.activations}
@@ -225,18 +224,21 @@ class Executor:
                                   finished_at=self.clock())
         if planned.removed:  # gone from the manifests: delete its list (or keep it)
             return self._remove(planned, keeper)
+        settings = planned.settings
+        if settings is None:
+            raise ValueError(f"the plan of {name!r} carries no settings to apply")
         run_id = self.state.start_run(name, started_at=self.clock())
         if not planned.has_changes and self.state.snapshot_info(name) is not None:
             # A sync that found nothing to do still counts as a successful run (schedules).
             self.state.finish_run(run_id, RunStatus.SUCCEEDED, counts=_audience(planned),
                                   finished_at=self.clock())
-            record_applied(self.state, planned, self.settings[name].deletion_policy, self.clock())
+            record_applied(self.state, planned, settings.deletion_policy, self.clock())
             return ActivationResult(name, Outcome.UNCHANGED)
         journal = BatchJournal(self.state, run_id, name, keeper,
                                on_confirm=lambda step, rows: self.progress.advance(name, step,
                                                                                    rows))
         self.progress.start(name, _row_changes(planned))
-        return _Open(planned, self.settings[name], stack, keeper, run_id, journal,
+        return _Open(planned, settings, stack, keeper, run_id, journal,
                      time.perf_counter())
 
     def _write_members(self, begun: _Open) -> WriteResult:

@@ -22,22 +22,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-from reconciler.manifests.models import ActitoDestination
+from reconciler.changes.imports import ImportTarget
+from reconciler.destinations.capabilities import import_target
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.planning.plan import ActivationPlan
 from reconciler.state import StateReader
-
-
-@dataclass(frozen=True)
-class ImportTarget:
-    """Where an activation's attribute updates are imported, and that table's daily budget."""
-
-    account: str
-    table: str
-    daily_budget: int
 
 
 def import_targets(project: Project,
@@ -48,11 +39,9 @@ def import_targets(project: Project,
     targets = {}
     for name, activation in settings.items():
         document = destinations.get(activation.destination)
-        spec = document.spec if document is not None else None
-        if isinstance(spec, ActitoDestination):
-            host = urlsplit(spec.base_url).netloc or spec.base_url
-            targets[name] = ImportTarget(f"{spec.entity}@{host.lower()}", spec.profile_table,
-                                         spec.limits.bulk_imports_per_day)
+        target = import_target(document.spec) if document is not None else None
+        if target is not None:
+            targets[name] = target
     return targets
 
 

@@ -24,22 +24,20 @@ from reconciler.executing.importbudget import (
     ImportGroup,
     deferred_groups,
     import_groups,
-    import_targets,
     read_budget,
     sends_updates,
 )
-from reconciler.manifests.project import Project
-from reconciler.manifests.settings import EffectiveActivation, effective_activations
+from reconciler.manifests.settings import EffectiveActivation
 from reconciler.planning.plan import Plan
 from reconciler.state import StateReader
 
 
-def annotate_imports(plan: Plan, project: Project, reader: StateReader,
+def annotate_imports(plan: Plan, reader: StateReader,
                      conn: duckdb.DuckDBPyConnection, tables_of: Callable[[str], DiffTables],
                      now: dt.datetime) -> Plan:
     """The plan with import conflicts as errors and budget deferrals as warnings."""
-    settings = effective_activations(project)
-    targets = import_targets(project, settings)
+    settings = {p.activation: p.settings for p in plan.activations if p.settings}
+    targets = {p.activation: p.import_target for p in plan.activations if p.import_target}
     groups = import_groups(plan.activations, targets, settings, sends_updates)
     errors: dict[str, list[str]] = {}
     for group in groups:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from reconciler.manifests import naming
 from reconciler.manifests.diagnostics import Position
@@ -68,7 +68,7 @@ class EffectiveActivation:
     description: str | None
     match_key: MatchKey  # an activation without one has no effective settings
     fields: tuple[FieldMapping, ...]
-    schedule: Any  # "manual" | EverySchedule | CronSchedule
+    schedule: Literal["manual"] | EverySchedule | CronSchedule
     warnings: Warnings
     deletion_policy: DeletionPolicy
     validity_period: str | None  # Actito only

@@ -11,7 +11,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from reconciler.changes.imports import ImportTarget
 from reconciler.changes.resources import Action, ResourceChange
+from reconciler.manifests.settings import EffectiveActivation
 
 FORMAT_VERSION = "1.0"
 
@@ -77,6 +79,11 @@ class ActivationPlan(_Frozen):
     removed: bool = Field(
         default=False, description="Gone from the manifests: apply deletes the remote list "
         "`resources` name (deletionPolicy: delete) and forgets the activation, or keeps it.")
+    # What apply executes, as the plan worked it out (None for a removed activation): the
+    # effective settings (names, key, fields, policies) and where updates are bulk-imported.
+    # Kept in saved plans; left out of the rendered JSON (see render.py).
+    settings: EffectiveActivation | None = None
+    import_target: ImportTarget | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

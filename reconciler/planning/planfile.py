@@ -25,7 +25,7 @@ from reconciler.manifests.project import Project
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import Workspace
 
-PLAN_FILE_VERSION = 2
+PLAN_FILE_VERSION = 3  # 3: activations carry their effective settings and import target
 CHANGE_SET_ROLES = ("members", "adds", "removes", "updates")
 
 

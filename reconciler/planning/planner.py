@@ -20,6 +20,7 @@ import duckdb
 
 from reconciler.changes.tables import DiffTables
 from reconciler.destinations.base import DestinationObserver, Structure
+from reconciler.destinations.capabilities import import_target
 from reconciler.destinations.errors import DestinationError
 from reconciler.manifests.models import Kind, ModelDocument, SegmentDocument
 from reconciler.manifests.project import Project
@@ -133,9 +134,11 @@ class Planner:
 
     def _plan_or_error(self, settings: EffectiveActivation, options: PlanOptions) -> ActivationPlan:
         observer = self.observers[settings.destination]
+        destination = self.project.destinations()[settings.destination]
         head = ActivationPlan(activation=settings.name, destination=settings.destination,
                               destination_type=settings.destination_type,
-                              target=observer.target, remote_name=settings.audience_name)
+                              target=observer.target, remote_name=settings.audience_name,
+                              settings=settings, import_target=import_target(destination.spec))
         try:
             structure = observer.plan_structure(settings)
             self.structures[settings.name] = structure

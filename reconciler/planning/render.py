@@ -89,8 +89,12 @@ def render_text(plan: Plan) -> str:
     return "\n".join(out) + "\n"
 
 
+# What apply executes but a reader already has in the manifests (`reconciler show activation`).
+_EXECUTION_ONLY = {"activations": {"__all__": {"settings", "import_target"}}}
+
+
 def render_json(plan: Plan) -> str:
-    return plan.model_dump_json(indent=2) + "\n"
+    return plan.model_dump_json(indent=2, exclude=_EXECUTION_ONLY) + "\n"
 
 
 def render_markdown(plan: Plan, *, artifact_hint: str = "the full plan in the job's artifacts",

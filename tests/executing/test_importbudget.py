@@ -8,12 +8,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from reconciler.changes.imports import ImportTarget
 from reconciler.changes.tables import DiffTables
 from reconciler.destinations.base import WriteResult
 from reconciler.executing.importbudget import (
     BudgetUse,
     ImportGroup,
-    ImportTarget,
     deferred_groups,
     import_groups,
     import_targets,
