@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from reconciler.changes.guards import GuardStop
 from reconciler.changes.resources import ResourceType
 from reconciler.changes.tables import count_rows
 from reconciler.destinations.base import (
@@ -51,6 +52,7 @@ from reconciler.executing.sharedimport import (
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.planning.plan import ActivationPlan, Plan
 from reconciler.planning.planner import Workspace
+from reconciler.planning.render import describe_stop
 from reconciler.state import RemoteKind, RunStatus, StateWriter
 from reconciler.state.errors import LockError, LockLostError
 from reconciler.state.keeper import LockKeeper
@@ -73,6 +75,7 @@ class ActivationResult:
     updates: WriteResult | None = None
     message: str = ""
     seconds: float = 0.0  # time spent writing to the destination
+    stops: tuple[GuardStop, ...] = ()  # the guards that stopped it (STOPPED)
 
 
 _REMOTE_KINDS = {
@@ -181,10 +184,11 @@ class Executor:
             self._record_refusal(name, RunStatus.FAILED, planned.error)
             return ActivationResult(name, Outcome.FAILED, message=planned.error)
         if planned.stops and not allow_mass_removal:
-            message = ("; ".join(planned.stops)
+            message = ("; ".join(describe_stop(stop) for stop in planned.stops)
                        + " (nothing written; rerun with --allow-mass-removal)")
             self._record_refusal(name, RunStatus.STOPPED, message)
-            return ActivationResult(name, Outcome.STOPPED, message=message)
+            return ActivationResult(name, Outcome.STOPPED, message=message,
+                                    stops=planned.stops)
         try:
             lock = self.state.acquire_lock(name, default_owner("apply"), LEASE_SECONDS,
                                            wait_seconds=LEASE_SECONDS)

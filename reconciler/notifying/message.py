@@ -22,8 +22,6 @@ _HEADLINES = {
 }
 _ICONS = {Health.FAILING: ":rotating_light:", Health.STOPPED: ":warning:",
           Health.REJECTING: ":warning:", Health.HEALTHY: ":white_check_mark:"}
-_GUARDS = (("maxRemovalRatio", "maxRemovalRatio"), ("minMatchRate", "minMatchRate"),
-           ("audience is empty", "emptyAudience"))
 
 
 @dataclass(frozen=True)
@@ -44,11 +42,6 @@ class Warning_:
     @property
     def headline(self) -> str:
         return _HEADLINES[self.change.current]
-
-
-def guards_in(message: str) -> tuple[str, ...]:
-    """The guard settings named by the executor's stop message (its text is not forwarded)."""
-    return tuple(setting for words, setting in _GUARDS if words in message)
 
 
 def _details(warning: Warning_) -> list[str]:

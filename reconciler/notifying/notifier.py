@@ -27,7 +27,7 @@ from reconciler.notifying.health import (
     health_of_result,
     read_health,
 )
-from reconciler.notifying.message import Warning_, guards_in
+from reconciler.notifying.message import Warning_
 from reconciler.state import StateReader
 
 GITHUB_ACTIONS = "github-actions"
@@ -90,7 +90,8 @@ def notify_results(project: Project, results: Sequence[ActivationResult],
 
 def _warning(change: Change, settings: EffectiveActivation, result: ActivationResult,
              now: dt.datetime) -> Warning_:
-    guards = guards_in(result.message) if change.current is Health.STOPPED else ()
+    guards = tuple(stop.kind.value for stop in result.stops) \
+        if change.current is Health.STOPPED else ()
     return Warning_(change, settings.destination, now, counts_of(result), guards)
 
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic.json_schema import SkipJsonSchema
 
+from reconciler.changes.guards import GuardStop
 from reconciler.changes.imports import ImportTarget
 from reconciler.changes.resources import Action, ResourceChange
 from reconciler.manifests.settings import EffectiveActivation
 
-FORMAT_VERSION = "1.0"
+# 2.0: `stops` are guard verdicts as objects (kind, activation, measured, limit), not sentences.
+FORMAT_VERSION = "2.0"
 
 
 class _Frozen(BaseModel):
@@ -72,7 +75,7 @@ class ActivationPlan(_Frozen):
     drift: Drift | None = None
     data_issues: tuple[DataIssue, ...] = ()
     warnings: tuple[str, ...] = ()
-    stops: tuple[str, ...] = Field(
+    stops: tuple[GuardStop, ...] = Field(
         default=(), description="Guards apply will stop on (e.g. mass removal), unless allowed."
     )
     error: str | None = Field(default=None, description="Why this activation cannot be planned.")
@@ -81,9 +84,9 @@ class ActivationPlan(_Frozen):
         "`resources` name (deletionPolicy: delete) and forgets the activation, or keeps it.")
     # What apply executes, as the plan worked it out (None for a removed activation): the
     # effective settings (names, key, fields, policies) and where updates are bulk-imported.
-    # Kept in saved plans; left out of the rendered JSON (see render.py).
-    settings: EffectiveActivation | None = None
-    import_target: ImportTarget | None = None
+    # Kept in saved plans; left out of the rendered JSON (see render.py) and its schema.
+    settings: SkipJsonSchema[EffectiveActivation | None] = None
+    import_target: SkipJsonSchema[ImportTarget | None] = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

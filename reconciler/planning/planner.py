@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from reconciler.changes.guards import GuardKind, GuardStop
 from reconciler.changes.tables import DiffTables
 from reconciler.destinations.base import DestinationObserver, Structure
 from reconciler.destinations.capabilities import import_target
@@ -242,20 +243,22 @@ def _drift(diff: DiffResult) -> Drift | None:
     return Drift(added_outside=diff.added_outside, removed_outside=diff.removed_outside)
 
 
-def _guard_stops(settings: EffectiveActivation, diff: DiffResult) -> list[str]:
+def _guard_stops(settings: EffectiveActivation, diff: DiffResult) -> list[GuardStop]:
     """The activation's guards that apply will stop on, said at plan time already."""
-    warnings = settings.warnings
+    warnings, name = settings.warnings, settings.name
     out = []
     rate = diff.matched / diff.desired if diff.desired else 1.0
     if warnings.min_match_rate and rate < warnings.min_match_rate:
-        out.append(f"match rate {rate:.1%} is under minMatchRate {warnings.min_match_rate:.0%}")
+        out.append(GuardStop(kind=GuardKind.MIN_MATCH_RATE, activation=name, measured=rate,
+                             limit=warnings.min_match_rate))
     if warnings.max_removal_ratio is not None and diff.base_members:
         ratio = diff.removes / diff.base_members
         if ratio > warnings.max_removal_ratio:
-            out.append(f"removes {ratio:.1%} of the list's members, over maxRemovalRatio "
-                       f"{warnings.max_removal_ratio:.0%}")
+            out.append(GuardStop(kind=GuardKind.MAX_REMOVAL_RATIO, activation=name,
+                                 measured=ratio, limit=warnings.max_removal_ratio))
     if warnings.empty_audience and diff.matched == 0 and diff.base_members:
-        out.append("the audience is empty: apply would empty the list")
+        out.append(GuardStop(kind=GuardKind.EMPTY_AUDIENCE, activation=name,
+                             measured=diff.base_members))
     return out
 
 

@@ -7,11 +7,22 @@ from __future__ import annotations
 
 import re
 
+from reconciler.changes.guards import GuardKind, GuardStop
 from reconciler.planning.plan import ActivationPlan, Plan
 
 GITHUB_COMMENT_LIMIT = 65_536
 _MARKDOWN_MARGIN = 1_024  # room for the truncation note and the footer
 _MAX_DRIFT_LINES = 50  # in a PR comment; the artifact has them all
+
+
+def describe_stop(stop: GuardStop) -> str:
+    """A guard's verdict in words (plan output, the executor's refusal, run records)."""
+    if stop.kind is GuardKind.MIN_MATCH_RATE:
+        return f"match rate {stop.measured:.1%} is under minMatchRate {stop.limit:.0%}"
+    if stop.kind is GuardKind.MAX_REMOVAL_RATIO:
+        return (f"removes {stop.measured:.1%} of the list's members, over maxRemovalRatio "
+                f"{stop.limit:.0%}")
+    return "the audience is empty: apply would empty the list"
 
 
 def summary_line(plan: Plan) -> str:
@@ -49,7 +60,7 @@ def activation_lines(activation: ActivationPlan) -> list[str]:
         samples = f" e.g. {', '.join(issue.samples)}" if issue.samples else ""
         lines.append(f"! {issue.count:,} rows not synced: {issue.kind}{samples}")
     lines.extend(f"! warning: {warning}" for warning in activation.warnings)
-    lines.extend(f"! stop: {stop}" for stop in activation.stops)
+    lines.extend(f"! stop: {describe_stop(stop)}" for stop in activation.stops)
     return lines
 
 

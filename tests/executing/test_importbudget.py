@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from reconciler.changes.guards import GuardKind, GuardStop
 from reconciler.changes.imports import ImportTarget
 from reconciler.changes.tables import DiffTables
 from reconciler.destinations.base import WriteResult
@@ -81,7 +82,9 @@ def test_groups_share_a_table_and_key_and_skip_what_apply_would_not_send(
     assert groups == [ImportGroup(TABLE, "customerId", ("churn-actito", "twin")),
                       ImportGroup(TABLE, "gsmNumber", ("sms-actito",))]
     idle = [_planned("churn-actito", updates=0), _planned("twin", error="broken"),
-            _planned("sms-actito", stops=("mass removal",))]
+            _planned("sms-actito", stops=(GuardStop(
+                kind=GuardKind.MAX_REMOVAL_RATIO, activation="sms-actito", measured=0.5,
+                limit=0.3),))]
     assert import_groups(idle, targets, both, sends_updates) == []
     allowed = import_groups(idle, targets, both,
                             lambda p: sends_updates(p, allow_mass_removal=True))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.changes.guards import GuardKind, GuardStop
 from reconciler.destinations.base import WriteResult
 from reconciler.executing.executor import ActivationResult, Outcome
 from reconciler.manifests.loading import load_project
@@ -102,9 +103,9 @@ def test_guard_stop_and_rejected_rows(tmp_path: Path, webhook: WebhookReceiver,
                                       smtp: SmtpReceiver) -> None:
     # Scenario: a guard stop names its guard; then rows rejected over maxRejectedRatio (5%).
     project = _project(tmp_path, smtp.port)
-    stop = ActivationResult("vip-selligent", Outcome.STOPPED, message=(
-        "removes 45.0% of the list's members, over maxRemovalRatio 10% (nothing written; "
-        "rerun with --allow-mass-removal)"))
+    stop = ActivationResult("vip-selligent", Outcome.STOPPED, message="stopped", stops=(
+        GuardStop(kind=GuardKind.MAX_REMOVAL_RATIO, activation="vip-selligent", measured=0.45,
+                  limit=0.1),))
     with open_state_store(tmp_path / "state.duckdb") as store:
         for result in (stop, stop, _applied(rejected=9), _applied(rejected=9)):
             _sync(project, store, result)

@@ -5,7 +5,9 @@ import json
 from datetime import UTC, datetime
 
 import jsonschema
+import pytest
 
+from reconciler.changes.guards import GuardKind, GuardStop
 from reconciler.changes.resources import Action, ResourceChange, ResourceType
 from reconciler.planning.plan import (
     ActivationPlan,
@@ -17,6 +19,7 @@ from reconciler.planning.plan import (
 )
 from reconciler.planning.render import (
     GITHUB_COMMENT_LIMIT,
+    describe_stop,
     render_json,
     render_markdown,
     render_text,
@@ -82,7 +85,7 @@ def test_json_is_versioned_and_valid_against_the_published_schema() -> None:
     document = json.loads(render_json(Plan(created_at=NOW, activations=(_vip(), _unchanged()))))
     schema = json.loads((REPO / "schemas/plan.schema.json").read_text("utf-8"))
     jsonschema.Draft202012Validator(schema).validate(document)
-    assert document["format_version"] == "1.0"
+    assert document["format_version"] == "2.0"
     assert document["summary"]["member_adds"] == 12_304
     assert abs(document["activations"][0]["members"]["match_rate"] - 12_304 / 12_665) < 1e-9
     assert document["activations"][0]["resources"][0]["action"] == "+"
@@ -114,3 +117,24 @@ def test_failed_activation_is_reported() -> None:
     text = render_text(plan)
     assert "! cannot plan: field LTV does not exist" in text
     assert "1 activation(s) could not be planned." in text
+
+
+@pytest.mark.parametrize(("stop", "words"), [
+    (GuardStop(kind=GuardKind.MIN_MATCH_RATE, activation="a", measured=0.4123, limit=0.5),
+     "match rate 41.2% is under minMatchRate 50%"),
+    (GuardStop(kind=GuardKind.MAX_REMOVAL_RATIO, activation="a", measured=0.45, limit=0.1),
+     "removes 45.0% of the list's members, over maxRemovalRatio 10%"),
+    (GuardStop(kind=GuardKind.EMPTY_AUDIENCE, activation="a", measured=120),
+     "the audience is empty: apply would empty the list"),
+])
+def test_guard_verdicts_are_data_said_in_words_by_the_renderer(stop: GuardStop,
+                                                               words: str) -> None:
+    # Scenario: each guard kind renders its measured value and limit; JSON keeps the data.
+    assert describe_stop(stop) == words
+    plan = Plan(created_at=datetime(2026, 11, 1, tzinfo=UTC), activations=(
+        ActivationPlan(activation="a", destination="d", destination_type="selligent",
+                       target="t", remote_name="A", stops=(stop,)),))
+    assert f"! stop: {words}" in render_text(plan)
+    [rendered] = json.loads(render_json(plan))["activations"][0]["stops"]
+    assert rendered == {"kind": stop.kind.value, "activation": "a", "measured": stop.measured,
+                        "limit": stop.limit}
