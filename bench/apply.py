@@ -50,9 +50,11 @@ from bench.traffic import (  # noqa: E402
     read_exchanges,
     report_selligent,
 )
-from reconciler.cli.apply import execute  # noqa: E402
-from reconciler.cli.plan import load_valid_project, make_plan  # noqa: E402
-from reconciler.planning.plan import ResourceType  # noqa: E402
+from reconciler.changes.resources import ResourceType  # noqa: E402
+from reconciler.manifests.diagnostics import has_errors  # noqa: E402
+from reconciler.manifests.loading import load_project  # noqa: E402
+from reconciler.operations.applying import execute  # noqa: E402
+from reconciler.operations.plans import make_plan  # noqa: E402
 from reconciler.planning.planner import Workspace  # noqa: E402
 
 MAX_ROWS = 10_000  # Selligent rows per data load (the sandbox's documented default)
@@ -205,7 +207,9 @@ def run(customers: int, latency_ms: float, selligent_rps: float, actito_per_minu
 
 
 def _measure(folder: Path, selligent_rps: float, actito_per_minute: int) -> None:
-    project = load_valid_project(folder / "project.yaml")
+    project, problems = load_project(folder / "project.yaml")
+    if has_errors(problems):
+        raise SystemExit(f"{folder / 'project.yaml'}: invalid manifests: {problems}")
     state = str(folder / "state.duckdb")
     logs = {"selligent": folder / "sandbox" / "selligent" / "requests.jsonl",
             "actito": folder / "sandbox" / "actito" / "requests.jsonl"}

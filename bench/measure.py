@@ -20,6 +20,7 @@ from typing import Any
 from bench.observer import SyntheticObserver
 from bench.synthetic import ACTIVATION, DESTINATION, NOW, audience_spec
 from reconciler.manifests.loading import load_project
+from reconciler.manifests.settings import effective_activations
 from reconciler.planning.planner import Planner, PlanOptions, Workspace
 from reconciler.sources import KEY_COLUMN, build_audience_query, discover_columns
 from reconciler.sources.dialects import DUCKDB
@@ -93,8 +94,8 @@ def measure_plan(directory: str) -> Result:
     project, _ = load_project(root / "manifests")
     reader = open_state_reader(root / "state.duckdb")
     workspace = Workspace()
-    planner = Planner(project, reader, {DESTINATION: SyntheticObserver(root / "contacts.parquet")},
-                      workspace)
+    planner = Planner(project, effective_activations(project), reader,
+                      {DESTINATION: SyntheticObserver(root / "contacts.parquet")}, workspace)
     try:
         plan = planner.build_plan(PlanOptions(now=NOW))
         seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu

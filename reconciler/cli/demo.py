@@ -16,14 +16,15 @@ from rich.console import Console
 from rich.table import Table
 
 from reconciler.cli.app import app, user_errors
-from reconciler.cli.apply import execute
 from reconciler.cli.manifests import DEFAULT_PATH, print_problems
-from reconciler.cli.plan import load_valid_project, make_plan
+from reconciler.cli.plan import load_valid_project
 from reconciler.executing.executor import Outcome
 from reconciler.manifests.diagnostics import has_errors
 from reconciler.manifests.loading import load_project
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
+from reconciler.operations.applying import execute
+from reconciler.operations.plans import make_plan
 from reconciler.planning.planner import Workspace
 from reconciler.planning.render import render_text
 from reconciler.sandbox.actito import ActitoSandboxConfig, start_actito_sandbox

@@ -1,45 +1,22 @@
 """`reconciler run --due`: sync exactly the activations whose schedule is due (for cron jobs)."""
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import typer
 
 from reconciler.cli.app import NOW_OPTION, app, user_errors
-from reconciler.cli.apply import describe_result, execute
+from reconciler.cli.apply import describe_result
 from reconciler.cli.manifests import DEFAULT_PATH
-from reconciler.cli.plan import (
-    STATE_ENV,
-    load_valid_project,
-    make_plan,
-    state_location,
-)
+from reconciler.cli.plan import load_valid_project, print_note
 from reconciler.clock import clock_from
 from reconciler.errors import ReconcilerError
-from reconciler.executing.due import Due, due_status
 from reconciler.executing.executor import Outcome
-from reconciler.manifests.project import Project
-from reconciler.manifests.settings import effective_activations
+from reconciler.operations.applying import execute
+from reconciler.operations.plans import STATE_ENV, make_plan
+from reconciler.operations.schedule import due_statuses
 from reconciler.planning.planner import Workspace
 from reconciler.planning.render import render_text
-from reconciler.state import RunStatus, open_state_reader
-
-
-def due_statuses(project: Project, state: str | None, now: dt.datetime) -> list[Due]:
-    """Every activation's due status, from its last successful run in the state store."""
-    reader = open_state_reader(state_location(state))
-    try:
-        statuses = []
-        for name, settings in sorted(effective_activations(project).items()):
-            runs = reader.runs(name, limit=50)
-            last = next((r for r in runs if r.status is RunStatus.SUCCEEDED), None)
-            deferred = reader.deferred_updates(last.run_id) if last else None
-            statuses.append(due_status(settings, last.started_at if last else None, now,
-                                       deferred.until if deferred else None))
-        return statuses
-    finally:
-        reader.close()
 
 
 @app.command()
@@ -72,7 +49,7 @@ def run(
         workspace = Workspace()
         try:
             planned = make_plan(project, activations=chosen, refresh=False, state=state,
-                                workspace=workspace, clock=clock)
+                                workspace=workspace, clock=clock, note=print_note)
             typer.echo(render_text(planned.plan), nl=False)
             results = execute(project, planned.plan, workspace, state, allow_mass_removal, False,
                               clock=clock,

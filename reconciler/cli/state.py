@@ -14,9 +14,10 @@ import typer
 
 from reconciler.cli.app import app, user_errors
 from reconciler.cli.manifests import DEFAULT_PATH, OutputFormat
-from reconciler.cli.plan import STATE_ENV, load_valid_project, state_location
+from reconciler.cli.plan import load_valid_project
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.settings import effective_activations
+from reconciler.operations.plans import STATE_ENV, state_location
 from reconciler.state import LockInfo, open_state_reader, open_state_store
 
 state_app = typer.Typer(no_args_is_help=True, help="Inspect and repair the state store.")

@@ -17,7 +17,7 @@ import typer
 
 from reconciler.cli.app import NOW_OPTION, app, user_errors
 from reconciler.cli.manifests import DEFAULT_PATH, OutputFormat
-from reconciler.cli.plan import load_valid_project, state_location
+from reconciler.cli.plan import load_valid_project
 from reconciler.cli.state import StateOption, clock, describe_lock, lock_json
 from reconciler.clock import clock_from
 from reconciler.executing.due import Due, due_status
@@ -26,6 +26,7 @@ from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.manifests.values import parse_duration
 from reconciler.notifying import Health, read_health
+from reconciler.operations.plans import state_location
 from reconciler.state import (
     DeferredUpdates,
     LockInfo,

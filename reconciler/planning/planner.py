@@ -25,7 +25,7 @@ from reconciler.destinations.capabilities import import_target
 from reconciler.destinations.errors import DestinationError
 from reconciler.manifests.models import Kind, ModelDocument, SegmentDocument
 from reconciler.manifests.project import Project
-from reconciler.manifests.settings import EffectiveActivation, effective_activations
+from reconciler.manifests.settings import EffectiveActivation
 from reconciler.manifests.values import MissingEnvironmentVariable
 from reconciler.planning.diff import DiffResult, compute_diff
 from reconciler.planning.plan import (
@@ -111,9 +111,12 @@ class PlanOptions:
 class Planner:
     """Plans the activations of one project; sources are opened once and shared."""
 
-    def __init__(self, project: Project, state: StateReader,
-                 observers: Mapping[str, DestinationObserver], workspace: Workspace) -> None:
+    def __init__(self, project: Project, settings: Mapping[str, EffectiveActivation],
+                 state: StateReader, observers: Mapping[str, DestinationObserver],
+                 workspace: Workspace) -> None:
+        """`settings`: the project's effective activations, worked out once by the caller."""
         self.project = project
+        self.settings = settings
         self.state = state
         self.observers = observers
         self.workspace = workspace
@@ -121,7 +124,7 @@ class Planner:
         self.structures: dict[str, Structure] = {}  # what each destination lacked, by activation
 
     def build_plan(self, options: PlanOptions) -> Plan:
-        settings = effective_activations(self.project)
+        settings = self.settings
         removed = removed_records(self.state.activation_records(), settings)
         destinations = {name: d.spec.type for name, d in self.project.destinations().items()}
         wanted = list(options.activations) or sorted({*settings, *removed})

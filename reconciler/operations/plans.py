@@ -1,0 +1,159 @@
+"""Making a Plan, and checking that a saved one still describes the world.
+
+`make_plan` reads the manifests' effective settings once, the state (read-only), the sources
+and the destinations (read-only calls), and returns the Plan with a fingerprint of everything
+it read, so a saved plan can be refused when any of it changed.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.clock import SYSTEM_CLOCK, Clock
+from reconciler.destinations.base import DestinationObserver, Structure
+from reconciler.destinations.factory import open_observer
+from reconciler.errors import ReconcilerError
+from reconciler.executing.importplan import annotate_imports
+from reconciler.manifests.models import Kind
+from reconciler.manifests.project import Project
+from reconciler.manifests.settings import EffectiveActivation, effective_activations
+from reconciler.planning.plan import Plan
+from reconciler.planning.planfile import (
+    Fingerprint,
+    StalePlanError,
+    fingerprint_of,
+    read_plan_file,
+    structure_hash,
+)
+from reconciler.planning.planner import Planner, PlanOptions, Workspace
+from reconciler.planning.removal import removed_records
+from reconciler.state import RunStatus, StateReader, open_state_reader
+
+STATE_ENV = "RECONCILER_STATE_URL"
+Settings = Mapping[str, EffectiveActivation]
+
+
+def state_location(option: str | None) -> str | None:
+    """--state, else $RECONCILER_STATE_URL, else the default local DuckDB file."""
+    return option or os.environ.get(STATE_ENV) or None
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    plan: Plan
+    fingerprint: Fingerprint
+
+
+def _chosen(settings: Settings, activations: list[str], reader: StateReader) -> list[str]:
+    """The named activations, else all; with those removed from the manifests that the state
+    still holds (their plan deletes or keeps the remote list, see planning/removal.py)."""
+    removed = removed_records(reader.activation_records(), settings)
+    unknown = [name for name in activations if name not in settings and name not in removed]
+    if unknown:
+        raise ReconcilerError(f"no activation named {', '.join(unknown)} "
+                              f"(defined: {', '.join(sorted(settings))})")
+    return activations or sorted({*settings, *removed})
+
+
+@contextlib.contextmanager
+def open_observers(project: Project, settings: Settings, chosen: list[str],
+                   clock: Clock) -> Iterator[dict[str, DestinationObserver]]:
+    """One observer per destination of the chosen activations, closed afterwards."""
+    destinations = project.of_kind(Kind.DESTINATION)
+    observers: dict[str, DestinationObserver] = {}
+    try:
+        for name in sorted({settings[a].destination for a in chosen if a in settings}):
+            manifest = destinations[name]
+            observers[name] = open_observer(name, manifest.document.spec,
+                                            manifest.file.parent, clock)
+        yield observers
+    finally:
+        for observer in observers.values():
+            observer.close()
+
+
+def remote_fingerprint(structures: dict[str, Structure]) -> dict[str, str]:
+    return {name: structure_hash([[r.model_dump(mode="json") for r in s.resources],
+                                  list(s.errors), s.list_exists])
+            for name, s in structures.items()}
+
+
+def make_plan(project: Project, *, activations: list[str], refresh: bool,
+              state: str | None, workspace: Workspace, show_members: bool = False,
+              clock: Clock = SYSTEM_CLOCK,
+              note: Callable[[str], None] = lambda _: None) -> PlanRun:
+    """Plan the chosen activations (all when none is named) against their destinations;
+    `clock` says when (relative conditions, the day whose import budget counts); `note`
+    receives what people should know on the way (a resume after a killed apply)."""
+    moment = clock.now()
+    settings = effective_activations(project)
+    reader = open_state_reader(state_location(state))
+    try:
+        chosen = _chosen(settings, activations, reader)
+        resumed = [name for name in chosen if name in settings and needs_refresh(reader, name)]
+        if resumed and not refresh:
+            note(f"Resuming after an interrupted or failed apply of {', '.join(resumed)}: "
+                 "reading the destinations' actual membership.")
+            refresh = True
+        with open_observers(project, settings, chosen, clock) as observers:
+            planner = Planner(project, settings, reader, observers, workspace)
+            try:
+                plan = planner.build_plan(PlanOptions(
+                    now=moment, activations=chosen, refresh=refresh,
+                    show_members=show_members))
+            finally:
+                planner.close()
+            plan = annotate_imports(plan, reader, workspace.conn, workspace.tables_of,
+                                    moment)
+            serials = {name: reader.serial(name) for name in chosen}
+            fingerprint = fingerprint_of(project, serials, remote_fingerprint(planner.structures))
+    finally:
+        reader.close()
+    return PlanRun(plan, fingerprint)
+
+
+def needs_refresh(reader: StateReader, activation: str) -> bool:
+    """After a killed or failed apply the snapshot may lag the destination: read it instead."""
+    if reader.unfinished_runs(activation):
+        return True
+    runs = reader.runs(activation, limit=1)
+    return bool(runs) and runs[0].status in (RunStatus.FAILED, RunStatus.INTERRUPTED)
+
+
+def current_fingerprint(project: Project, activations: list[str], state: str | None,
+                        clock: Clock = SYSTEM_CLOCK) -> Fingerprint:
+    """What a saved plan's inputs look like now (reads only)."""
+    settings = effective_activations(project)
+    reader = open_state_reader(state_location(state))
+    try:
+        serials = {name: reader.serial(name) for name in activations}
+    finally:
+        reader.close()
+    with open_observers(project, settings, activations, clock) as observers:
+        structures = {name: observers[settings[name].destination].plan_structure(settings[name])
+                      for name in activations if name in settings}
+    return fingerprint_of(project, serials, remote_fingerprint(structures))
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    project: Project
+    plan: Plan
+    state_serials: dict[str, int]
+
+
+def load_saved_plan(path: Path, workspace: Workspace, state: str | None,
+                    load: Callable[[Path], Project], clock: Clock = SYSTEM_CLOCK) -> SavedPlan:
+    """A saved plan, its project (read by `load` from where the plan was made) and the state
+    serials it was made at; refused when anything it read has changed since."""
+    plan, saved, root = read_plan_file(path, workspace)
+    project = load(root)
+    names = [a.activation for a in plan.activations]
+    reasons = saved.differences(current_fingerprint(project, names, state, clock))
+    if reasons:
+        raise StalePlanError(f"the saved plan {path} is stale: {'; '.join(reasons)}. "
+                             "Run `reconciler plan` again.")
+    return SavedPlan(project, plan, saved.state_serials)
