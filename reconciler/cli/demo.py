@@ -18,6 +18,7 @@ from rich.table import Table
 from reconciler.cli.app import app, user_errors
 from reconciler.cli.manifests import DEFAULT_PATH, print_problems
 from reconciler.cli.plan import load_valid_project
+from reconciler.destinations.capabilities import capabilities_of
 from reconciler.executing.executor import Outcome
 from reconciler.manifests.diagnostics import has_errors
 from reconciler.manifests.loading import load_project
@@ -127,9 +128,8 @@ def activations_table(project: Project) -> Table:
 
 
 def _remote_name(settings: EffectiveActivation) -> str:
-    if settings.destination_type == "selligent":
-        return f"static segment {settings.selligent_api_name}"
-    return f"target list {settings.audience_name!r} (valid {settings.validity_period})"
+    declared = capabilities_of(settings.destination_type)
+    return declared.describe_list(settings) if declared else settings.audience_name
 
 
 def _schedule_text(schedule: object) -> str:

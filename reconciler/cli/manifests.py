@@ -10,7 +10,9 @@ import typer
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from reconciler.changes.resources import ResourceType
 from reconciler.cli.app import app, user_errors
+from reconciler.destinations.capabilities import capabilities_of
 from reconciler.manifests.diagnostics import Diagnostic, Severity, has_errors
 from reconciler.manifests.loading import load_project
 from reconciler.manifests.project import Project
@@ -86,7 +88,8 @@ def settings_as_yaml(settings: EffectiveActivation) -> CommentedMap:
         f"segment {settings.segment}" if settings.segment else f"model {settings.model}"
     )
     out["audienceName"] = settings.audience_name
-    if settings.destination_type == "selligent":
+    declared = capabilities_of(settings.destination_type)
+    if declared is not None and declared.list_type is ResourceType.SELLIGENT_SEGMENT:
         out["selligentApiName"] = settings.selligent_api_name
     simple = {
         "matchKey": settings.match_key,

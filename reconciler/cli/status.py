@@ -20,11 +20,11 @@ from reconciler.cli.manifests import DEFAULT_PATH, OutputFormat
 from reconciler.cli.plan import load_valid_project
 from reconciler.cli.state import StateOption, clock, describe_lock, lock_json
 from reconciler.clock import clock_from
+from reconciler.destinations.capabilities import capabilities_of
 from reconciler.executing.due import Due, due_status
 from reconciler.executing.importbudget import BudgetUse, import_targets, read_budget
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
-from reconciler.manifests.values import parse_duration
 from reconciler.notifying import Health, read_health
 from reconciler.operations.plans import state_location
 from reconciler.state import (
@@ -104,13 +104,12 @@ def _key_file_expiry(settings: EffectiveActivation,
                      runs: tuple[RunRecord, ...]) -> dt.datetime | None:
     """When the Actito list's current file stops targeting: the last successful file drop
     (a run that wrote members; its start, to err early) plus the validity period."""
-    if settings.destination_type != "actito":
-        return None
+    declared = capabilities_of(settings.destination_type)
     drop = next((r for r in runs
                  if r.status is RunStatus.SUCCEEDED and "members_sent" in r.counts), None)
-    if drop is None:
+    if declared is None or drop is None:
         return None
-    return drop.started_at + parse_duration(settings.target_list_validity)
+    return declared.file_expiry(settings, drop.started_at)
 
 
 def _run_text(run: RunRecord) -> list[str]:

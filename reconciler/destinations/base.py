@@ -9,16 +9,18 @@ activation's list. Writing belongs to the adapters, driven by the executor.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import duckdb
 import pyarrow as pa
 
+from reconciler.changes.imports import ImportTarget
 from reconciler.changes.journal import Journal
-from reconciler.changes.resources import ResourceChange
+from reconciler.changes.resources import ResourceChange, ResourceType
 from reconciler.changes.tables import DiffTables
 from reconciler.manifests.settings import EffectiveActivation
 
@@ -140,3 +142,20 @@ def load_key_pages(
             conn.register("__key_page", batch)
             conn.execute(f'INSERT INTO "{table}" SELECT member_key FROM __key_page')
             conn.unregister("__key_page")
+
+
+@dataclass(frozen=True)
+class DestinationCapabilities:
+    """What a destination type declares about itself, so the layers above ask instead of
+    branching on its name (see capabilities.py). Every callable takes effective settings."""
+
+    list_type: ResourceType  # the remote resource an audience becomes
+    describe_list: Callable[[EffectiveActivation], str]  # "static segment VIP_customers"
+    # An import target when attribute updates are bulk imports under a daily quota.
+    import_target: Callable[[Any], ImportTarget | None] = lambda _spec: None
+    # When the list must be written again at the latest after a successful run (lists that
+    # expire), and when the list's current file stops targeting after it was dropped.
+    refresh_deadline: Callable[[EffectiveActivation, dt.datetime], dt.datetime | None] = \
+        lambda _a, _t: None
+    file_expiry: Callable[[EffectiveActivation, dt.datetime], dt.datetime | None] = \
+        lambda _a, _t: None

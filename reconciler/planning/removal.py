@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reconciler.changes.resources import Action, ResourceChange, ResourceType
+from reconciler.changes.resources import Action, ResourceChange
+from reconciler.destinations.capabilities import capabilities_of
 from reconciler.manifests.models import DeletionPolicy
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.planning.plan import ActivationPlan
 from reconciler.state import ActivationRecord
 
 REASON = "activation removed from the manifests; deletionPolicy: delete"
-_LIST_TYPES = {"selligent": ResourceType.SELLIGENT_SEGMENT,
-               "actito": ResourceType.ACTITO_TARGET_LIST}
 
 
 def removed_records(records: tuple[ActivationRecord, ...],
@@ -31,7 +30,8 @@ def plan_removal(record: ActivationRecord, destinations: Mapping[str, str],
                  settings: Mapping[str, EffectiveActivation]) -> ActivationPlan:
     """What apply does about a removed activation; `destinations`: the manifests'
     destinations now, name → type."""
-    list_type = _LIST_TYPES.get(record.destination_type)
+    declared = capabilities_of(record.destination_type)
+    list_type = declared.list_type if declared else None
     label = list_type.label if list_type else "list"
     head = ActivationPlan(activation=record.activation, destination=record.destination,
                           destination_type=record.destination_type, target=record.target,
