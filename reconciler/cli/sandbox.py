@@ -11,7 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import typer
 
@@ -159,25 +159,29 @@ def sandbox(
     seed = seed_file if seed_file.exists() else None
     if seed is None:
         typer.echo(f"Seed file {seed_file} not found: new lists start empty.", err=True)
-    if ":" not in selligent_api_key:
-        raise typer.BadParameter("expected key:secret", param_hint="--selligent-api-key")
-    selligent = SelligentSandboxConfig(
+    selligent = _selligent_config(
         host=host, port=selligent_port, data_dir=directory, seed_file=seed, faults=faults,
         max_rows_per_load=max_rows_per_load, organization=selligent_org,
-        list_api_name=selligent_list, key_field=selligent_key_field,
-        accounts=[ServiceAccount.parse(selligent_api_key)],
-    )
-    actito = ActitoSandboxConfig(
-        host=host, port=actito_port, ftps_port=actito_ftps_port, sftp_port=actito_sftp_port,
-        data_dir=directory or Path(tempfile.mkdtemp(prefix="actito-sandbox-")),
-        persist=directory is not None, seed_file=seed, api_key=actito_api_key,
+        list_api_name=selligent_list, key_field=selligent_key_field, api_key=selligent_api_key)
+    actito = _actito_config(
+        directory, host=host, port=actito_port, ftps_port=actito_ftps_port,
+        sftp_port=actito_sftp_port, seed_file=seed, api_key=actito_api_key,
         token_ttl_seconds=actito_token_seconds, calls_per_minute=actito_calls_per_minute,
         bulk_imports_per_day=actito_imports_per_day,
         max_file_bytes=int(actito_max_file_mb * 1024 * 1024),
-        latency_ms=latency_ms, error_ratio=error_ratio, drop_ratio=drop_ratio,
-    )
-    starters: list[Callable[[], tuple[_Running, list[str]]]] = [
-        lambda: _start_selligent(selligent),
-        lambda: _start_actito(actito),
-    ]
-    _serve(starters)
+        latency_ms=latency_ms, error_ratio=error_ratio, drop_ratio=drop_ratio)
+    _serve([lambda: _start_selligent(selligent), lambda: _start_actito(actito)])
+
+
+def _actito_config(directory: Path | None, **settings: Any) -> ActitoSandboxConfig:
+    """The Actito sandbox's settings; in memory, its transfer files go to a temp folder."""
+    return ActitoSandboxConfig(
+        data_dir=directory or Path(tempfile.mkdtemp(prefix="actito-sandbox-")),
+        persist=directory is not None, **settings)
+
+
+def _selligent_config(*, api_key: str, **settings: Any) -> SelligentSandboxConfig:
+    """The Selligent sandbox's settings; `api_key` is the accepted `key:secret`."""
+    if ":" not in api_key:
+        raise typer.BadParameter("expected key:secret", param_hint="--selligent-api-key")
+    return SelligentSandboxConfig(accounts=[ServiceAccount.parse(api_key)], **settings)
