@@ -1,0 +1,115 @@
+"""The planner on fakes: the example project's DuckDB source, an empty local state and a fake
+observer that says which contacts exist. No sandbox, no HTTP."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from reconciler.changes.guards import GuardKind
+from reconciler.changes.resources import Action, ResourceChange, ResourceType
+from reconciler.destinations.base import Structure, load_key_pages
+from reconciler.manifests.loading import load_project
+from reconciler.manifests.project import Project
+from reconciler.manifests.settings import EffectiveActivation, effective_activations
+from reconciler.planning.plan import Plan
+from reconciler.planning.planner import Planner, PlanOptions, Workspace
+from reconciler.state import open_state_reader
+
+REPO = Path(__file__).resolve().parents[2]
+NOW = dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC)
+
+
+class FakeObserver:
+    """A destination where the segment is missing and only `known` contact keys exist."""
+
+    target = "fake org, list CONTACTS"
+
+    def __init__(self, known: list[str]) -> None:
+        self.known = known
+
+    def plan_structure(self, activation: EffectiveActivation) -> Structure:
+        create = ResourceChange(action=Action.CREATE, type=ResourceType.SELLIGENT_SEGMENT,
+                                name=activation.selligent_api_name, reason="not found")
+        return Structure(activation.selligent_api_name, (create,))
+
+    def load_contact_index(self, activation: EffectiveActivation,
+                           conn: duckdb.DuckDBPyConnection, table: str,
+                           desired_table: str) -> None:
+        load_key_pages(conn, table, [self.known])
+
+    def load_members(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
+                     table: str) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def project() -> Project:
+    loaded, _ = load_project(REPO / "manifests")
+    return loaded
+
+
+@pytest.fixture
+def workspace() -> Iterator[Workspace]:
+    space = Workspace()
+    yield space
+    space.close()
+
+
+def _vip_keys(workspace: Workspace) -> list[str]:
+    rows = workspace.conn.execute(
+        "SELECT customer_id FROM read_csv_auto(?) WHERE lifetime_value >= 1000 "
+        "AND email_consent ORDER BY 1", [str(REPO / "manifests" / "data" / "customers.csv")])
+    return [row[0] for row in rows.fetchall()]
+
+
+def _plan(project: Project, settings: dict[str, EffectiveActivation], known: list[str],
+          workspace: Workspace, tmp_path: Path) -> Plan:
+    reader = open_state_reader(tmp_path / "state.duckdb")
+    planner = Planner(project, settings, reader, {"selligent-sandbox": FakeObserver(known)},
+                      workspace)
+    try:
+        return planner.build_plan(PlanOptions(now=NOW, activations=["vip-selligent"]))
+    finally:
+        planner.close()
+        reader.close()
+
+
+def test_first_plan_adds_the_members_the_destination_knows(project: Project,
+                                                          workspace: Workspace,
+                                                          tmp_path: Path) -> None:
+    # Scenario: no snapshot, the destination knows all but 10 of the VIP audience: the plan
+    # creates the segment, adds the known members only, and carries the settings it used.
+    settings = effective_activations(project)
+    keys = _vip_keys(workspace)
+    [planned] = _plan(project, settings, keys[10:], workspace, tmp_path).activations
+    assert planned.error is None, planned.error
+    assert [r.name for r in planned.resources] == ["VIP_customers"]
+    assert planned.members is not None
+    assert (planned.members.desired, planned.members.matched) == (len(keys), len(keys) - 10)
+    assert (planned.members.adds, planned.members.removes) == (len(keys) - 10, 0)
+    assert planned.settings == settings["vip-selligent"] and planned.import_target is None
+    assert planned.stops == ()
+
+
+def test_a_low_match_rate_is_a_typed_verdict(project: Project, workspace: Workspace,
+                                            tmp_path: Path) -> None:
+    # Scenario: minMatchRate 90% and the destination knows half the audience: the plan holds
+    # a GuardStop with the measured rate and the limit, not a sentence.
+    base = effective_activations(project)
+    vip = base["vip-selligent"]
+    strict = dataclasses.replace(vip, warnings=vip.warnings.model_copy(
+        update={"min_match_rate": 0.9}))
+    keys = _vip_keys(workspace)
+    [planned] = _plan(project, {**base, "vip-selligent": strict}, keys[::2], workspace,
+                      tmp_path).activations
+    [stop] = planned.stops
+    assert stop.kind is GuardKind.MIN_MATCH_RATE and stop.limit == 0.9
+    assert stop.measured == pytest.approx(len(keys[::2]) / len(keys))
