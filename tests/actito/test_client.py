@@ -45,7 +45,8 @@ def test_logs_hold_no_key_password_token_or_personal_data(
     # Scenario: a whole run at DEBUG level, lookups by e-mail and uploads included.
     caplog.set_level(logging.DEBUG)
     adapter = make_adapter(sandbox, "ftps")
-    adapter.existing_keys("emailAddress", ["finn.maes1@example.com", "zoe.muller2@example.com"])
+    looked_up = ["finn.maes1@example.com", "zoe.muller2@example.com"]
+    list(adapter.iter_existing_keys("emailAddress", looked_up, len(looked_up)))
     adapter.ensure_target_list("Logged", "emailAddress", timedelta(days=1))
     adapter.replace_members("Logged", ["finn.maes1@example.com"])
     adapter.update_profiles("emailAddress", ["gsmNumber"], [("finn.maes1@example.com",

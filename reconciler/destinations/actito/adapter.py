@@ -75,14 +75,6 @@ class ActitoAdapter:
         attributes = tuple(Attribute.from_api(a) for a in raw.get("attributes") or [])
         return TableStructure(str(raw.get("id")), str(raw.get("name")), attributes)
 
-    def existing_keys(self, key_attribute: str, keys: Iterable[str]) -> set[str]:
-        """Which of `keys` (values of the unique `key_attribute`) belong to a profile; the
-        strategy (lookups or paging) is whichever needs fewer calls, see the module docstring.
-        Holds `keys` in memory: for large audiences use `iter_existing_keys`."""
-        wanted = {str(k) for k in keys if k not in (None, "")}
-        pages = self.iter_existing_keys(key_attribute, wanted, len(wanted))
-        return {k for page in pages for k in page if k in wanted}
-
     def iter_existing_keys(self, key_attribute: str, keys: Iterable[str],
                            count: int) -> Iterator[list[str]]:
         """Pages of existing keys for an intersection done elsewhere (e.g. in DuckDB), never
