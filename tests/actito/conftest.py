@@ -102,3 +102,9 @@ def profile(sandbox: ActitoSandbox, customer_id: str) -> dict[str, Any] | None:
 
 def profile_count(sandbox: ActitoSandbox) -> int:
     return len(sandbox.store.entity("sandbox").table("Profiles").profiles)  # type: ignore[union-attr]
+
+
+def existing_keys(adapter: ActitoAdapter, key: str, keys: list[str]) -> set[str]:
+    """The keys that belong to a profile, intersected here as the planner does in DuckDB."""
+    pages = adapter.iter_existing_keys(key, keys, len(keys))
+    return {k for page in pages for k in page if k in set(keys)}

@@ -7,7 +7,7 @@ from typing import Any
 
 from reconciler.destinations.actito import AttributeSpec, ValueType
 from reconciler.sandbox.actito import ActitoSandbox
-from tests.actito.conftest import make_adapter, profile, profile_count
+from tests.actito.conftest import existing_keys, make_adapter, profile, profile_count
 
 KEYS = [f"C{n:06d}" for n in range(1, 61)] + ["NOPE-1"]
 
@@ -17,7 +17,7 @@ def _activate(sandbox: ActitoSandbox) -> dict[str, Any]:
     adapter = make_adapter(sandbox, "sftp")
     adapter.ensure_attributes([AttributeSpec("churnScore", ValueType.DECIMAL)])
     adapter.ensure_target_list("Churn risk", "customerId", timedelta(days=2))
-    existing = adapter.existing_keys("customerId", KEYS)
+    existing = existing_keys(adapter, "customerId", list(KEYS))
     report = adapter.replace_members("Churn risk", KEYS)
     rows = [(key, round(int(key[1:]) / 100, 2)) for key in sorted(existing)]
     update = adapter.update_profiles("customerId", ["churnScore"], rows)

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 import requests
 
-from reconciler.destinations.actito import ActitoAdapter, AttributeSpec, ValueType
+from reconciler.destinations.actito import AttributeSpec, ValueType
 from reconciler.destinations.errors import PermanentApiError
 from reconciler.sandbox.actito import ActitoSandbox
-from tests.actito.conftest import make_adapter, profile, profile_count
+from tests.actito.conftest import existing_keys, make_adapter, profile, profile_count
 
 
 class Api:
@@ -76,22 +76,16 @@ def test_missing_attributes_are_created_once(sandbox: ActitoSandbox) -> None:
         adapter.ensure_attributes([AttributeSpec("churnScore", ValueType.BOOLEAN)])
 
 
-def _existing(adapter: ActitoAdapter, key: str, keys: list[str]) -> set[str]:
-    """The keys that belong to a profile, intersected here as the planner does in DuckDB."""
-    pages = adapter.iter_existing_keys(key, keys, len(keys))
-    return {k for page in pages for k in page if k in set(keys)}
-
-
 def test_existing_keys_agree_between_lookup_and_paging(sandbox: ActitoSandbox) -> None:
     # Scenario: a few keys are looked up one by one; many keys make the adapter page instead.
     adapter = make_adapter(sandbox)
     few = ["C000001", "C000004", "NOPE"]
     sandbox.log.clear()
-    assert _existing(adapter, "customerId", few) == {"C000001"}
+    assert existing_keys(adapter, "customerId", few) == {"C000001"}
     assert sum("profile/customerId=" in e.path for e in sandbox.log.entries()) == 3
     many = [f"C{n:06d}" for n in range(1, 200)] + ["NOPE"]
     sandbox.log.clear()
-    found = _existing(adapter, "customerId", many)
+    found = existing_keys(adapter, "customerId", many)
     assert not any("profile/customerId=" in e.path for e in sandbox.log.entries())
     assert found == {k for k in many if profile(sandbox, k) is not None}
     assert sum(len(page) for page in adapter.iter_keys("customerId")) == profile_count(sandbox)
