@@ -7,9 +7,7 @@ from collections.abc import Iterator
 
 import typer
 
-from reconciler.destinations.errors import DestinationError
 from reconciler.errors import ReconcilerError
-from reconciler.manifests.values import MissingEnvironmentVariable
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -22,7 +20,6 @@ app = typer.Typer(
 NOW_ENV = "RECONCILER_NOW"
 NOW_OPTION = typer.Option(None, "--now", hidden=True, envvar=NOW_ENV,
                           help="Pretend it is this time (ISO 8601; naive times are UTC).")
-USER_ERRORS = (ReconcilerError, DestinationError, MissingEnvironmentVariable)
 _options = {"debug": False}
 
 
@@ -39,10 +36,12 @@ def user_errors() -> Iterator[None]:
     """Turn errors a user can act on into `Error: …` and exit 1 (tracebacks with --debug)."""
     try:
         yield
-    except USER_ERRORS as exc:
+    except ReconcilerError as exc:
         if _options["debug"]:
             raise
         typer.echo(f"Error: {exc}", err=True)
+        if exc.hint:
+            typer.echo(f"Hint: {exc.hint}", err=True)
         raise typer.Exit(1) from exc
 
 

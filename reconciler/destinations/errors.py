@@ -1,6 +1,7 @@
 """Errors raised by destination clients, shared by every destination.
 
     DestinationError                 anything that went wrong talking to a destination
+                                     (a ReconcilerError)
     ├── TransientApiError            worth retrying: 408, 429, 5xx, connection and timeout errors
     ├── PermanentApiError            not worth retrying: other 4xx, bad answers, refused input
     │   └── AuthenticationError      401/403: wrong, expired or under-privileged credentials
@@ -12,8 +13,10 @@ chained as the cause of one of these.
 """
 from __future__ import annotations
 
+from reconciler.errors import ReconcilerError
 
-class DestinationError(Exception):
+
+class DestinationError(ReconcilerError):
     def __init__(
         self,
         message: str,
@@ -48,6 +51,9 @@ class PermanentApiError(DestinationError):
 
 class AuthenticationError(PermanentApiError):
     """The credentials were refused (wrong, expired, or missing a permission)."""
+
+    hint = ("check the destination's credentials (the environment variables its manifest "
+            "names), their expiry and the permissions of the key")
 
 
 class QuotaExceededError(DestinationError):

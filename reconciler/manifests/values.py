@@ -13,6 +13,8 @@ from typing import Annotated, Any
 from croniter import croniter
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
+from reconciler.errors import ReconcilerError
+
 DURATION_PATTERN = r"^[1-9][0-9]*(s|m|h|d|w)$"
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 ENV_REF_PATTERN = r"^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$"
@@ -41,7 +43,7 @@ Duration = Annotated[
 ]
 
 
-class MissingEnvironmentVariable(Exception):
+class MissingEnvironmentVariable(ReconcilerError):
     """A `${env:NAME}` reference whose variable is not set when the value is needed."""
 
     def __init__(self, name: str, where: str) -> None:

@@ -12,6 +12,7 @@ from email.message import EmailMessage
 
 import requests
 
+from reconciler.errors import ReconcilerError
 from reconciler.manifests.models import EmailChannel, SmtpSecurity, WebhookChannel
 from reconciler.manifests.values import MissingEnvironmentVariable, resolve_env_ref
 from reconciler.notifying.message import Warning_, render_payload, render_subject, render_text
@@ -19,7 +20,7 @@ from reconciler.notifying.message import Warning_, render_payload, render_subjec
 _DEFAULT_PORTS = {SmtpSecurity.STARTTLS: 587, SmtpSecurity.SSL: 465, SmtpSecurity.NONE: 25}
 
 
-class DeliveryError(Exception):
+class DeliveryError(ReconcilerError):
     """A warning that did not reach its channel; the message is safe to print."""
 
 

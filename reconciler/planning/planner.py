@@ -22,11 +22,10 @@ from reconciler.changes.guards import GuardKind, GuardStop
 from reconciler.changes.tables import DiffTables
 from reconciler.destinations.base import DestinationObserver, Structure
 from reconciler.destinations.capabilities import import_target
-from reconciler.destinations.errors import DestinationError
+from reconciler.errors import ReconcilerError
 from reconciler.manifests.models import Kind, ModelDocument, SegmentDocument
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation
-from reconciler.manifests.values import MissingEnvironmentVariable
 from reconciler.planning.diff import DiffResult, compute_diff
 from reconciler.planning.plan import (
     ActivationPlan,
@@ -41,17 +40,13 @@ from reconciler.sources import (
     AudienceField,
     AudienceSpec,
     Source,
-    SourceError,
     hash_format,
     materialize_audience,
     materialize_rows,
     open_source,
 )
 from reconciler.sources.quality import AudienceReport
-from reconciler.state import SnapshotHashes, SnapshotInfo, StateError, StateReader
-
-PLANNING_ERRORS = (SourceError, DestinationError, StateError, MissingEnvironmentVariable)
-
+from reconciler.state import SnapshotHashes, SnapshotInfo, StateReader
 
 WORKSPACE_MEMORY_LIMIT = "750MB"
 """What the workspace's DuckDB may hold in memory; beyond it, its tables spill to disk. Bounded
@@ -150,7 +145,7 @@ class Planner:
                 return head.model_copy(update={"remote_name": structure.remote_name,
                                                "error": "; ".join(structure.errors)})
             return self._plan(settings, observer, structure, options, head)
-        except PLANNING_ERRORS as exc:
+        except ReconcilerError as exc:  # this activation cannot be planned; the others can
             return head.model_copy(update={"error": str(exc)})
 
     def _plan(self, settings: EffectiveActivation, observer: DestinationObserver,

@@ -1,6 +1,6 @@
 """Errors raised by the sources layer, for users to read.
 
-    SourceError                  anything that went wrong reading a warehouse
+    SourceError                  anything that went wrong reading a warehouse (a ReconcilerError)
     ├── SourceConnectionError    the warehouse could not be opened or reached
     ├── SourceQueryError         the warehouse refused a model's query (bad SQL, missing table)
     ├── ConditionError           a segment condition cannot be compiled (names segment, column)
@@ -15,13 +15,17 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 
+from reconciler.errors import ReconcilerError
 
-class SourceError(Exception):
+
+class SourceError(ReconcilerError):
     """A problem reading the desired audience from a warehouse."""
 
 
 class SourceConnectionError(SourceError):
     """The warehouse (file or server) could not be opened."""
+
+    hint = "check the Source's connection settings and that the warehouse answers"
 
 
 class SourceQueryError(SourceError):
