@@ -73,6 +73,10 @@ class Faults:
     throttle_per_minute: float | None = None  # above it: answers slow down (not rejected)
     max_body_bytes: int | None = None  # above it: 413
     seed: int = 0  # makes the random faults reproducible
+    # Test seams: the clock the limits count with (seconds, monotonic), and a hook called
+    # with each request before it is answered (a test may hold a request there).
+    clock: Callable[[], float] = time.monotonic
+    before_answer: Callable[[Request], None] | None = None
 
 
 class Router:
@@ -184,7 +188,7 @@ class _Gate:
         if rps is None:
             return None
         capacity = self.faults.burst or max(1.0, rps)
-        now = time.monotonic()
+        now = self.faults.clock()
         with self.lock:
             if self.filled_at is None:
                 tokens = capacity
@@ -199,7 +203,7 @@ class _Gate:
 
     def enter(self) -> tuple[int, float]:
         """Count an arrival (its body read); return (in flight, throttling delay)."""
-        now = time.monotonic()
+        now = self.faults.clock()
         with self.lock:
             self.in_flight += 1
             self.minute = [t for t in self.minute if now - t < 60.0] + [now]
@@ -352,6 +356,8 @@ class SandboxServer:
             message = f"request body over {faults.max_body_bytes} bytes"
             return router.error(413, "PayloadTooLarge", message), "too-large"
         time.sleep(faults.latency_ms / 1000 + delay)
+        if faults.before_answer is not None:
+            faults.before_answer(request)
         if self.gate.roll(faults.error_ratio):
             return router.error(503, "ServiceUnavailable", "injected fault"), "error"
         try:

@@ -1,7 +1,7 @@
 """Actito authentication: tokens, their expiry, 401/406, and the client's refresh."""
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -10,6 +10,7 @@ from reconciler.destinations.actito.client import ActitoClient
 from reconciler.destinations.errors import AuthenticationError
 from reconciler.sandbox.actito import ActitoSandbox
 from tests.actito.conftest import make_client
+from tests.timing import ShiftedClock
 
 
 def test_token_route_answers_the_documented_shape(sandbox: ActitoSandbox) -> None:
@@ -37,21 +38,24 @@ def test_bad_accept_is_406_and_missing_token_is_401(sandbox: ActitoSandbox) -> N
     assert requests.get(url, headers=bearer, timeout=5).json()["entities"][0]["name"] == "sandbox"
 
 
-def test_tokens_expire_and_the_client_refreshes_before_expiry(sandbox: ActitoSandbox) -> None:
-    # Scenario: tokens live 1 second; the client keeps working across several lifetimes.
-    sandbox.issuer.ttl_seconds = 1.0
+def test_tokens_expire_and_the_client_refreshes_before_expiry(
+        start: Callable[..., ActitoSandbox]) -> None:
+    # Scenario: tokens live 1 second; the client keeps working across several lifetimes
+    # (the sandbox's and the client's clocks are moved, nobody waits).
+    clock = ShiftedClock()
+    sandbox = start(clock=clock, token_ttl_seconds=1.0)
     token = requests.get(f"{sandbox.url}/auth/token", timeout=5,
                          headers={"Authorization": "sandbox-api-key"}).json()
     assert token["expiresIn"] == "1s"
-    time.sleep(1.1)
+    clock.advance(1.1)
     expired = requests.get(f"{sandbox.url}/v5/entities", timeout=5,
                            headers={"Authorization": f"Bearer {token['accessToken']}"})
     assert expired.status_code == 401
     sandbox.log.clear()
-    client = make_client(sandbox)
+    client = make_client(sandbox, clock=clock.seconds)
     for _ in range(5):
         assert client.profile_table("Profiles")["name"] == "Profiles"
-        time.sleep(0.5)
+        clock.advance(0.5)
     statuses = [(e.path, e.status) for e in sandbox.log.entries()]
     assert all(status == 200 for _, status in statuses)
     assert sum(path == "/auth/token" for path, _ in statuses) >= 2

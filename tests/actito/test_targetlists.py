@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -12,6 +11,7 @@ import pytest
 from reconciler.destinations.errors import AuthenticationError, PermanentApiError
 from reconciler.sandbox.actito import ActitoSandbox, TransferUser
 from tests.actito.conftest import make_adapter, transfer_settings
+from tests.timing import ShiftedClock
 
 
 def _members(sandbox: ActitoSandbox, name: str) -> set[str]:
@@ -58,13 +58,16 @@ def test_sftp_with_a_key_feeds_a_list(start: Callable[..., ActitoSandbox]) -> No
     assert any(p.name.startswith("churn-risk_") for p in home.iterdir())
 
 
-def test_an_expired_list_targets_nobody_until_the_next_file(sandbox: ActitoSandbox) -> None:
+def test_an_expired_list_targets_nobody_until_the_next_file(
+        start: Callable[..., ActitoSandbox]) -> None:
     # Scenario: a list valid for 1 second; after that it is empty until a new file arrives.
+    clock = ShiftedClock()
+    sandbox = start(clock=clock)
     adapter = make_adapter(sandbox, "sftp")
     adapter.ensure_target_list("Flash sale", "customerId", timedelta(seconds=1))
     adapter.replace_members("Flash sale", ["C000001", "C000002"])
     assert adapter.read_target_list("Flash sale").member_count == 2  # type: ignore[union-attr]
-    time.sleep(1.2)
+    clock.advance(1.2)
     expired = adapter.read_target_list("Flash sale")
     assert expired is not None and expired.status == "EXPIRED" and expired.member_count == 0
     adapter.replace_members("Flash sale", ["C000003"])

@@ -1,11 +1,11 @@
-"""An apply killed with SIGKILL at a random point is resumed by the next apply, which converges."""
+"""An apply killed with SIGKILL mid-write is resumed by the next apply, which converges."""
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from reconciler.cli import app
+from reconciler.sandbox.http import Request
 from reconciler.state import RunStatus, open_state_reader
 from tests.e2e.conftest import Stack
 
@@ -20,49 +21,70 @@ runner = CliRunner()
 RECONCILER = Path(sys.executable).parent / "reconciler"
 
 
-def _slow_down(stack: Stack) -> None:
-    """Small batches and added latency: the apply takes a few seconds, in many batches."""
+def _small_batches(stack: Stack) -> None:
+    """Batches of 40 rows: the apply sends many Selligent loads, one after the other."""
     destinations = stack.manifests / "destinations.yaml"
     text = destinations.read_text("utf-8").replace("maxRowsPerLoad: 10000", "maxRowsPerLoad: 40")
     destinations.write_text(text, "utf-8")
-    stack.selligent.faults.latency_ms = 25
 
 
-def _wait_for_first_write(stack: Stack, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        if any(e.path.endswith("/data/load") for e in stack.selligent.log.entries()):
+class HeldLoad:
+    """Holds the sandbox's `nth` Selligent data load before it is answered, until released:
+    the apply is then provably mid-write, waiting for that answer."""
+
+    def __init__(self, nth: int) -> None:
+        self.nth, self.seen = nth, 0
+        self.reached, self.released = threading.Event(), threading.Event()
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Request) -> None:
+        if not request.path.endswith("/data/load"):
             return
-        time.sleep(0.02)
-    raise AssertionError("the apply never started writing")
+        with self._lock:
+            self.seen += 1
+            mine = self.seen == self.nth
+        if mine:
+            self.reached.set()
+            self.released.wait(60)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_kill_9_at_a_random_point_then_apply_converges(stack: Stack, seed: int) -> None:
-    # Scenario: SIGKILL during a large apply; the next apply resumes and converges, with no
-    # member missing or extra (a refreshed plan is empty) and the killed run marked interrupted.
-    _slow_down(stack)
+def _loads_logged(stack: Stack) -> int:
+    return sum(e.path.endswith("/data/load") for e in stack.selligent.log.entries())
+
+
+@pytest.mark.parametrize("nth", [1, 4, 9])
+def test_kill_9_mid_write_then_apply_resumes_and_converges(stack: Stack, nth: int) -> None:
+    # Scenario: SIGKILL while the nth Selligent load is in flight; the next apply says it
+    # resumes and converges, with no member missing or extra (a refreshed plan is empty) and
+    # the killed run marked interrupted. Fails if the kill did not land mid-apply.
+    _small_batches(stack)
+    held = HeldLoad(nth)
+    stack.selligent.faults.before_answer = held
     process = subprocess.Popen(
         [str(RECONCILER), "apply", *stack.cli_args(), "--auto-approve"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "CI": "true"})
-    _wait_for_first_write(stack, process)
-    time.sleep(random.Random(seed).uniform(0.0, 1.5))  # somewhere in the writes
-    killed = process.poll() is None
-    if killed:
+    try:
+        assert held.reached.wait(120), f"the apply never sent its load #{nth}"
+        assert process.poll() is None, "the apply ended before the kill"
         os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout=60)
+        process.wait(timeout=60)
+    finally:
+        held.released.set()  # the held load is then answered (to nobody) and logged
+    stack.selligent.faults.before_answer = None
+    deadline = time.monotonic() + 30
+    while _loads_logged(stack) < nth:  # the held request has finished at the sandbox
+        assert time.monotonic() < deadline, "the held load never finished"
+        threading.Event().wait(0.01)
+    assert process.returncode == -signal.SIGKILL
     resumed = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"])
     assert resumed.exit_code == 0, resumed.output
+    assert "Resuming after an interrupted or failed apply of" in resumed.output
     check = runner.invoke(app, ["plan", *stack.cli_args(), "--refresh", "--detailed-exitcode"])
     assert check.exit_code == 0, check.output
     assert check.output == "No changes. The destinations match the manifests.\n"
     reader = open_state_reader(str(stack.state))
     try:
         statuses = [run.status for name in reader.activations() for run in reader.runs(name)]
-        assert RunStatus.RUNNING not in statuses
-        # Killed between two runs (or after the last) nothing is interrupted; mid-run, the next
-        # apply must have said it resumed.
-        if killed and RunStatus.INTERRUPTED in statuses:
-            assert "Resuming after an interrupted" in resumed.output
     finally:
         reader.close()
+    assert RunStatus.RUNNING not in statuses and RunStatus.INTERRUPTED in statuses

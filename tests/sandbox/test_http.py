@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
 import requests
 
 from reconciler.sandbox.http import Faults, Request, Response, Router, SandboxServer
+from tests.timing import StepClock
 
 
 def _router() -> Router:
@@ -44,18 +44,23 @@ def test_requests_per_second_limit_answers_429_with_retry_after() -> None:
 def test_rate_limit_counts_requests_when_they_start_not_when_their_body_arrives() -> None:
     # Scenario: at 1 request/second, a slow upload starts first and a quick one 1.1 s later;
     # the slow body arrives last, yet both were sent a second apart: neither is refused.
+    clock, rest_of_body = StepClock(), threading.Event()
+
     def slow_body() -> Iterator[bytes]:
         yield b'{"x": '
-        time.sleep(1.5)
+        rest_of_body.wait(10)
         yield b"1}"
 
-    with SandboxServer(_router(), faults=Faults(requests_per_second=1)) as server:
+    with SandboxServer(_router(), faults=Faults(requests_per_second=1, clock=clock)) as server:
         statuses: list[int] = []
         slow = threading.Thread(target=lambda: statuses.append(
             requests.post(f"{server.url}/things", data=slow_body(), timeout=5).status_code))
         slow.start()
-        time.sleep(1.1)
+        clock.wait_for_readings(1)  # the slow request's headers arrived and were counted
+        clock.advance(1.1)
         quick = requests.post(f"{server.url}/things", json={"x": 2}, timeout=5)
+        clock.advance(0.4)
+        rest_of_body.set()  # the slow body arrives last
         slow.join()
         over = requests.get(f"{server.url}/things/a", timeout=5)  # 0.4 s after the quick one
     assert statuses == [201] and quick.status_code == 201
@@ -64,10 +69,11 @@ def test_rate_limit_counts_requests_when_they_start_not_when_their_body_arrives(
 
 def test_rate_limit_lets_a_burst_through_then_refills_at_the_rate() -> None:
     # Scenario: 1 request/second with a burst of 3: three at once pass, the fourth waits.
-    faults = Faults(requests_per_second=1, burst=3)
+    clock = StepClock()
+    faults = Faults(requests_per_second=1, burst=3, clock=clock)
     with SandboxServer(_router(), faults=faults) as server:
         burst = [requests.get(f"{server.url}/things/a", timeout=5).status_code for _ in range(4)]
-        time.sleep(1.05)
+        clock.advance(1.05)
         later = requests.get(f"{server.url}/things/a", timeout=5).status_code
     assert burst == [200, 200, 200, 429] and later == 200
 

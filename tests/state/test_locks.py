@@ -1,13 +1,15 @@
 """Apply locks on both backends, in one process: take, renew, release, take over, break."""
 from __future__ import annotations
 
+import datetime as dt
 import threading
-import time
 
 import pytest
 
 from reconciler.state import LockedError, LockLostError, default_owner
+from reconciler.state.keeper import LockKeeper
 from tests.state.conftest import StateTarget
+from tests.timing import wait_until
 
 
 def test_a_held_lock_refuses_others_until_released(state: StateTarget) -> None:
@@ -32,8 +34,7 @@ def test_an_expired_lease_is_taken_over_and_the_old_holder_learns_it(state: Stat
     # Scenario: A's lease runs out (it hung); B takes over; A's renew and release then fail.
     with state.writer() as a, state.writer() as b:
         stale = a.acquire_lock("vip", "apply A", 0.2)
-        time.sleep(0.3)
-        assert b.locks()[0].expired(b.now())
+        wait_until(lambda: b.locks()[0].expired(b.now()), "A's lease has run out")
         taken = b.acquire_lock("vip", "apply B", 60)
         with pytest.raises(LockLostError, match="now held by apply B"):
             a.renew_lock(stale)
@@ -71,13 +72,23 @@ def test_a_kept_lock_outlives_its_lease_until_broken(state: StateTarget) -> None
     # Scenario: a long apply keeps a 0.6 s lease alive; when broken, check() stops it.
     with state.writer() as a, state.writer() as b:
         lock = a.acquire_lock("vip", "long apply", 0.6)
+        first_expiry = lock.expires_at
         with a.keep_lock(lock, every_seconds=0.1) as keeper:
-            time.sleep(1.0)
+            wait_until(lambda: b.locks()[0].expires_at - first_expiry
+                       > dt.timedelta(seconds=0.6), "the lease was renewed past a whole lease")
             keeper.check()
             with pytest.raises(LockedError):
                 b.acquire_lock("vip", "intruder", 60)
             b.break_lock("vip")
-            time.sleep(0.4)
+            wait_until(lambda: _lost(keeper), "the keeper noticed the break")
             with pytest.raises(LockLostError, match="was broken"):
                 keeper.check()
         assert b.locks() == ()
+
+
+def _lost(keeper: LockKeeper) -> bool:
+    try:
+        keeper.check()
+    except LockLostError:
+        return True
+    return False

@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -45,8 +46,11 @@ class ActitoClient:
 
     def __init__(self, base_url: str, api_key: str, entity: str, *,
                  limits: ActitoLimits | None = None, retry: RetryPolicy | None = None,
-                 timeout_seconds: float = 60.0) -> None:
+                 timeout_seconds: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """`clock`: seconds, for the token's lifetime (tests move it)."""
         self.base_url = base_url.rstrip("/")
+        self._clock = clock
         self.entity = entity
         self.retry = retry or RetryPolicy()
         self.timeout_seconds = timeout_seconds
@@ -64,7 +68,7 @@ class ActitoClient:
     def _bearer(self, *, renew: bool = False) -> str:
         """A valid token, fetched again shortly before expiry (or when `renew`)."""
         with self._token_lock:
-            if renew or self._token is None or time.monotonic() >= self._token_expiry:
+            if renew or self._token is None or self._clock() >= self._token_expiry:
                 body = self._send("GET", "/auth/token", "GET /auth/token", "the API key",
                                   headers={"Authorization": self._api_key})
                 token, lifetime = body.get("accessToken"), str(body.get("expiresIn", "900s"))
@@ -72,7 +76,7 @@ class ActitoClient:
                     raise errors.bad_answer("GET /auth/token", "the API key", "no accessToken")
                 seconds = float(lifetime.rstrip("s") or 900)
                 margin = min(60.0, seconds / 4)  # refresh before expiry, as §1.1 clients do
-                self._token, self._token_expiry = token, time.monotonic() + seconds - margin
+                self._token, self._token_expiry = token, self._clock() + seconds - margin
             return self._token
 
     # --- the one way to call -----------------------------------------------------------------

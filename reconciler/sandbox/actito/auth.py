@@ -17,16 +17,19 @@ ACCEPTABLE = ("application/json", "application/*", "*/*")
 
 
 class TokenIssuer:
-    def __init__(self, api_key: str, ttl_seconds: float) -> None:
+    def __init__(self, api_key: str, ttl_seconds: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """`clock`: seconds, for token lifetimes (the sandbox's configured clock)."""
         self.api_key = api_key
         self.ttl_seconds = ttl_seconds
+        self.clock = clock
         self._expiry: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def issue(self) -> dict[str, str]:
         token = secrets.token_urlsafe(48)
         with self._lock:
-            self._expiry[token] = time.monotonic() + self.ttl_seconds
+            self._expiry[token] = self.clock() + self.ttl_seconds
         return {
             "accessToken": token, "tokenType": "bearer",
             "expiresIn": f"{max(1, round(self.ttl_seconds))}s",
@@ -41,7 +44,7 @@ class TokenIssuer:
     def valid(self, token: str) -> bool:
         with self._lock:
             expiry = self._expiry.get(token)
-            return expiry is not None and time.monotonic() < expiry
+            return expiry is not None and self.clock() < expiry
 
 
 def accepts_json(request: Request) -> bool:

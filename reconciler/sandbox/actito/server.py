@@ -123,7 +123,8 @@ def start_actito_sandbox(config: ActitoSandboxConfig | None = None) -> ActitoSan
     store = open_store(config)
     syncer = TargetListSync(store, folder / "transfer", config.clock)
     router = Router(inferred.error_body)
-    issuer = TokenIssuer(config.api_key, config.token_ttl_seconds)
+    issuer = TokenIssuer(config.api_key, config.token_ttl_seconds,
+                         clock=lambda: config.clock.now().timestamp())
     router.add("GET", "/auth/token", token_route(router, issuer))
     routes = Routes(router, guarded(router, issuer), store, config)
     register_model(routes)
