@@ -19,7 +19,7 @@ from reconciler.destinations.actito.client import ActitoClient
 from reconciler.sandbox.actito import ActitoSandbox, ActitoSandboxConfig, start_actito_sandbox
 
 SEED = Path(__file__).resolve().parents[2] / "manifests" / "data" / "customers.csv"
-FAST_RETRY = RetryPolicy(attempts=8, base_seconds=0.02, max_seconds=0.3)
+FAST_RETRY = RetryPolicy(max_attempts=8, backoff_base=0.02, backoff_max=0.3)
 FAST_LIMITS = ActitoLimits(max_in_flight=5, calls_per_minute=6000)
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from reconciler.destinations.actito import targeting
 from reconciler.destinations.actito.client import ActitoClient
 from reconciler.destinations.actito.etlfile import Section, write_zipped_csv, write_zipped_sections
-from reconciler.destinations.actito.limits import ActitoLimits, RetryPolicy
+from reconciler.destinations.actito.limits import ActitoLimits
 from reconciler.destinations.actito.models import (
     Attribute,
     AttributeSpec,
@@ -38,6 +38,7 @@ from reconciler.destinations.actito.models import (
 )
 from reconciler.destinations.actito.transfer import FileTransferSettings, upload_file
 from reconciler.destinations.errors import PermanentApiError, TransientApiError
+from reconciler.destinations.http import RetryPolicy
 from reconciler.manifests.naming import actito_file_stem
 
 MEGABYTE = 1024 * 1024

@@ -20,8 +20,9 @@ from urllib.parse import quote
 import requests
 
 from reconciler.destinations.actito import errors
-from reconciler.destinations.actito.limits import ActitoLimits, RetryPolicy, licence_gate
+from reconciler.destinations.actito.limits import ActitoLimits, licence_gate
 from reconciler.destinations.errors import AuthenticationError, TransientApiError
+from reconciler.destinations.http import RetryPolicy, with_retries
 
 log = logging.getLogger(__name__)
 JSON = "application/json"
@@ -99,17 +100,9 @@ class ActitoClient:
         sent_headers = {"Accept": JSON, **(headers or {})}
         if bearer is not None:
             sent_headers["Authorization"] = f"Bearer {bearer}"
-        for attempt in range(1, self.retry.attempts + 1):
-            try:
-                return self._attempt(method, path, call, subject, sent_headers, kwargs)
-            except TransientApiError as exc:
-                if attempt == self.retry.attempts:
-                    raise
-                pause = self.retry.delay(attempt, exc.retry_after)
-                log.info("actito %s: %s; retry %d in %.2fs", call, exc.status or "no answer",
-                         attempt, pause)
-                time.sleep(pause)
-        raise AssertionError("unreachable")
+        return with_retries(
+            lambda: self._attempt(method, path, call, subject, sent_headers, kwargs),
+            self.retry, name=f"actito {call}")
 
     def _attempt(self, method: str, path: str, call: str, subject: str,
                  headers: dict[str, str], kwargs: dict[str, Any]) -> Any:

@@ -21,6 +21,7 @@ from reconciler.destinations.errors import (
     QuotaExceededError,
     TransientApiError,
 )
+from reconciler.destinations.http import server_wait
 
 DESTINATION = "actito"
 TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504}
@@ -38,14 +39,6 @@ def api_message(response: requests.Response) -> str:
     return response.text[:MESSAGE_LIMIT]
 
 
-def retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
 def error_for(response: requests.Response, call: str, subject: str) -> DestinationError:
     """Our error for a non-2xx answer to `call` about `subject` (e.g. 'entity x, table y')."""
     status = response.status_code
@@ -60,7 +53,7 @@ def error_for(response: requests.Response, call: str, subject: str) -> Destinati
             "extension pack", **where,  # type: ignore[arg-type]
         )
     if status in TRANSIENT_STATUSES or status >= 500:
-        return TransientApiError(about, retry_after=retry_after(response), **where)
+        return TransientApiError(about, retry_after=server_wait(response.headers), **where)
     return PermanentApiError(about, **where)  # type: ignore[arg-type]
 
 

@@ -1,12 +1,11 @@
 """Actito's per-licence limits on our side (§3.4): at most 5 requests in flight and about 100
-calls per minute, shared by every client of one licence in this process, plus the retry policy.
+calls per minute, shared by every client of one licence in this process (retries: ../http.py).
 
 A licence is identified by base URL + a hash of its API key (the key itself is never kept).
 """
 from __future__ import annotations
 
 import hashlib
-import random
 import threading
 import time
 from collections import deque
@@ -20,21 +19,6 @@ class ActitoLimits:
     max_in_flight: int = 5
     calls_per_minute: float = 100.0
     window_seconds: float = 60.0
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter, capped; Retry-After wins when longer."""
-
-    attempts: int = 6
-    base_seconds: float = 0.5
-    max_seconds: float = 30.0
-    max_retry_after_seconds: float = 300.0  # a server asking for longer is not waited for
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        backoff = min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1))
-        jittered = random.uniform(backoff / 2, backoff)
-        return max(jittered, min(retry_after or 0.0, self.max_retry_after_seconds))
 
 
 class LicenceGate:

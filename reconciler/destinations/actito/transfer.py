@@ -13,7 +13,6 @@ import io
 import logging
 import socket
 import ssl
-import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -21,13 +20,13 @@ from typing import Any
 
 import paramiko
 
-from reconciler.destinations.actito.limits import RetryPolicy
 from reconciler.destinations.errors import (
     AuthenticationError,
     DestinationError,
     PermanentApiError,
     TransientApiError,
 )
+from reconciler.destinations.http import RetryPolicy, with_retries
 
 log = logging.getLogger(__name__)
 
@@ -153,18 +152,14 @@ def _translate(exc: Exception, call: str) -> DestinationError:
 def upload_file(settings: FileTransferSettings, local: Path, remote_name: str,
                 retry: RetryPolicy | None = None) -> None:
     """Put `local` at `directory/remote_name` on the location, retrying transient failures."""
-    retry = retry or RetryPolicy()
     call = _call(settings)
     upload = _ftps_upload if settings.protocol is TransferProtocol.FTPS else _sftp_upload
-    for attempt in range(1, retry.attempts + 1):
+
+    def once() -> None:
         try:
             upload(settings, local, remote_name)
-            return
         except (OSError, EOFError, ftplib.Error, paramiko.SSHException,
                 DestinationError) as exc:
-            error = _translate(exc, call)
-            if not isinstance(error, TransientApiError) or attempt == retry.attempts:
-                raise error from exc
-            pause = retry.delay(attempt, None)
-            log.info("actito %s: %s; retry %d in %.2fs", call, error, attempt, pause)
-            time.sleep(pause)
+            raise _translate(exc, call) from exc
+
+    with_retries(once, retry or RetryPolicy(), name=f"actito {call}")

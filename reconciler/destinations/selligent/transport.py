@@ -1,11 +1,12 @@
 """One Selligent HTTP call, paced and retried: session, auth header, timeouts, backoff.
 
 Every call (retries included) starts when the shared pacer allows (`pacing.py`: evenly spaced,
-a little under `requests_per_second`; a 429 widens the spacing). Retries happen on 408/429/5xx
-and on connection errors and timeouts, with exponential backoff and jitter, waiting at least
-what `Retry-After` asks; never on other 4xx. `requests`
-exceptions stop here: callers only see `reconciler.destinations.errors`. Nothing logged here
-carries the API key, the secret, a query string or a body.
+a little under `requests_per_second`; a 429 widens the spacing). Retries follow the one policy
+of every destination (`../http.py`): 408/429/5xx and connection errors and timeouts, waiting
+what `Retry-After` or the documented `X-RateLimit-Reset` asks (api/selligent.md §8: the 429 is
+plain text with X-RateLimit-* headers and no Retry-After), else backoff with jitter; never on
+other 4xx. `requests` exceptions stop here: callers only see `reconciler.destinations.errors`.
+Nothing logged here carries the API key, the secret, a query string or a body.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import requests
 
 from reconciler import __version__
 from reconciler.destinations.errors import DestinationError, TransientApiError
+from reconciler.destinations.http import RetryPolicy, server_wait, with_retries
 from reconciler.destinations.pacing import Pacer
 from reconciler.destinations.selligent.errors import (
     DESTINATION,
@@ -47,7 +49,14 @@ class SelligentLimits:
     backoff_base: float = 0.5  # seconds before the 2nd attempt; doubles each time
     backoff_max: float = 60.0
     jitter: float = 0.5  # up to this share of each wait is random
-    max_retry_after: float = 300.0  # a longer Retry-After is an error, not a wait
+    max_retry_after: float = 300.0  # a longer Retry-After / X-RateLimit-Reset is an error
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The shared retry policy (../http.py) with these numbers."""
+        return RetryPolicy(max_attempts=self.max_attempts, backoff_base=self.backoff_base,
+                           backoff_max=self.backoff_max, jitter=self.jitter,
+                           max_wait=self.max_retry_after)
 
 
 @dataclass(frozen=True)
@@ -101,23 +110,14 @@ class Transport:
     def request(self, call: Call, *, params: dict[str, Any] | None = None, body: Any = None) -> Any:
         """Send the call (retrying when worth it) and return its decoded JSON answer."""
         data = None if body is None else _encode(body)
-        attempt = 1
-        while True:
-            try:
-                return self._once(call, params, data)
-            except TransientApiError as error:
-                if attempt >= self.limits.max_attempts:
-                    raise
-                wait = self._wait(attempt, error.retry_after)
-                if wait is None:
-                    raise
-                if error.status == 429:
-                    self._pacer.slow_down()
-                log.warning("%s %s: %s; retry %d/%d in %.2fs", DESTINATION, call.name,
-                            error.status or "connection error", attempt,
-                            self.limits.max_attempts - 1, wait)
-                self._sleep(wait)
-                attempt += 1
+
+        def slow_down_on_429(error: TransientApiError) -> None:
+            if error.status == 429:
+                self._pacer.slow_down()
+
+        return with_retries(lambda: self._once(call, params, data), self.limits.retry,
+                            name=f"{DESTINATION} {call.name}", sleep=self._sleep,
+                            rng=self._random, on_retry=slow_down_on_429)
 
     def _once(self, call: Call, params: dict[str, Any] | None, data: bytes | None) -> Any:
         headers = {"Content-Type": "application/json"} if data is not None else None
@@ -139,23 +139,11 @@ class Transport:
         log.debug("%s %s: HTTP %d", DESTINATION, call.name, response.status_code)
         if response.status_code >= 400:
             raise error_for_status(response.status_code, body, call=call.name, where=call.where,
-                                   retry_after=_retry_after(response))
+                                   retry_after=server_wait(response.headers))
         error = error_for_result(body, call=call.name, where=call.where)
         if error is not None:
             raise error
         return body
-
-    def _wait(self, attempt: int, retry_after: float | None) -> float | None:
-        """Seconds before the next attempt; None when Retry-After asks for too long."""
-        limits = self.limits
-        backoff = min(limits.backoff_max, limits.backoff_base * 2 ** (attempt - 1))
-        backoff = backoff * (1 - limits.jitter) + self._random.uniform(0, backoff * limits.jitter)
-        if retry_after is None:
-            return backoff
-        if retry_after > limits.max_retry_after:
-            return None
-        # at least what the server asked, plus a little jitter so clients do not stampede
-        return retry_after + self._random.uniform(0, limits.backoff_base * limits.jitter)
 
 
 def _encode(body: Any) -> bytes:
@@ -169,13 +157,3 @@ def _decode(response: requests.Response) -> Any:
         return response.json()
     except ValueError:
         return response.text[:500]
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date: fall back to our own backoff

@@ -1,0 +1,109 @@
+"""The one HTTP retry policy of every destination client: when to try a call again, and how
+long to wait first.
+
+A call is retried only on a `TransientApiError` (408, 429, 5xx, no answer: each client maps
+its answers to our error tree). Before the next attempt it waits:
+- what the server asked, when it said: `Retry-After` (seconds or an HTTP date; RFC 9110) or
+  `X-RateLimit-Reset` (seconds until the rate-limit window resets: Selligent's documented 429,
+  api/selligent.md §8, which sends no `Retry-After`), plus a little jitter so that clients
+  sharing a key do not come back at the same instant;
+- otherwise an exponential backoff (`backoff_base` doubling up to `backoff_max`) of which the
+  `jitter` share is random.
+It gives up when the attempts are used up, when the server asks for more than `max_wait`, or
+when the wait would end past `deadline` seconds after the first attempt — so a 60-s reset is
+waited for, an hour's is an error at once, and nothing retries forever.
+
+Pacing (how fast calls start) and concurrency stay with each client (`pacing.py`, Actito's
+licence gate); this module only decides retries. Log lines name the call, never a URL's query
+string, a key or a body.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from reconciler.destinations.errors import TransientApiError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6  # the first try included
+    backoff_base: float = 0.5  # seconds before the 2nd attempt; doubles each time
+    backoff_max: float = 60.0
+    jitter: float = 0.5  # up to this share of each backoff is random
+    max_wait: float = 300.0  # a server asking for longer is an error, not a wait
+    deadline: float = 900.0  # no attempt starts later than this after the first
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Our own wait after failed attempt number `attempt` (1-based)."""
+        base = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
+        return base * (1 - self.jitter) + rng.uniform(0, base * self.jitter)
+
+    def wait(self, attempt: int, asked: float | None, rng: random.Random) -> float | None:
+        """Seconds before the next attempt; None when the server asks for too long."""
+        if asked is None:
+            return self.backoff(attempt, rng)
+        if asked > self.max_wait:
+            return None
+        return asked + rng.uniform(0, self.backoff_base * self.jitter)
+
+
+def server_wait(headers: Mapping[str, str], now: dt.datetime | None = None) -> float | None:
+    """How long the server asks us to wait, from `Retry-After` (seconds or HTTP date) or,
+    without it, `X-RateLimit-Reset` (seconds); None when it says nothing usable."""
+    retry_after = headers.get("Retry-After")
+    if retry_after is not None:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(retry_after)
+            except (TypeError, ValueError):
+                when = None
+            if when is not None:
+                moment = now or dt.datetime.now(dt.UTC)
+                return max(0.0, (when - moment).total_seconds())
+    reset = headers.get("X-RateLimit-Reset")
+    if reset is not None:
+        try:
+            return max(0.0, float(reset))
+        except ValueError:
+            return None
+    return None
+
+
+def with_retries(send: Callable[[], T], policy: RetryPolicy, *, name: str,
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic,
+                 rng: random.Random | None = None,
+                 on_retry: Callable[[TransientApiError], None] | None = None) -> T:
+    """`send()` until it answers, retrying transient failures as the policy says; the last
+    error is raised when it gives up. `on_retry` sees each error retried (e.g. to slow a
+    pacer on 429); `name` (a destination and call, no URL) goes in the log."""
+    rng = rng or random.Random()
+    started = clock()
+    attempt = 1
+    while True:
+        try:
+            return send()
+        except TransientApiError as error:
+            if attempt >= policy.max_attempts:
+                raise
+            wait = policy.wait(attempt, error.retry_after, rng)
+            if wait is None or clock() + wait - started > policy.deadline:
+                raise
+            if on_retry is not None:
+                on_retry(error)
+            log.warning("%s: %s; retry %d/%d in %.2fs", name,
+                        error.status or "no answer", attempt, policy.max_attempts - 1, wait)
+            sleep(wait)
+            attempt += 1

@@ -1,0 +1,93 @@
+"""The one retry policy of every destination client, with injected sleep and clock."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+from reconciler.destinations.errors import PermanentApiError, TransientApiError
+from reconciler.destinations.http import RetryPolicy, server_wait, with_retries
+
+NOW = dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(("headers", "expected"), [
+    ({"Retry-After": "7"}, 7.0),
+    ({"Retry-After": "Sun, 01 Nov 2026 12:00:30 GMT"}, 30.0),  # an HTTP date
+    ({"Retry-After": "Sun, 01 Nov 2026 11:00:00 GMT"}, 0.0),  # already past
+    ({"X-RateLimit-Reset": "42", "X-RateLimit-Remaining": "0"}, 42.0),  # Selligent's 429
+    ({"Retry-After": "3", "X-RateLimit-Reset": "42"}, 3.0),  # Retry-After wins
+    ({"Retry-After": "soon"}, None),
+    ({"X-RateLimit-Reset": "later"}, None),
+    ({}, None),
+])
+def test_the_server_says_how_long_to_wait(headers: dict[str, str],
+                                          expected: float | None) -> None:
+    # Scenario: each way a server asks for a pause, and answers that say nothing usable.
+    assert server_wait(headers, NOW) == expected
+
+
+class Recorder:
+    """A fake clock whose sleeps move it, and a call that fails `failures` times first."""
+
+    def __init__(self, failures: list[TransientApiError | PermanentApiError]) -> None:
+        self.failures, self.now, self.slept, self.calls = list(failures), 0.0, [], 0
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def send(self) -> str:
+        self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        return "answer"
+
+    def run(self, policy: RetryPolicy, **extra: object) -> str:
+        return with_retries(self.send, policy, name="test GET /x", sleep=self.sleep,
+                            clock=lambda: self.now, rng=random.Random(1), **extra)  # type: ignore[arg-type]
+
+
+def _busy(wait: float | None = None) -> TransientApiError:
+    return TransientApiError("busy", status=429, retry_after=wait)
+
+
+def test_a_60_second_reset_is_waited_for_not_given_up_on() -> None:
+    # Scenario: Selligent's window resets in 60 s: one wait of 60 s (plus jitter), then the
+    # answer; a retry that followed our own backoff would have given up long before.
+    recorder = Recorder([_busy(60.0)])
+    assert recorder.run(RetryPolicy()) == "answer"
+    assert len(recorder.slept) == 1 and 60.0 <= recorder.slept[0] <= 60.25
+
+
+def test_backoff_doubles_with_jitter_up_to_its_cap() -> None:
+    # Scenario: five failures without a server hint: waits grow 0.5, 1, 2, 4, 8 (±jitter).
+    recorder = Recorder([TransientApiError("no answer") for _ in range(5)])
+    assert recorder.run(RetryPolicy(backoff_max=6.0)) == "answer"
+    for wait, base in zip(recorder.slept, (0.5, 1, 2, 4, 6), strict=True):
+        assert base / 2 <= wait <= base
+
+
+@pytest.mark.parametrize(("policy", "failures", "calls"), [
+    (RetryPolicy(max_attempts=3), [_busy(), _busy(), _busy()], 3),  # attempts used up
+    (RetryPolicy(max_wait=120), [_busy(3600.0)], 1),  # an hour's reset: an error at once
+    (RetryPolicy(deadline=100), [_busy(60.0), _busy(60.0)], 2),  # past the deadline
+])
+def test_it_gives_up_with_the_last_error(policy: RetryPolicy,
+                                         failures: list[TransientApiError],
+                                         calls: int) -> None:
+    # Scenario: each way to give up raises the error of the last attempt, after `calls`.
+    recorder = Recorder(failures)
+    with pytest.raises(TransientApiError, match="busy"):
+        recorder.run(policy)
+    assert recorder.calls == calls
+
+
+def test_permanent_errors_are_never_retried_and_429s_are_reported() -> None:
+    # Scenario: a 400 goes straight up; a 429 retried is handed to on_retry (a pacer slows).
+    seen: list[int | None] = []
+    recorder = Recorder([_busy(1.0), PermanentApiError("bad", status=400)])
+    with pytest.raises(PermanentApiError):
+        recorder.run(RetryPolicy(), on_retry=lambda error: seen.append(error.status))
+    assert recorder.calls == 2 and seen == [429]
