@@ -26,9 +26,12 @@ FTPS_PORT, SFTP_PORT = 21, 22
 
 def open_selligent_adapter(name: str, spec: SelligentDestination) -> SelligentAdapter:
     where = f"destination {name!r}"
-    # One pooled connection per concurrent batch (the writer sends `concurrency` at once).
+    # Concurrency has one owner, the writer: it sends `concurrency` batches at once, each
+    # batch one call (the client splits one only past the byte limit, then one chunk at a
+    # time); the pool holds a connection per batch in flight.
     limits = SelligentLimits(max_rows_per_call=spec.limits.max_rows_per_load,
-                             max_in_flight=spec.limits.concurrency,
+                             max_in_flight=1,
+                             connections=max(10, spec.limits.concurrency),
                              requests_per_second=spec.limits.requests_per_second)
     return SelligentAdapter(
         base_url=resolve_maybe_env(spec.base_url, f"{where} spec.baseUrl"),

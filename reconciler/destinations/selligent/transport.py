@@ -42,6 +42,7 @@ class SelligentLimits:
     max_bytes_per_call: int = 4_000_000  # JSON body bytes per call
     page_size: int = 1000  # `take` for lists, segments and data/search
     max_in_flight: int = 1  # concurrent calls for the chunks of one load or delete
+    connections: int = 10  # pooled connections: at least the calls a writer has in flight
     requests_per_second: float | None = None  # a request budget: every call is paced under it
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
@@ -87,7 +88,8 @@ class Transport:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.limits = limits or SelligentLimits()
-        self.session = session or self._new_session(self.limits.max_in_flight)
+        self.session = session or self._new_session(
+            max(self.limits.connections, self.limits.max_in_flight))
         self.session.headers["X-ApiKey"] = f"{api_key}:{api_secret}"
         self.session.headers["Accept"] = "application/json"
         self.session.headers["User-Agent"] = USER_AGENT
@@ -97,8 +99,9 @@ class Transport:
 
     @staticmethod
     def _new_session(max_in_flight: int) -> requests.Session:
+        """A session pooling `max_in_flight` connections to the API."""
         session = requests.Session()
-        pool = max(10, max_in_flight)  # one pooled connection per concurrent call
+        pool = max_in_flight  # one pooled connection per concurrent call
         adapter = requests.adapters.HTTPAdapter(pool_connections=pool, pool_maxsize=pool)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
