@@ -7,8 +7,8 @@ from reconciler.destinations.errors import DestinationError
 from reconciler.destinations.selligent import SelligentAdapter, SelligentClient, SelligentLimits
 from reconciler.sandbox.http import LogEntry
 from reconciler.sandbox.selligent import SelligentSandbox
-from tests.selligent.harness import FAST, LIST, ORG
-from tests.selligent.swagger import Contract, load_spec
+from tests.destinations.selligent.harness import FAST, LIST, ORG
+from tests.destinations.selligent.swagger import Contract, load_spec
 
 OPERATIONS = {
     "Status_Get", "Organization_Get", "List_GetLists", "List_CreateList", "List_GetList",

@@ -9,7 +9,7 @@ import requests
 from reconciler.destinations.actito.client import ActitoClient
 from reconciler.destinations.errors import AuthenticationError
 from reconciler.sandbox.actito import ActitoSandbox
-from tests.actito.conftest import make_client
+from tests.destinations.actito.conftest import make_client
 from tests.timing import ShiftedClock
 
 

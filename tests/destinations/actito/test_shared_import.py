@@ -11,7 +11,7 @@ from reconciler.destinations.base import UpdateShare
 from reconciler.manifests.models import DeletionPolicy, FieldMapping, MatchKey, Warnings
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.sandbox.actito import ActitoSandbox
-from tests.actito.conftest import make_adapter, profile
+from tests.destinations.actito.conftest import make_adapter, profile
 
 KEY = MatchKey(source="customer_id", destination="customerId")
 

@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.destinations.selligent import SelligentAdapter, SelligentClient
 from reconciler.sandbox.selligent import SelligentSandbox
-from tests.selligent.harness import FAST, LIST, ORG, start, traffic_problems
+from tests.destinations.selligent.harness import FAST, LIST, ORG, start, traffic_problems
 
 
 @pytest.fixture(autouse=True)

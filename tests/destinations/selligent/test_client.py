@@ -15,7 +15,7 @@ from reconciler.destinations.selligent import SelligentClient, SelligentLimits
 from reconciler.destinations.selligent.errors import PartialLoadError, SelligentNotFoundError
 from reconciler.sandbox.http import Faults, Request, Response, Router, SandboxServer
 from reconciler.sandbox.selligent import SelligentSandbox
-from tests.selligent.harness import FAST, LIST, ORG, contacts, start
+from tests.destinations.selligent.harness import FAST, LIST, ORG, contacts, start
 from tests.timing import StepClock
 
 

@@ -9,7 +9,7 @@ import requests
 
 from reconciler.sandbox.seed import is_left_out
 from reconciler.sandbox.selligent import SelligentSandbox, ServiceAccount
-from tests.selligent.harness import KEY, SEED_FILE, call, contacts, start
+from tests.destinations.selligent.harness import KEY, SEED_FILE, call, contacts, start
 
 LISTS = "/organizations/SANDBOX/lists"
 

@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.destinations.errors import AuthenticationError, PermanentApiError
 from reconciler.sandbox.actito import ActitoSandbox, TransferUser
-from tests.actito.conftest import make_adapter, transfer_settings
+from tests.destinations.actito.conftest import make_adapter, transfer_settings
 from tests.timing import ShiftedClock
 
 

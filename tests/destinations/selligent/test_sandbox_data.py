@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.sandbox.selligent import SelligentSandbox
-from tests.selligent.harness import call, contacts, start
+from tests.destinations.selligent.harness import call, contacts, start
 
 CONTACTS = "/organizations/SANDBOX/lists/CONTACTS"
 SEGMENTS = CONTACTS + "/segments"

@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.destinations.errors import PermanentApiError
 from reconciler.sandbox.actito import ActitoSandbox
-from tests.actito.conftest import make_adapter, make_client
+from tests.destinations.actito.conftest import make_adapter, make_client
 
 
 def test_other_4xx_are_not_retried_and_errors_name_the_call(sandbox: ActitoSandbox) -> None:

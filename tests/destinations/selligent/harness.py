@@ -1,7 +1,7 @@
 """Shared test helpers: start in-memory Selligent sandboxes and check their traffic.
 
-Tests import these from `tests.selligent.harness` (not from conftest, which pytest imports
-under another module name): the registry of started sandboxes must be one list.
+Tests import these from `tests.destinations.selligent.harness` (not from conftest, which
+pytest imports under another module name): the registry of started sandboxes must be one list.
 """
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from reconciler.sandbox.selligent import (
     start_selligent_sandbox,
 )
 from reconciler.sandbox.selligent.store import ListTable
-from tests.selligent.swagger import Contract, load_spec
+from tests.destinations.selligent.swagger import Contract, load_spec
 
-SEED_FILE = Path(__file__).resolve().parents[2] / "manifests" / "data" / "customers.csv"
+SEED_FILE = Path(__file__).resolve().parents[3] / "manifests" / "data" / "customers.csv"
 KEY = {"X-ApiKey": "sandbox-key:sandbox-secret"}
 ORG, LIST = "SANDBOX", "CONTACTS"
 # Short waits so retries do not slow the suite; Retry-After is still honoured.

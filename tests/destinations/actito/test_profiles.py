@@ -10,7 +10,7 @@ import requests
 from reconciler.destinations.actito import AttributeSpec, ValueType
 from reconciler.destinations.errors import PermanentApiError
 from reconciler.sandbox.actito import ActitoSandbox
-from tests.actito.conftest import existing_keys, make_adapter, profile, profile_count
+from tests.destinations.actito.conftest import existing_keys, make_adapter, profile, profile_count
 
 
 class Api:

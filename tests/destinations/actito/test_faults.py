@@ -7,7 +7,7 @@ from typing import Any
 
 from reconciler.destinations.actito import AttributeSpec, ValueType
 from reconciler.sandbox.actito import ActitoSandbox
-from tests.actito.conftest import existing_keys, make_adapter, profile, profile_count
+from tests.destinations.actito.conftest import existing_keys, make_adapter, profile, profile_count
 
 KEYS = [f"C{n:06d}" for n in range(1, 61)] + ["NOPE-1"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from tests.actito.conftest import SEED
+from tests.destinations.actito.conftest import SEED
 
 
 def test_sandbox_command_starts_actito_with_its_file_servers(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.destinations.actito.etlfile import format_value
 from reconciler.sandbox.actito import ActitoSandbox
-from tests.actito.conftest import make_adapter, make_client, profile, profile_count
+from tests.destinations.actito.conftest import make_adapter, make_client, profile, profile_count
 
 UPDATE = {"table": "Profiles", "mode": "UPDATE_ONLY", "keyAttribute": "customerId"}
 

@@ -14,7 +14,7 @@ from reconciler.destinations.selligent import (
 from reconciler.sandbox.http import Faults
 from reconciler.sandbox.seed import is_left_out
 from reconciler.sandbox.selligent import SelligentSandbox
-from tests.selligent.harness import FAST, LIST, ORG, contacts, start
+from tests.destinations.selligent.harness import FAST, LIST, ORG, contacts, start
 
 KEY_FIELD = "EXTERNAL_ID"
 SMALL_CHUNKS = SelligentLimits(**{**vars(FAST), "max_rows_per_call": 200})

@@ -18,7 +18,7 @@ from reconciler.destinations.actito import (
 from reconciler.destinations.actito.client import ActitoClient
 from reconciler.sandbox.actito import ActitoSandbox, ActitoSandboxConfig, start_actito_sandbox
 
-SEED = Path(__file__).resolve().parents[2] / "manifests" / "data" / "customers.csv"
+SEED = Path(__file__).resolve().parents[3] / "manifests" / "data" / "customers.csv"
 FAST_RETRY = RetryPolicy(max_attempts=8, backoff_base=0.02, backoff_max=0.3)
 FAST_LIMITS = ActitoLimits(max_in_flight=5, calls_per_minute=6000)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import requests
 
-from tests.selligent.harness import KEY, SEED_FILE
+from tests.destinations.selligent.harness import KEY, SEED_FILE
 
 
 def _run(*flags: str) -> tuple[subprocess.Popen[str], list[str]]:

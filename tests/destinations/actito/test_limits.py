@@ -11,7 +11,7 @@ import requests
 from reconciler.destinations.actito import ActitoLimits
 from reconciler.destinations.errors import PermanentApiError, QuotaExceededError
 from reconciler.sandbox.actito import ActitoSandbox
-from tests.actito.conftest import make_adapter, make_client, profile
+from tests.destinations.actito.conftest import make_adapter, make_client, profile
 
 
 def _token(sandbox: ActitoSandbox) -> str:
