@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from tests.e2e.conftest import Stack
-from tests.e2e.test_resume import _slow_down, _wait_for_first_write
+from tests.e2e.test_resume import HeldLoad, _small_batches
 
 runner = CliRunner()
 RECONCILER = Path(sys.executable).parent / "reconciler"
@@ -46,12 +46,17 @@ def test_half_the_members_removed_is_stopped_without_the_flag(stack: Stack) -> N
 def test_a_second_apply_during_an_apply_fails_with_a_lock_message(stack: Stack) -> None:
     # Scenario: while one apply writes, another one on the same state is refused with a
     # message naming the holder; the first finishes and the result converges.
-    _slow_down(stack)
+    _small_batches(stack)
+    held = HeldLoad(1)  # the first apply waits on its first load: provably mid-write
+    stack.selligent.faults.before_answer = held
     first = subprocess.Popen([str(RECONCILER), "apply", *stack.cli_args(), "--auto-approve"],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              env={**os.environ, "CI": "true"})
-    _wait_for_first_write(stack, first)
-    second = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"])
+    try:
+        assert held.reached.wait(120), "the first apply never wrote"
+        second = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"])
+    finally:
+        held.released.set()
     output, _ = first.communicate(timeout=120)
     assert first.returncode == 0, output
     assert second.exit_code == 1, second.output
