@@ -4,7 +4,7 @@
     HTTP 408, 429, 5xx; result_code ServiceUnavailable/InternalServerError → TransientApiError
     HTTP 404, or result_code NotFound             → SelligentNotFoundError (permanent)
     other 4xx; 200 with result_code Failed/ValidationFailed → PermanentApiError
-    200 with PartiallySucceeded                   → a result; `raise_for_invalid` → PartialLoadError
+    200 with PartiallySucceeded                   → a result, its refused rows in `invalid_records`
 
 The error envelope is `{"errors": [{"error_code", "description"}], "result_code", "message"}`
 (§3.1 of the API notes); a 401 body may be a bare string. Messages name the call (method and
@@ -31,12 +31,6 @@ class SelligentNotFoundError(PermanentApiError):
     """The organization, list or segment named in the call does not exist."""
 
 
-class PartialLoadError(PermanentApiError):
-    """Some rows of a load were refused; `invalid_records` says which and why."""
-
-    def __init__(self, message: str, *, invalid_records: list[Any], **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.invalid_records = invalid_records
 
 
 def api_message(body: Any) -> str:

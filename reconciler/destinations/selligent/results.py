@@ -4,8 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.destinations.selligent.errors import DESTINATION, PartialLoadError
-
 
 @dataclass(frozen=True)
 class InvalidRecord:
@@ -51,13 +49,3 @@ class DataResult:
                 message=str(item.get("message") or ""),
                 validation_code=str(item.get("validation_code") or "Unknown"),
             ))
-
-    def raise_for_invalid(self) -> None:
-        """Raise PartialLoadError if any row was refused (callers that want all-or-error)."""
-        if self.partially_succeeded:
-            codes = sorted({r.validation_code for r in self.invalid_records})
-            raise PartialLoadError(
-                f"{self.failed} row(s) refused ({', '.join(codes)})",
-                invalid_records=list(self.invalid_records), destination=DESTINATION,
-                call=self.call,
-            )

@@ -12,7 +12,7 @@ from reconciler.destinations.errors import (
     TransientApiError,
 )
 from reconciler.destinations.selligent import SelligentClient, SelligentLimits
-from reconciler.destinations.selligent.errors import PartialLoadError, SelligentNotFoundError
+from reconciler.destinations.selligent.errors import SelligentNotFoundError
 from reconciler.sandbox.http import Faults, Request, Response, Router, SandboxServer
 from reconciler.sandbox.selligent import SelligentSandbox
 from tests.destinations.selligent.harness import FAST, LIST, ORG, contacts, start
@@ -195,9 +195,6 @@ def test_partial_success_is_surfaced_with_invalid_records(client: SelligentClien
     assert result.partially_succeeded and result.inserted == 3 and result.calls == 2
     assert [(r.record_index, r.validation_code, r.field_name) for r in result.invalid_records] == [
         (2, "InvalidType", "OPTOUT")]
-    with pytest.raises(PartialLoadError) as partial:
-        result.raise_for_invalid()
-    assert partial.value.invalid_records == result.invalid_records
 
 
 def test_body_over_the_server_limit_is_a_413_without_retry() -> None:
