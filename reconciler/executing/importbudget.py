@@ -1,16 +1,16 @@
-"""Actito's daily bulk-import budget, as the executor, `plan` and `status` see it.
-
-Actito allows 12 bulk imports per profile table per day (§3.4; `limits.bulkImportsPerDay`);
-past it, new ETL executions get 429. Target-list file drops do not count. The rules:
+"""A daily bulk-import budget, as the executor, `plan` and `status` see it — for any
+destination that declares an import target (`destinations/capabilities.py`; today Actito: 12
+ETL imports per profile table per day, `limits.bulkImportsPerDay`, api/actito.md §3.4). What
+a file holds and how one is sent is the destination's (`BulkImportWriter`); here, the rules
+that span activations:
 
 - **Sharing.** The attribute updates of every activation of one run that target the same
-  table with the same match key go out as **one** ETL execution: a zip with one CSV per
-  activation, each carrying only that activation's columns (the key first), so no row ever
-  blanks a field another activation owns (an empty cell clears an attribute). An execution
-  has one key attribute, so activations keyed differently on one table need one each.
-- **Counting.** The state store's ledger counts the executions started per account (entity @
-  host of the destination's `baseUrl` as written), table and **UTC day**; an answer of 429
-  naming the quota marks that day used up whatever our count (another tool may share it).
+  table with the same match key go out as **one** import (the writer puts each activation's
+  own columns in it, so none blanks a field another owns). An import has one key attribute,
+  so activations keyed differently on one table need one each.
+- **Counting.** The state store's ledger counts the imports started per account, table and
+  **UTC day**; a refusal for the quota (`QuotaExceededError`) marks that day used up whatever
+  our count (another tool may share it).
 - **Deferring.** A group whose import(s) no longer fit the day's remaining budget keeps its
   attribute updates for the next slot (the next UTC midnight); its members still sync. Groups
   claim the budget in plan order.
