@@ -111,7 +111,8 @@ class SelligentSandbox:
 def open_store(config: SelligentSandboxConfig) -> Store:
     """The saved store of the data directory, or a newly seeded one (saved at once)."""
     path = config.data_dir / "selligent" / "store.json" if config.data_dir else None
-    store = Store.load(path) if path is not None and path.exists() else Store(path)
+    clock = config.faults.clock
+    store = Store.load(path, clock) if path is not None and path.exists() else Store(path, clock)
     with store.lock:
         seed_store(store, config.organization, config.list_api_name, config.seed_file,
                    config.key_field)

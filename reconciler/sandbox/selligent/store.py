@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from bisect import insort
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -142,8 +142,11 @@ class Organization:
 class Store:
     """All organizations of one sandbox; saved to `path` (soon after each change) when set."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """`clock`: seconds, for when to save (the sandbox's Faults.clock; tests move it)."""
         self.path = path
+        self.clock = clock
         self.lock = threading.RLock()
         self.changed = False  # unsaved changes (saved in the background, see server.py)
         self.changed_at = self.unsaved_since = 0.0  # the last change, the first unsaved one
@@ -174,18 +177,18 @@ class Store:
 
     def mark_changed(self) -> None:
         """A request changed the store; it is saved soon (see server.py), not at once."""
-        now = time.monotonic()
+        now = self.clock()
         if not self.changed:
             self.unsaved_since = now
         self.changed, self.changed_at = True, now
 
     def note_request(self) -> None:
         """A request arrived (the server is busy: not the moment to save)."""
-        self.active_at = time.monotonic()
+        self.active_at = self.clock()
 
     def save_due(self, idle: float, longest: float) -> bool:
         """Unsaved changes, and no request for `idle` seconds or the oldest `longest` old."""
-        now = time.monotonic()
+        now = self.clock()
         quiet = now - max(self.changed_at, self.active_at) >= idle
         return self.changed and (quiet or now - self.unsaved_since >= longest)
 
@@ -226,10 +229,10 @@ class Store:
         os.replace(temp, self.path)
 
     @classmethod
-    def load(cls, path: Path) -> Store:
+    def load(cls, path: Path, clock: Callable[[], float] = time.monotonic) -> Store:
         """Read a store saved by `save`."""
         data = json.loads(path.read_text(encoding="utf-8"))
-        store = cls(path)
+        store = cls(path, clock)
         store.next_list_id = data["next_list_id"]
         store.organizations = [_org_from_json(o) for o in data["organizations"]]
         return store

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import requests
 
+from reconciler.sandbox.http import Faults
 from reconciler.sandbox.seed import is_left_out
 from reconciler.sandbox.selligent import SelligentSandbox, ServiceAccount
 from tests.destinations.selligent.harness import KEY, SEED_FILE, call, contacts, start
+from tests.timing import StepClock, wait_until
 
 LISTS = "/organizations/SANDBOX/lists"
 
@@ -140,18 +141,19 @@ def test_store_is_saved_once_requests_pause(tmp_path: Path) -> None:
     # save would hold them up); soon after the last one it is, with every change.
     params = {"keyFields": "EXTERNAL_ID", "fields": "EXTERNAL_ID,NAME",
               "data_import_option": "OnlyUpdate"}
-    with start(data_dir=tmp_path) as sandbox:
+    clock = StepClock()  # the sandbox's idea of time: 24 loads 0.05 s apart, then a pause
+    with start(data_dir=tmp_path, faults=Faults(clock=clock)) as sandbox:
         path = tmp_path / "selligent" / "store.json"
-        seeded, loads, ends = path.stat().st_mtime_ns, 0, time.monotonic() + 1.2
-        while time.monotonic() < ends:
-            loads += 1
+        seeded, loads = path.stat().st_mtime_ns, 0
+        for loads in range(1, 25):
             call(sandbox, "POST", LISTS + "/CONTACTS/data/load", params=params,
                  json=[["C000001", f"Name{loads}"]])
-            time.sleep(0.05)
+            clock.advance(0.05)
+        readings = clock.readings
+        wait_until(lambda: clock.readings > readings + 3, "the saver looked a few times")
         assert path.stat().st_mtime_ns == seeded
-        deadline = time.monotonic() + 5
-        while path.stat().st_mtime_ns == seeded and time.monotonic() < deadline:
-            time.sleep(0.05)
+        clock.advance(1.0)
+        wait_until(lambda: path.stat().st_mtime_ns != seeded, "the store was saved")
         saved = json.loads(path.read_text("utf-8"))
     records = saved["organizations"][0]["lists"][0]["records"]
     assert [v["NAME"] for _, v in records if v["EXTERNAL_ID"] == "C000001"] == [f"Name{loads}"]
