@@ -13,9 +13,14 @@ It gives up when the attempts are used up, when the server asks for more than `m
 when the wait would end past `deadline` seconds after the first attempt — so a 60-s reset is
 waited for, an hour's is an error at once, and nothing retries forever.
 
-Pacing (how fast calls start) and concurrency stay with each client (`pacing.py`, Actito's
-licence gate); this module only decides retries. Log lines name the call, never a URL's query
-string, a key or a body.
+URLs in logs: urllib3 logs every URL it requests at DEBUG. One filter, installed here for
+every client, masks query strings and the path parts a destination registers as personal
+(`mask_in_urls`, e.g. Actito's lookups by e-mail). Our own log lines name the call, never a
+URL's query string, a key or a body.
+
+Pacing (how fast calls start) and concurrency stay with each client, because their documented
+budgets differ in kind (`pacing.py`: Selligent's requests per minute per key; Actito's licence
+gate: 5 in flight and a per-minute window per licence).
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ import datetime as dt
 import email.utils
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,6 +38,39 @@ from reconciler.destinations.errors import TransientApiError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class _MaskUrls(logging.Filter):
+    """Masks URL parts in urllib3's log records' arguments (query strings always)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.patterns: list[tuple[re.Pattern[str], str]] = [(re.compile(r"\?[^\s\"]*"), "?***")]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self.mask(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+    def mask(self, text: str) -> str:
+        for pattern, replacement in self.patterns:
+            text = pattern.sub(replacement, text)
+        return text
+
+
+_MASK = _MaskUrls()
+logging.getLogger("urllib3.connectionpool").addFilter(_MASK)
+
+
+def mask_in_urls(pattern: re.Pattern[str], replacement: str) -> None:
+    """Also mask `pattern` (replaced by `replacement`) in the URLs urllib3 logs."""
+    if all(p.pattern != pattern.pattern for p, _ in _MASK.patterns):
+        _MASK.patterns.append((pattern, replacement))
+
+
+def masked_url(text: str) -> str:
+    """`text` as the URL filter would log it."""
+    return _MASK.mask(text)
 
 
 @dataclass(frozen=True)

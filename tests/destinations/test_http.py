@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 
 import pytest
 
+import reconciler.destinations.actito.client  # noqa: F401 - registers Actito's lookup masks
 from reconciler.destinations.errors import PermanentApiError, TransientApiError
-from reconciler.destinations.http import RetryPolicy, server_wait, with_retries
+from reconciler.destinations.http import RetryPolicy, masked_url, server_wait, with_retries
 
 NOW = dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC)
 
@@ -91,3 +93,18 @@ def test_permanent_errors_are_never_retried_and_429s_are_reported() -> None:
     with pytest.raises(PermanentApiError):
         recorder.run(RetryPolicy(), on_retry=lambda error: seen.append(error.status))
     assert recorder.calls == 2 and seen == [429]
+
+
+def test_urls_logged_by_urllib3_lose_query_strings_and_registered_parts(
+        caplog: pytest.LogCaptureFixture) -> None:
+    # Scenario: urllib3 logs a lookup by e-mail with a query string: both are masked, for
+    # every client (the filter sits on urllib3's logger, installed once).
+    logger = logging.getLogger("urllib3.connectionpool")
+    with caplog.at_level(logging.DEBUG, logger="urllib3.connectionpool"):
+        logger.debug('%s "%s %s HTTP/1.1" %s', "http://h:1", "GET",
+                     "/profiles/v4/entity/e/table/t/profile/emailAddress=a.b@example.com"
+                     "?apiKey=secret", 200)
+    [record] = caplog.records
+    assert "example.com" not in record.getMessage() and "secret" not in record.getMessage()
+    assert "profile/emailAddress=***" in record.getMessage()
+    assert masked_url("/x?q=1") == "/x?***"

@@ -22,24 +22,15 @@ import requests
 from reconciler.destinations.actito import errors
 from reconciler.destinations.actito.limits import ActitoLimits, licence_gate
 from reconciler.destinations.errors import AuthenticationError, TransientApiError
-from reconciler.destinations.http import RetryPolicy, with_retries
+from reconciler.destinations.http import RetryPolicy, mask_in_urls, with_retries
 
 log = logging.getLogger(__name__)
 JSON = "application/json"
 LOOKUP = re.compile(r"(/profile/[^/=?\s]+=)[^/?\s\"]+")
 
 
-class _MaskLookups(logging.Filter):
-    """urllib3 logs each URL at DEBUG; a lookup URL holds the key (an e-mail, a phone)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(LOOKUP.sub(r"\1***", a) if isinstance(a, str) else a
-                                for a in record.args)
-        return True
-
-
-logging.getLogger("urllib3.connectionpool").addFilter(_MaskLookups())
+# urllib3 logs each URL at DEBUG; a lookup URL holds the key (an e-mail, a phone).
+mask_in_urls(LOOKUP, r"\1***")
 
 
 class ActitoClient:
