@@ -18,6 +18,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from reconciler.state.backend import Backend
@@ -44,8 +45,9 @@ def read_locks(backend: Backend) -> tuple[LockInfo, ...]:
 
 
 def acquire(backend: Backend, activation: str, owner: str, lease_seconds: float,
-            wait_seconds: float = 0) -> Lock:
-    """Take the activation's lock, waiting up to `wait_seconds` for a live holder."""
+            wait_seconds: float = 0, *, pause: Callable[[float], None] = time.sleep) -> Lock:
+    """Take the activation's lock, waiting up to `wait_seconds` for a live holder (`pause`
+    waits between tries: a test may act there instead)."""
     if lease_seconds <= 0:
         raise ValueError(f"a lease must last more than 0 seconds (got {lease_seconds})")
     deadline = time.monotonic() + wait_seconds
@@ -55,7 +57,7 @@ def acquire(backend: Backend, activation: str, owner: str, lease_seconds: float,
         except LockedError:
             if time.monotonic() >= deadline:
                 raise
-        time.sleep(_POLL_SECONDS)
+        pause(_POLL_SECONDS)
 
 
 def _try_acquire(backend: Backend, activation: str, owner: str, lease_seconds: float) -> Lock:

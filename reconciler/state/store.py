@@ -9,7 +9,7 @@ of backend from a location: a path (DuckDB file, default `.reconciler/state.duck
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -100,7 +100,8 @@ class StateWriter(StateReader, Protocol):
         error: str | None = None, finished_at: dt.datetime | None = None,
     ) -> None: ...
     def acquire_lock(
-        self, activation: str, owner: str, lease_seconds: float, *, wait_seconds: float = 0
+        self, activation: str, owner: str, lease_seconds: float, *, wait_seconds: float = 0,
+        pause: Callable[[float], None] = ...,
     ) -> Lock: ...
     def renew_lock(self, lock: Lock) -> Lock: ...
     def keep_lock(self, lock: Lock, *, every_seconds: float | None = None) -> LockKeeper: ...

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import duckdb
 import pyarrow as pa
@@ -200,13 +201,16 @@ class SqlStateWriter(SqlStateReader):
             )
 
     def acquire_lock(self, activation: str, owner: str, lease_seconds: float, *,
-                     wait_seconds: float = 0) -> Lock:
+                     wait_seconds: float = 0,
+                     pause: Callable[[float], None] = time.sleep) -> Lock:
         """Take the activation's apply lock for `lease_seconds` (renew it before then).
 
         A lock whose lease ran out (on DuckDB also one whose holder died) is taken over. Held by
-        someone else: `LockedError` naming them, after waiting up to `wait_seconds` for it.
+        someone else: `LockedError` naming them, after waiting up to `wait_seconds` for it
+        (`pause` waits between tries; a test seam).
         """
-        return locks.acquire(self._backend, activation, owner, lease_seconds, wait_seconds)
+        return locks.acquire(self._backend, activation, owner, lease_seconds, wait_seconds,
+                             pause=pause)
 
     def renew_lock(self, lock: Lock) -> Lock:
         """The lock with its lease pushed `lease_seconds` past now; `LockLostError` if lost."""

@@ -13,13 +13,15 @@ from reconciler.state import LockedError, StoreInUseError
 from tests.state.conftest import StateTarget
 
 
-def _racers(state: StateTarget, owners: list[str], lease: float, hold: float,
+def _racers(state: StateTarget, owners: list[str], lease: float,
             go: Path) -> list[subprocess.Popen[str]]:
-    """Start one process per owner and return once every one is ready to go."""
+    """Start one process per owner and return once every one is ready to go. A winner holds
+    the lock until its stdin is closed (`communicate`) or it is killed."""
     processes = [subprocess.Popen(
         [sys.executable, "-m", "tests.state.lock_racer", state.location, state.schema, owner,
-         str(lease), str(hold), str(go)],
-        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
+         str(lease), str(go)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[2],
     ) for owner in owners]
     for process in processes:
         assert process.stdout is not None and process.stdout.readline().strip() == "ready"
@@ -36,9 +38,12 @@ def test_processes_racing_for_one_activation_only_one_wins(
     # Scenario: three applies of 'vip' start at the same moment: exactly one holds the lock.
     state.writer().close()  # the store exists and is migrated before the race
     go = tmp_path / "go"
-    racers = _racers(state, [f"racer {i}" for i in range(3)], 30, 1.5, go)
+    racers = _racers(state, [f"racer {i}" for i in range(3)], 30, go)
     go.touch()
-    outputs = [racer.communicate(timeout=30)[0].strip() for racer in racers]
+    # Every racer says `won` or `locked` once it has tried; the winner holds on until then.
+    tried = [racer.stdout.readline() for racer in racers if racer.stdout is not None]
+    outputs = [(said + racer.communicate(timeout=30)[0]).strip()
+               for said, racer in zip(tried, racers, strict=True)]
     assert sorted(out.split()[0] for out in outputs) == ["locked", "locked", "won"], outputs
     winner = outputs.index("won")
     for out in outputs[:winner] + outputs[winner + 1:]:
@@ -59,7 +64,7 @@ def test_a_killed_holder_is_taken_over_once_its_lease_runs_out(
     state.writer().close()
     go = tmp_path / "go"
     go.touch()
-    [holder] = _racers(state, ["doomed apply"], 2.0, -1, go)
+    [holder] = _racers(state, ["doomed apply"], 2.0, go)
     assert holder.stdout is not None and holder.stdout.readline().strip() == "won"
     if _is_duckdb(state):
         with pytest.raises(StoreInUseError, match=rf"pid {holder.pid} .*'vip' \(lease until"):
@@ -70,7 +75,7 @@ def test_a_killed_holder_is_taken_over_once_its_lease_runs_out(
         with state.writer() as store, pytest.raises(LockedError, match="doomed apply"):
             store.acquire_lock("vip", "next apply", 30)
     holder.send_signal(signal.SIGKILL)
-    holder.wait(timeout=10)
+    holder.communicate(timeout=10)  # it is gone; its pipes are closed
     killed_at = time.monotonic()
     with state.writer() as store:
         left = store.locks()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 
@@ -57,11 +56,15 @@ def test_break_lock_says_whose_it_was_and_waiting_acquires_after_release(
         with pytest.raises(LockLostError, match="was broken"):
             a.renew_lock(lock)
         lock = a.acquire_lock("vip", "apply A", 60)
-        releaser = threading.Timer(0.4, a.release_lock, [lock])
-        releaser.start()
-        waited = b.acquire_lock("vip", "apply B", 60, wait_seconds=10)
-        releaser.join()
-        assert waited.owner == "apply B"
+        refusals: list[float] = []
+
+        def let_go_once_refused(seconds: float) -> None:  # B was refused and waits: A lets go
+            refusals.append(seconds)
+            if len(refusals) == 1:
+                a.release_lock(lock)
+
+        waited = b.acquire_lock("vip", "apply B", 60, wait_seconds=10, pause=let_go_once_refused)
+        assert waited.owner == "apply B" and len(refusals) == 1
         with pytest.raises(LockedError):
             a.acquire_lock("vip", "apply A", 60, wait_seconds=0.3)
         with pytest.raises(ValueError, match="more than 0 seconds"):
