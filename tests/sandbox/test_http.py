@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from reconciler.sandbox.http import Faults, Request, Response, Router, SandboxServer
-from tests.timing import StepClock
+from tests.timing import StepClock, wait_until
 
 
 def _router() -> Router:
@@ -92,7 +92,9 @@ def test_error_ratio_and_drops_are_reproducible() -> None:
 
 def test_max_in_flight_refuses_the_extra_concurrent_request() -> None:
     # Scenario: three slow concurrent requests against a limit of two: one gets 429.
-    faults = Faults(max_in_flight=2, latency_ms=300)
+    # The admitted requests are held until the extra one was refused: all three overlap.
+    refused = threading.Event()
+    faults = Faults(max_in_flight=2, before_answer=lambda _: refused.wait(30))
     with SandboxServer(_router(), faults=faults) as server:
         results: list[int] = []
         def call() -> None:
@@ -100,6 +102,8 @@ def test_max_in_flight_refuses_the_extra_concurrent_request() -> None:
         threads = [threading.Thread(target=call) for _ in range(3)]
         for t in threads:
             t.start()
+        wait_until(lambda: 429 in results, "the extra request was refused", timeout=5)
+        refused.set()
         for t in threads:
             t.join()
     assert sorted(results) == [200, 200, 429]

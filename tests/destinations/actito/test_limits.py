@@ -12,6 +12,7 @@ from reconciler.destinations.actito import ActitoLimits
 from reconciler.destinations.errors import PermanentApiError, QuotaExceededError
 from reconciler.sandbox.actito import ActitoSandbox
 from tests.destinations.actito.conftest import make_adapter, make_client, profile
+from tests.timing import wait_until
 
 
 def _token(sandbox: ActitoSandbox) -> str:
@@ -22,19 +23,22 @@ def _token(sandbox: ActitoSandbox) -> str:
 
 def test_a_sixth_concurrent_request_gets_429(start: Callable[..., ActitoSandbox]) -> None:
     # Scenario: six slow requests at once against a licence allowing five in flight.
-    sandbox = start(latency_ms=400)
+    sandbox = start()
     headers = {"Authorization": f"Bearer {_token(sandbox)}"}
     statuses: list[int] = []
-    barrier = threading.Barrier(6)
+    # The five admitted are held until the sixth was refused: all six overlap.
+    refused = threading.Event()
+    sandbox.faults.before_answer = lambda _: refused.wait(30)
 
     def call() -> None:
-        barrier.wait()
         url = f"{sandbox.url}/profiles/v4/entity/sandbox/table/Profiles/profile/1"
         statuses.append(requests.get(url, headers=headers, timeout=5).status_code)
 
     threads = [threading.Thread(target=call) for _ in range(6)]
     for thread in threads:
         thread.start()
+    wait_until(lambda: 429 in statuses, "the sixth request was refused", timeout=5)
+    refused.set()
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [200] * 5 + [429]
