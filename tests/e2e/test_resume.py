@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from reconciler.cli import app
 from reconciler.sandbox.http import Request
 from reconciler.state import RunStatus, open_state_reader
 from tests.e2e.conftest import Stack
+from tests.timing import wait_until
 
 runner = CliRunner()
 RECONCILER = Path(sys.executable).parent / "reconciler"
@@ -64,17 +64,19 @@ def test_kill_9_mid_write_then_apply_resumes_and_converges(stack: Stack, nth: in
         [str(RECONCILER), "apply", *stack.cli_args(), "--auto-approve"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "CI": "true"})
     try:
-        assert held.reached.wait(120), f"the apply never sent its load #{nth}"
+        wait_until(lambda: held.reached.is_set() or process.poll() is not None,
+                   f"the apply sent its load #{nth} or ended", timeout=120)
+        assert held.reached.is_set(), f"the apply ended without sending its load #{nth}"
         assert process.poll() is None, "the apply ended before the kill"
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
     finally:
+        if process.poll() is None:  # a failed wait above: leave no apply running
+            process.kill()
+            process.wait(timeout=60)
         held.released.set()  # the held load is then answered (to nobody) and logged
     stack.selligent.faults.before_answer = None
-    deadline = time.monotonic() + 30
-    while _loads_logged(stack) < nth:  # the held request has finished at the sandbox
-        assert time.monotonic() < deadline, "the held load never finished"
-        threading.Event().wait(0.01)
+    wait_until(lambda: _loads_logged(stack) >= nth, "the held load finished at the sandbox")
     assert process.returncode == -signal.SIGKILL
     resumed = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"])
     assert resumed.exit_code == 0, resumed.output

@@ -1,6 +1,7 @@
 """The Selligent client against the sandbox: paging, chunking, retries, errors, partial success."""
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -54,9 +55,15 @@ def test_chunking_25001_rows_at_a_10000_row_limit_takes_3_calls() -> None:
 
 
 def test_chunks_are_sent_concurrently_up_to_max_in_flight() -> None:
-    # Scenario: 8 chunks with 4 calls in flight over a 150 ms latency arrive out of order but
+    # Scenario: 8 chunks with 4 calls in flight (each held until 4 are) arrive out of order but
     # are summed in order, and no more than 4 calls ever overlap.
-    with start(faults=Faults(latency_ms=150)) as sandbox:
+    four = threading.Barrier(4)  # a load is answered once 4 are in flight: they overlap
+
+    def hold_until_four(request: Request) -> None:
+        if request.path.endswith("/data/load"):
+            four.wait(30)
+
+    with start(faults=Faults(before_answer=hold_until_four)) as sandbox:
         client = _client(sandbox, max_rows_per_call=10, max_in_flight=4)
         rows = ([f"C{i:06d}", "x"] for i in range(1, 81))
         result = client.load_list_data(ORG, LIST, ["EXTERNAL_ID"], ["EXTERNAL_ID", "MAIL"], rows,
