@@ -167,8 +167,15 @@ class PostgresBackend:
         )
         try:
             with self.conn.cursor() as cur, cur.copy(statement) as copy:
+                stream = _CopyStream(copy)
+                if stream.at_end():
+                    # No snapshot yet (never applied, or an empty audience): Arrow's CSV
+                    # reader refuses an empty file, so the empty table is made from the schema.
+                    empty = pa.RecordBatchReader.from_batches(SNAPSHOT_SCHEMA, [])
+                    load_reader_into(empty, into, table, select=hashes.projection())
+                    return
                 reader = pa_csv.open_csv(
-                    _CopyStream(copy),
+                    stream,
                     read_options=pa_csv.ReadOptions(
                         column_names=[SNAPSHOT_KEY, SNAPSHOT_HASH], use_threads=False
                     ),
@@ -211,6 +218,13 @@ class _CopyStream(io.RawIOBase):
 
     def readable(self) -> bool:
         return True
+
+    def at_end(self) -> bool:
+        """Whether COPY sent nothing at all (it sends no header, so zero rows is zero bytes)."""
+        if not self._pending:
+            chunk = next(self._chunks, None)
+            self._pending = bytes(chunk) if chunk is not None else b""
+        return not self._pending
 
     def readinto(self, buffer: Any) -> int:
         # COPY sends one message per row: fill the whole buffer, or Arrow asks once per row.

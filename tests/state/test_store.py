@@ -85,6 +85,22 @@ def test_snapshots_replace_stream_and_copy_into_duckdb(state: StateTarget) -> No
         assert rows == [("b", "h2"), ("c", ""), ("d", "h4")]
 
 
+def test_copy_of_an_activation_without_rows_beside_one_with_rows(state: StateTarget) -> None:
+    # Scenario: one activation was applied; another never was, a third has an empty audience.
+    with state.writer() as store:
+        store.write_snapshot("vip", [_batch(["a"], ["h1"])], taken_at=T0)
+        store.write_snapshot("empty", [], taken_at=T0)
+    with state.reader() as reader:
+        workspace = duckdb.connect()
+        for activation in ("never-applied", "empty"):
+            reader.copy_snapshot_into(activation, workspace, "snap")
+            assert workspace.execute("SELECT count(*) FROM snap").fetchone() == (0,)
+            columns = [row[0] for row in workspace.execute("DESCRIBE snap").fetchall()]
+            assert columns == ["member_key", "attributes_hash"]
+        reader.copy_snapshot_into("vip", workspace, "snap")
+        assert workspace.execute("SELECT * FROM snap").fetchall() == [("a", "h1")]
+
+
 def test_bulk_snapshot_from_a_duckdb_table(state: StateTarget) -> None:
     # Scenario: the executor saves a 200k-member applied audience straight from DuckDB.
     workspace = duckdb.connect()
