@@ -36,6 +36,7 @@ from reconciler.destinations.actito.models import (
     TargetList,
     UpdateReport,
 )
+from reconciler.destinations.actito.polling import poll_delays
 from reconciler.destinations.actito.transfer import FileTransferSettings, upload_file
 from reconciler.destinations.errors import PermanentApiError, TransientApiError
 from reconciler.destinations.http import RetryPolicy
@@ -183,6 +184,7 @@ class ActitoAdapter:
     def _wait_for_file(self, found: TargetList, remote: str) -> MembershipReport:
         name = found.name
         deadline = time.monotonic() + self.sync_timeout_seconds
+        delays = poll_delays(self.poll_seconds)
         while True:
             current = targeting.read_list(self.client, found.id)
             report = current.last_report or {}
@@ -198,7 +200,7 @@ class ActitoAdapter:
                 raise TransientApiError(f"Actito has not read {remote} for list {name!r} after "
                                         f"{self.sync_timeout_seconds:.0f}s",
                                         destination="actito", call="target list file")
-            time.sleep(self.poll_seconds)
+            time.sleep(next(delays))
 
     def update_profiles(self, key_attribute: str, columns: Sequence[str],
                         rows: Iterable[Sequence[Any]]) -> UpdateReport:

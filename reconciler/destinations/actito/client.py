@@ -21,6 +21,7 @@ import requests
 
 from reconciler.destinations.actito import errors
 from reconciler.destinations.actito.limits import ActitoLimits, licence_gate
+from reconciler.destinations.actito.polling import poll_delays
 from reconciler.destinations.errors import AuthenticationError, TransientApiError
 from reconciler.destinations.http import RetryPolicy, mask_in_urls, with_retries
 
@@ -182,6 +183,7 @@ class ActitoClient:
                      poll_seconds: float = 2.0) -> dict[str, Any]:
         """Poll until FINISHED or ERROR; TransientApiError when `timeout_seconds` pass first."""
         deadline = time.monotonic() + timeout_seconds
+        delays = poll_delays(poll_seconds)
         while True:
             execution = self.etl_execution(execution_id)
             if execution.get("status") in ("FINISHED", "ERROR"):
@@ -191,7 +193,7 @@ class ActitoClient:
                     f"ETL execution {execution_id} still {execution.get('status')} after "
                     f"{timeout_seconds:.0f}s", destination=errors.DESTINATION,
                     call="GET etl-execution")
-            time.sleep(poll_seconds)
+            time.sleep(next(delays))
 
     def listing(self, family: str, collection: str, key: str) -> list[dict[str, Any]]:
         """[I] routes (§2.8): every record of a file-transfer or targeting collection."""
