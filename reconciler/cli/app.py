@@ -20,6 +20,10 @@ app = typer.Typer(
 NOW_ENV = "RECONCILER_NOW"
 NOW_OPTION = typer.Option(None, "--now", hidden=True, envvar=NOW_ENV,
                           help="Pretend it is this time (ISO 8601; naive times are UTC).")
+LOCK_TIMEOUT_OPTION = typer.Option(
+    30.0, "--lock-timeout", min=0, metavar="SECONDS",
+    help="How long to wait for an activation's lock held by another apply before that "
+    "activation fails (0: do not wait).")
 _options = {"debug": False}
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from reconciler.cli.app import NOW_OPTION, app, user_errors
+from reconciler.cli.app import LOCK_TIMEOUT_OPTION, NOW_OPTION, app, user_errors
 from reconciler.cli.manifests import DEFAULT_PATH
 from reconciler.cli.plan import load_valid_project, print_note
 from reconciler.clock import clock_from
@@ -33,6 +33,7 @@ def apply(
     state: str | None = typer.Option(None, "--state", help=f"State store (default ${STATE_ENV}, "
                                      "else .reconciler/state.duckdb)."),
     now: str | None = NOW_OPTION,
+    lock_timeout: float = LOCK_TIMEOUT_OPTION,
 ) -> None:
     """Plan, show the plan, ask for confirmation, then apply it (or run a saved plan)."""
     with user_errors():
@@ -54,7 +55,8 @@ def apply(
                 raise typer.Exit(1)
             # Without changes this still records the first snapshot of activations in sync.
             results = execute(project, plan, workspace, state, allow_mass_removal, fail_fast,
-                              clock=clock, planned_serials=serials)
+                              clock=clock, planned_serials=serials,
+                              lock_wait_seconds=lock_timeout)
         finally:
             workspace.close()
     for result in results:

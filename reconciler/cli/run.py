@@ -5,7 +5,7 @@ from pathlib import Path
 
 import typer
 
-from reconciler.cli.app import NOW_OPTION, app, user_errors
+from reconciler.cli.app import LOCK_TIMEOUT_OPTION, NOW_OPTION, app, user_errors
 from reconciler.cli.apply import describe_result
 from reconciler.cli.manifests import DEFAULT_PATH
 from reconciler.cli.plan import load_valid_project, print_note
@@ -24,6 +24,7 @@ def run(
     path: Path = typer.Argument(DEFAULT_PATH, help="A manifest file or a directory of them."),
     due: bool = typer.Option(False, "--due", help="Sync the activations whose schedule is due."),
     now: str | None = NOW_OPTION,
+    lock_timeout: float = LOCK_TIMEOUT_OPTION,
     allow_mass_removal: bool = typer.Option(False, "--allow-mass-removal"),
     state: str | None = typer.Option(None, "--state", help=f"State store (default ${STATE_ENV}, "
                                      "else .reconciler/state.duckdb)."),
@@ -53,7 +54,8 @@ def run(
             typer.echo(render_text(planned.plan), nl=False)
             results = execute(project, planned.plan, workspace, state, allow_mass_removal, False,
                               clock=clock,
-                              planned_serials=planned.fingerprint.state_serials)
+                              planned_serials=planned.fingerprint.state_serials,
+                              lock_wait_seconds=lock_timeout)
         finally:
             workspace.close()
     for result in results:

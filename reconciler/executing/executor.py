@@ -113,7 +113,8 @@ class Executor:
                  writers: Mapping[str, DestinationWriter], state: StateWriter,
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
                  planned_serials: Mapping[str, int] | None = None,
-                 progress: ProgressReporter | None = None) -> None:
+                 progress: ProgressReporter | None = None,
+                 lock_wait_seconds: float = LEASE_SECONDS) -> None:
         self.clock = clock  # run records' times (frozen in schedule tests)
         self.progress = progress or SilentProgress()
         self.planned_serials = planned_serials or {}  # state serials the plan was made at
@@ -121,6 +122,7 @@ class Executor:
         self.writers = writers
         self.state = state
         self.imports = SharedImport(state, clock)
+        self.lock_wait_seconds = lock_wait_seconds  # for a lock another apply holds
 
     def apply_plan(self, plan: Plan, *, allow_mass_removal: bool = False,
                    fail_fast: bool = False) -> list[ActivationResult]:
@@ -191,7 +193,7 @@ class Executor:
                                     stops=planned.stops)
         try:
             lock = self.state.acquire_lock(name, default_owner("apply"), LEASE_SECONDS,
-                                           wait_seconds=LEASE_SECONDS)
+                                           wait_seconds=self.lock_wait_seconds)
         except LockError as exc:
             return ActivationResult(name, Outcome.FAILED, message=str(exc))
         stack = contextlib.ExitStack()

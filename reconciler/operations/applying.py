@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from reconciler.clock import SYSTEM_CLOCK, Clock
 from reconciler.destinations.base import DestinationWriter
 from reconciler.destinations.factory import open_writer
-from reconciler.executing.executor import ActivationResult, Executor
+from reconciler.executing.executor import LEASE_SECONDS, ActivationResult, Executor
 from reconciler.executing.progress import progress_for_terminal
 from reconciler.manifests.models import Kind
 from reconciler.manifests.project import Project
@@ -20,10 +20,12 @@ from reconciler.state import open_state_store
 
 def execute(project: Project, plan: Plan, workspace: Workspace, state: str | None,
             allow_mass_removal: bool, fail_fast: bool, clock: Clock = SYSTEM_CLOCK,
-            planned_serials: Mapping[str, int] | None = None) -> list[ActivationResult]:
+            planned_serials: Mapping[str, int] | None = None,
+            lock_wait_seconds: float = LEASE_SECONDS) -> list[ActivationResult]:
     """Apply `plan` through the destinations' writers. `planned_serials`: the state serials
     the plan was made at (an activation whose state moved since is refused); `clock` times
-    the runs and the notifications."""
+    the runs and the notifications; `lock_wait_seconds`: how long an activation locked by
+    another apply is waited for."""
     destinations = project.of_kind(Kind.DESTINATION)
     writers: dict[str, DestinationWriter] = {}
     store = open_state_store(state_location(state))
@@ -35,7 +37,8 @@ def execute(project: Project, plan: Plan, workspace: Workspace, state: str | Non
                                         manifest.file.parent)
         progress = progress_for_terminal()
         executor = Executor(workspace, writers, store, clock=clock.now,
-                            planned_serials=planned_serials, progress=progress)
+                            planned_serials=planned_serials, progress=progress,
+                            lock_wait_seconds=lock_wait_seconds)
         # Warnings go out when health changes: compare with the runs before this one.
         previous = previous_health(project, store, [a.activation for a in plan.activations])
         try:

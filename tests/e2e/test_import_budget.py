@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from reconciler.cli import app
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, set_actito_limit
 
 runner = CliRunner()
 DAY1 = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
@@ -33,9 +33,7 @@ CONFLICTING = _activation("churn-ltv-actito", "churn-risk", "Churn LTV", "order_
 def _budgeted(stack: Stack, per_day: int) -> None:
     """A second Actito activation keyed like churn-actito, and a smaller daily budget."""
     (stack.manifests / "activations" / "vip-actito.yaml").write_text(VIP_ACTITO, "utf-8")
-    destinations = stack.manifests / "destinations.yaml"
-    text = destinations.read_text("utf-8").rstrip("\n")
-    destinations.write_text(text + f"\n  limits:\n    bulkImportsPerDay: {per_day}\n", "utf-8")
+    set_actito_limit(stack.manifests, "bulkImportsPerDay", per_day)
 
 
 def _cli(stack: Stack, command: str, now: dt.datetime, *extra: str) -> tuple[int, str]:

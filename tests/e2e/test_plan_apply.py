@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import re
 
-import duckdb
 from typer.testing import CliRunner
 
 from reconciler.cli import app
@@ -82,7 +81,7 @@ def test_no_raw_personal_data_in_any_output(stack: Stack) -> None:
 
 def test_saved_plan_applies_exactly_once_and_stale_plans_are_refused(stack: Stack) -> None:
     # Scenario: plan --out, apply the file; applying it again, or after an edit, is refused.
-    saved = stack.state.parent / "first.plan"
+    saved = stack.workdir / "first.plan"
     code, _ = _plan(stack, "--out", str(saved))
     assert code == 0 and saved.is_file()
     applied = runner.invoke(app, ["apply", str(saved), "--state", str(stack.state),
@@ -93,7 +92,7 @@ def test_saved_plan_applies_exactly_once_and_stale_plans_are_refused(stack: Stac
                                 "--auto-approve"])
     assert again.exit_code == 1 and "is stale" in again.output
     assert "an apply ran since" in again.output
-    second = stack.state.parent / "second.plan"
+    second = stack.workdir / "second.plan"
     assert _plan(stack, "--out", str(second))[0] == 0
     segments = stack.manifests / "segments.yaml"
     segments.write_text(segments.read_text("utf-8").replace("gte: 1000", "gte: 900"), "utf-8")
@@ -149,11 +148,11 @@ def test_a_snapshot_hashed_another_way_resends_attributes_once(stack: Stack) -> 
     # attributes once; after that apply the next plan is empty again.
     assert runner.invoke(app, ["apply", *stack.cli_args(), "-a", "vip-selligent",
                                "--auto-approve"]).exit_code == 0
-    with duckdb.connect(str(stack.state)) as conn:
-        conn.execute("UPDATE snapshots SET attributes_hash = left(md5(member_key), 16)")
-        conn.execute("UPDATE snapshot_info SET hash_format = NULL")
-        members = conn.execute("SELECT members FROM snapshot_info "
-                               "WHERE activation = 'vip-selligent'").fetchall()[0][0]
+    rows = stack.state_sql(
+        "UPDATE snapshots SET attributes_hash = left(md5(member_key), 16)",
+        "UPDATE snapshot_info SET hash_format = NULL",
+        "SELECT members FROM snapshot_info WHERE activation = 'vip-selligent'")
+    members = rows[0][0]
     code, text = _plan(stack, "-a", "vip-selligent", "--format", "json")
     planned = json.loads(text)["activations"][0]
     assert (planned["members"]["adds"], planned["members"]["removes"]) == (0, 0), text

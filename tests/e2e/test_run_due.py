@@ -38,3 +38,25 @@ def test_run_without_due_is_refused(stack: Stack) -> None:
     # Scenario: `run` alone is a mistake, said plainly.
     result = runner.invoke(app, ["run", *stack.cli_args()])
     assert result.exit_code == 1 and "needs --due" in result.output
+
+
+def test_one_activation_applied_then_the_whole_project_plans_applies_and_runs(
+        stack: Stack) -> None:
+    # Scenario: a team applies one activation first (the others never applied, so the state
+    # holds one snapshot beside none); then the whole project's plan, apply and `run --due`
+    # work on every backend, and the project ends in sync.
+    first = runner.invoke(app, ["apply", *stack.cli_args(), "-a", "vip-selligent",
+                                "--auto-approve"])
+    assert first.exit_code == 0, first.output
+    plan = runner.invoke(app, ["plan", *stack.cli_args(), "--detailed-exitcode"])
+    assert plan.exit_code == 2, plan.output  # changes: the three others
+    assert "vip-selligent" not in plan.output and "churn-actito" in plan.output
+    applied = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"])
+    assert applied.exit_code == 0, applied.output
+    assert "Apply complete: 3 applied, 0 failed or stopped." in applied.output
+    code, due = _run_due(stack, stack.clock.now() + dt.timedelta(days=1))
+    assert code == 0, due
+    assert due.count("sync ") == 4, due  # a day on: every schedule is due (lists expired,
+    assert "failed" not in due, due       # relative conditions moved)
+    check = runner.invoke(app, ["plan", *stack.cli_args(), "--refresh", "--detailed-exitcode"])
+    assert check.exit_code == 0, check.output

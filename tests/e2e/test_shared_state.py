@@ -26,12 +26,12 @@ runner = CliRunner()
 JOBS = (("vip-selligent", "churn-selligent"), ("churn-actito", "sms-actito"))
 
 
+@pytest.mark.parametrize("stack", ["postgresql"], indirect=True)
 def test_matrix_jobs_apply_in_parallel_on_a_shared_postgres_state(
-        stack: Stack, postgres_url: str, postgres_schema: str) -> None:
+        stack: Stack, postgres_schema: str) -> None:
     # Scenario: one job per destination starts at the same time, as a matrix does; both
     # apply, the shared state records every activation, and a later plan of the whole
     # project from that state is empty.
-    stack.state = f"{postgres_url}?schema={postgres_schema}"
     jobs = [subprocess.Popen(
         [str(RECONCILER), "apply", *stack.cli_args(), "--auto-approve",
          *[arg for name in names for arg in ("-a", name)]],
