@@ -78,10 +78,7 @@ def compute_diff(
     unsettled = _settle_updates(conn, t, t.members if has_actual else t.joined)
     added_outside = removed_outside = None
     if has_actual and has_snapshot:
-        added_outside = _scalar(conn, f'SELECT count(*) FROM "{t.actual}" '
-                                      f'ANTI JOIN "{t.snapshot}" USING (member_key)')
-        removed_outside = _scalar(conn, f'SELECT count(*) FROM "{t.snapshot}" '
-                                        f'ANTI JOIN "{t.actual}" USING (member_key)')
+        added_outside, removed_outside = _outside_changes(conn, t)
     sample_rows = conn.execute(
         f'SELECT member_key FROM "{t.adds}" USING SAMPLE reservoir({int(samples)} ROWS) '
         'REPEATABLE (7) ORDER BY member_key').fetchall()
@@ -104,6 +101,21 @@ def compute_diff(
         samples=tuple(mask_value(row[0]) if mask else str(row[0]) for row in sample_rows),
         unsettled=unsettled,
     )
+
+
+def _outside_changes(conn: duckdb.DuckDBPyConnection, t: DiffTables) -> tuple[int, int]:
+    """Members added outside this tool that apply removes (in the list, not in the snapshot,
+    not in the audience), and members removed outside that apply adds back (in the snapshot
+    and the audience, not in the list). A difference apply leaves alone is not drift to act
+    on: a desired member found in the list but not in the snapshot is most often the tool's
+    own write that no snapshot recorded yet (an apply killed midway)."""
+    added = _scalar(conn, f'SELECT count(*) FROM (SELECT DISTINCT member_key FROM "{t.actual}") '
+                          f'ANTI JOIN "{t.snapshot}" USING (member_key) '
+                          f'ANTI JOIN "{t.members}" USING (member_key)')
+    removed = _scalar(conn, f'SELECT count(*) FROM "{t.snapshot}" '
+                            f'ANTI JOIN "{t.actual}" USING (member_key) '
+                            f'SEMI JOIN "{t.members}" USING (member_key)')
+    return added, removed
 
 
 def _matched(t: DiffTables) -> str:

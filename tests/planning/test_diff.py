@@ -70,7 +70,19 @@ def test_changes_against_the_list_as_read_show_drift() -> None:
     result = compute_diff(conn, T, has_actual=True, has_snapshot=True, has_fields=True)
     assert (_keys(conn, T.adds), _keys(conn, T.removes), _keys(conn, T.updates)) == (
         ["B", "C", "D"], ["Y"], ["C", "D"])
-    assert (result.base_members, result.added_outside, result.removed_outside) == (2, 1, 2)
+    # Y was added outside (apply removes it); B was removed outside (apply adds it back); X
+    # left the list and the audience: nothing to undo, so no drift line.
+    assert (result.base_members, result.added_outside, result.removed_outside) == (2, 1, 1)
+
+
+def test_desired_members_missing_from_the_snapshot_are_not_outside_drift() -> None:
+    # Scenario: an apply killed midway added C and D (confirmed, never snapshotted) and took
+    # X out; the resuming plan reads the list: none of those is reported as made outside.
+    conn = _workspace(DESIRED, CONTACTS, [("A", "h1"), ("B", "h2"), ("X", "h9")],
+                      actual=["A", "B", "C", "D"])
+    result = compute_diff(conn, T, has_actual=True, has_snapshot=True, has_fields=True)
+    assert (_keys(conn, T.adds), _keys(conn, T.removes)) == ([], [])
+    assert (result.added_outside, result.removed_outside) == (0, 0)
 
 
 def test_rows_that_changed_while_planning_are_sent_next_time() -> None:
