@@ -7,10 +7,12 @@ for Ctrl-C and stops them. Adding a sandbox is one more starter and one more cal
 from __future__ import annotations
 
 import gc
+import signal
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any, Protocol
 
 import typer
@@ -70,8 +72,13 @@ def _start_actito(config: ActitoSandboxConfig) -> tuple[_Running, list[str]]:
     return sandbox, lines
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def _wait_until_interrupted(running: list[_Running]) -> None:
-    """Sleep until Ctrl-C, keeping long-running sandboxes' in-memory request logs bounded."""
+    """Sleep until Ctrl-C (or SIGTERM, see `_serve`), keeping long-running sandboxes'
+    in-memory request logs bounded."""
     try:
         while True:
             time.sleep(1.0)
@@ -84,8 +91,12 @@ def _wait_until_interrupted(running: list[_Running]) -> None:
 
 
 def _serve(starters: list[Callable[[], tuple[_Running, list[str]]]]) -> None:
-    """Start each sandbox and say where it listens; wait for Ctrl-C; stop them all."""
+    """Start each sandbox and say where it listens; wait for Ctrl-C; stop them all.
+
+    SIGTERM (what `kill`, `docker stop`, systemd and CI runners send) stops them as Ctrl-C
+    does, from before the first one listens: stopping saves every write they acknowledged."""
     running: list[_Running] = []
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         for start in starters:
             try:
@@ -108,6 +119,7 @@ def _serve(starters: list[Callable[[], tuple[_Running, list[str]]]]) -> None:
             handle.stop()
         if running:
             typer.echo("Sandboxes stopped.")
+        signal.signal(signal.SIGTERM, previous)
 
 
 @app.command()

@@ -66,3 +66,29 @@ def test_sandbox_command_flags_change_the_defaults() -> None:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=10)
     assert process.returncode == 0
+
+
+def test_sigterm_right_after_a_write_keeps_what_was_acknowledged(tmp_path: Path) -> None:
+    # Scenario: a field is created (answered 201), then the sandbox gets SIGTERM at once (as
+    # from `kill`, docker stop or a CI runner): it stops cleanly, and when started again on
+    # the same data directory the field is there.
+    process, lines = _run("--data-dir", str(tmp_path))
+    try:
+        url = _selligent_url(lines)
+        created = requests.post(f"{url}/organizations/SANDBOX/lists/CONTACTS/fields",
+                                json={"fields": [{"name": "KEPT", "data_type": "Text",
+                                                  "length": 20}]},
+                                headers=KEY, timeout=5)
+        assert created.status_code == 201, created.text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=10)
+    assert process.returncode == 0 and "Sandboxes stopped." in output, output
+    again, lines = _run("--data-dir", str(tmp_path))
+    try:
+        fields = requests.get(f"{_selligent_url(lines)}/organizations/SANDBOX/lists/CONTACTS/"
+                              "fields", headers=KEY, timeout=5).json()["fields"]
+    finally:
+        again.send_signal(signal.SIGTERM)
+        again.communicate(timeout=10)
+    assert "KEPT" in {field["name"] for field in fields}
