@@ -11,6 +11,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from reconciler.changes.resources import ResourceType
+from reconciler.cli.annotations import workflow_commands
 from reconciler.cli.app import app, user_errors
 from reconciler.destinations.capabilities import capabilities_of
 from reconciler.manifests.diagnostics import Diagnostic, Severity, has_errors
@@ -48,6 +49,8 @@ def validate(
     else:
         for diagnostic in diagnostics:
             typer.echo(str(diagnostic))
+        for line in workflow_commands(diagnostics):
+            typer.echo(line)
         counts = ", ".join(f"{n} {kind}" for kind, n in _counts(project).items())
         verdict = "valid" if errors == 0 else "invalid"
         typer.echo(f"{path}: {verdict} ({counts}); {errors} error(s), {warnings} warning(s)")
@@ -124,9 +127,11 @@ def _plain(value: object) -> object:
 
 
 def print_problems(diagnostics: list[Diagnostic], *, only_errors: bool = False) -> None:
-    for diagnostic in diagnostics:
-        if not only_errors or diagnostic.severity is Severity.ERROR:
-            typer.echo(str(diagnostic), err=True)
+    shown = [d for d in diagnostics if not only_errors or d.severity is Severity.ERROR]
+    for diagnostic in shown:
+        typer.echo(str(diagnostic), err=True)
+    for line in workflow_commands(shown):
+        typer.echo(line, err=True)
     if has_errors(diagnostics):
         typer.echo("The manifests have errors (see above); run `reconciler validate`.", err=True)
 

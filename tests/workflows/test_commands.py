@@ -2,6 +2,7 @@
 and its sticky comment, apply on merge, the scheduled sync and one matrix job."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -21,20 +22,26 @@ def _env(stack: Stack) -> dict[str, str]:
             "RECONCILER_NOW": stack.clock.now().isoformat()}
 
 
-def _pr_plan(stack: Stack, cwd: Path) -> tuple[str, dict[str, str]]:
-    """The PR workflow's Validate and Plan steps; the plan's exit code as the step output."""
+def _pr_plan(stack: Stack, cwd: Path,
+             runner: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
+    """The PR workflow's Validate and plan step (`runner`: more environment, e.g. what a
+    GitHub runner sets); its output and its step outputs (stage, exit code)."""
     workflow = load_workflow("pull-request.yml")
-    code, output, _ = run_step(step(workflow, "Validate")["run"], cwd, _env(stack))
-    assert code == 0, output
-    code, output, outputs = run_step(step(workflow, "Plan")["run"], cwd, _env(stack))
-    assert code == 0, output  # the plan step itself never fails: the last step decides
+    code, output, outputs = run_step(step(workflow, "Validate and plan")["run"], cwd,
+                                     {**_env(stack), **(runner or {})})
+    assert code == 0, output  # the step itself never fails: the last step decides
     return output, outputs
+
+
+def _with_outputs(text: str, outputs: dict[str, str]) -> str:
+    for name in ("exitcode", "stage"):
+        text = text.replace(f"${{{{ steps.plan.outputs.{name} }}}}", outputs[name])
+    return text
 
 
 def _comment(cwd: Path, outputs: dict[str, str], state: dict[str, Any]) -> dict[str, Any]:
     script = step(load_workflow("pull-request.yml"), "Post or update the plan comment")
-    body = script["with"]["script"].replace("${{ steps.plan.outputs.exitcode }}",
-                                            outputs["exitcode"])
+    body = _with_outputs(script["with"]["script"], outputs)
     return run_github_script(body, cwd, state, sha="0123456789abcdef")
 
 
@@ -85,5 +92,30 @@ def test_pull_request_plan_errors_fail_the_check(stack: Stack) -> None:
     workflow = load_workflow("pull-request.yml")
     fail = step(workflow, "Fail on plan errors")
     assert fail["if"] == "steps.plan.outputs.exitcode == '1'"
-    code, output, _ = run_step(fail["run"], cwd, {})
+    code, output, _ = run_step(_with_outputs(fail["run"], outputs), cwd, {})
     assert code == 1 and "::error::reconciler plan failed" in output
+
+
+@needs_node
+def test_invalid_manifests_get_a_located_comment_and_annotations(stack: Stack) -> None:
+    # Scenario (acceptance): a PR breaks a segment's reference: the step validates, plans
+    # nothing, prints a GitHub annotation at the file and line; the comment shows the located
+    # diagnostic (not the annotation), and the last step fails the check.
+    cwd = stack.manifests.parent
+    segments = stack.manifests / "segments.yaml"
+    segments.write_text(segments.read_text("utf-8").replace("model: customers",
+                                                            "model: customerz", 1), "utf-8")
+    output, outputs = _pr_plan(stack, cwd, {"GITHUB_ACTIONS": "true",
+                                            "GITHUB_WORKSPACE": str(cwd)})
+    assert (outputs["stage"], outputs["exitcode"]) == ("validate", "1"), output
+    assert not (cwd / "plan.md").exists()  # nothing was planned
+    assert re.search(r"^::error file=manifests/segments\.yaml,line=\d+,col=\d+,title=[^:]*::"
+                     r".*customerz", output, re.MULTILINE), output
+    state = _comment(cwd, outputs, {"comments": [], "calls": []})
+    body = state["comments"][0]["body"]
+    assert body.startswith(f"{MARKER}\n**The manifests are invalid**"), body
+    assert re.search(r"manifests/segments\.yaml:\d+:\d+: error: .*customerz", body), body
+    assert "::error" not in body
+    fail = step(load_workflow("pull-request.yml"), "Fail on plan errors")
+    code, output, _ = run_step(_with_outputs(fail["run"], outputs), cwd, {})
+    assert code == 1 and "::error::reconciler validate failed" in output
