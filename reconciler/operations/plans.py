@@ -31,14 +31,19 @@ from reconciler.planning.planfile import (
 from reconciler.planning.planner import Planner, PlanOptions, Workspace
 from reconciler.planning.removal import removed_records
 from reconciler.state import RunStatus, StateReader, open_state_reader
+from reconciler.state.store import check_location
 
 STATE_ENV = "RECONCILER_STATE_URL"
 Settings = Mapping[str, EffectiveActivation]
 
 
 def state_location(option: str | None) -> str | None:
-    """--state, else $RECONCILER_STATE_URL, else the default local DuckDB file."""
-    return option or os.environ.get(STATE_ENV) or None
+    """--state, else $RECONCILER_STATE_URL, else (None) the default local DuckDB file; a
+    location that cannot be a store is an error naming where it came from."""
+    if option:
+        return check_location(option, "--state")
+    from_env = os.environ.get(STATE_ENV)
+    return check_location(from_env, f"${STATE_ENV}") if from_env else None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ of backend from a location: a path (DuckDB file, default `.reconciler/state.duck
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Protocol
@@ -119,6 +120,29 @@ class StateWriter(StateReader, Protocol):
 
 def is_postgres_location(location: str | Path) -> bool:
     return str(location).startswith(("postgresql://", "postgres://"))
+
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+)://")
+
+
+def check_location(location: str, origin: str) -> str:
+    """`location` when it can be a state store (a postgresql:// URL, or a DuckDB file in a
+    directory that exists), else a StateConnectionError naming `origin` (the option or
+    variable it came from): a mistyped URL or path must not open a new, empty store."""
+    scheme = _SCHEME.match(location)
+    if scheme is not None:
+        if is_postgres_location(location):
+            return location
+        raise StateConnectionError(
+            f"{origin}: unknown state store scheme {scheme.group(1)!r} in "
+            f"{printable_url(location)}: give a DuckDB file path (e.g. "
+            f"{DEFAULT_STATE_PATH}) or a postgresql://user@host/database URL")
+    parent = Path(location).parent
+    if not parent.is_dir():
+        raise StateConnectionError(
+            f"{origin}: the directory {parent} of the state file {location} does not exist: "
+            "create it, or fix the path")
+    return location
 
 
 def split_schema(url: str) -> tuple[str, str | None]:

@@ -131,3 +131,29 @@ def test_state_commands_find_the_store_through_the_environment(
     monkeypatch.setenv("RECONCILER_STATE_URL", str(location))
     listed = runner.invoke(app, ["state", "locks"])
     assert listed.output.startswith("churn-actito: held by"), listed.output
+
+
+@pytest.mark.parametrize(("command", "location", "origin", "expected"), [
+    ("status", "mysql://u:secret@db/x", "--state", "unknown state store scheme 'mysql'"),
+    ("plan", "sqlite:///tmp/x.db", "--state", "unknown state store scheme 'sqlite'"),
+    ("state locks", "nowhere/deeper/state.duckdb", "--state", "does not exist"),
+    ("status", "mysql://u:secret@db/x", "$RECONCILER_STATE_URL",
+     "unknown state store scheme 'mysql'"),
+])
+def test_a_state_location_that_cannot_be_a_store_is_an_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, location: str,
+        origin: str, expected: str) -> None:
+    # Scenario: a mistyped --state (or $RECONCILER_STATE_URL) is refused, naming where it
+    # came from, instead of opening a new, empty store that shows everything as new.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RECONCILER_STATE_URL", raising=False)
+    args = [*command.split(), *([str(EXAMPLE)] if command != "state locks" else [])]
+    if origin == "--state":
+        args += ["--state", location]
+    else:
+        monkeypatch.setenv("RECONCILER_STATE_URL", location)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert f"{origin}: " in result.output and expected in result.output, result.output
+    assert "secret" not in result.output
+    assert not (tmp_path / "nowhere").exists()
