@@ -181,6 +181,7 @@ class Planner:
                           count=p.rows, samples=p.samples)
                 for p in report.problems),
             warnings=structure.warnings + tuple(_data_warnings(settings, report))
+            + _empty_warnings(settings, report, diff)
             + _hash_warnings(hashes, diff) + _unsettled_warnings(diff),
             stops=tuple(_guard_stops(settings, diff)),
         ))
@@ -258,6 +259,20 @@ def _guard_stops(settings: EffectiveActivation, diff: DiffResult) -> list[GuardS
         out.append(GuardStop(kind=GuardKind.EMPTY_AUDIENCE, activation=name,
                              measured=diff.base_members))
     return out
+
+
+def _empty_warnings(settings: EffectiveActivation, report: AudienceReport,
+                    diff: DiffResult) -> tuple[str, ...]:
+    """An audience of 0 rows is most often a mistake (a condition, a stale table): say so."""
+    if not report.rows_read:
+        what = (f"segment {settings.segment!r} matches" if settings.segment
+                else "the model returns")
+        return (f"{what} 0 rows: the audience is empty (check its conditions and the "
+                "source's data)",)
+    if not diff.matched:
+        return (f"none of the audience's {report.rows_read:,} rows matches a contact at the "
+                "destination: the audience synced is empty (check the match key)",)
+    return ()
 
 
 def _data_warnings(settings: EffectiveActivation, report: AudienceReport) -> list[str]:

@@ -22,7 +22,8 @@ def describe_stop(stop: GuardStop) -> str:
     if stop.kind is GuardKind.MAX_REMOVAL_RATIO:
         return (f"removes {stop.measured:.1%} of the list's members, over maxRemovalRatio "
                 f"{stop.limit:.0%}")
-    return "the audience is empty: apply would empty the list"
+    return (f"the audience is empty (0 rows to sync): apply would remove all {stop.measured:,.0f} "
+            "members of the list")
 
 
 def summary_line(plan: Plan) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,3 +114,25 @@ def test_a_low_match_rate_is_a_typed_verdict(project: Project, workspace: Worksp
     [stop] = planned.stops
     assert stop.kind is GuardKind.MIN_MATCH_RATE and stop.limit == 0.9
     assert stop.measured == pytest.approx(len(keys[::2]) / len(keys))
+
+
+def test_an_audience_of_no_rows_is_a_warning(project: Project, workspace: Workspace,
+                                             tmp_path: Path) -> None:
+    # Scenario: a segment edit matches no customer: the plan warns that the segment matches 0
+    # rows; a right segment whose keys the destination does not know warns about matching.
+    base = effective_activations(project)
+    manifests = tmp_path / "manifests"
+    shutil.copytree(REPO / "manifests", manifests)
+    segments = manifests / "segments.yaml"
+    segments.write_text(segments.read_text("utf-8").replace("gte: 1000", "gte: 99999999"),
+                        "utf-8")
+    narrowed, _ = load_project(manifests)
+    [planned] = _plan(narrowed, effective_activations(narrowed), _vip_keys(workspace),
+                      workspace, tmp_path).activations
+    assert "segment 'vip-customers' matches 0 rows: the audience is empty" in " ".join(
+        planned.warnings), planned.warnings
+    [unknown] = _plan(project, base, ["nobody"], workspace, tmp_path).activations
+    assert any("none of the audience's" in w and "matches a contact" in w
+               for w in unknown.warnings), unknown.warnings
+    [fine] = _plan(project, base, _vip_keys(workspace), workspace, tmp_path).activations
+    assert not any("0 rows" in w or "none of the audience" in w for w in fine.warnings)

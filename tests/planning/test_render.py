@@ -125,7 +125,7 @@ def test_failed_activation_is_reported() -> None:
     (GuardStop(kind=GuardKind.MAX_REMOVAL_RATIO, activation="a", measured=0.45, limit=0.1),
      "removes 45.0% of the list's members, over maxRemovalRatio 10%"),
     (GuardStop(kind=GuardKind.EMPTY_AUDIENCE, activation="a", measured=120),
-     "the audience is empty: apply would empty the list"),
+     "the audience is empty (0 rows to sync): apply would remove all 120 members of the list"),
 ])
 def test_guard_verdicts_are_data_said_in_words_by_the_renderer(stop: GuardStop,
                                                                words: str) -> None:
