@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -38,11 +39,14 @@ REFERENCES = (
 )
 
 
-def check_project(project: Project) -> list[Diagnostic]:
+def check_project(project: Project, unseen: Unseen | None = None) -> list[Diagnostic]:
+    """The problems across documents; `unseen`: what may be defined by documents that could
+    not be read or validated (their own errors are reported: references to them are not)."""
+    unseen = unseen or Unseen()
     diagnostics: list[Diagnostic] = []
     diagnostics.extend(_duplicate_names(project))
-    diagnostics.extend(_dangling_references(project))
-    diagnostics.extend(_dangling_channels(project))
+    diagnostics.extend(_dangling_references(project, unseen))
+    diagnostics.extend(_dangling_channels(project, unseen))
     destinations = project.of_kind(Kind.DESTINATION)
     effective = []
     for activation in project.of_kind(Kind.ACTIVATION).values():
@@ -81,12 +85,24 @@ def _duplicate_names(project: Project) -> Iterator[Diagnostic]:
             first[key] = manifest
 
 
-def _dangling_references(project: Project) -> Iterator[Diagnostic]:
+@dataclass(frozen=True)
+class Unseen:
+    """Documents the checks cannot see: a file that is not valid YAML may define anything;
+    a document that failed validation still names its kind and name."""
+
+    unreadable_files: bool = False
+    invalid: frozenset[tuple[str, str]] = frozenset()  # (kind, name)
+
+    def may_define(self, kind: str, name: str) -> bool:
+        return self.unreadable_files or (kind, name) in self.invalid
+
+
+def _dangling_references(project: Project, unseen: Unseen) -> Iterator[Diagnostic]:
     for kind, field, target_kind in REFERENCES:
         targets = project.of_kind(target_kind)
         for manifest in project.of_kind(kind).values():
             name = getattr(manifest.document.spec, field)
-            if name is None or name in targets:
+            if name is None or name in targets or unseen.may_define(target_kind, name):
                 continue
             close = difflib.get_close_matches(name, list(targets), n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else (
@@ -97,12 +113,12 @@ def _dangling_references(project: Project) -> Iterator[Diagnostic]:
                          f"which is not defined{hint}")
 
 
-def _dangling_channels(project: Project) -> Iterator[Diagnostic]:
+def _dangling_channels(project: Project, unseen: Unseen) -> Iterator[Diagnostic]:
     """Every `warnings.notify` name must name a NotificationChannel."""
     channels = project.of_kind(Kind.NOTIFICATION_CHANNEL)
     for manifest, path, names in _notify_lists(project):
         for number, name in enumerate(names):
-            if name in channels:
+            if name in channels or unseen.may_define(Kind.NOTIFICATION_CHANNEL, name):
                 continue
             close = difflib.get_close_matches(name, list(channels), n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else (

@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from reconciler.manifests.checks import check_project
-from reconciler.manifests.diagnostics import Diagnostic
+from reconciler.manifests.checks import Unseen, check_project
+from reconciler.manifests.diagnostics import Diagnostic, has_errors
 from reconciler.manifests.envfile import load_env_file
 from reconciler.manifests.loader import read_documents
 from reconciler.manifests.models import Document
@@ -22,15 +23,26 @@ def load_project(path: Path) -> tuple[Project, list[Diagnostic]]:
     load_env_file(root)
     diagnostics: list[Diagnostic] = []
     manifests: list[Manifest[Document]] = []
-    for raw in read_documents(path, diagnostics):
+    raws = read_documents(path, diagnostics)
+    unreadable = has_errors(diagnostics)  # a file that is not YAML: what it defines is unknown
+    invalid: set[tuple[str, str]] = set()
+    for raw in raws:
         manifest = validate_document(raw, diagnostics)
         if manifest is not None:
             manifests.append(manifest)
+        elif isinstance(raw.data, dict):
+            invalid.add(_kind_and_name(raw.data))
     project = Project(root, tuple(manifests))
-    diagnostics.extend(check_project(project))
+    diagnostics.extend(check_project(project, Unseen(unreadable, frozenset(invalid))))
     return project, _sorted_unique(diagnostics)
 
 
+
+
+def _kind_and_name(data: dict[str, Any]) -> tuple[str, str]:
+    metadata = data.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return str(data.get("kind")), str(name)
 
 
 def _sorted_unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

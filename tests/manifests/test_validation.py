@@ -7,6 +7,7 @@ import pytest
 
 from reconciler.manifests.diagnostics import Diagnostic, Severity
 from reconciler.manifests.loading import load_project
+from tests.manifests.conftest import replace_in
 
 HEADER = "apiVersion: reconciler/v1\n"
 
@@ -103,3 +104,30 @@ def test_field_created_without_type(tmp_path: Path) -> None:
         "  fields: [{source: x, destination: X, create: true}]\n"
     )
     assert any("needs a `type`" in d.message for d in _diagnostics(tmp_path, text))
+
+
+def test_a_yaml_syntax_error_is_the_only_error(example_copy: Path) -> None:
+    # Scenario: segments.yaml loses a closing brace: the syntax error is reported, located,
+    # and the activations using its segments get no false "is not defined" errors.
+    replace_in(example_copy / "segments.yaml", "gte: 1000}", "gte: 1000")
+    errors = [d for d in load_project(example_copy)[1] if d.severity is Severity.ERROR]
+    assert len(errors) == 1, [str(e) for e in errors]
+    assert errors[0].position.file.name == "segments.yaml"
+    assert "not defined" not in errors[0].message
+
+
+def test_an_invalid_document_is_not_also_undefined(example_copy: Path) -> None:
+    # Scenario: a segment fails validation (unknown operator): its own error is reported,
+    # not "Segment 'vip-customers' is not defined" at every activation using it.
+    replace_in(example_copy / "segments.yaml", "gte: 1000", "gte_: 1000")
+    errors = [d for d in load_project(example_copy)[1] if d.severity is Severity.ERROR]
+    assert errors and all(e.position.file.name == "segments.yaml" for e in errors), [
+        str(e) for e in errors]
+
+
+def test_a_real_dangling_reference_is_still_reported(example_copy: Path) -> None:
+    # Scenario: with every file readable and valid, a mistyped segment name is an error.
+    replace_in(example_copy / "activations" / "vip-selligent.yaml", "segment: vip-customers",
+               "segment: vip-customer")
+    messages = [d.message for d in load_project(example_copy)[1]]
+    assert any("which is not defined; did you mean 'vip-customers'?" in m for m in messages)
