@@ -4,10 +4,13 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import typer
 
 from reconciler.errors import ReconcilerError
+from reconciler.operations.plans import state_location
+from reconciler.state.store import describe_location
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -60,3 +63,11 @@ def version() -> None:
 def main() -> None:
     app()
     sys.exit(0)
+
+
+def use_state(option: str | None, project_root: Path | None) -> str | None:
+    """Resolve the state store a command uses (see `state_location`) and say which, on
+    stderr, credentials masked: planning against the wrong state shows everything as new."""
+    location = state_location(option, project_root)
+    typer.echo(f"State: {describe_location(location)}", err=True)
+    return location

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from reconciler.cli.app import LOCK_TIMEOUT_OPTION, NOW_OPTION, app, user_errors
+from reconciler.cli.app import LOCK_TIMEOUT_OPTION, NOW_OPTION, app, use_state, user_errors
 from reconciler.cli.manifests import DEFAULT_PATH
 from reconciler.cli.plan import load_valid_project, print_note
 from reconciler.clock import clock_from
@@ -31,7 +31,8 @@ def apply(
                                    help="Stop at the first failing activation."),
     refresh: bool = typer.Option(False, "--refresh", help="Read remote members before planning."),
     state: str | None = typer.Option(None, "--state", help=f"State store (default ${STATE_ENV}, "
-                                     "else .reconciler/state.duckdb)."),
+                                     "else .reconciler/state.duckdb beside the manifests "
+                                     "directory)."),
     now: str | None = NOW_OPTION,
     lock_timeout: float = LOCK_TIMEOUT_OPTION,
 ) -> None:
@@ -41,10 +42,12 @@ def apply(
         workspace = Workspace()
         try:
             if zipfile.is_zipfile(path):
+                state = use_state(state, None)  # a plan file: the state of here
                 saved = load_saved_plan(path, workspace, state, load_valid_project, clock)
                 project, plan, serials = saved.project, saved.plan, saved.state_serials
             else:
                 project = load_valid_project(path)
+                state = use_state(state, project.root)
                 run = make_plan(project, activations=activation, refresh=refresh, state=state,
                                 workspace=workspace, clock=clock, note=print_note)
                 plan, serials = run.plan, run.fingerprint.state_serials

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from reconciler.cli.app import NOW_OPTION, app, user_errors
+from reconciler.cli.app import NOW_OPTION, app, use_state, user_errors
 from reconciler.cli.manifests import DEFAULT_PATH, print_problems
 from reconciler.clock import clock_from
 from reconciler.errors import ManifestError, ReconcilerError
@@ -60,7 +60,7 @@ def plan(
     output: PlanFormat = typer.Option(PlanFormat.TEXT, "--format", help="text, json or markdown"),
     state: str | None = typer.Option(None, "--state", help=f"State store: a DuckDB file or a "
                                      f"postgresql:// URL (default ${STATE_ENV}, else "
-                                     ".reconciler/state.duckdb)."),
+                                     ".reconciler/state.duckdb beside the manifests directory)."),
     detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
                                            help="Exit 0 without changes, 2 with changes."),
     out: Path | None = typer.Option(None, "--out", help="Save the plan for `reconciler apply "
@@ -75,6 +75,7 @@ def plan(
             raise ReconcilerError("--show-members prints personal data and is refused in CI "
                                   "(CI=true); use it on your own machine")
         project = load_valid_project(path)
+        state = use_state(state, project.root)
         workspace = Workspace()
         try:
             run = make_plan(project, activations=activation, refresh=refresh, state=state,

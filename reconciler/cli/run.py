@@ -5,7 +5,7 @@ from pathlib import Path
 
 import typer
 
-from reconciler.cli.app import LOCK_TIMEOUT_OPTION, NOW_OPTION, app, user_errors
+from reconciler.cli.app import LOCK_TIMEOUT_OPTION, NOW_OPTION, app, use_state, user_errors
 from reconciler.cli.apply import describe_result
 from reconciler.cli.manifests import DEFAULT_PATH
 from reconciler.cli.plan import load_valid_project, print_note
@@ -27,7 +27,8 @@ def run(
     lock_timeout: float = LOCK_TIMEOUT_OPTION,
     allow_mass_removal: bool = typer.Option(False, "--allow-mass-removal"),
     state: str | None = typer.Option(None, "--state", help=f"State store (default ${STATE_ENV}, "
-                                     "else .reconciler/state.duckdb)."),
+                                     "else .reconciler/state.duckdb beside the manifests "
+                                     "directory)."),
 ) -> None:
     """Plan and apply (without asking) every activation that is due; say when the others are."""
     with user_errors():
@@ -35,6 +36,7 @@ def run(
             raise ReconcilerError("`reconciler run` needs --due (use `reconciler apply` to sync "
                                   "everything now)")
         project = load_valid_project(path)
+        state = use_state(state, project.root)
         clock = clock_from(now)
         statuses = due_statuses(project, state, clock.now())
         for status in statuses:

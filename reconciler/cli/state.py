@@ -12,12 +12,12 @@ from pathlib import Path
 
 import typer
 
-from reconciler.cli.app import app, user_errors
+from reconciler.cli.app import app, use_state, user_errors
 from reconciler.cli.manifests import DEFAULT_PATH, OutputFormat
 from reconciler.cli.plan import load_valid_project
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.settings import effective_activations
-from reconciler.operations.plans import STATE_ENV, state_location
+from reconciler.operations.plans import STATE_ENV
 from reconciler.state import LockInfo, open_state_reader, open_state_store
 
 state_app = typer.Typer(no_args_is_help=True, help="Inspect and repair the state store.")
@@ -25,7 +25,7 @@ app.add_typer(state_app, name="state")
 
 StateOption = typer.Option(None, "--state", help="State store: a DuckDB file or a "
                            f"postgresql:// URL (default ${STATE_ENV}, else "
-                           ".reconciler/state.duckdb).")
+                           ".reconciler/state.duckdb beside the manifests directory).")
 
 
 def clock(moment: dt.datetime) -> str:
@@ -53,7 +53,7 @@ def locks(
     output: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", help="text or json"),
 ) -> None:
     """List the apply locks: who holds each activation, since when, until when."""
-    with user_errors(), open_state_reader(state_location(state)) as reader:
+    with user_errors(), open_state_reader(use_state(state, DEFAULT_PATH)) as reader:
         held, now = reader.locks(), reader.now()
     if output is OutputFormat.JSON:
         typer.echo(json.dumps({"locks": [lock_json(lock, now) for lock in held]}, indent=2))
@@ -70,7 +70,7 @@ def unlock(
     state: str | None = StateOption,
 ) -> None:
     """Break an activation's apply lock (when the apply that held it is dead)."""
-    with user_errors(), open_state_store(state_location(state)) as store:
+    with user_errors(), open_state_store(use_state(state, DEFAULT_PATH)) as store:
         now = store.now()
         holder = store.break_lock(activation)
     if holder is None:
@@ -91,11 +91,12 @@ def forget(
     """Forget an activation removed from the manifests whose list was kept: its snapshot and
     remote ids go, the list at the destination is left untouched, its run history stays."""
     with user_errors():
-        if activation in effective_activations(load_valid_project(path)):
+        project = load_valid_project(path)
+        if activation in effective_activations(project):
             raise ReconcilerError(
                 f"activation {activation!r} is still defined in {path}: remove it from the "
                 "manifests first (its deletionPolicy then decides what becomes of its list)")
-        with open_state_store(state_location(state)) as store:
+        with open_state_store(use_state(state, project.root)) as store:
             record = next((r for r in store.activation_records()
                            if r.activation == activation), None)
             if record is None and store.snapshot_info(activation) is None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import typer
 
-from reconciler.cli.app import NOW_OPTION, app, user_errors
+from reconciler.cli.app import NOW_OPTION, app, use_state, user_errors
 from reconciler.cli.manifests import DEFAULT_PATH, OutputFormat
 from reconciler.cli.plan import load_valid_project
 from reconciler.cli.state import StateOption, clock, describe_lock, lock_json
@@ -26,7 +26,6 @@ from reconciler.executing.importbudget import BudgetUse, import_targets, read_bu
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.notifying import Health, read_health
-from reconciler.operations.plans import state_location
 from reconciler.state import (
     DeferredUpdates,
     LockInfo,
@@ -235,7 +234,7 @@ def status(
     warning, and for Actito its key file's expiry and today's import budget (reads only)."""
     with user_errors():
         project = load_valid_project(path)
-        with open_state_reader(state_location(state)) as reader:
+        with open_state_reader(use_state(state, project.root)) as reader:
             moment = clock_from(now).now() if now is not None else None  # else the store's
             report = read_status(reader, project, moment)
     render = render_status_json if output is OutputFormat.JSON else render_status_text

@@ -37,13 +37,26 @@ STATE_ENV = "RECONCILER_STATE_URL"
 Settings = Mapping[str, EffectiveActivation]
 
 
-def state_location(option: str | None) -> str | None:
-    """--state, else $RECONCILER_STATE_URL, else (None) the default local DuckDB file; a
+def state_location(option: str | None, project_root: Path | None = None) -> str | None:
+    """--state, else $RECONCILER_STATE_URL, else the DuckDB file beside the project's
+    manifests (`default_state_path`; None without a project: `.reconciler/` here); a
     location that cannot be a store is an error naming where it came from."""
     if option:
         return check_location(option, "--state")
     from_env = os.environ.get(STATE_ENV)
-    return check_location(from_env, f"${STATE_ENV}") if from_env else None
+    if from_env:
+        return check_location(from_env, f"${STATE_ENV}")
+    return str(default_state_path(project_root)) if project_root is not None else None
+
+
+def default_state_path(project_root: Path) -> Path:
+    """`.reconciler/state.duckdb` beside the manifests directory (`project_root`), wherever
+    the command runs from: a plan from another directory reads the same state. Its folder is
+    made here (the location is then checked like any other, and writing needs it anyway)."""
+    path = project_root.resolve().parent / ".reconciler" / "state.duckdb"
+    with contextlib.suppress(OSError):  # a read-only checkout: reading still works
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,15 @@ def check_location(location: str, origin: str) -> str:
     return location
 
 
+def describe_location(location: str | Path | None) -> str:
+    """Where a store lives, for people: no credentials, a file as an absolute path."""
+    if location is not None and is_postgres_location(location):
+        url, schema = split_schema(str(location))
+        return f"PostgreSQL {printable_url(url)} (schema {schema or DEFAULT_POSTGRES_SCHEMA})"
+    path = Path(DEFAULT_STATE_PATH if location is None else location)
+    return f"DuckDB file {path.resolve()}"
+
+
 def split_schema(url: str) -> tuple[str, str | None]:
     """A PostgreSQL URL without its `schema` query parameter (ours, not libpq's), and it.
 

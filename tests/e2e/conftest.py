@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import psycopg
 import pytest
+from click.testing import Result
 from psycopg import sql
 
 from reconciler.sandbox.actito import ActitoSandbox, ActitoSandboxConfig, start_actito_sandbox
@@ -131,3 +132,10 @@ def set_actito_limit(manifests: Path, key: str, value: int) -> None:
     if "\n  limits:" not in text.rsplit("\n---\n", 1)[-1]:
         text += "\n  limits:"
     destinations.write_text(f"{text}\n    {key}: {value}\n", "utf-8")
+
+
+def printed(result: Result) -> str:
+    """What a command printed (stdout and stderr, as a terminal shows them) without the
+    `State: …` line every state-using command starts with on stderr."""
+    return "".join(line for line in result.output.splitlines(keepends=True)
+                   if not line.startswith("State: "))

@@ -27,4 +27,4 @@ def test_apply_with_faults_converges_to_the_same_data(stack: Stack) -> None:
         sandbox.faults.__dict__.update(Faults().__dict__)
     again = runner.invoke(app, ["plan", *stack.cli_args(), "--refresh", "--detailed-exitcode"])
     assert again.exit_code == 0, again.output
-    assert again.output == "No changes. The destinations match the manifests.\n"
+    assert again.stdout == "No changes. The destinations match the manifests.\n"

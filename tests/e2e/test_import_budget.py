@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from reconciler.cli import app
-from tests.e2e.conftest import Stack, set_actito_limit
+from tests.e2e.conftest import Stack, printed, set_actito_limit
 
 runner = CliRunner()
 DAY1 = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
@@ -40,7 +40,7 @@ def _cli(stack: Stack, command: str, now: dt.datetime, *extra: str) -> tuple[int
     args = [command, *(["--due"] if command == "run" else []), *stack.at(now).cli_args(),
             *extra]
     result = runner.invoke(app, args)
-    return result.exit_code, result.output
+    return result.exit_code, printed(result)
 
 
 def _etl_posts(stack: Stack) -> int:

@@ -60,7 +60,7 @@ def test_odd_audience_names_converge_with_the_segment_the_plan_showed(stack: Sta
 
     again = runner.invoke(app, ["plan", *stack.cli_args(), "--detailed-exitcode"])
     assert again.exit_code == 0, again.output
-    assert again.output == "No changes. The destinations match the manifests.\n"
+    assert again.stdout == "No changes. The destinations match the manifests.\n"
     with SelligentAdapter(base_url=stack.selligent.url, organization="SANDBOX",
                           list_api_name="CONTACTS", api_key="sandbox-key",
                           api_secret="sandbox-secret") as adapter:

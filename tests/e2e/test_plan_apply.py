@@ -7,7 +7,7 @@ import re
 from typer.testing import CliRunner
 
 from reconciler.cli import app
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, printed
 
 runner = CliRunner()
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -16,7 +16,7 @@ READ_ONLY_POSTS = ("/auth/token", "/data/search")  # searches are POSTs that cha
 
 def _plan(stack: Stack, *extra: str) -> tuple[int, str]:
     result = runner.invoke(app, ["plan", *stack.cli_args(), *extra])
-    return result.exit_code, result.output
+    return result.exit_code, printed(result)
 
 
 def test_first_plan_shows_creations_and_adds_only_and_writes_nothing(stack: Stack) -> None:

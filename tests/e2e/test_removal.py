@@ -9,14 +9,14 @@ from typer.testing import CliRunner
 from reconciler.cli import app
 from reconciler.destinations.selligent.adapter import SelligentAdapter
 from reconciler.state import open_state_reader
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, printed
 
 runner = CliRunner()
 
 
 def _run(stack: Stack, command: str, *extra: str) -> tuple[int, str]:
     result = runner.invoke(app, [command, *stack.cli_args(), *extra])
-    return result.exit_code, result.output
+    return result.exit_code, printed(result)
 
 
 def _selligent(stack: Stack) -> SelligentAdapter:
@@ -95,7 +95,7 @@ def test_a_kept_list_is_forgotten_on_request_and_the_warning_ends(stack: Stack) 
     def forget() -> tuple[int, str]:
         result = runner.invoke(app, ["state", "forget", "vip-selligent", str(stack.manifests),
                                      "--state", str(stack.state)])
-        return result.exit_code, result.output
+        return result.exit_code, printed(result)
 
     assert _run(stack, "apply", "-a", "vip-selligent", "--auto-approve")[0] == 0
     code, text = forget()

@@ -102,7 +102,7 @@ def test_kill_9_mid_write_then_apply_resumes_and_converges(stack: Stack, nth: in
     assert "Resuming after an interrupted or failed apply of" in resumed.output
     check = runner.invoke(app, ["plan", *stack.cli_args(), "--refresh", "--detailed-exitcode"])
     assert check.exit_code == 0, check.output
-    assert check.output == "No changes. The destinations match the manifests.\n"
+    assert check.stdout == "No changes. The destinations match the manifests.\n"
     reader = open_state_reader(str(stack.state))
     try:
         statuses = [run.status for name in reader.activations() for run in reader.runs(name)]
@@ -132,4 +132,4 @@ def test_the_tools_own_writes_of_a_killed_apply_are_not_drift(stack: Stack) -> N
     assert "outside this tool" not in resumed.output, resumed.output
     check = runner.invoke(app, ["plan", *stack.cli_args(), *vip, "--refresh",
                                 "--detailed-exitcode"])
-    assert check.output == "No changes. The destinations match the manifests.\n", check.output
+    assert check.stdout == "No changes. The destinations match the manifests.\n", check.output

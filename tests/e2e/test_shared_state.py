@@ -45,7 +45,7 @@ def test_matrix_jobs_apply_in_parallel_on_a_shared_postgres_state(
     status = runner.invoke(app, ["status", *stack.cli_args(), "--format", "json"])
     assert status.exit_code == 0, status.output
     runs = {a["activation"]: a["last_run"]["status"]
-            for a in json.loads(status.output)["activations"]}
+            for a in json.loads(status.stdout)["activations"]}
     assert runs == {name: "succeeded" for names in JOBS for name in names}
     with open_state_reader(stack.state) as reader:  # in that schema, not the default one
         assert postgres_schema in reader.location

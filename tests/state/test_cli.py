@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -55,7 +56,7 @@ def test_status_as_json(tmp_path: Path) -> None:
     result = runner.invoke(app, ["status", str(EXAMPLE), "--state", str(location),
                                  "--format", "json", "--now", "2026-11-27T06:00:00+00:00"])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     rows = {row["activation"]: row for row in report["activations"]}
     assert rows["vip-selligent"]["last_run"]["counts"] == {"members_sent": 1200}
     assert rows["vip-selligent"]["snapshot"]["members"] == 2
@@ -108,9 +109,9 @@ def test_state_locks_and_unlock(tmp_path: Path) -> None:
     _store_with_history(location)
     listed = runner.invoke(app, ["state", "locks", "--state", str(location)])
     assert listed.exit_code == 0, listed.output
-    assert listed.output.startswith("churn-actito: held by apply by alice@ci-7 (pid 42) since")
+    assert listed.stdout.startswith("churn-actito: held by apply by alice@ci-7 (pid 42) since")
     as_json = json.loads(runner.invoke(app, ["state", "locks", "--state", str(location),
-                                             "--format", "json"]).output)
+                                             "--format", "json"]).stdout)
     assert [lock["activation"] for lock in as_json["locks"]] == ["churn-actito"]
     unlocked = runner.invoke(app, ["state", "unlock", "churn-actito", "--state", str(location)])
     assert unlocked.exit_code == 0, unlocked.output
@@ -119,7 +120,7 @@ def test_state_locks_and_unlock(tmp_path: Path) -> None:
     again = runner.invoke(app, ["state", "unlock", "churn-actito", "--state", str(location)])
     assert "was not locked; nothing to do" in again.output
     empty = runner.invoke(app, ["state", "locks", "--state", str(location)])
-    assert empty.output == "No activation is locked.\n"
+    assert empty.stdout == "No activation is locked.\n"
 
 
 def test_state_commands_find_the_store_through_the_environment(
@@ -130,7 +131,8 @@ def test_state_commands_find_the_store_through_the_environment(
     _store_with_history(location)
     monkeypatch.setenv("RECONCILER_STATE_URL", str(location))
     listed = runner.invoke(app, ["state", "locks"])
-    assert listed.output.startswith("churn-actito: held by"), listed.output
+    assert listed.stdout.startswith("churn-actito: held by"), listed.output
+    assert listed.stderr == f"State: DuckDB file {location.resolve()}\n"
 
 
 @pytest.mark.parametrize(("command", "location", "origin", "expected"), [
@@ -157,3 +159,33 @@ def test_a_state_location_that_cannot_be_a_store_is_an_error(
     assert f"{origin}: " in result.output and expected in result.output, result.output
     assert "secret" not in result.output
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_the_default_state_lives_beside_the_manifests(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # Scenario: status from another directory, without --state or the variable, uses (and
+    # names) the DuckDB file beside the manifests directory, not one in the current directory.
+    project = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, project / "manifests")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("RECONCILER_STATE_URL", raising=False)
+    _store_with_history(project / ".reconciler" / "state.duckdb")
+    result = runner.invoke(app, ["status", str(project / "manifests"),
+                                 "--now", "2026-11-27T06:00:00+00:00"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"State: DuckDB file {(project / '.reconciler' / 'state.duckdb').resolve()}\n")
+    assert "succeeded" in result.stdout, result.stdout  # the runs of that store
+    assert not (elsewhere / ".reconciler").exists()
+
+
+def test_the_state_line_never_shows_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Scenario: a PostgreSQL URL with a password: the state line names host, database and
+    # schema only (the command then fails to connect, which is not the point here).
+    monkeypatch.setenv("RECONCILER_STATE_URL",
+                       "postgresql://alice:hunter2@127.0.0.1:1/db?schema=mk&connect_timeout=1")
+    result = runner.invoke(app, ["state", "locks"])
+    assert "State: PostgreSQL postgresql://127.0.0.1:1/db (schema mk)" in result.stderr
+    assert "hunter2" not in result.output
