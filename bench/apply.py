@@ -68,7 +68,7 @@ spec: {{type: duckdb, files: {{customers: customers.csv}}}}
 apiVersion: reconciler/v1
 kind: Model
 metadata: {{name: customers}}
-spec: {{source: warehouse, table: customers, primaryKey: customer_id}}
+spec: {{source: warehouse, table: customers}}
 ---
 apiVersion: reconciler/v1
 kind: Segment

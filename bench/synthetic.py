@@ -62,7 +62,7 @@ def audience_spec() -> AudienceSpec:
     """The activation's audience as the planner builds it from the manifests below."""
     return AudienceSpec(
         activation=ACTIVATION,
-        model=ModelSpec(source="warehouse", table="customers", primary_key="customer_id"),
+        model=ModelSpec(source="warehouse", table="customers"),
         match_key="customer_id",
         fields=(AudienceField("email", "EMAIL", FieldType.STRING),
                 AudienceField("ltv", "LTV", FieldType.DECIMAL),
@@ -163,7 +163,7 @@ spec: {type: duckdb, path: ../warehouse.duckdb}
 apiVersion: reconciler/v1
 kind: Model
 metadata: {name: customers}
-spec: {source: warehouse, table: customers, primaryKey: customer_id}
+spec: {source: warehouse, table: customers}
 ---
 apiVersion: reconciler/v1
 kind: Segment

@@ -47,6 +47,7 @@ def check_project(project: Project, unseen: Unseen | None = None) -> list[Diagno
     diagnostics.extend(_duplicate_names(project))
     diagnostics.extend(_dangling_references(project, unseen))
     diagnostics.extend(_dangling_channels(project, unseen))
+    diagnostics.extend(_deprecated_fields(project))
     destinations = project.of_kind(Kind.DESTINATION)
     effective = []
     for activation in project.of_kind(Kind.ACTIVATION).values():
@@ -70,6 +71,15 @@ def _error(manifest: Manifest[Any], path: tuple[str | int, ...], message: str,
            severity: Severity = Severity.ERROR) -> Diagnostic:
     field = ".".join(str(p) for p in path)
     return Diagnostic(severity, manifest.locate(*path), field, message)
+
+
+def _deprecated_fields(project: Project) -> Iterator[Diagnostic]:
+    for model in project.of_kind(Kind.MODEL).values():
+        if model.document.spec.primary_key is not None:
+            yield _error(model, ("spec", "primaryKey"), "primaryKey is deprecated and ignored: "
+                         "members are identified (and checked for nulls and duplicates) by "
+                         "each activation's matchKey.source; remove this line",
+                         Severity.WARNING)
 
 
 def _duplicate_names(project: Project) -> Iterator[Diagnostic]:

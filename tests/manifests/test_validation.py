@@ -30,11 +30,23 @@ def test_unknown_field_points_at_the_key_and_suggests(tmp_path: Path) -> None:
 
 
 def test_missing_field_names_the_field_at_its_parent(tmp_path: Path) -> None:
-    # Scenario: a Model without primaryKey.
-    text = HEADER + "kind: Model\nmetadata: {name: m}\nspec:\n  source: w\n  table: t\n"
-    found = [d for d in _diagnostics(tmp_path, text) if d.field == "spec.primaryKey"]
+    # Scenario: a Model without source.
+    text = HEADER + "kind: Model\nmetadata: {name: m}\nspec:\n  table: t\n"
+    found = [d for d in _diagnostics(tmp_path, text) if d.field == "spec.source"]
     assert len(found) == 1 and found[0].message == "required field is missing"
     assert found[0].position.line == 5
+
+
+def test_a_model_s_primary_key_is_a_deprecation_warning_at_its_line(tmp_path: Path) -> None:
+    # Scenario: a project written for 0.1 (primaryKey was required, and never used) stays
+    # valid, and is told to drop the line; without it, nothing is said.
+    text = HEADER + "kind: Model\nmetadata: {name: m}\nspec:\n  source: w\n  table: t\n" \
+        "  primaryKey: id\n"
+    [found] = [d for d in _diagnostics(tmp_path, text) if d.field == "spec.primaryKey"]
+    assert found.severity is Severity.WARNING and _where(found)[:2] == (7, 15)
+    assert "deprecated and ignored" in found.message and "matchKey.source" in found.message
+    without = text.replace("  primaryKey: id\n", "")
+    assert not [d for d in _diagnostics(tmp_path, without) if "primaryKey" in d.message]
 
 
 def test_invalid_value_deep_in_a_condition_tree(tmp_path: Path) -> None:
@@ -51,13 +63,13 @@ def test_invalid_value_deep_in_a_condition_tree(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("document", "expected"),
     [
-        ("apiVersion: v2\nkind: Model\nmetadata: {name: m}\nspec: {source: s, table: t, "
-         "primaryKey: id}\n", "apiVersion must be 'reconciler/v1'"),
+        ("apiVersion: v2\nkind: Model\nmetadata: {name: m}\nspec: {source: s, table: t}\n",
+         "apiVersion must be 'reconciler/v1'"),
         (HEADER + "kind: Activaton\nmetadata: {name: a}\n", "did you mean 'Activation'?"),
         ("- just\n- a list\n", "must be a mapping"),
-        (HEADER + "kind: Model\nmetadata: {name: Bad_Name}\nspec: {source: s, table: t, "
-         "primaryKey: id}\n", "is not a valid name"),
-        (HEADER + "kind: Model\nmetadata: {name: m}\nspec: {source: s, primaryKey: id}\n",
+        (HEADER + "kind: Model\nmetadata: {name: Bad_Name}\nspec: {source: s, table: t}\n",
+         "is not a valid name"),
+        (HEADER + "kind: Model\nmetadata: {name: m}\nspec: {source: s}\n",
          "exactly one of `sql` or `table`"),
     ],
 )

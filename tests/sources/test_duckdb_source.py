@@ -33,7 +33,7 @@ from reconciler.sources.duckdb_source import DuckDBWarehouse
 
 MANIFESTS = Path(__file__).resolve().parents[2] / "manifests"
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
-CUSTOMERS = ModelSpec(source="warehouse", table="customers", primary_key="customer_id")
+CUSTOMERS = ModelSpec(source="warehouse", table="customers")
 
 
 def _documents(name: str) -> list[dict[str, Any]]:
@@ -144,7 +144,7 @@ def test_unreadable_files_are_clear_errors(
 
 def test_bad_model_sql_is_a_source_query_error(warehouse: DuckDBWarehouse) -> None:
     # Scenario: a model's SQL names a table that does not exist.
-    model = ModelSpec(source="warehouse", sql="SELECT * FROM nowhere;", primary_key="id")
+    model = ModelSpec(source="warehouse", sql="SELECT * FROM nowhere;")
     with pytest.raises(SourceQueryError, match="nowhere"):
         discover_columns(warehouse, model)
 

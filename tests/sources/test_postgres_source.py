@@ -65,7 +65,7 @@ def warehouse(
         yield source
 
 
-CUSTOMERS = ModelSpec(source="pg", table="customers", primary_key="customer_id")
+CUSTOMERS = ModelSpec(source="pg", table="customers")
 
 
 def test_discovers_columns_with_normalized_kinds(warehouse: PostgresWarehouse) -> None:
@@ -102,12 +102,12 @@ def test_segments_select_the_same_rows_as_on_duckdb(
 
 def test_hostile_names_and_percent_signs_in_model_sql(warehouse: PostgresWarehouse) -> None:
     # Scenario: a table and column named to break SQL, and a model whose SQL contains '%'.
-    table = ModelSpec(source="pg", table=HOSTILE, primary_key=HOSTILE)
+    table = ModelSpec(source="pg", table=HOSTILE)
     spec = AudienceSpec("a", table, HOSTILE, (AudienceField("n", "N", FieldType.INTEGER),))
     rows = stream_audience(warehouse, spec, now=NOW).read_all().to_pylist()
     assert sorted(r["member_key"] for r in rows) == ["a%b", "c"]
     model = ModelSpec(source="pg", sql="SELECT customer_id, 7 % 4 AS r FROM customers "
-                                       "WHERE email LIKE '%@example.com'", primary_key="x")
+                                       "WHERE email LIKE '%@example.com'")
     batch = stream_audience(warehouse, AudienceSpec("b", model, "customer_id",
                             (AudienceField("r", "R"),)), now=NOW).read_all()
     assert batch.num_rows > 100 and set(batch.column("R").to_pylist()) == {3}
@@ -139,7 +139,7 @@ def test_bad_sql_is_a_source_error_and_the_connection_recovers(
     warehouse: PostgresWarehouse,
 ) -> None:
     # Scenario: a model's SQL fails on the server; the next query on the source still works.
-    bad = ModelSpec(source="pg", sql="SELECT * FROM missing_table", primary_key="id")
+    bad = ModelSpec(source="pg", sql="SELECT * FROM missing_table")
     with pytest.raises(SourceQueryError, match="missing_table"):
         discover_columns(warehouse, bad)
     assert discover_columns(warehouse, CUSTOMERS)
@@ -152,7 +152,7 @@ def test_a_model_cannot_write_to_the_warehouse(
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SEQUENCE {}.counter").format(
             sql.Identifier(postgres_schema)))
-    model = ModelSpec(source="pg", primary_key="customer_id", sql=(
+    model = ModelSpec(source="pg", sql=(
         "SELECT customer_id, nextval('counter') AS n FROM customers"))
     with pytest.raises(SourceQueryError, match="read-only"):
         list(stream_audience(warehouse, AudienceSpec("x", model, "customer_id"), now=NOW))
@@ -161,7 +161,7 @@ def test_a_model_cannot_write_to_the_warehouse(
 
 def test_instants_and_numerics_arrive_exact(warehouse: PostgresWarehouse) -> None:
     # Scenario: timestamptz and numeric model columns reach DuckDB as UTC instants and exact text.
-    model = ModelSpec(source="pg", primary_key="id", sql=(
+    model = ModelSpec(source="pg", sql=(
         "SELECT 'A' AS id, TIMESTAMPTZ '2026-03-01 10:00:00+02' AS seen, "
         "12345678901234567890.12::numeric AS big"))
     fields = (AudienceField("seen", "SEEN", FieldType.TIMESTAMP), AudienceField("big", "BIG"))

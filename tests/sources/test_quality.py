@@ -20,7 +20,7 @@ from reconciler.sources import (
 from reconciler.sources.duckdb_source import DuckDBWarehouse
 
 NOW = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
-MODEL = ModelSpec(source="wh", table="people", primary_key="id")
+MODEL = ModelSpec(source="wh", table="people")
 ROWS = """id,email,score,born,vip
 P001,ann.smith@example.com,10,1990-01-02,true
 P002,bob.jones@example.com,11.5,1991-02-03,false
