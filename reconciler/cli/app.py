@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
 
 from reconciler.errors import ReconcilerError
-from reconciler.operations.plans import state_location
+from reconciler.manifests.projectfile import DEFAULT_MANIFESTS, ProjectFile, find_project_file
+from reconciler.operations.plans import STATE_ENV, state_location
 from reconciler.state.store import describe_location
 
 app = typer.Typer(
@@ -23,6 +26,11 @@ app = typer.Typer(
 NOW_ENV = "RECONCILER_NOW"
 NOW_OPTION = typer.Option(None, "--now", hidden=True, envvar=NOW_ENV,
                           help="Pretend it is this time (ISO 8601; naive times are UTC).")
+# One --state option for every command that reads or writes the state store.
+STATE_OPTION = typer.Option(
+    None, "--state", help=f"State store: a DuckDB file or a postgresql:// URL (default "
+    f"${STATE_ENV}, else the project file's `state`, else .reconciler/state.duckdb beside the "
+    "manifests directory).")
 LOCK_TIMEOUT_OPTION = typer.Option(
     30.0, "--lock-timeout", min=0, metavar="SECONDS",
     help="How long to wait for an activation's lock held by another apply before that "
@@ -65,9 +73,40 @@ def main() -> None:
     sys.exit(0)
 
 
-def use_state(option: str | None, project_root: Path | None) -> str | None:
+# The manifests argument of every command: omitted, the project file (or ./manifests) says.
+MANIFESTS_HELP = ("A manifest file or a directory of them (default: the `manifests` of the "
+                  "project file, reconciler.yaml or [tool.reconciler], else ./manifests).")
+
+
+@dataclass(frozen=True)
+class ProjectLocation:
+    """The manifests a command works on and the project file governing them (if any)."""
+
+    manifests: Path
+    file: ProjectFile | None
+
+
+def locate_project(path: Path | None) -> ProjectLocation:
+    """`path` when given, else the project file's manifests (searched from here upward),
+    else ./manifests; with the project file found from the manifests upward."""
+    if path is not None:
+        return ProjectLocation(path, find_project_file(path))
+    found = find_project_file(Path.cwd())
+    if found is None:
+        return ProjectLocation(Path(DEFAULT_MANIFESTS), None)
+    return ProjectLocation(_relative_if_below(found.manifests_path()), found)
+
+
+def _relative_if_below(path: Path) -> Path:
+    """Messages name `manifests`, not /home/me/repo/manifests, when run from the repo."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else Path(relative)
+
+
+def use_state(option: str | None, project_root: Path | None,
+              project_file: ProjectFile | None = None) -> str | None:
     """Resolve the state store a command uses (see `state_location`) and say which, on
     stderr, credentials masked: planning against the wrong state shows everything as new."""
-    location = state_location(option, project_root)
+    location = state_location(option, project_root, project_file)
     typer.echo(f"State: {describe_location(location)}", err=True)
     return location

@@ -6,21 +6,30 @@ from pathlib import Path
 
 import typer
 
-from reconciler.cli.app import LOCK_TIMEOUT_OPTION, NOW_OPTION, app, use_state, user_errors
-from reconciler.cli.manifests import DEFAULT_PATH
+from reconciler.cli.app import (
+    LOCK_TIMEOUT_OPTION,
+    MANIFESTS_HELP,
+    NOW_OPTION,
+    STATE_OPTION,
+    app,
+    locate_project,
+    use_state,
+    user_errors,
+)
 from reconciler.cli.plan import load_valid_project, print_note
 from reconciler.clock import clock_from
 from reconciler.executing.executor import ActivationResult, Outcome
+from reconciler.executing.progress import plan_steps_for_terminal
 from reconciler.operations.applying import execute
-from reconciler.operations.plans import STATE_ENV, load_saved_plan, make_plan
+from reconciler.operations.plans import load_saved_plan, make_plan
 from reconciler.planning.planner import Workspace
 from reconciler.planning.render import render_text
 
 
 @app.command()
 def apply(
-    path: Path = typer.Argument(DEFAULT_PATH, help="Manifests (a file or directory), or a plan "
-                                "file saved by `reconciler plan --out`."),
+    path: Path | None = typer.Argument(None, help=MANIFESTS_HELP[:-1] + "; or a plan file "
+                                       "saved by `reconciler plan --out`.", show_default=False),
     activation: list[str] = typer.Option([], "--activation", "-a",
                                          help="Apply only this activation (repeatable)."),
     auto_approve: bool = typer.Option(False, "--auto-approve",
@@ -30,9 +39,7 @@ def apply(
     fail_fast: bool = typer.Option(False, "--fail-fast",
                                    help="Stop at the first failing activation."),
     refresh: bool = typer.Option(False, "--refresh", help="Read remote members before planning."),
-    state: str | None = typer.Option(None, "--state", help=f"State store (default ${STATE_ENV}, "
-                                     "else .reconciler/state.duckdb beside the manifests "
-                                     "directory)."),
+    state: str | None = STATE_OPTION,
     now: str | None = NOW_OPTION,
     lock_timeout: float = LOCK_TIMEOUT_OPTION,
 ) -> None:
@@ -41,15 +48,21 @@ def apply(
         clock = clock_from(now)
         workspace = Workspace()
         try:
-            if zipfile.is_zipfile(path):
-                state = use_state(state, None)  # a plan file: the state of here
-                saved = load_saved_plan(path, workspace, state, load_valid_project, clock)
+            if path is not None and zipfile.is_zipfile(path):
+                # A plan file: the state of the project it was made from.
+                option = state
+                saved = load_saved_plan(
+                    path, workspace, lambda root: use_state(option, root, locate_project(
+                        root).file), load_valid_project, clock)
                 project, plan, serials = saved.project, saved.plan, saved.state_serials
+                state = saved.state
             else:
-                project = load_valid_project(path)
-                state = use_state(state, project.root)
+                where = locate_project(path)
+                project = load_valid_project(where.manifests)
+                state = use_state(state, project.root, where.file)
                 run = make_plan(project, activations=activation, refresh=refresh, state=state,
-                                workspace=workspace, clock=clock, note=print_note)
+                                workspace=workspace, clock=clock, note=print_note,
+                                steps=plan_steps_for_terminal())
                 plan, serials = run.plan, run.fingerprint.state_serials
             typer.echo(render_text(plan), nl=False)
             if plan.has_changes and not auto_approve and not typer.confirm(

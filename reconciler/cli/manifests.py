@@ -12,16 +12,17 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from reconciler.changes.resources import ResourceType
 from reconciler.cli.annotations import workflow_commands
-from reconciler.cli.app import app, user_errors
+from reconciler.cli.app import MANIFESTS_HELP, app, locate_project, user_errors
 from reconciler.destinations.capabilities import capabilities_of
 from reconciler.manifests.diagnostics import Diagnostic, Severity, has_errors
 from reconciler.manifests.loading import load_project
 from reconciler.manifests.project import Project
+from reconciler.manifests.projectfile import DEFAULT_MANIFESTS
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.schemas import all_schemas, export_schemas
 
-DEFAULT_PATH = Path("manifests")
-PathArgument = typer.Argument(DEFAULT_PATH, help="A manifest file or a directory of them.")
+DEFAULT_PATH = Path(DEFAULT_MANIFESTS)
+PathArgument = typer.Argument(None, help=MANIFESTS_HELP, show_default=False)
 
 
 class OutputFormat(enum.StrEnum):
@@ -31,10 +32,12 @@ class OutputFormat(enum.StrEnum):
 
 @app.command()
 def validate(
-    path: Path = PathArgument,
+    path: Path | None = PathArgument,
     output: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", help="text or json"),
 ) -> None:
     """Check the manifests (schema and references) and report every problem at once."""
+    with user_errors():
+        path = locate_project(path).manifests
     project, diagnostics = load_project(path)
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
     warnings = sum(d.severity is Severity.WARNING for d in diagnostics)
@@ -69,10 +72,10 @@ app.add_typer(show_app, name="show")
 
 
 @show_app.command("activation")
-def show_activation(name: str, path: Path = PathArgument) -> None:
+def show_activation(name: str, path: Path | None = PathArgument) -> None:
     """Print an activation's effective settings, after its destination's defaults merge in."""
     with user_errors():
-        project, diagnostics = load_project(path)
+        project, diagnostics = load_project(locate_project(path).manifests)
         print_problems(diagnostics, only_errors=True)
         activations = effective_activations(project)
         if name not in activations:

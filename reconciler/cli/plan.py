@@ -7,14 +7,23 @@ from pathlib import Path
 
 import typer
 
-from reconciler.cli.app import NOW_OPTION, app, use_state, user_errors
-from reconciler.cli.manifests import DEFAULT_PATH, print_problems
+from reconciler.cli.app import (
+    MANIFESTS_HELP,
+    NOW_OPTION,
+    STATE_OPTION,
+    app,
+    locate_project,
+    use_state,
+    user_errors,
+)
+from reconciler.cli.manifests import print_problems
 from reconciler.clock import clock_from
 from reconciler.errors import ManifestError, ReconcilerError
+from reconciler.executing.progress import plan_steps_for_terminal
 from reconciler.manifests.diagnostics import has_errors
 from reconciler.manifests.loading import load_project
 from reconciler.manifests.project import Project
-from reconciler.operations.plans import STATE_ENV, make_plan
+from reconciler.operations.plans import make_plan
 from reconciler.planning.plan import Plan
 from reconciler.planning.planfile import (
     write_plan_file,
@@ -52,15 +61,13 @@ def render(plan: Plan, output: PlanFormat) -> str:
 
 @app.command()
 def plan(
-    path: Path = typer.Argument(DEFAULT_PATH, help="A manifest file or a directory of them."),
+    path: Path | None = typer.Argument(None, help=MANIFESTS_HELP, show_default=False),
     activation: list[str] = typer.Option([], "--activation", "-a",
                                          help="Plan only this activation (repeatable)."),
     refresh: bool = typer.Option(False, "--refresh",
                                  help="Read the remote members too, to show drift."),
     output: PlanFormat = typer.Option(PlanFormat.TEXT, "--format", help="text, json or markdown"),
-    state: str | None = typer.Option(None, "--state", help=f"State store: a DuckDB file or a "
-                                     f"postgresql:// URL (default ${STATE_ENV}, else "
-                                     ".reconciler/state.duckdb beside the manifests directory)."),
+    state: str | None = STATE_OPTION,
     detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
                                            help="Exit 0 without changes, 2 with changes."),
     out: Path | None = typer.Option(None, "--out", help="Save the plan for `reconciler apply "
@@ -74,13 +81,15 @@ def plan(
         if show_members and os.environ.get("CI", "").lower() == "true":
             raise ReconcilerError("--show-members prints personal data and is refused in CI "
                                   "(CI=true); use it on your own machine")
-        project = load_valid_project(path)
-        state = use_state(state, project.root)
+        where = locate_project(path)
+        project = load_valid_project(where.manifests)
+        state = use_state(state, project.root, where.file)
         workspace = Workspace()
         try:
             run = make_plan(project, activations=activation, refresh=refresh, state=state,
                             workspace=workspace, show_members=show_members,
-                            clock=clock_from(now), note=print_note)
+                            clock=clock_from(now), note=print_note,
+                            steps=plan_steps_for_terminal())
             if out is not None:
                 write_plan_file(out, run.plan, workspace, run.fingerprint, project.root)
         finally:

@@ -5,15 +5,24 @@ from pathlib import Path
 
 import typer
 
-from reconciler.cli.app import LOCK_TIMEOUT_OPTION, NOW_OPTION, app, use_state, user_errors
+from reconciler.cli.app import (
+    LOCK_TIMEOUT_OPTION,
+    MANIFESTS_HELP,
+    NOW_OPTION,
+    STATE_OPTION,
+    app,
+    locate_project,
+    use_state,
+    user_errors,
+)
 from reconciler.cli.apply import describe_result
-from reconciler.cli.manifests import DEFAULT_PATH
 from reconciler.cli.plan import load_valid_project, print_note
 from reconciler.clock import clock_from
 from reconciler.errors import ReconcilerError
 from reconciler.executing.executor import Outcome
+from reconciler.executing.progress import plan_steps_for_terminal
 from reconciler.operations.applying import execute
-from reconciler.operations.plans import STATE_ENV, make_plan
+from reconciler.operations.plans import make_plan
 from reconciler.operations.schedule import due_statuses
 from reconciler.planning.planner import Workspace
 from reconciler.planning.render import render_text
@@ -21,22 +30,21 @@ from reconciler.planning.render import render_text
 
 @app.command()
 def run(
-    path: Path = typer.Argument(DEFAULT_PATH, help="A manifest file or a directory of them."),
+    path: Path | None = typer.Argument(None, help=MANIFESTS_HELP, show_default=False),
     due: bool = typer.Option(False, "--due", help="Sync the activations whose schedule is due."),
     now: str | None = NOW_OPTION,
     lock_timeout: float = LOCK_TIMEOUT_OPTION,
     allow_mass_removal: bool = typer.Option(False, "--allow-mass-removal"),
-    state: str | None = typer.Option(None, "--state", help=f"State store (default ${STATE_ENV}, "
-                                     "else .reconciler/state.duckdb beside the manifests "
-                                     "directory)."),
+    state: str | None = STATE_OPTION,
 ) -> None:
     """Plan and apply (without asking) every activation that is due; say when the others are."""
     with user_errors():
         if not due:
             raise ReconcilerError("`reconciler run` needs --due (use `reconciler apply` to sync "
                                   "everything now)")
-        project = load_valid_project(path)
-        state = use_state(state, project.root)
+        where = locate_project(path)
+        project = load_valid_project(where.manifests)
+        state = use_state(state, project.root, where.file)
         clock = clock_from(now)
         statuses = due_statuses(project, state, clock.now())
         for status in statuses:
@@ -52,7 +60,8 @@ def run(
         workspace = Workspace()
         try:
             planned = make_plan(project, activations=chosen, refresh=False, state=state,
-                                workspace=workspace, clock=clock, note=print_note)
+                                workspace=workspace, clock=clock, note=print_note,
+                                steps=plan_steps_for_terminal())
             typer.echo(render_text(planned.plan), nl=False)
             results = execute(project, planned.plan, workspace, state, allow_mass_removal, False,
                               clock=clock,

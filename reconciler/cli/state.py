@@ -12,20 +12,31 @@ from pathlib import Path
 
 import typer
 
-from reconciler.cli.app import app, use_state, user_errors
-from reconciler.cli.manifests import DEFAULT_PATH, OutputFormat
+from reconciler.cli.app import (
+    MANIFESTS_HELP,
+    STATE_OPTION,
+    app,
+    locate_project,
+    use_state,
+    user_errors,
+)
+from reconciler.cli.manifests import OutputFormat
 from reconciler.cli.plan import load_valid_project
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.settings import effective_activations
-from reconciler.operations.plans import STATE_ENV
 from reconciler.state import LockInfo, open_state_reader, open_state_store
 
 state_app = typer.Typer(no_args_is_help=True, help="Inspect and repair the state store.")
 app.add_typer(state_app, name="state")
 
-StateOption = typer.Option(None, "--state", help="State store: a DuckDB file or a "
-                           f"postgresql:// URL (default ${STATE_ENV}, else "
-                           ".reconciler/state.duckdb beside the manifests directory).")
+StateOption = STATE_OPTION
+
+
+def _state_of_here(option: str | None) -> str | None:
+    """The state of the project around the current directory (commands without manifests)."""
+    where = locate_project(None)
+    root = where.manifests if where.manifests.is_dir() else where.manifests.parent
+    return use_state(option, root, where.file)
 
 
 def clock(moment: dt.datetime) -> str:
@@ -53,7 +64,7 @@ def locks(
     output: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", help="text or json"),
 ) -> None:
     """List the apply locks: who holds each activation, since when, until when."""
-    with user_errors(), open_state_reader(use_state(state, DEFAULT_PATH)) as reader:
+    with user_errors(), open_state_reader(_state_of_here(state)) as reader:
         held, now = reader.locks(), reader.now()
     if output is OutputFormat.JSON:
         typer.echo(json.dumps({"locks": [lock_json(lock, now) for lock in held]}, indent=2))
@@ -70,7 +81,7 @@ def unlock(
     state: str | None = StateOption,
 ) -> None:
     """Break an activation's apply lock (when the apply that held it is dead)."""
-    with user_errors(), open_state_store(use_state(state, DEFAULT_PATH)) as store:
+    with user_errors(), open_state_store(_state_of_here(state)) as store:
         now = store.now()
         holder = store.break_lock(activation)
     if holder is None:
@@ -85,18 +96,20 @@ def unlock(
 @state_app.command("forget")
 def forget(
     activation: str = typer.Argument(..., help="An activation removed from the manifests."),
-    path: Path = typer.Argument(DEFAULT_PATH, help="The project's manifest file or directory."),
+    path: Path | None = typer.Argument(None, help=MANIFESTS_HELP, show_default=False),
     state: str | None = StateOption,
 ) -> None:
     """Forget an activation removed from the manifests whose list was kept: its snapshot and
     remote ids go, the list at the destination is left untouched, its run history stays."""
     with user_errors():
-        project = load_valid_project(path)
+        where = locate_project(path)
+        project = load_valid_project(where.manifests)
         if activation in effective_activations(project):
             raise ReconcilerError(
-                f"activation {activation!r} is still defined in {path}: remove it from the "
-                "manifests first (its deletionPolicy then decides what becomes of its list)")
-        with open_state_store(use_state(state, project.root)) as store:
+                f"activation {activation!r} is still defined in {where.manifests}: remove it "
+                "from the manifests first (its deletionPolicy then decides what becomes of its "
+                "list)")
+        with open_state_store(use_state(state, project.root, where.file)) as store:
             record = next((r for r in store.activation_records()
                            if r.activation == activation), None)
             if record is None and store.snapshot_info(activation) is None:

@@ -15,8 +15,15 @@ from pathlib import Path
 
 import typer
 
-from reconciler.cli.app import NOW_OPTION, app, use_state, user_errors
-from reconciler.cli.manifests import DEFAULT_PATH, OutputFormat
+from reconciler.cli.app import (
+    MANIFESTS_HELP,
+    NOW_OPTION,
+    app,
+    locate_project,
+    use_state,
+    user_errors,
+)
+from reconciler.cli.manifests import OutputFormat
 from reconciler.cli.plan import load_valid_project
 from reconciler.cli.state import StateOption, clock, describe_lock, lock_json
 from reconciler.clock import clock_from
@@ -225,7 +232,7 @@ def render_status_json(report: StatusReport) -> str:
 
 @app.command()
 def status(
-    path: Path = typer.Argument(DEFAULT_PATH, help="A manifest file or a directory of them."),
+    path: Path | None = typer.Argument(None, help=MANIFESTS_HELP, show_default=False),
     state: str | None = StateOption,
     output: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", help="text or json"),
     now: str | None = NOW_OPTION,
@@ -233,8 +240,9 @@ def status(
     """Show each activation's last run, lock, snapshot, next due time, match rate, open
     warning, and for Actito its key file's expiry and today's import budget (reads only)."""
     with user_errors():
-        project = load_valid_project(path)
-        with open_state_reader(use_state(state, project.root)) as reader:
+        where = locate_project(path)
+        project = load_valid_project(where.manifests)
+        with open_state_reader(use_state(state, project.root, where.file)) as reader:
             moment = clock_from(now).now() if now is not None else None  # else the store's
             report = read_status(reader, project, moment)
     render = render_status_json if output is OutputFormat.JSON else render_status_text

@@ -18,8 +18,10 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.status import Status
 
 from reconciler.changes.journal import JournalStep
+from reconciler.planning.steps import StepReporter
 
 
 class ProgressReporter(Protocol):
@@ -94,3 +96,54 @@ def progress_for_terminal() -> ProgressReporter:
     if sys.stderr.isatty() and os.environ.get("CI", "").lower() != "true":
         return BarProgress()
     return LineProgress()
+
+
+# Planning's steps (planning/steps.py), shown while `plan`, `apply` and `run` plan.
+STEP_LINE_PREFIX = "· "  # lines a reader (or a test) can tell from the plan itself
+SLOW_STEP_SECONDS = 2.0
+
+
+class LineSteps:
+    """One line per finished planning step, with its duration (CI logs, redirected output)."""
+
+    def started(self, activation: str, step: str) -> None: ...
+
+    def finished(self, activation: str, step: str, seconds: float, detail: str) -> None:
+        found = f"{detail}, " if detail else ""
+        print(f"{STEP_LINE_PREFIX}{activation}: {step}: {found}{seconds:.1f} s",
+              file=sys.stderr, flush=True)
+
+
+class TerminalSteps:
+    """A transient spinner naming the running step; a step that took more than
+    `SLOW_STEP_SECONDS` leaves a line with its duration (so a 24-s plan shows where the time
+    went), the quick ones leave nothing."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self.status: Status | None = None
+
+    def started(self, activation: str, step: str) -> None:
+        self._stop()
+        self.status = self.console.status(f"{activation}: {step}…")
+        self.status.start()
+
+    def finished(self, activation: str, step: str, seconds: float, detail: str) -> None:
+        self._stop()
+        if seconds > SLOW_STEP_SECONDS:
+            found = f"{detail}, " if detail else ""
+            self.console.print(f"{STEP_LINE_PREFIX}{activation}: {step}: {found}"
+                               f"{seconds:.1f} s", highlight=False)
+
+    def _stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
+
+
+def plan_steps_for_terminal() -> StepReporter:
+    """A spinner and the slow steps on an interactive terminal; every step as a line in CI
+    and when stderr is redirected."""
+    if sys.stderr.isatty() and os.environ.get("CI", "").lower() != "true":
+        return TerminalSteps()
+    return LineSteps()

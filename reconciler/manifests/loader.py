@@ -17,6 +17,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from reconciler.manifests.diagnostics import Diagnostic, Position, Severity
+from reconciler.manifests.projectfile import PROJECT_FILE_NAME
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 FieldPath = tuple[str | int, ...]
@@ -59,7 +60,8 @@ class RawDocument:
 
 
 def discover_files(path: Path) -> list[Path]:
-    """The manifest files under `path` (itself if a file), sorted; hidden folders skipped."""
+    """The manifest files under `path` (itself if a file), sorted; hidden folders and the
+    project file (reconciler.yaml, not a manifest) skipped."""
     if path.is_file():
         return [path]
     return sorted(
@@ -67,6 +69,7 @@ def discover_files(path: Path) -> list[Path]:
         for p in path.rglob("*")
         if p.suffix in MANIFEST_SUFFIXES
         and p.is_file()
+        and p.name != PROJECT_FILE_NAME
         and not any(part.startswith(".") for part in p.relative_to(path).parts)
     )
 

@@ -19,6 +19,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.executing.importplan import annotate_imports
 from reconciler.manifests.models import Kind
 from reconciler.manifests.project import Project
+from reconciler.manifests.projectfile import ProjectFile
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.planning.plan import Plan
 from reconciler.planning.planfile import (
@@ -30,6 +31,7 @@ from reconciler.planning.planfile import (
 )
 from reconciler.planning.planner import Planner, PlanOptions, Workspace
 from reconciler.planning.removal import removed_records
+from reconciler.planning.steps import SILENT, StepReporter
 from reconciler.state import RunStatus, StateReader, open_state_reader
 from reconciler.state.store import check_location
 
@@ -37,15 +39,21 @@ STATE_ENV = "RECONCILER_STATE_URL"
 Settings = Mapping[str, EffectiveActivation]
 
 
-def state_location(option: str | None, project_root: Path | None = None) -> str | None:
-    """--state, else $RECONCILER_STATE_URL, else the DuckDB file beside the project's
-    manifests (`default_state_path`; None without a project: `.reconciler/` here); a
-    location that cannot be a store is an error naming where it came from."""
+def state_location(option: str | None, project_root: Path | None = None,
+                   project_file: ProjectFile | None = None) -> str | None:
+    """--state, else $RECONCILER_STATE_URL, else the project file's `state`, else the DuckDB
+    file beside the project's manifests (`default_state_path`; None without a project:
+    `.reconciler/` here); a location that cannot be a store is an error naming where it came
+    from."""
     if option:
         return check_location(option, "--state")
     from_env = os.environ.get(STATE_ENV)
     if from_env:
         return check_location(from_env, f"${STATE_ENV}")
+    configured = project_file.state_location() if project_file is not None else None
+    if configured is not None:
+        assert project_file is not None
+        return check_location(configured, project_file.origin("state"))
     return str(default_state_path(project_root)) if project_root is not None else None
 
 
@@ -102,10 +110,12 @@ def remote_fingerprint(structures: dict[str, Structure]) -> dict[str, str]:
 def make_plan(project: Project, *, activations: list[str], refresh: bool,
               state: str | None, workspace: Workspace, show_members: bool = False,
               clock: Clock = SYSTEM_CLOCK,
-              note: Callable[[str], None] = lambda _: None) -> PlanRun:
+              note: Callable[[str], None] = lambda _: None,
+              steps: StepReporter = SILENT) -> PlanRun:
     """Plan the chosen activations (all when none is named) against their destinations;
     `clock` says when (relative conditions, the day whose import budget counts); `note`
-    receives what people should know on the way (a resume after a killed apply)."""
+    receives what people should know on the way (a resume after a killed apply), `steps`
+    each planning step as it starts and ends."""
     moment = clock.now()
     settings = effective_activations(project)
     reader = open_state_reader(state_location(state))
@@ -117,7 +127,7 @@ def make_plan(project: Project, *, activations: list[str], refresh: bool,
                  "reading the destinations' actual membership.")
             refresh = True
         with open_observers(project, settings, chosen, clock) as observers:
-            planner = Planner(project, settings, reader, observers, workspace)
+            planner = Planner(project, settings, reader, observers, workspace, steps)
             try:
                 plan = planner.build_plan(PlanOptions(
                     now=moment, activations=chosen, refresh=refresh,
@@ -161,17 +171,20 @@ class SavedPlan:
     project: Project
     plan: Plan
     state_serials: dict[str, int]
+    state: str | None  # the store it was checked against, which apply then writes
 
 
-def load_saved_plan(path: Path, workspace: Workspace, state: str | None,
+def load_saved_plan(path: Path, workspace: Workspace, state_for: Callable[[Path], str | None],
                     load: Callable[[Path], Project], clock: Clock = SYSTEM_CLOCK) -> SavedPlan:
-    """A saved plan, its project (read by `load` from where the plan was made) and the state
-    serials it was made at; refused when anything it read has changed since."""
+    """A saved plan, its project (read by `load` from where the plan was made), the state
+    `state_for` the project's root names and the serials it was made at; refused when
+    anything it read has changed since."""
     plan, saved, root = read_plan_file(path, workspace)
     project = load(root)
+    state = state_for(project.root)
     names = [a.activation for a in plan.activations]
     reasons = saved.differences(current_fingerprint(project, names, state, clock))
     if reasons:
         raise StalePlanError(f"the saved plan {path} is stale: {'; '.join(reasons)}. "
                              "Run `reconciler plan` again.")
-    return SavedPlan(project, plan, saved.state_serials)
+    return SavedPlan(project, plan, saved.state_serials, state)

@@ -36,6 +36,7 @@ from reconciler.planning.plan import (
     Plan,
 )
 from reconciler.planning.removal import plan_removal, removed_records
+from reconciler.planning.steps import SILENT, StepReporter, Steps
 from reconciler.sources import (
     AudienceField,
     AudienceSpec,
@@ -108,8 +109,10 @@ class Planner:
 
     def __init__(self, project: Project, settings: Mapping[str, EffectiveActivation],
                  state: StateReader, observers: Mapping[str, DestinationObserver],
-                 workspace: Workspace) -> None:
-        """`settings`: the project's effective activations, worked out once by the caller."""
+                 workspace: Workspace, steps: StepReporter = SILENT) -> None:
+        """`settings`: the project's effective activations, worked out once by the caller;
+        `steps` hears each planning step start and end (progress for people)."""
+        self.steps = steps
         self.project = project
         self.settings = settings
         self.state = state
@@ -139,7 +142,9 @@ class Planner:
                               target=observer.target, remote_name=settings.audience_name,
                               settings=settings, import_target=import_target(destination.spec))
         try:
-            structure = observer.plan_structure(settings)
+            with Steps(self.steps, settings.name).step(
+                    f"reading {settings.destination}'s lists and fields"):
+                structure = observer.plan_structure(settings)
             self.structures[settings.name] = structure
             if structure.errors:
                 return head.model_copy(update={"remote_name": structure.remote_name,
@@ -152,21 +157,29 @@ class Planner:
               structure: Structure, options: PlanOptions, head: ActivationPlan) -> ActivationPlan:
         conn, tables = self.workspace.conn, self.workspace.tables_of(settings.name)
         source, spec = self._audience(settings)
-        report = materialize_audience(source, spec, conn, tables.desired, now=options.now)
-        snapshot = self.state.snapshot_info(settings.name)
-        hashes = _snapshot_hashes(settings, snapshot, self.workspace.hash_format)
-        self.state.copy_snapshot_into(settings.name, conn, tables.snapshot, hashes=hashes)
+        steps = Steps(self.steps, settings.name)
+        with steps.step(f"reading the audience from source {source.name}") as found:
+            report = materialize_audience(source, spec, conn, tables.desired, now=options.now)
+            found.text = f"{report.valid_rows:,} rows"
+        with steps.step("reading the last applied snapshot") as found:
+            snapshot = self.state.snapshot_info(settings.name)
+            hashes = _snapshot_hashes(settings, snapshot, self.workspace.hash_format)
+            self.state.copy_snapshot_into(settings.name, conn, tables.snapshot, hashes=hashes)
+            found.text = f"{snapshot.members:,} members" if snapshot else "none yet"
         has_snapshot = snapshot is not None
-        observer.load_contact_index(settings, conn, tables.contacts, tables.desired)
+        with steps.step(f"reading {settings.destination}'s contacts"):
+            observer.load_contact_index(settings, conn, tables.contacts, tables.desired)
         has_actual = False
         if (options.refresh or not has_snapshot) and structure.list_exists:
-            has_actual = observer.load_members(settings, conn, tables.actual)
+            with steps.step(f"reading {settings.destination}'s list members"):
+                has_actual = observer.load_members(settings, conn, tables.actual)
         def fill_updates(keys: str, updates: str) -> None:  # the sent rows' values, read again
             materialize_rows(source, spec, conn, updates, keys, now=options.now)
 
-        diff = compute_diff(conn, tables, has_actual=has_actual, has_snapshot=has_snapshot,
-                            has_fields=bool(settings.fields), mask=not options.show_members,
-                            fill_updates=fill_updates)
+        with steps.step("comparing"):
+            diff = compute_diff(conn, tables, has_actual=has_actual, has_snapshot=has_snapshot,
+                                has_fields=bool(settings.fields), mask=not options.show_members,
+                                fill_updates=fill_updates)
         return head.model_copy(update=dict(
             remote_name=structure.remote_name,
             resources=structure.resources,

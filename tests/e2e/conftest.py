@@ -19,6 +19,7 @@ import pytest
 from click.testing import Result
 from psycopg import sql
 
+from reconciler.executing.progress import STEP_LINE_PREFIX
 from reconciler.sandbox.actito import ActitoSandbox, ActitoSandboxConfig, start_actito_sandbox
 from reconciler.sandbox.project import copy_project_for
 from reconciler.sandbox.selligent import (
@@ -136,6 +137,7 @@ def set_actito_limit(manifests: Path, key: str, value: int) -> None:
 
 def printed(result: Result) -> str:
     """What a command printed (stdout and stderr, as a terminal shows them) without the
-    `State: …` line every state-using command starts with on stderr."""
+    `State: …` line every state-using command starts with on stderr, and the planning
+    steps' progress lines (`· activation: step: …`)."""
     return "".join(line for line in result.output.splitlines(keepends=True)
-                   if not line.startswith("State: "))
+                   if not line.startswith(("State: ", STEP_LINE_PREFIX)))

@@ -136,3 +136,43 @@ def test_an_audience_of_no_rows_is_a_warning(project: Project, workspace: Worksp
                for w in unknown.warnings), unknown.warnings
     [fine] = _plan(project, base, _vip_keys(workspace), workspace, tmp_path).activations
     assert not any("0 rows" in w or "none of the audience" in w for w in fine.warnings)
+
+
+class RecordingSteps:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, str]] = []
+
+    def started(self, activation: str, step: str) -> None:
+        self.events.append(("start", activation, step))
+
+    def finished(self, activation: str, step: str, seconds: float, detail: str) -> None:
+        assert seconds >= 0
+        self.events.append(("end", activation, f"{step} | {detail}"))
+
+
+def test_each_planning_step_is_reported_as_it_starts_and_ends(project: Project,
+                                                             workspace: Workspace,
+                                                             tmp_path: Path) -> None:
+    # Scenario: a first plan (no snapshot, the list missing): progress hears the structure,
+    # the audience with its row count, the snapshot (none), the contacts and the comparison,
+    # each start before its end; the members are not read (the list does not exist).
+    keys = _vip_keys(workspace)
+    steps = RecordingSteps()
+    reader = open_state_reader(tmp_path / "state.duckdb")
+    planner = Planner(project, effective_activations(project), reader,
+                      {"selligent-sandbox": FakeObserver(keys)}, workspace, steps)
+    try:
+        planner.build_plan(PlanOptions(now=NOW, activations=["vip-selligent"]))
+    finally:
+        planner.close()
+        reader.close()
+    ends = [what for kind, _, what in steps.events if kind == "end"]
+    assert ends == [
+        "reading selligent-sandbox's lists and fields | ",
+        f"reading the audience from source warehouse | {len(keys):,} rows",
+        "reading the last applied snapshot | none yet",
+        "reading selligent-sandbox's contacts | ",
+        "comparing | ",
+    ]
+    assert [kind for kind, _, _ in steps.events] == ["start", "end"] * 5
+    assert {activation for _, activation, _ in steps.events} == {"vip-selligent"}

@@ -189,3 +189,73 @@ def test_the_state_line_never_shows_credentials(monkeypatch: pytest.MonkeyPatch)
     result = runner.invoke(app, ["state", "locks"])
     assert "State: PostgreSQL postgresql://127.0.0.1:1/db (schema mk)" in result.stderr
     assert "hunter2" not in result.output
+
+
+def _project_with_file(root: Path, text: str) -> Path:
+    """A repository whose project file names its manifests (conf/manifests) and state."""
+    shutil.copytree(EXAMPLE, root / "conf" / "manifests")
+    (root / ".git").mkdir()
+    (root / "reconciler.yaml").write_text(text, encoding="utf-8")
+    (root / "docs").mkdir()
+    return root
+
+
+def test_the_project_file_names_manifests_and_state_for_every_command(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Scenario: a team commits reconciler.yaml; from any directory of the repository, commands
+    # without arguments use its manifests and its state, and say so.
+    root = _project_with_file(tmp_path / "repo",
+                              "manifests: conf/manifests\nstate: var/team.duckdb\n")
+    (root / "var").mkdir()
+    _store_with_history(root / "var" / "team.duckdb")
+    monkeypatch.chdir(root / "docs")
+    monkeypatch.delenv("RECONCILER_STATE_URL", raising=False)
+    validated = runner.invoke(app, ["validate"])
+    assert validated.exit_code == 0, validated.output
+    assert f"{root / 'conf' / 'manifests'}: valid" in validated.stdout, validated.stdout
+    status = runner.invoke(app, ["status", "--now", "2026-11-27T06:00:00+00:00"])
+    assert status.exit_code == 0, status.output
+    assert status.stderr == f"State: DuckDB file {(root / 'var' / 'team.duckdb').resolve()}\n"
+    assert "succeeded" in status.stdout
+    locks = runner.invoke(app, ["state", "locks"])
+    assert locks.stdout.startswith("churn-actito: held by"), locks.output
+    assert not (root / "docs" / ".reconciler").exists()
+    assert not (root / "conf" / ".reconciler").exists()  # the file's state, not the default
+
+
+def test_option_then_variable_then_project_file_then_default(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _project_with_file(tmp_path / "repo", "manifests: conf/manifests\n"
+                                                 "state: from-file.duckdb\n")
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("RECONCILER_STATE_URL", str(tmp_path / "from-env.duckdb"))
+
+    def used(*args: str) -> str:
+        result = runner.invoke(app, ["state", "locks", *args])
+        assert result.exit_code == 0, result.output
+        return result.stderr
+
+    assert used("--state", str(tmp_path / "from-option.duckdb")).endswith(
+        "from-option.duckdb\n")
+    assert used().endswith("from-env.duckdb\n")
+    monkeypatch.delenv("RECONCILER_STATE_URL")
+    assert used() == f"State: DuckDB file {(root / 'from-file.duckdb').resolve()}\n"
+    (root / "reconciler.yaml").write_text("manifests: conf/manifests\n", encoding="utf-8")
+    assert used() == (f"State: DuckDB file "
+                      f"{(root / 'conf' / '.reconciler' / 'state.duckdb').resolve()}\n")
+
+
+def test_a_bad_project_file_stops_every_command_with_its_location(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _project_with_file(tmp_path / "repo", "manifests: conf/manifests\n"
+                                                 "state: mysql://ci@db/x\n")
+    monkeypatch.chdir(root / "docs")
+    monkeypatch.delenv("RECONCILER_STATE_URL", raising=False)
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 1, result.output
+    assert f"{(root / 'reconciler.yaml').resolve()}:2:8 (state): unknown state store scheme " \
+           "'mysql'" in result.stderr, result.stderr
+    (root / "reconciler.yaml").write_text("manifest: conf\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 1
+    assert "reconciler.yaml:1:1: unknown key 'manifest'" in result.stderr, result.stderr
