@@ -18,6 +18,7 @@ default. This module reads and checks the file; `operations/plans.py` applies th
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import tomllib
 from dataclasses import dataclass
@@ -74,7 +75,14 @@ class ProjectFile:
             value = resolve_env_ref(value, self.origin("state"))  # may hold a password
         if _SCHEME.match(value):
             return value
-        return str((self.directory / value).resolve())
+        path = (self.directory / value).resolve()
+        if path.is_relative_to(self.directory):
+            # A folder of the repository that git does not keep (.reconciler/ is ignored): a
+            # fresh clone lacks it. Made here, as for the default state; a path outside the
+            # repository must exist (a mistyped one is an error, not a new empty store).
+            with contextlib.suppress(OSError):
+                path.parent.mkdir(parents=True, exist_ok=True)
+        return str(path)
 
     def origin(self, key: str) -> str:
         """Where a key's value comes from, for error messages: `reconciler.yaml:3:8 (state)`."""

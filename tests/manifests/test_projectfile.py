@@ -30,6 +30,20 @@ def test_found_from_a_subdirectory_with_paths_relative_to_the_file(tmp_path: Pat
     assert found.state_location() == str((tmp_path / "var" / "state.duckdb").resolve())
 
 
+def test_a_state_folder_inside_the_repository_is_made_one_outside_must_exist(
+        tmp_path: Path) -> None:
+    # A fresh clone has no .reconciler/ (git ignores it): the file's state must still work;
+    # a directory outside the project is not created (a typo there is an error later).
+    _write(tmp_path / "repo" / "reconciler.yaml", "state: .reconciler/team.duckdb\n")
+    found = find_project_file(tmp_path / "repo")
+    assert found is not None and found.state_location() is not None
+    assert (tmp_path / "repo" / ".reconciler").is_dir()
+    _write(tmp_path / "repo" / "reconciler.yaml", "state: ../elsewhere/team.duckdb\n")
+    found = find_project_file(tmp_path / "repo")
+    assert found is not None and found.state_location() is not None
+    assert not (tmp_path / "elsewhere").exists()
+
+
 def test_an_empty_file_marks_the_root_and_every_default_applies(tmp_path: Path) -> None:
     _write(tmp_path / "reconciler.yaml", "# nothing set\n")
     found = find_project_file(tmp_path)
