@@ -55,8 +55,10 @@ def demo(
     console = Console(width=None if sys.stdout.isatty() else 160)
     with user_errors(), _project_folder(path) as folder:
         installed = path is None and is_installed_copy(folder)
+        # soft_wrap: a path folded over two lines cannot be copied.
         console.print(f"[bold]1. Validate[/bold] {folder}/"
-                      + (" (the example shipped with the package)" if installed else ""))
+                      + (" (the example shipped with the package)" if installed else ""),
+                      soft_wrap=True)
         project, diagnostics = load_project(folder)
         print_problems(diagnostics)
         if has_errors(diagnostics):
@@ -115,7 +117,7 @@ def _run(console: Console, path: Path, work_dir: Path, *, installed: bool) -> No
     target = "manifests" if installed else str(path)
     console.print(f"\nDone. Next: {first}`reconciler sandbox` in one terminal and `reconciler "
                   f"plan {target}` in another; `reconciler show activation NAME` explains each "
-                  "setting.")
+                  "setting.", soft_wrap=True)
 
 
 def _apply(console: Console, project: Project, state: str) -> None:
