@@ -12,6 +12,7 @@ from reconciler.sandbox.actito.seeding import seed_store as seed_actito
 from reconciler.sandbox.actito.store import Store as ActitoStore
 from reconciler.sandbox.example import example_seed_file
 from reconciler.sandbox.seed import (
+    SEED_FIELDS,
     SeedFileError,
     check_seed_file,
     is_left_out,
@@ -50,6 +51,14 @@ def test_the_default_seed_file_is_the_example_projects_customers() -> None:
     assert example_seed_file().resolve() == REPO / "manifests" / "data" / "customers.csv"
     assert SelligentSandboxConfig().seed_file == example_seed_file()
     assert ActitoSandboxConfig().seed_file == example_seed_file()
+
+
+def test_the_readme_documents_every_seed_field() -> None:
+    # Scenario: a sandbox starts reading a new column, but the README's table does not say so.
+    readme = (REPO / "README.md").read_text("utf-8")
+    section = readme[readme.index("### Seed file"):readme.index("### Selligent sandbox")]
+    assert [f for f in SEED_FIELDS if f"`{f}`" not in section] == []
+    assert "--seed-column FIELD=COLUMN" in section
 
 
 def test_columns_are_mapped_to_fields_and_other_columns_ignored(tmp_path: Path) -> None:
