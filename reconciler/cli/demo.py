@@ -4,11 +4,16 @@
 the example data, ~5% of the customers missing so match rates are realistic); 3. plan;
 4. apply; 5. plan again, which is empty. Everything it writes lives under .reconciler/demo/,
 reset at each run; the example project itself is never modified.
+
+Without --path it runs the example project shipped with the package (`reconciler/example/` of
+an installed wheel, `manifests/` of a source checkout), so it works from any directory.
 """
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -16,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from reconciler.cli.app import app, user_errors
-from reconciler.cli.manifests import DEFAULT_PATH, print_problems
+from reconciler.cli.manifests import print_problems
 from reconciler.cli.plan import load_valid_project
 from reconciler.destinations.capabilities import capabilities_of
 from reconciler.executing.executor import Outcome
@@ -29,6 +34,7 @@ from reconciler.operations.plans import make_plan
 from reconciler.planning.planner import Workspace
 from reconciler.planning.render import render_text
 from reconciler.sandbox.actito import ActitoSandboxConfig, start_actito_sandbox
+from reconciler.sandbox.example import SEED_FILE, example_project, is_installed_copy
 from reconciler.sandbox.project import copy_project_for
 from reconciler.sandbox.selligent import SelligentSandboxConfig, start_selligent_sandbox
 
@@ -37,28 +43,47 @@ DEMO_DIR = Path(".reconciler") / "demo"
 
 @app.command()
 def demo(
-    path: Path = typer.Option(DEFAULT_PATH, "--path", help="The example project."),
+    path: Path | None = typer.Option(
+        None, "--path", show_default=False,
+        help="The example project (its seed file: data/customers.csv). Default: the copy "
+        "shipped with the package."),
     work_dir: Path = typer.Option(DEMO_DIR, "--work-dir", help="Where the demo keeps its "
                                   "sandboxes' data and state (reset at each run)."),
 ) -> None:
     """Run the demo: validate, start the sandboxes, plan, apply, plan again (empty)."""
     # Off a terminal (CI logs, pipes) rich would wrap tables at 80 columns.
     console = Console(width=None if sys.stdout.isatty() else 160)
-    console.print(f"[bold]1. Validate[/bold] {path}/")
-    project, diagnostics = load_project(path)
-    print_problems(diagnostics)
-    if has_errors(diagnostics):
-        raise typer.Exit(1)
-    console.print(activations_table(project))
-    with user_errors():
-        _run(console, path, work_dir)
+    with user_errors(), _project_folder(path) as folder:
+        installed = path is None and is_installed_copy(folder)
+        # soft_wrap: a path folded over two lines cannot be copied.
+        console.print(f"[bold]1. Validate[/bold] {folder}/"
+                      + (" (the example shipped with the package)" if installed else ""),
+                      soft_wrap=True)
+        project, diagnostics = load_project(folder)
+        print_problems(diagnostics)
+        if has_errors(diagnostics):
+            raise typer.Exit(1)
+        console.print(activations_table(project))
+        _run(console, folder, work_dir, installed=installed)
 
 
-def _run(console: Console, path: Path, work_dir: Path) -> None:
+@contextlib.contextmanager
+def _project_folder(path: Path | None) -> Iterator[Path]:
+    """`path`, or the example project (shown relative to the current directory if inside)."""
+    if path is not None:
+        yield path
+        return
+    with example_project() as example:
+        with contextlib.suppress(ValueError):
+            example = example.relative_to(Path.cwd())
+        yield example
+
+
+def _run(console: Console, path: Path, work_dir: Path, *, installed: bool) -> None:
     work_dir = work_dir.resolve()  # the file servers serve absolute home folders
     if work_dir.exists():
         shutil.rmtree(work_dir)
-    seed = path / "data" / "customers.csv"
+    seed = path.joinpath(*SEED_FILE)
     selligent = start_selligent_sandbox(SelligentSandboxConfig(port=0, data_dir=None,
                                                                seed_file=seed))
     actito = start_actito_sandbox(ActitoSandboxConfig(
@@ -86,8 +111,13 @@ def _run(console: Console, path: Path, work_dir: Path) -> None:
     finally:
         selligent.stop()
         actito.stop()
-    console.print(f"\nDone. Next: `reconciler sandbox` in one terminal and `reconciler plan "
-                  f"{path}` in another; `reconciler show activation NAME` explains each setting.")
+    # The installed example must not be planned in place: plan keeps its state beside the
+    # manifests, which would be inside the installation.
+    first = f"`cp -r {path} manifests` (your own copy), then " if installed else ""
+    target = "manifests" if installed else str(path)
+    console.print(f"\nDone. Next: {first}`reconciler sandbox` in one terminal and `reconciler "
+                  f"plan {target}` in another; `reconciler show activation NAME` explains each "
+                  "setting.", soft_wrap=True)
 
 
 def _apply(console: Console, project: Project, state: str) -> None:

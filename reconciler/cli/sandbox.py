@@ -17,10 +17,11 @@ from typing import Any, Protocol
 
 import typer
 
-from reconciler.cli.app import app
+from reconciler.cli.app import app, user_errors
 from reconciler.sandbox.actito import ActitoSandboxConfig, start_actito_sandbox
+from reconciler.sandbox.example import example_seed_file
 from reconciler.sandbox.http import Faults
-from reconciler.sandbox.seed import DEFAULT_SEED_FILE
+from reconciler.sandbox.seed import SEED_FIELDS, check_seed_file, unknown_fields
 from reconciler.sandbox.selligent import (
     SelligentSandboxConfig,
     ServiceAccount,
@@ -122,6 +123,15 @@ def _serve(starters: list[Callable[[], tuple[_Running, list[str]]]]) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
+SEED_FILE_OPTION = typer.Option(
+    None, show_default=False, help="Contacts CSV used on first start (columns: see the README's "
+    "'Seed file'). Default: the example project's customers.")
+SEED_COLUMN_OPTION = typer.Option(
+    [], "--seed-column", metavar="FIELD=COLUMN", show_default=False,
+    help="Read a seed field from the CSV column of another name, e.g. customer_id=id "
+    f"(repeatable; fields: {', '.join(SEED_FIELDS)}).")
+
+
 @app.command()
 def sandbox(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
@@ -132,7 +142,8 @@ def sandbox(
         selligent_defaults.DEFAULT_DATA_DIR, help="Where the sandboxes keep their data."
     ),
     in_memory: bool = typer.Option(False, help="Keep nothing on disk (forget data on exit)."),
-    seed_file: Path = typer.Option(DEFAULT_SEED_FILE, help="Contacts CSV used on first start."),
+    seed_file: Path | None = SEED_FILE_OPTION,
+    seed_column: list[str] = SEED_COLUMN_OPTION,
     latency_ms: float = typer.Option(0.0, help="Added to every answer."),
     error_ratio: float = typer.Option(0.0, help="Share of requests answered 503 (0..1)."),
     drop_ratio: float = typer.Option(0.0, help="Share of connections dropped (0..1)."),
@@ -168,21 +179,46 @@ def sandbox(
         requests_per_second=requests_per_second, max_body_bytes=max_body_bytes,
     )
     directory = None if in_memory else data_dir
-    seed = seed_file if seed_file.exists() else None
-    if seed is None:
-        typer.echo(f"Seed file {seed_file} not found: new lists start empty.", err=True)
+    seed = _seed(seed_file, seed_column)
     selligent = _selligent_config(
-        host=host, port=selligent_port, data_dir=directory, seed_file=seed, faults=faults,
+        host=host, port=selligent_port, data_dir=directory, faults=faults, **seed,
         max_rows_per_load=max_rows_per_load, organization=selligent_org,
         list_api_name=selligent_list, key_field=selligent_key_field, api_key=selligent_api_key)
     actito = _actito_config(
         directory, host=host, port=actito_port, ftps_port=actito_ftps_port,
-        sftp_port=actito_sftp_port, seed_file=seed, api_key=actito_api_key,
+        sftp_port=actito_sftp_port, api_key=actito_api_key, **seed,
         token_ttl_seconds=actito_token_seconds, calls_per_minute=actito_calls_per_minute,
         bulk_imports_per_day=actito_imports_per_day,
         max_file_bytes=int(actito_max_file_mb * 1024 * 1024),
         latency_ms=latency_ms, error_ratio=error_ratio, drop_ratio=drop_ratio)
-    _serve([lambda: _start_selligent(selligent), lambda: _start_actito(actito)])
+    with user_errors():  # a bad row of the seed file shows when a sandbox is seeded
+        _serve([lambda: _start_selligent(selligent), lambda: _start_actito(actito)])
+
+
+def _seed(seed_file: Path | None, pairs: list[str]) -> dict[str, Any]:
+    """Both sandboxes' seed settings, checked even when their stores exist already (nothing
+    will be seeded): a wrong file is a mistake to report."""
+    columns = _seed_columns(pairs)
+    with user_errors():
+        path = seed_file if seed_file is not None else example_seed_file()
+        check_seed_file(path, columns)
+    return {"seed_file": path, "seed_columns": columns}
+
+
+def _seed_columns(pairs: list[str]) -> dict[str, str]:
+    """`--seed-column FIELD=COLUMN` options as {field: column}."""
+    columns: dict[str, str] = {}
+    for pair in pairs:
+        name, equals, column = pair.partition("=")
+        if not equals or not name.strip() or not column.strip():
+            raise typer.BadParameter(f"expected FIELD=COLUMN, got {pair!r}",
+                                     param_hint="--seed-column")
+        columns[name.strip()] = column.strip()
+    unknown = unknown_fields(columns)
+    if unknown:
+        raise typer.BadParameter(f"unknown field {unknown[0]!r}; the fields are: "
+                                 f"{', '.join(SEED_FIELDS)}", param_hint="--seed-column")
+    return columns
 
 
 def _actito_config(directory: Path | None, **settings: Any) -> ActitoSandboxConfig:

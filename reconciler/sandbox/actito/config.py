@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.clock import SYSTEM_CLOCK, Clock
-from reconciler.sandbox.seed import DEFAULT_SEED_FILE
+from reconciler.sandbox.example import example_seed_file
 
 DEFAULT_DATA_DIR = Path(".reconciler/sandbox")
 MEGABYTE = 1024 * 1024
@@ -33,7 +33,9 @@ class ActitoSandboxConfig:
     api_key: str = "sandbox-api-key"
     entity: str = "sandbox"
     profile_table: str = "Profiles"
-    seed_file: Path | None = DEFAULT_SEED_FILE  # None: an empty table
+    # Default: the example project's customers. None: an empty table.
+    seed_file: Path | None = field(default_factory=example_seed_file)
+    seed_columns: dict[str, str] = field(default_factory=dict)  # seed field → CSV column
     ftps_users: list[TransferUser] = field(
         default_factory=lambda: [TransferUser("sandbox", "sandbox-ftp-password")]
     )

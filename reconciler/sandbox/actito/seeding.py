@@ -60,7 +60,7 @@ def seed_store(config: ActitoSandboxConfig, store: Store) -> None:
     now = now_text(config.clock)
     table = Table(id="16", name=config.profile_table, attributes=profile_attributes())
     if config.seed_file is not None:
-        for row in read_seed_customers(config.seed_file):
+        for row in read_seed_customers(config.seed_file, config.seed_columns):
             table.create(_profile_values(row), now)
     entity = Entity(id=1, name=config.entity, tables={table.name: table})
     store.entities[entity.name] = entity

@@ -1,11 +1,12 @@
 """The Selligent sandbox's first data: one organization, its audience list of contacts, segments.
 
-The contacts come from the shared seed file (`reconciler.sandbox.seed`, the example project's
-customers minus a deterministic ~5%). The list also gets a dynamic segment, so clients can see
-that dynamic segments are read-only.
+The contacts come from the shared seed file (`reconciler.sandbox.seed`, by default the example
+project's customers, minus a deterministic ~5%). The list also gets a dynamic segment, so
+clients can see that dynamic segments are read-only.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.sandbox.seed import read_seed_customers
@@ -25,10 +26,11 @@ CONTACT_FIELDS = (
 
 def seed_store(
     store: Store, organization: str, list_api_name: str, seed_file: Path | None,
-    key_field: str = "EXTERNAL_ID",
+    key_field: str = "EXTERNAL_ID", seed_columns: Mapping[str, str] | None = None,
 ) -> None:
     """Create the organization and its audience list (`key_field` holds the customer id),
-    filled from `seed_file` when given; an existing list is left as it is."""
+    filled from `seed_file` when given (`seed_columns`: seed field → CSV column); an existing
+    list is left as it is."""
     org = store.add_organization(organization)
     if org.list(list_api_name) is not None:
         return
@@ -52,7 +54,7 @@ def seed_store(
     )
     if seed_file is None:
         return
-    for row in read_seed_customers(seed_file):
+    for row in read_seed_customers(seed_file, seed_columns):
         table.insert(
             {
                 key_field: row["customer_id"],

@@ -11,8 +11,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler.sandbox.example import example_seed_file
 from reconciler.sandbox.http import Faults, RequestLog, SandboxServer
-from reconciler.sandbox.seed import DEFAULT_SEED_FILE
 from reconciler.sandbox.selligent import inferred
 from reconciler.sandbox.selligent.app import (
     BASE_PATH,
@@ -38,7 +38,9 @@ class SelligentSandboxConfig:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT  # 0 picks a free port
     data_dir: Path | None = DEFAULT_DATA_DIR  # None: in memory only, nothing kept
-    seed_file: Path | None = DEFAULT_SEED_FILE  # None: an empty audience list
+    # Default: the example project's customers. None: an empty audience list.
+    seed_file: Path | None = field(default_factory=example_seed_file)
+    seed_columns: dict[str, str] = field(default_factory=dict)  # seed field → CSV column
     organization: str = DEFAULT_ORGANIZATION
     list_api_name: str = DEFAULT_LIST
     key_field: str = DEFAULT_KEY_FIELD  # the audience list's field holding the customer id
@@ -115,7 +117,7 @@ def open_store(config: SelligentSandboxConfig) -> Store:
     store = Store.load(path, clock) if path is not None and path.exists() else Store(path, clock)
     with store.lock:
         seed_store(store, config.organization, config.list_api_name, config.seed_file,
-                   config.key_field)
+                   config.key_field, config.seed_columns)
         org = store.organization(config.organization)
         table = org.list(config.list_api_name) if org else None
         key = table.field(config.key_field) if table else None
