@@ -50,7 +50,7 @@ def test_one_activation_applied_then_the_whole_project_plans_applies_and_runs(
     assert first.exit_code == 0, first.output
     plan = runner.invoke(app, ["plan", *stack.cli_args(), "--detailed-exitcode"])
     assert plan.exit_code == 2, plan.output  # changes: the three others
-    assert "vip-selligent" not in plan.output and "churn-actito" in plan.output
+    assert "vip-selligent" not in plan.stdout and "churn-actito" in plan.stdout
     applied = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"])
     assert applied.exit_code == 0, applied.output
     assert "Apply complete: 3 applied, 0 failed or stopped." in applied.output
