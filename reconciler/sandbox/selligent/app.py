@@ -6,7 +6,7 @@ saved before the answer leaves.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -43,16 +43,21 @@ DEFAULT_ACCOUNT = ServiceAccount("sandbox-key", "sandbox-secret")
 
 
 def _error_body(status: int, code: str, message: str) -> dict[str, object]:
+    """The vendor's envelope for the server's own answers (faults, unknown routes)."""
+    if status == 503:  # [I] high load or maintenance (§8): the envelope, generic code ERR
+        return envelope(inferred.SERVICE_UNAVAILABLE_CODE,
+                        inferred.SERVICE_UNAVAILABLE_DESCRIPTION, "ServiceUnavailable")
     return envelope(code, message, result_code_for(status))
 
 
-def _credentials(req: Request) -> tuple[str, str]:
-    """key and secret from `X-ApiKey: key:secret`, or `X-ApiKey` + `X-ApiKey-Secret`."""
-    header = req.headers.get("x-apikey", "")
+def credentials(headers: Mapping[str, str]) -> tuple[str, str]:
+    """key and secret from `X-ApiKey: key:secret`, or `X-ApiKey` + `X-ApiKey-Secret`
+    (`headers` with lower-cased names)."""
+    header = headers.get("x-apikey", "")
     if ":" in header:
         key, _, secret = header.partition(":")
         return key, secret
-    return header, req.headers.get("x-apikey-secret", "")
+    return header, headers.get("x-apikey-secret", "")
 
 
 class SelligentApp:
@@ -121,7 +126,7 @@ class SelligentApp:
         return serve
 
     def _allowed(self, req: Request, operation: str) -> bool:
-        key, secret = _credentials(req)
+        key, secret = credentials(req.headers)
         account = next((a for a in self.accounts if a.key == key and a.secret == secret), None)
         if account is None or not key:
             return False

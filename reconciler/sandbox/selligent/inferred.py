@@ -99,3 +99,34 @@ DEFAULT_ORDER = "SYSTEM.SELLIGENTID"
 # Swagger 2.0 has no null: where the vendor's examples show null (`errors`, `field_name`), the
 # sandbox sends an empty array or leaves the property out so answers validate.
 OMIT_NULLS = True
+
+# Rate limit (§8, documented: 2,500 requests a minute per API key, over it 429 with a plain-text
+# body and X-RateLimit-Limit/Remaining/Reset, no Retry-After). Inferred details:
+# - the window is fixed, 60 s from the key's first request (and then from the first request
+#   after it ended); the docs only say X-RateLimit-Reset is "seconds until the 60-s window
+#   resets". Reset is in whole seconds, rounded up (at least 1 while the window runs);
+# - the key is the part of X-ApiKey before the colon (or X-ApiKey alone with X-ApiKey-Secret),
+#   counted before authentication, so refused and unknown keys count too; refused requests
+#   (429) do not use up the window;
+# - the body's wording and Content-Type below (the docs give the sense, not the bytes);
+# - answers let through also carry the three headers (Remaining after this request);
+# - `Faults.requests_per_second` (a test and demo knob) becomes a second per-key fixed window
+#   of the same shape: max(1, floor(r)) requests per max(1, floor(r)) / r seconds.
+RATE_LIMIT_CONTENT_TYPE = "text/plain; charset=utf-8"
+
+
+def rate_limit_body(limit: int, window: float) -> str:
+    """The 429 body: one sentence of plain text."""
+    per = {60.0: "Minute", 1.0: "Second"}.get(window, f"{window:g} Seconds")
+    return f"API calls quota exceeded! maximum admitted {limit} per {per}."
+
+
+def rate_limit_header(limit: int, window: float) -> str:
+    """X-RateLimit-Limit, as documented: `2500, 2500;w=60`."""
+    return f"{limit}, {limit};w={window:g}"
+
+
+# 503 (§8: "under high load or maintenance"): its body is undocumented; the sandbox sends the
+# error envelope with the generic code ERR and result_code ServiceUnavailable.
+SERVICE_UNAVAILABLE_CODE = "ERR"
+SERVICE_UNAVAILABLE_DESCRIPTION = "The service is temporarily unavailable. Please try again later."

@@ -20,6 +20,7 @@ from reconciler.sandbox.selligent.app import (
     SelligentApp,
     ServiceAccount,
 )
+from reconciler.sandbox.selligent.limits import DOCUMENTED_REQUESTS_PER_MINUTE, RateLimiter
 from reconciler.sandbox.selligent.seeding import seed_store
 from reconciler.sandbox.selligent.store import Store
 
@@ -33,7 +34,11 @@ DEFAULT_KEY_FIELD = "EXTERNAL_ID"
 
 @dataclass
 class SelligentSandboxConfig:
-    """Everything a Selligent sandbox can be told; the defaults are the documented ones."""
+    """Everything a Selligent sandbox can be told; the defaults are the documented ones.
+
+    The rate limit (§8 of api/selligent.md): `requests_per_minute` per API key (documented
+    2,500; None: no limit); `Faults.requests_per_second`, when set, adds a shorter per-key
+    window of the same 429 shape."""
 
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT  # 0 picks a free port
@@ -44,6 +49,7 @@ class SelligentSandboxConfig:
     key_field: str = DEFAULT_KEY_FIELD  # the audience list's field holding the customer id
     accounts: list[ServiceAccount] = field(default_factory=lambda: [DEFAULT_ACCOUNT])
     max_rows_per_load: int | None = inferred.DEFAULT_MAX_ROWS_PER_LOAD
+    requests_per_minute: int | None = DOCUMENTED_REQUESTS_PER_MINUTE  # per API key, 60-s window
     faults: Faults = field(default_factory=Faults)
 
 
@@ -131,8 +137,11 @@ def start_selligent_sandbox(config: SelligentSandboxConfig | None = None) -> Sel
     store = open_store(config)
     app = SelligentApp(store, config.accounts, config.max_rows_per_load)
     log_path = config.data_dir / "selligent" / "requests.jsonl" if config.data_dir else None
+    # The documented per-key rate limit replaces the generic token bucket (and its Retry-After
+    # 429): both limits are read on each request, so a running sandbox can be re-tuned.
+    limiter = RateLimiter(lambda: config.requests_per_minute, config.faults)
     server = SandboxServer(
         app.router, host=config.host, port=config.port, faults=config.faults,
-        log=RequestLog(log_path),
+        log=RequestLog(log_path), admit=limiter.admit,
     )
     return SelligentSandbox(server.start(), store, config)
