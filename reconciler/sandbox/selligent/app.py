@@ -12,7 +12,12 @@ from functools import partial
 
 from reconciler.sandbox.http import Request, Response, Router
 from reconciler.sandbox.selligent import data, inferred, resources
-from reconciler.sandbox.selligent.problem import ApiProblem, envelope, result_code_for
+from reconciler.sandbox.selligent.problem import (
+    ApiProblem,
+    SegmentNotFound,
+    envelope,
+    result_code_for,
+)
 from reconciler.sandbox.selligent.store import Store
 
 BASE_PATH = "/Portal/Api"
@@ -61,14 +66,21 @@ def credentials(headers: Mapping[str, str]) -> tuple[str, str]:
 
 
 class SelligentApp:
-    """Builds the router; checks the caller's key, organization and endpoint on every call."""
+    """Builds the router; checks the caller's key, organization and endpoint on every call.
+    The keyword arguments are the tenant's knobs (`SelligentSandboxConfig`)."""
 
     def __init__(
-        self, store: Store, accounts: list[ServiceAccount], max_rows_per_load: int | None
+        self, store: Store, accounts: list[ServiceAccount], max_rows_per_load: int | None,
+        *, max_take: int | None = None, unknown_segment_status: int = 404,
+        seconds_per_1000_rows: float = 0.0,
     ) -> None:
+        if unknown_segment_status not in inferred.UNKNOWN_SEGMENT_STATUSES:
+            raise ValueError(f"unknown_segment_status must be one of "
+                             f"{inferred.UNKNOWN_SEGMENT_STATUSES}")
         self.store = store
         self.accounts = accounts
-        self.max_rows_per_load = max_rows_per_load
+        self.limits = data.DataLimits(max_rows_per_load, seconds_per_1000_rows, max_take)
+        self.unknown_segment_status = unknown_segment_status
         self.router = Router(_error_body)
         self._add_routes()
 
@@ -76,21 +88,26 @@ class SelligentApp:
         r, d = resources, data
 
         def limited(handler: Callable[..., Response]) -> StoreHandler:
-            return partial(handler, max_rows=self.max_rows_per_load)
+            return partial(handler, limits=self.limits)
+
+        def paged(handler: Callable[..., Response]) -> StoreHandler:
+            return partial(handler, max_take=self.limits.max_take)
 
         routes: list[tuple[str, str, str, StoreHandler, bool]] = [
             ("GET", "/status", "Status_Get", r.get_status, False),
             ("GET", _ORG, "Organization_Get", r.get_organization, False),
-            ("GET", _ORG + "/lists", "List_GetLists", r.get_lists, False),
+            ("GET", _ORG + "/lists", "List_GetLists", paged(r.get_lists), False),
             ("POST", _ORG + "/lists", "List_CreateList", r.create_list, True),
             ("GET", _LIST, "List_GetList", r.get_list, False),
             ("DELETE", _LIST, "List_Delete", r.delete_list, True),
             ("GET", _LIST + "/fields", "List_GetListFields", r.get_fields, False),
             ("POST", _LIST + "/fields", "List_CreateListFields", r.create_fields, True),
+            ("GET", _LIST + "/records", "List_GetListRecordsCount", r.get_records_count, False),
             ("POST", _LIST + "/data/load", "Data_LoadData", limited(d.load_list_data), True),
             ("DELETE", _LIST + "/data", "Data_DeleteData", limited(d.delete_list_data), True),
-            ("POST", _LIST + "/data/search", "Data_SearchData", d.search_list_data, False),
-            ("GET", _LIST + "/segments", "List_GetListSegments", r.get_segments, False),
+            ("POST", _LIST + "/data/search", "Data_SearchData", limited(d.search_list_data),
+             False),
+            ("GET", _LIST + "/segments", "List_GetListSegments", paged(r.get_segments), False),
             ("POST", _LIST + "/segments/static", "List_CreateStaticSegment",
              r.create_static_segment, True),
             ("GET", _SEGMENT, "List_GetListSegment", r.get_segment, False),
@@ -102,7 +119,7 @@ class SelligentApp:
             ("DELETE", _SEGMENT + "/data/clear", "Data_ClearStaticSegmentData",
              d.clear_segment_data, True),
             ("POST", _SEGMENT + "/data/search", "Data_SearchSegmentData",
-             d.search_segment_data, False),
+             limited(d.search_segment_data), False),
         ]
         for method, path, operation, handler, mutates in routes:
             self.router.add(method, BASE_PATH + path, self._guard(operation, handler, mutates))
@@ -111,12 +128,16 @@ class SelligentApp:
         self, operation: str, handler: StoreHandler, mutates: bool
     ) -> Callable[[Request], Response]:
         def serve(req: Request) -> Response:
-            if not self._allowed(req, operation):
-                return Response(401, inferred.UNAUTHORIZED_BODY)
+            refusal = self._refusal(req, operation)
+            if refusal is not None:
+                return refusal
             self.store.note_request()
             with self.store.lock:
                 try:
                     response = handler(self.store, req)
+                except SegmentNotFound as missing:
+                    problem = missing.answered_with(self.unknown_segment_status)
+                    return Response(problem.status, problem.body())
                 except ApiProblem as problem:
                     return Response(problem.status, problem.body())
                 if mutates:
@@ -125,14 +146,18 @@ class SelligentApp:
 
         return serve
 
-    def _allowed(self, req: Request, operation: str) -> bool:
+    def _refusal(self, req: Request, operation: str) -> Response | None:
+        """None when the caller may make this call, else the answer refusing it: in the order
+        key and secret, then organization and endpoint."""
         key, secret = credentials(req.headers)
         account = next((a for a in self.accounts if a.key == key and a.secret == secret), None)
         if account is None or not key:
-            return False
+            return Response(401, inferred.UNAUTHORIZED_BODY)
         if account.endpoints is not None and operation not in account.endpoints:
-            return False
+            return Response(401, inferred.UNAUTHORIZED_BODY)
         org = req.params.get("organization")
-        if org is not None and account.organizations is not None:
-            return any(org.casefold() == o.casefold() for o in account.organizations)
-        return True
+        if org is not None and account.organizations is not None and not any(
+            org.casefold() == o.casefold() for o in account.organizations
+        ):
+            return Response(401, inferred.UNAUTHORIZED_BODY)
+        return None

@@ -11,12 +11,25 @@ import re
 from typing import Any
 
 # Auth (§1.1, §5.1): the 401 body is unknown; the Swagger's only 401 schema is the string
-# "unauthorized.". A service account limited to other organizations or endpoints also gets 401.
+# "unauthorized.". A wrong key or secret, and a service account limited to other organizations
+# or endpoints (a missing endpoint permission is a documented 401, §8), get 401 with it.
 UNAUTHORIZED_BODY = "unauthorized."
+
 
 # Unknown organization, list or segment (§3.2): 404 with the error envelope, result_code NotFound.
 NOT_FOUND_STATUS = 404
 NOT_FOUND_RESULT = "NotFound"
+
+# Unknown segment (§8 [?]: 404 or 400 is undocumented; `SelligentSandboxConfig.
+# unknown_segment_status` picks one, for every route naming the segment). Both answers carry the
+# description "Segment <api_name> not found." in errors[0], which is how a client tells "not
+# found" from other errors:
+# - 404: error_code ERR, result_code NotFound;
+# - 400: error_code ERR_LIST_VALIDATION (the code of the documented segment 400s), result_code
+#   ValidationFailed, exactly like any other refused segment call except for that description.
+SEGMENT_NOT_FOUND_DESCRIPTION = "Segment {name} not found."
+SEGMENT_NOT_FOUND_400_CODE = "ERR_LIST_VALIDATION"
+UNKNOWN_SEGMENT_STATUSES = (404, 400)
 
 # Malformed input to data/load, data/search and segment data (§3.2): 400, result_code
 # ValidationFailed, error_code ERR_VALIDATION.
@@ -88,6 +101,9 @@ READ_ONLY_SEGMENT_MESSAGE = "Only static segments can be loaded or cleared."
 # Paging (§2.7): with no `take`, everything from `skip` on is returned; `segment_count` is the
 # number of segments matching the filter before skip/take.
 DEFAULT_TAKE: int | None = None
+# A tenant capping page size (`SelligentSandboxConfig.max_take`, the maximum is undocumented,
+# §6) silently answers at most that many items to a larger `take`, and to a call with no `take`
+# at all; nothing in the answer says it was capped.
 
 # data/search (§2.4): filters are ANDed; `field_value` is a string compared with the field's
 # type; `Like` uses SQL wildcards `%` and `_`; order_by_direction is ASC or DESC; with no
@@ -130,3 +146,10 @@ def rate_limit_header(limit: int, window: float) -> str:
 # error envelope with the generic code ERR and result_code ServiceUnavailable.
 SERVICE_UNAVAILABLE_CODE = "ERR"
 SERVICE_UNAVAILABLE_DESCRIPTION = "The service is temporarily unavailable. Please try again later."
+
+# Inbound time limit (§8, documented in part: "limited by a 15 seconds connection time-out").
+# Over it the sandbox closes the connection without an answer once the limit has passed (a
+# connection time-out, rather than a 408). A request cut because its own work was too slow
+# (`seconds_per_1000_rows`) has been applied: only its answer is lost; one cut by added
+# latency alone never reached the handler. Which of the two a real tenant does is unknown: a
+# client must treat a cut call as maybe applied.

@@ -30,15 +30,20 @@ DEFAULT_DATA_DIR = Path(".reconciler/sandbox")
 DEFAULT_ORGANIZATION = "SANDBOX"
 DEFAULT_LIST = "CONTACTS"
 DEFAULT_KEY_FIELD = "EXTERNAL_ID"
+# [C, partial: §8] "a default inbound request limit ... limited by a 15 seconds connection
+# time-out"; what happens past it is inferred (inferred.py: the connection is closed).
+DOCUMENTED_INBOUND_LIMIT_SECONDS = 15.0
 
 
 @dataclass
 class SelligentSandboxConfig:
     """Everything a Selligent sandbox can be told; the defaults are the documented ones.
 
-    The rate limit (§8 of api/selligent.md): `requests_per_minute` per API key (documented
-    2,500; None: no limit); `Faults.requests_per_second`, when set, adds a shorter per-key
-    window of the same 429 shape."""
+    The limits (§8 of api/selligent.md): `requests_per_minute` per API key (documented 2,500;
+    None: no limit; `Faults.requests_per_second`, when set, adds a shorter per-key window of
+    the same 429 shape), `inbound_limit_seconds` per request (documented 15 s; None: none),
+    which cuts loads slowed by `seconds_per_1000_rows`. The tenant's unknowns: `max_take`
+    (None: pages are not capped), `unknown_segment_status` (404 or 400), `max_rows_per_load`."""
 
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT  # 0 picks a free port
@@ -50,6 +55,10 @@ class SelligentSandboxConfig:
     accounts: list[ServiceAccount] = field(default_factory=lambda: [DEFAULT_ACCOUNT])
     max_rows_per_load: int | None = inferred.DEFAULT_MAX_ROWS_PER_LOAD
     requests_per_minute: int | None = DOCUMENTED_REQUESTS_PER_MINUTE  # per API key, 60-s window
+    max_take: int | None = None  # a tenant capping pages: larger takes answer this many items
+    unknown_segment_status: int = 404  # or 400 (undocumented, §8)
+    inbound_limit_seconds: float | None = DOCUMENTED_INBOUND_LIMIT_SECONDS
+    seconds_per_1000_rows: float = 0.0  # how long data loads and deletes take
     faults: Faults = field(default_factory=Faults)
 
 
@@ -135,7 +144,11 @@ def start_selligent_sandbox(config: SelligentSandboxConfig | None = None) -> Sel
     """Open (or seed) the store and serve it in background threads; returns the handle."""
     config = config or SelligentSandboxConfig()
     store = open_store(config)
-    app = SelligentApp(store, config.accounts, config.max_rows_per_load)
+    app = SelligentApp(
+        store, config.accounts, config.max_rows_per_load, max_take=config.max_take,
+        unknown_segment_status=config.unknown_segment_status,
+        seconds_per_1000_rows=config.seconds_per_1000_rows,
+    )
     log_path = config.data_dir / "selligent" / "requests.jsonl" if config.data_dir else None
     # The documented per-key rate limit replaces the generic token bucket (and its Retry-After
     # 429): both limits are read on each request, so a running sandbox can be re-tuned.
@@ -143,5 +156,6 @@ def start_selligent_sandbox(config: SelligentSandboxConfig | None = None) -> Sel
     server = SandboxServer(
         app.router, host=config.host, port=config.port, faults=config.faults,
         log=RequestLog(log_path), admit=limiter.admit,
+        time_limit=lambda: config.inbound_limit_seconds,
     )
     return SelligentSandbox(server.start(), store, config)

@@ -1,24 +1,38 @@
-"""The Selligent sandbox's documented limits (§8 of api/selligent.md): the per-key rate limit
-and the 503 under load."""
+"""The Selligent sandbox's documented limits and the tenant knobs for their unknowns (§8 of
+api/selligent.md): the per-key rate limit, the page cap, the record count, unknown segments
+and the inbound time limit."""
 from __future__ import annotations
 
+import time
+from typing import Any
+
+import pytest
 import requests
 
 from reconciler.sandbox.http import Faults
-from reconciler.sandbox.selligent import ServiceAccount
+from reconciler.sandbox.selligent import SelligentSandbox, ServiceAccount
 from reconciler.sandbox.selligent.app import DEFAULT_ACCOUNT
 from reconciler.sandbox.selligent.limits import RateLimiter
-from tests.destinations.selligent.harness import call, start
+from tests.destinations.selligent.harness import call, contacts, start
+from tests.destinations.selligent.swagger import Contract, load_spec
 from tests.timing import StepClock
 
 LISTS = "/organizations/SANDBOX/lists"
 CONTACTS = LISTS + "/CONTACTS"
+SEGMENTS = CONTACTS + "/segments"
 OTHER = {"X-ApiKey": "other-key:other-secret"}
 
 
 def _rate_headers(answer: requests.Response) -> tuple[str, str, str]:
     h = answer.headers
     return h["X-RateLimit-Limit"], h["X-RateLimit-Remaining"], h["X-RateLimit-Reset"]
+
+
+def _error(answer: requests.Response) -> tuple[int, str, str, str]:
+    """status, error_code, description, result_code of an error envelope."""
+    body = answer.json()
+    return (answer.status_code, body["errors"][0]["error_code"],
+            body["errors"][0]["description"], body["result_code"])
 
 
 # 1. The rate limit ----------------------------------------------------------------------------
@@ -105,3 +119,155 @@ def test_503_under_load_is_the_vendor_envelope() -> None:
         "errors": [{"error_code": "ERR", "description":
                     "The service is temporarily unavailable. Please try again later."}],
         "result_code": "ServiceUnavailable", "message": "Request Failed"}
+
+
+# 2. The page cap ------------------------------------------------------------------------------
+
+def test_a_tenant_capping_take_answers_at_most_max_take_items_on_every_paged_route() -> None:
+    # Scenario: with pages capped at 2, larger takes (and no take) get 2 items from lists,
+    # segments and both searches; smaller takes are unchanged; segment_count still counts all.
+    with start(max_take=2) as sandbox:
+        for i in range(3):
+            call(sandbox, "POST", LISTS, json={"api_name": f"L{i}", "name": f"L{i}",
+                                               "type": "Datalist"})
+            call(sandbox, "POST", SEGMENTS + "/static", json={"api_name": f"S{i}", "name": "S"})
+        call(sandbox, "POST", SEGMENTS + "/S0/data/load", params={
+            "keyFields": "EXTERNAL_ID", "fields": "EXTERNAL_ID"},
+            json=[["C000001"], ["C000002"], ["C000003"]])
+
+        def count(path: str, items: str, take: int | None) -> int:
+            params = {} if take is None else {"take": take}
+            return len(call(sandbox, "GET", path, params=params).json()[items])
+
+        def found(path: str, take: int | None) -> int:
+            body: dict[str, Any] = {"fields": ["EXTERNAL_ID"]}
+            if take is not None:
+                body["take"] = take
+            return len(call(sandbox, "POST", path + "/data/search", json=body).json()["data"])
+
+        assert [count(LISTS, "lists", t) for t in (10, None, 1)] == [2, 2, 1]
+        assert [count(SEGMENTS, "segments", t) for t in (10, None, 1)] == [2, 2, 1]
+        segments = call(sandbox, "GET", SEGMENTS, params={"take": 10}).json()
+        assert segments["segment_count"] == 4  # the seeded dynamic one and S0..S2
+        assert [found(CONTACTS, t) for t in (1000, None, 1)] == [2, 2, 1]
+        assert [found(SEGMENTS + "/S0", t) for t in (1000, None, 1)] == [2, 2, 1]
+    with start() as uncapped:  # the default: no cap
+        assert len(call(uncapped, "GET", LISTS, params={"take": 10}).json()["lists"]) == 1
+
+
+# 3. The record count --------------------------------------------------------------------------
+
+def test_record_count_answers_the_number_of_records_per_the_swagger(
+    sandbox: SelligentSandbox,
+) -> None:
+    # Scenario: GET .../lists/{api_name}/records answers {"count": n}, follows loads, is a
+    # 404 for an unknown list, fits the Swagger's List_GetListRecordsCount, and is an endpoint
+    # permission of its own.
+    seeded = len(contacts(sandbox).records)
+    first = call(sandbox, "GET", CONTACTS + "/records")
+    call(sandbox, "POST", CONTACTS + "/data/load", params={"keyFields": "EXTERNAL_ID",
+         "fields": "EXTERNAL_ID"}, json=[["NEW1"], ["NEW2"], ["C000001"]])
+    after = call(sandbox, "GET", CONTACTS + "/records")
+    missing = call(sandbox, "GET", LISTS + "/NOPE/records")
+    assert first.json() == {"count": seeded} and after.json() == {"count": seeded + 2}
+    assert missing.status_code == 404 and missing.json()["result_code"] == "NotFound"
+    contract = Contract(load_spec())
+    counted = [e for e in sandbox.log.entries() if e.path.endswith("/records")]
+    assert [contract.find(e.method, e.path)["operationId"]  # type: ignore[index]
+            for e in counted] == ["List_GetListRecordsCount"] * 3
+    assert [p for e in counted for p in contract.check(e, request=False)] == []
+    counter = ServiceAccount("c", "pw", endpoints=frozenset({"List_GetListRecordsCount"}))
+    with start(accounts=[counter, DEFAULT_ACCOUNT]) as limited:
+        assert call(limited, "GET", CONTACTS + "/records", headers={"X-ApiKey": "c:pw"}).ok
+        refused = call(limited, "GET", CONTACTS, headers={"X-ApiKey": "c:pw"})
+        assert refused.status_code == 401
+
+
+def test_the_swagger_documents_no_count_of_a_segments_members() -> None:
+    # Scenario: the only counts near segments are `segment_count` (segments of a list) and the
+    # list's record count: no segment member count exists to implement.
+    spec = load_spec()
+    segment_paths = [p for p in spec["paths"] if "/segments/{segment_api_name}" in p]
+    assert not [p for p in segment_paths if p.endswith(("/records", "/count"))]
+    details = spec["definitions"]["SegmentDetailsModel"]["properties"]
+    assert not [name for name in details if "count" in name]
+
+
+# 4. Unknown segments --------------------------------------------------------------------------
+
+def _is_segment_not_found(answer: requests.Response) -> bool:
+    """How a client tells a missing segment from other errors, whatever the status."""
+    body = answer.json()
+    return any(e.get("description", "").startswith("Segment ") and
+               e["description"].endswith(" not found.") for e in body.get("errors", []))
+
+
+def test_unknown_segment_answers_404_or_400_as_configured_with_a_telling_body() -> None:
+    # Scenario: a missing segment is a 404 (the default) or, on a tenant answering so, a 400
+    # with the same description; another 400 on a segment (a dynamic one refusing a load) is
+    # told apart by its body. Every route naming the segment answers alike.
+    load = {"params": {"keyFields": "EXTERNAL_ID", "fields": "EXTERNAL_ID"}, "json": [["C1"]]}
+    with start() as default:
+        missing_404 = call(default, "GET", SEGMENTS + "/NOPE")
+    with start(unknown_segment_status=400) as tenant:
+        missing_400 = call(tenant, "GET", SEGMENTS + "/NOPE")
+        search_400 = call(tenant, "POST", SEGMENTS + "/NOPE/data/search",
+                          json={"fields": ["EXTERNAL_ID"]})
+        dynamic = call(tenant, "POST", SEGMENTS + "/BELGIAN_CONTACTS/data/load", **load)
+        found = call(tenant, "GET", SEGMENTS + "/BELGIAN_CONTACTS")
+    assert _error(missing_404) == (404, "ERR", "Segment NOPE not found.", "NotFound")
+    assert _error(missing_400) == (400, "ERR_LIST_VALIDATION", "Segment NOPE not found.",
+                                   "ValidationFailed")
+    assert _error(search_400) == _error(missing_400)
+    assert dynamic.status_code == 400 and found.status_code == 200
+    assert [_is_segment_not_found(a) for a in (missing_404, missing_400, dynamic)] == [
+        True, True, False]
+    with pytest.raises(ValueError, match="unknown_segment_status"):
+        start(unknown_segment_status=500)
+
+
+# 5. The inbound time limit --------------------------------------------------------------------
+
+def _load_rows(sandbox: SelligentSandbox, count: int, **kwargs: Any) -> requests.Response:
+    rows = [[f"T{i:06d}", f"t{i}@x.test"] for i in range(count)]
+    return call(sandbox, "POST", CONTACTS + "/data/load", params={
+        "keyFields": "EXTERNAL_ID", "fields": "EXTERNAL_ID,MAIL"}, json=rows, **kwargs)
+
+
+def test_a_load_slower_than_the_inbound_limit_is_cut_without_an_answer() -> None:
+    # Scenario: at 1 s per 1,000 rows and a 0.3 s limit, a 10,000-row load (10 s of work) gets
+    # no answer: the connection is closed once 0.3 s have passed. Its rows were applied (only
+    # the answer is lost); 100 rows (0.1 s) are answered after their time.
+    with start(inbound_limit_seconds=0.3, seconds_per_1000_rows=1.0) as sandbox:
+        before = len(contacts(sandbox).records)
+        started = time.monotonic()
+        with pytest.raises(requests.ConnectionError):
+            _load_rows(sandbox, 10_000)
+        cut_after = time.monotonic() - started
+        started = time.monotonic()
+        small = call(sandbox, "POST", CONTACTS + "/data/load", params={
+            "keyFields": "EXTERNAL_ID", "fields": "EXTERNAL_ID"},
+            json=[[f"S{i}"] for i in range(100)])
+        small_took = time.monotonic() - started
+        with pytest.raises(requests.ConnectionError):  # 1,000 deletes: 1 s of work, cut too
+            call(sandbox, "DELETE", CONTACTS + "/data", params={
+                "keyFields": "EXTERNAL_ID", "fields": "EXTERNAL_ID"},
+                json=[[f"T{i:06d}"] for i in range(1000)])
+        count = call(sandbox, "GET", CONTACTS + "/records").json()["count"]
+        log = [(e.status, e.fault) for e in sandbox.log.entries()]
+    assert 0.3 <= cut_after < 2.0
+    assert small.status_code == 200 and small_took >= 0.1
+    assert count == before + 10_000 + 100 - 1000
+    assert log == [(0, "cut"), (200, None), (0, "cut"), (200, None)]
+
+
+def test_latency_alone_over_the_inbound_limit_is_cut_and_a_none_limit_never_cuts() -> None:
+    # Scenario: 500 ms of latency against a 0.3 s limit: no answer after 0.3 s; the same call
+    # with no limit is answered.
+    with start(inbound_limit_seconds=0.3, faults=Faults(latency_ms=500)) as sandbox:
+        started = time.monotonic()
+        with pytest.raises(requests.ConnectionError):
+            call(sandbox, "GET", "/status")
+        assert 0.3 <= time.monotonic() - started < 0.5
+        sandbox.config.inbound_limit_seconds = None
+        assert call(sandbox, "GET", "/status").status_code == 200
