@@ -3,9 +3,16 @@
 Every route carries the vendor's Swagger `operationId`, which is also how a service account's
 endpoint permissions are written. Handlers run under the store's lock; a successful change is
 saved before the answer leaves.
+
+Service accounts [C: §1.1, §8, the Marigold api-key-authentication guide] have a key pair
+with an expiry date, optional IP filtering, an optional organization limitation and per-endpoint
+permissions (a missing one answers 401, documented). How an expired key or a refused IP is
+answered is inferred (`inferred.py`): each refusal has its own body.
 """
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -30,12 +37,32 @@ StoreHandler = Callable[[Store, Request], Response]
 
 @dataclass(frozen=True)
 class ServiceAccount:
-    """An API key pair; optionally limited to some organizations and operationIds."""
+    """An API key pair; optionally limited to some organizations, operationIds and caller
+    addresses, and expiring."""
 
     key: str
     secret: str
     organizations: frozenset[str] | None = None  # None: every organization
     endpoints: frozenset[str] | None = None  # Swagger operationIds, e.g. "Data_LoadData"
+    expires_on: dt.date | None = None  # the last day the key works (UTC); None: never expires
+    allowed_ips: frozenset[str] | None = None  # addresses or networks ("10.0.0.0/8"); None: any
+
+    def __post_init__(self) -> None:
+        for allowed in self.allowed_ips or ():
+            ipaddress.ip_network(allowed, strict=False)  # ValueError now, not on a request
+
+    def expired(self, today: dt.date) -> bool:
+        return self.expires_on is not None and today > self.expires_on
+
+    def allows_ip(self, address: str) -> bool:
+        if self.allowed_ips is None:
+            return True
+        try:
+            caller = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(caller in ipaddress.ip_network(allowed, strict=False)
+                   for allowed in self.allowed_ips)
 
     @classmethod
     def parse(cls, text: str) -> ServiceAccount:
@@ -45,6 +72,10 @@ class ServiceAccount:
 
 
 DEFAULT_ACCOUNT = ServiceAccount("sandbox-key", "sandbox-secret")
+
+
+def utc_today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
 
 
 def _error_body(status: int, code: str, message: str) -> dict[str, object]:
@@ -65,14 +96,18 @@ def credentials(headers: Mapping[str, str]) -> tuple[str, str]:
     return header, headers.get("x-apikey-secret", "")
 
 
+def _refused(status: int, code: str, description: str) -> Response:
+    return Response(status, envelope(code, description, result_code_for(status)))
+
+
 class SelligentApp:
-    """Builds the router; checks the caller's key, organization and endpoint on every call.
-    The keyword arguments are the tenant's knobs (`SelligentSandboxConfig`)."""
+    """Builds the router; checks the caller's key, expiry, address, organization and endpoint
+    on every call. The keyword arguments are the tenant's knobs (`SelligentSandboxConfig`)."""
 
     def __init__(
         self, store: Store, accounts: list[ServiceAccount], max_rows_per_load: int | None,
         *, max_take: int | None = None, unknown_segment_status: int = 404,
-        seconds_per_1000_rows: float = 0.0,
+        seconds_per_1000_rows: float = 0.0, today: Callable[[], dt.date] = utc_today,
     ) -> None:
         if unknown_segment_status not in inferred.UNKNOWN_SEGMENT_STATUSES:
             raise ValueError(f"unknown_segment_status must be one of "
@@ -81,6 +116,7 @@ class SelligentApp:
         self.accounts = accounts
         self.limits = data.DataLimits(max_rows_per_load, seconds_per_1000_rows, max_take)
         self.unknown_segment_status = unknown_segment_status
+        self.today = today
         self.router = Router(_error_body)
         self._add_routes()
 
@@ -148,11 +184,17 @@ class SelligentApp:
 
     def _refusal(self, req: Request, operation: str) -> Response | None:
         """None when the caller may make this call, else the answer refusing it: in the order
-        key and secret, then organization and endpoint."""
+        key and secret, expiry, address, then organization and endpoint (inferred.py)."""
         key, secret = credentials(req.headers)
         account = next((a for a in self.accounts if a.key == key and a.secret == secret), None)
         if account is None or not key:
             return Response(401, inferred.UNAUTHORIZED_BODY)
+        if account.expired(self.today()):
+            expired = inferred.KEY_EXPIRED_DESCRIPTION.format(expired=account.expires_on)
+            return _refused(inferred.KEY_EXPIRED_STATUS, inferred.KEY_EXPIRED_CODE, expired)
+        if not account.allows_ip(req.client):
+            refused = inferred.IP_NOT_ALLOWED_DESCRIPTION.format(ip=req.client or "unknown")
+            return _refused(inferred.IP_NOT_ALLOWED_STATUS, inferred.IP_NOT_ALLOWED_CODE, refused)
         if account.endpoints is not None and operation not in account.endpoints:
             return Response(401, inferred.UNAUTHORIZED_BODY)
         org = req.params.get("organization")

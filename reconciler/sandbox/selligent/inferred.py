@@ -15,6 +15,24 @@ from typing import Any
 # or endpoints (a missing endpoint permission is a documented 401, §8), get 401 with it.
 UNAUTHORIZED_BODY = "unauthorized."
 
+# Service-account key expiry and IP filtering are documented (§1.1, §8: the Marigold
+# api-key-authentication guide); how a refused call is answered is not. The sandbox answers
+# each with the error envelope (not the bare "unauthorized." string), so a client can tell the
+# three refusals apart by the body: the string, or one of these two error codes.
+# - An expired key: 401; the key works through its expiry date (UTC) and is refused from the
+#   next day on.
+KEY_EXPIRED_STATUS = 401
+KEY_EXPIRED_CODE = "ERR_APIKEY_EXPIRED"
+KEY_EXPIRED_DESCRIPTION = "The API key expired on {expired}."
+# - A call from an address the account does not allow: 401, not 403 (the vendor's status table,
+#   §3.2, has no 403; its "blocked" requests are most likely its usual auth failure). Entries
+#   may be addresses or networks ("10.0.0.0/8"); the caller is the connection's peer address
+#   (X-Forwarded-For is not trusted).
+IP_NOT_ALLOWED_STATUS = 401
+IP_NOT_ALLOWED_CODE = "ERR_APIKEY_IPNOTALLOWED"
+IP_NOT_ALLOWED_DESCRIPTION = "Requests from IP address {ip} are not allowed for this API key."
+# The order of the checks: the key and secret, then expiry, then the IP, then organization and
+# endpoint permissions.
 
 # Unknown organization, list or segment (§3.2): 404 with the error envelope, result_code NotFound.
 NOT_FOUND_STATUS = 404

@@ -7,7 +7,9 @@
 """
 from __future__ import annotations
 
+import datetime as dt
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from reconciler.sandbox.selligent.app import (
     DEFAULT_ACCOUNT,
     SelligentApp,
     ServiceAccount,
+    utc_today,
 )
 from reconciler.sandbox.selligent.limits import DOCUMENTED_REQUESTS_PER_MINUTE, RateLimiter
 from reconciler.sandbox.selligent.seeding import seed_store
@@ -43,7 +46,8 @@ class SelligentSandboxConfig:
     None: no limit; `Faults.requests_per_second`, when set, adds a shorter per-key window of
     the same 429 shape), `inbound_limit_seconds` per request (documented 15 s; None: none),
     which cuts loads slowed by `seconds_per_1000_rows`. The tenant's unknowns: `max_take`
-    (None: pages are not capped), `unknown_segment_status` (404 or 400), `max_rows_per_load`."""
+    (None: pages are not capped), `unknown_segment_status` (404 or 400), `max_rows_per_load`.
+    `today` is when service-account keys expire (tests inject a date)."""
 
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT  # 0 picks a free port
@@ -59,6 +63,7 @@ class SelligentSandboxConfig:
     unknown_segment_status: int = 404  # or 400 (undocumented, §8)
     inbound_limit_seconds: float | None = DOCUMENTED_INBOUND_LIMIT_SECONDS
     seconds_per_1000_rows: float = 0.0  # how long data loads and deletes take
+    today: Callable[[], dt.date] = utc_today  # for service-account key expiry
     faults: Faults = field(default_factory=Faults)
 
 
@@ -147,7 +152,7 @@ def start_selligent_sandbox(config: SelligentSandboxConfig | None = None) -> Sel
     app = SelligentApp(
         store, config.accounts, config.max_rows_per_load, max_take=config.max_take,
         unknown_segment_status=config.unknown_segment_status,
-        seconds_per_1000_rows=config.seconds_per_1000_rows,
+        seconds_per_1000_rows=config.seconds_per_1000_rows, today=config.today,
     )
     log_path = config.data_dir / "selligent" / "requests.jsonl" if config.data_dir else None
     # The documented per-key rate limit replaces the generic token bucket (and its Retry-After

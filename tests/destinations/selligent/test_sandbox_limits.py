@@ -1,8 +1,9 @@
 """The Selligent sandbox's documented limits and the tenant knobs for their unknowns (§8 of
-api/selligent.md): the per-key rate limit, the page cap, the record count, unknown segments
-and the inbound time limit."""
+api/selligent.md): the per-key rate limit, the page cap, the record count, unknown segments,
+the inbound time limit and the service accounts' expiry and IP filtering."""
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -13,7 +14,7 @@ from reconciler.sandbox.http import Faults
 from reconciler.sandbox.selligent import SelligentSandbox, ServiceAccount
 from reconciler.sandbox.selligent.app import DEFAULT_ACCOUNT
 from reconciler.sandbox.selligent.limits import RateLimiter
-from tests.destinations.selligent.harness import call, contacts, start
+from tests.destinations.selligent.harness import KEY, call, contacts, start
 from tests.destinations.selligent.swagger import Contract, load_spec
 from tests.timing import StepClock
 
@@ -21,6 +22,7 @@ LISTS = "/organizations/SANDBOX/lists"
 CONTACTS = LISTS + "/CONTACTS"
 SEGMENTS = CONTACTS + "/segments"
 OTHER = {"X-ApiKey": "other-key:other-secret"}
+TODAY = dt.date(2030, 1, 2)  # the sandbox's idea of today in these tests
 
 
 def _rate_headers(answer: requests.Response) -> tuple[str, str, str]:
@@ -271,3 +273,44 @@ def test_latency_alone_over_the_inbound_limit_is_cut_and_a_none_limit_never_cuts
         assert 0.3 <= time.monotonic() - started < 0.5
         sandbox.config.inbound_limit_seconds = None
         assert call(sandbox, "GET", "/status").status_code == 200
+
+
+# 6. Service accounts --------------------------------------------------------------------------
+
+def test_expired_key_refused_ip_and_missing_permission_have_three_distinct_bodies() -> None:
+    # Scenario: on 2030-01-02 a key that expired on 2030-01-01 is refused (one expiring that
+    # day still works), a call from 127.0.0.1 with a key allowed only 203.0.113.0/24 is refused
+    # (one allowing 127.0.0.1 works), and a key without the endpoint gets the documented 401:
+    # three bodies a client can tell apart.
+    accounts = [
+        ServiceAccount("old", "pw", expires_on=dt.date(2030, 1, 1)),
+        ServiceAccount("last-day", "pw", expires_on=TODAY),
+        ServiceAccount("far", "pw", allowed_ips=frozenset({"203.0.113.0/24"})),
+        ServiceAccount("near", "pw", allowed_ips=frozenset({"127.0.0.1", "10.0.0.0/8"})),
+        ServiceAccount("ro", "pw", endpoints=frozenset({"List_GetLists"})),
+    ]
+    with start(accounts=accounts, today=lambda: TODAY) as sandbox:
+        def get(key: str) -> requests.Response:
+            return call(sandbox, "GET", CONTACTS, headers={"X-ApiKey": f"{key}:pw"})
+
+        expired, last_day, far, near, no_permission = (get(a.key) for a in accounts)
+        wrong_secret = call(sandbox, "GET", CONTACTS, headers={"X-ApiKey": "old:nope"})
+    assert _error(expired) == (401, "ERR_APIKEY_EXPIRED", "The API key expired on 2030-01-01.",
+                               "Failed")
+    assert _error(far) == (401, "ERR_APIKEY_IPNOTALLOWED",
+                           "Requests from IP address 127.0.0.1 are not allowed for this API key.",
+                           "Failed")
+    assert no_permission.status_code == 401 and no_permission.json() == "unauthorized."
+    assert wrong_secret.json() == "unauthorized."  # the secret is checked before the expiry
+    assert last_day.status_code == 200 and near.status_code == 200
+    assert len({a.text for a in (expired, far, no_permission)}) == 3
+    with pytest.raises(ValueError):
+        ServiceAccount("bad", "pw", allowed_ips=frozenset({"not an address"}))
+
+
+def test_keys_never_expire_by_default_and_the_default_key_still_works(
+    sandbox: SelligentSandbox,
+) -> None:
+    # Scenario: accounts without an expiry date or IP filter are unaffected.
+    assert call(sandbox, "GET", CONTACTS).status_code == 200
+    assert requests.get(sandbox.url + CONTACTS, headers=KEY, timeout=5).ok
