@@ -3,7 +3,9 @@
 A sandbox is a `Router` of handlers (one per documented route) served by `SandboxServer` on
 127.0.0.1 in background threads, so tests, the demo and `reconciler sandbox` all run the very
 same server. This module knows nothing of Selligent or Actito: each app supplies its own error
-body (`Router.error_body`) so faults and limits answer in the vendor's envelope.
+body (`Router.error_body`) so faults and limits answer in the vendor's envelope. An app whose
+vendor documents its own rate limit or time limit passes `admit` / `time_limit` to the server
+(the Selligent sandbox does; the Actito sandbox uses the generic `Faults` knobs).
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,6 +33,7 @@ class Request:
     headers: dict[str, str]  # lower-cased names
     body: bytes
     params: dict[str, str] = field(default_factory=dict)  # path parameters, URL-decoded
+    client: str = ""  # the caller's IP address (the socket's peer)
 
     def json(self) -> Any:
         return json.loads(self.body.decode("utf-8")) if self.body else None
@@ -48,6 +51,9 @@ class Response:
     status: int = 200
     body: Any = None  # JSON-serialisable, or bytes sent as they are
     headers: dict[str, str] = field(default_factory=dict)
+    # Seconds the server spends on this answer before sending it (e.g. work proportional to
+    # the rows of a load); counted against the server's `time_limit`.
+    delay: float = 0.0
 
     def encoded(self) -> tuple[bytes, str]:
         if self.body is None:
@@ -61,13 +67,27 @@ Handler = Callable[[Request], Response]
 
 
 @dataclass
+class Admission:
+    """An app's rate-limit decision on a request (see `SandboxServer(admit=...)`): a refusal to
+    answer instead, or headers to add to the answer of a request let through."""
+
+    refusal: Response | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Admit = Callable[[Mapping[str, str]], Admission]  # lower-cased request headers -> decision
+
+
+@dataclass
 class Faults:
     """Knobs that make a sandbox behave like a busy or flaky production server."""
 
     latency_ms: float = 0.0  # added to every answer
     error_ratio: float = 0.0  # share of requests answered 503
     drop_ratio: float = 0.0  # share of connections closed with no answer
-    requests_per_second: float | None = None  # above it: 429 with Retry-After (`_Gate.admit`)
+    # Above it: 429 with Retry-After (`_Gate.admit`); a server given its own `admit` ignores
+    # it unless that admit reads it (the Selligent sandbox turns it into a per-key window).
+    requests_per_second: float | None = None
     burst: float | None = None  # requests let through at once; None: a second's worth (>= 1)
     max_in_flight: int | None = None  # above it: 429 (Actito: 5 per licence)
     throttle_per_minute: float | None = None  # above it: answers slow down (not rejected)
@@ -219,7 +239,13 @@ class _Gate:
 
 
 class SandboxServer:
-    """A router served on 127.0.0.1 (port 0 picks a free one) in a background thread."""
+    """A router served on 127.0.0.1 (port 0 picks a free one) in a background thread.
+
+    `admit`: the app's own rate limit, asked as each request starts (request line and headers
+    read), in place of `Faults.requests_per_second`'s token bucket. `time_limit`: seconds a
+    request may take, read on each request (None: no limit); a request whose handling would
+    take longer (latency, throttling, `Response.delay`, the handler's own time) is cut: its
+    connection is closed without an answer once the limit is reached (fault "cut")."""
 
     def __init__(
         self,
@@ -229,8 +255,12 @@ class SandboxServer:
         port: int = 0,
         faults: Faults | None = None,
         log: RequestLog | None = None,
+        admit: Admit | None = None,
+        time_limit: Callable[[], float | None] | None = None,
     ) -> None:
         self.router = router
+        self.admit = admit
+        self.time_limit = time_limit
         self.gate = _Gate(faults or Faults())
         self.log = log or RequestLog()
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
@@ -303,15 +333,18 @@ class SandboxServer:
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         started = time.monotonic()
-        retry_after = self.gate.admit()
+        headers = {k.lower(): v for k, v in handler.headers.items()}
+        admission = self.admit(headers) if self.admit is not None else None
+        retry_after = self.gate.admit() if admission is None else None
         split = urlsplit(handler.path)
         body = self._read_body(handler)
         request = Request(
             method=handler.command.upper(),
             path=split.path,
             query=parse_qs(split.query, keep_blank_values=True),
-            headers={k.lower(): v for k, v in handler.headers.items()},
+            headers=headers,
             body=body,
+            client=str(handler.client_address[0]),
         )
         in_flight, delay = self.gate.enter()
         fault: str | None = None
@@ -321,7 +354,8 @@ class SandboxServer:
                 fault = "dropped"
                 response = Response(0)
             else:
-                response, fault = self._answer(request, in_flight, retry_after, delay)
+                response, fault = self._answer(
+                    request, in_flight, retry_after, delay, admission, started)
         finally:
             self.gate.leave()
         encoded_request = body
@@ -335,18 +369,31 @@ class SandboxServer:
         )
         # Freed and logged before answering: a client that has read the answer never finds
         # its request still counted in flight (a false 429) nor missing from the log.
-        if dropped:
+        if response.status == 0:  # dropped, or cut by the time limit
             self._drop(handler)
         else:
             self._send(handler, response)
 
     def _answer(
-        self, request: Request, in_flight: int, retry_after: float | None, delay: float
+        self, request: Request, in_flight: int, retry_after: float | None, delay: float,
+        admission: Admission | None = None, started: float | None = None,
+    ) -> tuple[Response, str | None]:
+        response, fault = self._respond(request, in_flight, retry_after, delay, admission,
+                                        time.monotonic() if started is None else started)
+        if admission is not None and response.status and fault != "rate-limited":
+            response.headers = {**admission.headers, **response.headers}
+        return response, fault
+
+    def _respond(
+        self, request: Request, in_flight: int, retry_after: float | None, delay: float,
+        admission: Admission | None, started: float,
     ) -> tuple[Response, str | None]:
         faults = self.faults
         router = self.router
         if faults.max_in_flight is not None and in_flight > faults.max_in_flight:
             return router.error(429, "TooManyRequests", "too many concurrent requests"), "busy"
+        if admission is not None and admission.refusal is not None:
+            return admission.refusal, "rate-limited"
         if retry_after is not None:
             seconds = str(max(1, math.ceil(retry_after)))
             response = router.error(429, "TooManyRequests", "rate limit exceeded")
@@ -355,15 +402,29 @@ class SandboxServer:
         if faults.max_body_bytes is not None and len(request.body) > faults.max_body_bytes:
             message = f"request body over {faults.max_body_bytes} bytes"
             return router.error(413, "PayloadTooLarge", message), "too-large"
-        time.sleep(faults.latency_ms / 1000 + delay)
+        limit = self.time_limit() if self.time_limit is not None else None
+        pause = faults.latency_ms / 1000 + delay
+        if limit is not None and time.monotonic() - started + pause > limit:
+            return self._cut(started, limit)  # never reaches the handler
+        time.sleep(pause)
         if faults.before_answer is not None:
             faults.before_answer(request)
         if self.gate.roll(faults.error_ratio):
             return router.error(503, "ServiceUnavailable", "injected fault"), "error"
         try:
-            return router.dispatch(request), None
+            response = router.dispatch(request)
         except Exception as exc:  # noqa: BLE001 - a sandbox bug must answer 500, not hang
             return router.error(500, "InternalServerError", f"sandbox error: {exc}"), "bug"
+        if limit is not None and time.monotonic() - started + response.delay > limit:
+            return self._cut(started, limit)  # the handler's work is done; its answer is lost
+        time.sleep(response.delay)
+        return response, None
+
+    @staticmethod
+    def _cut(started: float, limit: float) -> tuple[Response, str | None]:
+        """No answer: the connection is closed once `limit` seconds have passed."""
+        time.sleep(max(0.0, started + limit - time.monotonic()))
+        return Response(0), "cut"
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, response: Response) -> None:

@@ -3,16 +3,28 @@
 Every route carries the vendor's Swagger `operationId`, which is also how a service account's
 endpoint permissions are written. Handlers run under the store's lock; a successful change is
 saved before the answer leaves.
+
+Service accounts [C: §1.1, §8, the Marigold api-key-authentication guide] have a key pair
+with an expiry date, optional IP filtering, an optional organization limitation and per-endpoint
+permissions (a missing one answers 401, documented). How an expired key or a refused IP is
+answered is inferred (`inferred.py`): each refusal has its own body.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+import ipaddress
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
 from reconciler.sandbox.http import Request, Response, Router
 from reconciler.sandbox.selligent import data, inferred, resources
-from reconciler.sandbox.selligent.problem import ApiProblem, envelope, result_code_for
+from reconciler.sandbox.selligent.problem import (
+    ApiProblem,
+    SegmentNotFound,
+    envelope,
+    result_code_for,
+)
 from reconciler.sandbox.selligent.store import Store
 
 BASE_PATH = "/Portal/Api"
@@ -25,12 +37,32 @@ StoreHandler = Callable[[Store, Request], Response]
 
 @dataclass(frozen=True)
 class ServiceAccount:
-    """An API key pair; optionally limited to some organizations and operationIds."""
+    """An API key pair; optionally limited to some organizations, operationIds and caller
+    addresses, and expiring."""
 
     key: str
     secret: str
     organizations: frozenset[str] | None = None  # None: every organization
     endpoints: frozenset[str] | None = None  # Swagger operationIds, e.g. "Data_LoadData"
+    expires_on: dt.date | None = None  # the last day the key works (UTC); None: never expires
+    allowed_ips: frozenset[str] | None = None  # addresses or networks ("10.0.0.0/8"); None: any
+
+    def __post_init__(self) -> None:
+        for allowed in self.allowed_ips or ():
+            ipaddress.ip_network(allowed, strict=False)  # ValueError now, not on a request
+
+    def expired(self, today: dt.date) -> bool:
+        return self.expires_on is not None and today > self.expires_on
+
+    def allows_ip(self, address: str) -> bool:
+        if self.allowed_ips is None:
+            return True
+        try:
+            caller = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(caller in ipaddress.ip_network(allowed, strict=False)
+                   for allowed in self.allowed_ips)
 
     @classmethod
     def parse(cls, text: str) -> ServiceAccount:
@@ -42,28 +74,49 @@ class ServiceAccount:
 DEFAULT_ACCOUNT = ServiceAccount("sandbox-key", "sandbox-secret")
 
 
+def utc_today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
 def _error_body(status: int, code: str, message: str) -> dict[str, object]:
+    """The vendor's envelope for the server's own answers (faults, unknown routes)."""
+    if status == 503:  # [I] high load or maintenance (§8): the envelope, generic code ERR
+        return envelope(inferred.SERVICE_UNAVAILABLE_CODE,
+                        inferred.SERVICE_UNAVAILABLE_DESCRIPTION, "ServiceUnavailable")
     return envelope(code, message, result_code_for(status))
 
 
-def _credentials(req: Request) -> tuple[str, str]:
-    """key and secret from `X-ApiKey: key:secret`, or `X-ApiKey` + `X-ApiKey-Secret`."""
-    header = req.headers.get("x-apikey", "")
+def credentials(headers: Mapping[str, str]) -> tuple[str, str]:
+    """key and secret from `X-ApiKey: key:secret`, or `X-ApiKey` + `X-ApiKey-Secret`
+    (`headers` with lower-cased names)."""
+    header = headers.get("x-apikey", "")
     if ":" in header:
         key, _, secret = header.partition(":")
         return key, secret
-    return header, req.headers.get("x-apikey-secret", "")
+    return header, headers.get("x-apikey-secret", "")
+
+
+def _refused(status: int, code: str, description: str) -> Response:
+    return Response(status, envelope(code, description, result_code_for(status)))
 
 
 class SelligentApp:
-    """Builds the router; checks the caller's key, organization and endpoint on every call."""
+    """Builds the router; checks the caller's key, expiry, address, organization and endpoint
+    on every call. The keyword arguments are the tenant's knobs (`SelligentSandboxConfig`)."""
 
     def __init__(
-        self, store: Store, accounts: list[ServiceAccount], max_rows_per_load: int | None
+        self, store: Store, accounts: list[ServiceAccount], max_rows_per_load: int | None,
+        *, max_take: int | None = None, unknown_segment_status: int = 404,
+        seconds_per_1000_rows: float = 0.0, today: Callable[[], dt.date] = utc_today,
     ) -> None:
+        if unknown_segment_status not in inferred.UNKNOWN_SEGMENT_STATUSES:
+            raise ValueError(f"unknown_segment_status must be one of "
+                             f"{inferred.UNKNOWN_SEGMENT_STATUSES}")
         self.store = store
         self.accounts = accounts
-        self.max_rows_per_load = max_rows_per_load
+        self.limits = data.DataLimits(max_rows_per_load, seconds_per_1000_rows, max_take)
+        self.unknown_segment_status = unknown_segment_status
+        self.today = today
         self.router = Router(_error_body)
         self._add_routes()
 
@@ -71,21 +124,26 @@ class SelligentApp:
         r, d = resources, data
 
         def limited(handler: Callable[..., Response]) -> StoreHandler:
-            return partial(handler, max_rows=self.max_rows_per_load)
+            return partial(handler, limits=self.limits)
+
+        def paged(handler: Callable[..., Response]) -> StoreHandler:
+            return partial(handler, max_take=self.limits.max_take)
 
         routes: list[tuple[str, str, str, StoreHandler, bool]] = [
             ("GET", "/status", "Status_Get", r.get_status, False),
             ("GET", _ORG, "Organization_Get", r.get_organization, False),
-            ("GET", _ORG + "/lists", "List_GetLists", r.get_lists, False),
+            ("GET", _ORG + "/lists", "List_GetLists", paged(r.get_lists), False),
             ("POST", _ORG + "/lists", "List_CreateList", r.create_list, True),
             ("GET", _LIST, "List_GetList", r.get_list, False),
             ("DELETE", _LIST, "List_Delete", r.delete_list, True),
             ("GET", _LIST + "/fields", "List_GetListFields", r.get_fields, False),
             ("POST", _LIST + "/fields", "List_CreateListFields", r.create_fields, True),
+            ("GET", _LIST + "/records", "List_GetListRecordsCount", r.get_records_count, False),
             ("POST", _LIST + "/data/load", "Data_LoadData", limited(d.load_list_data), True),
             ("DELETE", _LIST + "/data", "Data_DeleteData", limited(d.delete_list_data), True),
-            ("POST", _LIST + "/data/search", "Data_SearchData", d.search_list_data, False),
-            ("GET", _LIST + "/segments", "List_GetListSegments", r.get_segments, False),
+            ("POST", _LIST + "/data/search", "Data_SearchData", limited(d.search_list_data),
+             False),
+            ("GET", _LIST + "/segments", "List_GetListSegments", paged(r.get_segments), False),
             ("POST", _LIST + "/segments/static", "List_CreateStaticSegment",
              r.create_static_segment, True),
             ("GET", _SEGMENT, "List_GetListSegment", r.get_segment, False),
@@ -97,7 +155,7 @@ class SelligentApp:
             ("DELETE", _SEGMENT + "/data/clear", "Data_ClearStaticSegmentData",
              d.clear_segment_data, True),
             ("POST", _SEGMENT + "/data/search", "Data_SearchSegmentData",
-             d.search_segment_data, False),
+             limited(d.search_segment_data), False),
         ]
         for method, path, operation, handler, mutates in routes:
             self.router.add(method, BASE_PATH + path, self._guard(operation, handler, mutates))
@@ -106,12 +164,16 @@ class SelligentApp:
         self, operation: str, handler: StoreHandler, mutates: bool
     ) -> Callable[[Request], Response]:
         def serve(req: Request) -> Response:
-            if not self._allowed(req, operation):
-                return Response(401, inferred.UNAUTHORIZED_BODY)
+            refusal = self._refusal(req, operation)
+            if refusal is not None:
+                return refusal
             self.store.note_request()
             with self.store.lock:
                 try:
                     response = handler(self.store, req)
+                except SegmentNotFound as missing:
+                    problem = missing.answered_with(self.unknown_segment_status)
+                    return Response(problem.status, problem.body())
                 except ApiProblem as problem:
                     return Response(problem.status, problem.body())
                 if mutates:
@@ -120,14 +182,24 @@ class SelligentApp:
 
         return serve
 
-    def _allowed(self, req: Request, operation: str) -> bool:
-        key, secret = _credentials(req)
+    def _refusal(self, req: Request, operation: str) -> Response | None:
+        """None when the caller may make this call, else the answer refusing it: in the order
+        key and secret, expiry, address, then organization and endpoint (inferred.py)."""
+        key, secret = credentials(req.headers)
         account = next((a for a in self.accounts if a.key == key and a.secret == secret), None)
         if account is None or not key:
-            return False
+            return Response(401, inferred.UNAUTHORIZED_BODY)
+        if account.expired(self.today()):
+            expired = inferred.KEY_EXPIRED_DESCRIPTION.format(expired=account.expires_on)
+            return _refused(inferred.KEY_EXPIRED_STATUS, inferred.KEY_EXPIRED_CODE, expired)
+        if not account.allows_ip(req.client):
+            refused = inferred.IP_NOT_ALLOWED_DESCRIPTION.format(ip=req.client or "unknown")
+            return _refused(inferred.IP_NOT_ALLOWED_STATUS, inferred.IP_NOT_ALLOWED_CODE, refused)
         if account.endpoints is not None and operation not in account.endpoints:
-            return False
+            return Response(401, inferred.UNAUTHORIZED_BODY)
         org = req.params.get("organization")
-        if org is not None and account.organizations is not None:
-            return any(org.casefold() == o.casefold() for o in account.organizations)
-        return True
+        if org is not None and account.organizations is not None and not any(
+            org.casefold() == o.casefold() for o in account.organizations
+        ):
+            return Response(401, inferred.UNAUTHORIZED_BODY)
+        return None

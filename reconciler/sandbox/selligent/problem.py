@@ -30,6 +30,23 @@ class ApiProblem(Exception):
         return envelope(self.error_code, self.description, self.result_code)
 
 
+class SegmentNotFound(ApiProblem):
+    """The segment a call names does not exist: 404, or 400 on a tenant answering so (whether a
+    missing segment is a 404 or a 400 is undocumented, §8; the bodies are in `inferred.py`)."""
+
+    def __init__(self, name: str, status: int = inferred.NOT_FOUND_STATUS) -> None:
+        description = inferred.SEGMENT_NOT_FOUND_DESCRIPTION.format(name=name)
+        if status == 400:
+            super().__init__(400, inferred.SEGMENT_NOT_FOUND_400_CODE, description,
+                             inferred.VALIDATION_RESULT)
+        else:
+            super().__init__(status, "ERR", description, inferred.NOT_FOUND_RESULT)
+        self.name = name
+
+    def answered_with(self, status: int) -> SegmentNotFound:
+        return self if status == self.status else SegmentNotFound(self.name, status)
+
+
 def result_code_for(status: int) -> str:
     if status == 404:
         return "NotFound"

@@ -9,7 +9,7 @@ from typing import Any, Protocol, TypeVar
 
 from reconciler.sandbox.http import Request, Response
 from reconciler.sandbox.selligent import inferred
-from reconciler.sandbox.selligent.problem import ApiProblem
+from reconciler.sandbox.selligent.problem import ApiProblem, SegmentNotFound
 from reconciler.sandbox.selligent.search import paginate
 from reconciler.sandbox.selligent.store import (
     FIELD_TYPES,
@@ -45,8 +45,8 @@ def find_list(store: Store, req: Request) -> ListTable:
 def find_segment(store: Store, req: Request) -> tuple[ListTable, Segment]:
     table = find_list(store, req)
     segment = table.segment(req.params["segment_api_name"])
-    if segment is None:
-        raise ApiProblem.not_found(f"Segment {req.params['segment_api_name']} not found.")
+    if segment is None:  # 404 or 400: SelligentApp answers as the tenant is configured
+        raise SegmentNotFound(req.params["segment_api_name"])
     return table, segment
 
 
@@ -71,8 +71,11 @@ class _Named(Protocol):
 Listed = TypeVar("Listed", bound=_Named)
 
 
-def _select(items: list[Listed], req: Request) -> tuple[list[Listed], list[Listed]]:
-    """Items whose type is `filter` and whose texts contain `search`; then the skip/take page."""
+def _select(
+    items: list[Listed], req: Request, max_take: int | None
+) -> tuple[list[Listed], list[Listed]]:
+    """Items whose type is `filter` and whose texts contain `search`; then the skip/take page
+    (at most `max_take` items, on a tenant capping pages)."""
     kind, text = req.arg("filter"), (req.arg("search") or "").casefold()
     found = []
     for item in items:
@@ -81,7 +84,7 @@ def _select(items: list[Listed], req: Request) -> tuple[list[Listed], list[Liste
             text in t.casefold() for t in texts
         ):
             found.append(item)
-    return found, paginate(found, req.arg("skip"), req.arg("take"))
+    return found, paginate(found, req.arg("skip"), req.arg("take"), max_take)
 
 
 def _valid_api_name(name: Any, what: str, error_code: str) -> str:
@@ -107,8 +110,8 @@ def get_organization(store: Store, req: Request) -> Response:
     })
 
 
-def get_lists(store: Store, req: Request) -> Response:
-    _, page = _select(find_org(store, req).lists, req)
+def get_lists(store: Store, req: Request, max_take: int | None = None) -> Response:
+    _, page = _select(find_org(store, req).lists, req, max_take)
     lists = [{"id": t.id, "type": t.type, "api_name": t.api_name, "name": t.name} for t in page]
     return Response(200, {"lists": lists})
 
@@ -144,6 +147,12 @@ def delete_list(store: Store, req: Request) -> Response:
     return succeeded("The list has been deleted successfully")
 
 
+def get_records_count(store: Store, req: Request) -> Response:
+    """List_GetListRecordsCount [C: Swagger, §8]: `{"count": n}` (list_records_count_success_
+    response, int32), the number of records in the list."""
+    return Response(200, {"count": len(find_list(store, req).records)})
+
+
 def get_fields(store: Store, req: Request) -> Response:
     fields = [
         {"name": f.name, "length": f.length, "data_type": f.data_type,
@@ -175,8 +184,8 @@ def create_fields(store: Store, req: Request) -> Response:
     return succeeded("Fields created successfully.", 201)
 
 
-def get_segments(store: Store, req: Request) -> Response:
-    found, page = _select(find_list(store, req).segments, req)
+def get_segments(store: Store, req: Request, max_take: int | None = None) -> Response:
+    found, page = _select(find_list(store, req).segments, req, max_take)
     items = [{"segment_type": s.type, "api_name": s.api_name} for s in page]
     return Response(200, {"segments": items, "segment_count": len(found)})
 

@@ -81,8 +81,11 @@ def segment_records(table: ListTable, segment: Segment) -> list[Record]:
     return [(rid, table.records[rid]) for rid in sorted(segment.members) if rid in table.records]
 
 
-def search(table: ListTable, records: list[Record], request: Any) -> dict[str, Any]:
-    """The SearchDataResponseModel for a search request over `records`."""
+def search(
+    table: ListTable, records: list[Record], request: Any, max_take: int | None = None
+) -> dict[str, Any]:
+    """The SearchDataResponseModel for a search request over `records` (a page of at most
+    `max_take` records on a tenant capping pages)."""
     if not isinstance(request, dict) or not request.get("fields"):
         raise ApiProblem.invalid("The request needs a non-empty 'fields' array.")
     names = [str(n) for n in request["fields"]]
@@ -93,7 +96,7 @@ def search(table: ListTable, records: list[Record], request: Any) -> dict[str, A
     if direction not in ("ASC", "DESC"):
         raise ApiProblem.invalid(f"Unknown order_by_direction '{direction}'.")
     found.sort(key=lambda r: _sort_key(_value(r, order)), reverse=direction == "DESC")
-    page = paginate(found, request.get("skip"), request.get("take"))
+    page = paginate(found, request.get("skip"), request.get("take"), max_take)
     data = [[_value(r, c) for c in columns] for r in page]
     return {"fields": names, "data": data, "result_code": "Succeeded", "errors": []}
 
@@ -104,8 +107,9 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (1, value.casefold()) if isinstance(value, str) else (1, value)
 
 
-def paginate(items: list[Any], skip: Any, take: Any) -> list[Any]:
-    """skip/take paging; no take returns everything from skip on."""
+def paginate(items: list[Any], skip: Any, take: Any, max_take: int | None = None) -> list[Any]:
+    """skip/take paging; no take returns everything from skip on. A tenant capping pages at
+    `max_take` silently answers at most that many, whatever the take (inferred.py)."""
     try:
         start = int(skip or 0)
         count = inferred.DEFAULT_TAKE if take in (None, "") else int(take)
@@ -113,4 +117,6 @@ def paginate(items: list[Any], skip: Any, take: Any) -> list[Any]:
         raise ApiProblem.invalid("skip and take must be integers.") from exc
     if start < 0 or (count is not None and count < 0):
         raise ApiProblem.invalid("skip and take must not be negative.")
+    if max_take is not None:
+        count = max_take if count is None else min(count, max_take)
     return items[start:] if count is None else items[start : start + count]

@@ -7,7 +7,9 @@
 """
 from __future__ import annotations
 
+import datetime as dt
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +21,9 @@ from reconciler.sandbox.selligent.app import (
     DEFAULT_ACCOUNT,
     SelligentApp,
     ServiceAccount,
+    utc_today,
 )
+from reconciler.sandbox.selligent.limits import DOCUMENTED_REQUESTS_PER_MINUTE, RateLimiter
 from reconciler.sandbox.selligent.seeding import seed_store
 from reconciler.sandbox.selligent.store import Store
 
@@ -29,11 +33,21 @@ DEFAULT_DATA_DIR = Path(".reconciler/sandbox")
 DEFAULT_ORGANIZATION = "SANDBOX"
 DEFAULT_LIST = "CONTACTS"
 DEFAULT_KEY_FIELD = "EXTERNAL_ID"
+# [C, partial: §8] "a default inbound request limit ... limited by a 15 seconds connection
+# time-out"; what happens past it is inferred (inferred.py: the connection is closed).
+DOCUMENTED_INBOUND_LIMIT_SECONDS = 15.0
 
 
 @dataclass
 class SelligentSandboxConfig:
-    """Everything a Selligent sandbox can be told; the defaults are the documented ones."""
+    """Everything a Selligent sandbox can be told; the defaults are the documented ones.
+
+    The limits (§8 of api/selligent.md): `requests_per_minute` per API key (documented 2,500;
+    None: no limit; `Faults.requests_per_second`, when set, adds a shorter per-key window of
+    the same 429 shape), `inbound_limit_seconds` per request (documented 15 s; None: none),
+    which cuts loads slowed by `seconds_per_1000_rows`. The tenant's unknowns: `max_take`
+    (None: pages are not capped), `unknown_segment_status` (404 or 400), `max_rows_per_load`.
+    `today` is when service-account keys expire (tests inject a date)."""
 
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT  # 0 picks a free port
@@ -46,6 +60,12 @@ class SelligentSandboxConfig:
     key_field: str = DEFAULT_KEY_FIELD  # the audience list's field holding the customer id
     accounts: list[ServiceAccount] = field(default_factory=lambda: [DEFAULT_ACCOUNT])
     max_rows_per_load: int | None = inferred.DEFAULT_MAX_ROWS_PER_LOAD
+    requests_per_minute: int | None = DOCUMENTED_REQUESTS_PER_MINUTE  # per API key, 60-s window
+    max_take: int | None = None  # a tenant capping pages: larger takes answer this many items
+    unknown_segment_status: int = 404  # or 400 (undocumented, §8)
+    inbound_limit_seconds: float | None = DOCUMENTED_INBOUND_LIMIT_SECONDS
+    seconds_per_1000_rows: float = 0.0  # how long data loads and deletes take
+    today: Callable[[], dt.date] = utc_today  # for service-account key expiry
     faults: Faults = field(default_factory=Faults)
 
 
@@ -131,10 +151,18 @@ def start_selligent_sandbox(config: SelligentSandboxConfig | None = None) -> Sel
     """Open (or seed) the store and serve it in background threads; returns the handle."""
     config = config or SelligentSandboxConfig()
     store = open_store(config)
-    app = SelligentApp(store, config.accounts, config.max_rows_per_load)
+    app = SelligentApp(
+        store, config.accounts, config.max_rows_per_load, max_take=config.max_take,
+        unknown_segment_status=config.unknown_segment_status,
+        seconds_per_1000_rows=config.seconds_per_1000_rows, today=config.today,
+    )
     log_path = config.data_dir / "selligent" / "requests.jsonl" if config.data_dir else None
+    # The documented per-key rate limit replaces the generic token bucket (and its Retry-After
+    # 429): both limits are read on each request, so a running sandbox can be re-tuned.
+    limiter = RateLimiter(lambda: config.requests_per_minute, config.faults)
     server = SandboxServer(
         app.router, host=config.host, port=config.port, faults=config.faults,
-        log=RequestLog(log_path),
+        log=RequestLog(log_path), admit=limiter.admit,
+        time_limit=lambda: config.inbound_limit_seconds,
     )
     return SelligentSandbox(server.start(), store, config)

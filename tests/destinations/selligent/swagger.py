@@ -9,9 +9,11 @@ Where the sandbox (or the document) must differ, the difference is listed here:
 - `SearchDataResponseModel.data` is typed `array of array of object` (Swashbuckle's rendering of
   .NET `object`), yet the vendor's own example holds strings and numbers: any JSON value is
   accepted in the cells.
-- 400 on data and segment operations, 401 everywhere, 404 for unknown resources, 413 and 429
-  are not declared per operation, though the official status table (§3.2 of the API notes)
-  says they happen: their bodies must be the error envelope (401: the string "unauthorized.").
+- 400 on data and segment operations, 401 everywhere, 404 for unknown resources, 413, 429 and
+  503 are not declared per operation, though the official status table (§3.2 of the API notes)
+  says they happen: their bodies must be the error envelope, except 401 (the string
+  "unauthorized.", or the envelope for an expired key or a refused address) and the rate
+  limit's 429 (plain text, as documented in §8; a concurrency 429 is the envelope).
 """
 from __future__ import annotations
 
@@ -118,15 +120,28 @@ class Contract:
 
     def _check_response(self, operation: dict[str, Any], entry: LogEntry) -> list[str]:
         declared = operation.get("responses", {}).get(str(entry.status))
-        body = entry.response_json()
         if declared is not None:
-            return self._errors(declared["schema"], body) if "schema" in declared else []
+            if "schema" not in declared:
+                return []
+            return self._errors(declared["schema"], entry.response_json())
         return self._check_error(entry)
 
     def _check_error(self, entry: LogEntry) -> list[str]:
-        body = entry.response_json()
         if entry.status not in UNDECLARED_ERRORS:
             return [f"status {entry.status} is neither declared nor a documented error status"]
-        if entry.status == 401:
-            return [] if body == "unauthorized." else [f"401 body {body!r}"]
+        if entry.status == 429 and entry.fault == "rate-limited":
+            return _plain_text(entry.response_body)
+        body = entry.response_json()
+        if entry.status == 401 and body == "unauthorized.":
+            return []
         return self._errors(ENVELOPE, body)
+
+
+def _plain_text(body: bytes) -> list[str]:
+    """The documented rate-limit 429: a sentence of plain text, not JSON."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return ["429 body is not text"]
+    return [] if text and not text.lstrip().startswith(("{", "[", '"')) else [
+        f"429 body {text!r} is not a plain-text sentence"]
