@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml setup.py
 demo: $(STAMP)
 	$(VENV)/bin/reconciler demo
 
+# Two workers, a file each at a time: the suite runs on both cores (the tests are
+# independent: free ports, their own temp dirs and PostgreSQL schemas).
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check reconciler tests bench

@@ -86,7 +86,8 @@ spec:
   credentials:
     apiKey: '${{env:BENCH_SELLIGENT_KEY}}'
     apiSecret: '${{env:BENCH_SELLIGENT_SECRET}}'
-  limits: {{maxRowsPerLoad: {max_rows}, concurrency: 4, requestsPerSecond: {selligent_rps}}}
+  limits: {{maxRowsPerLoad: {max_rows}, initialRowsPerLoad: {max_rows}, concurrency: 4,
+            requestsPerSecond: {selligent_rps}}}
 ---
 apiVersion: reconciler/v1
 kind: Destination

@@ -44,3 +44,13 @@ def postgres_schema(postgres_url: str) -> Iterator[str]:
     yield name
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_request_budgets() -> Iterator[None]:
+    """Each test starts with no shared pacer (a Selligent key's budget lives per process)."""
+    from reconciler.destinations.pacing import forget_shared_pacers
+
+    forget_shared_pacers()
+    yield
+    forget_shared_pacers()

@@ -50,6 +50,7 @@ class StepClock:
 
     def __init__(self) -> None:
         self.now, self.readings = 1000.0, 0
+        self.slept: list[float] = []
         self._lock = threading.Lock()
 
     def __call__(self) -> float:
@@ -59,6 +60,11 @@ class StepClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        """A client's sleep: recorded in `slept`, and the clock moves by it."""
+        self.slept.append(seconds)
+        self.advance(seconds)
 
     def wait_for_readings(self, count: int) -> None:
         """Until the clock has been read `count` times (e.g. a server admitted a request)."""

@@ -3,6 +3,7 @@
 from reconciler.cli import (  # noqa: F401
     apply,
     demo,
+    doctor,
     manifests,
     plan,
     run,

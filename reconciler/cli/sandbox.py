@@ -10,7 +10,7 @@ import gc
 import signal
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
@@ -130,6 +130,17 @@ SEED_COLUMN_OPTION = typer.Option(
     [], "--seed-column", metavar="FIELD=COLUMN", show_default=False,
     help="Read a seed field from the CSV column of another name, e.g. customer_id=id "
     f"(repeatable; fields: {', '.join(SEED_FIELDS)}).")
+# The Selligent tenant's documented limits and its unknowns (api/selligent.md §8), as knobs.
+SELLIGENT_TENANT = {"requests-per-minute": ("requests_per_minute", int),
+                    "max-take": ("max_take", int),
+                    "unknown-segment-status": ("unknown_segment_status", int),
+                    "inbound-limit-seconds": ("inbound_limit_seconds", float),
+                    "seconds-per-1000-rows": ("seconds_per_1000_rows", float)}
+SELLIGENT_TENANT_OPTION = typer.Option(
+    [], "--selligent-tenant", metavar="KNOB=VALUE", show_default=False,
+    help="Selligent tenant limit (repeatable): requests-per-minute (documented 2500, per key; "
+    "0: none), inbound-limit-seconds (documented 15; 0: none), max-take (a page-size cap), "
+    "unknown-segment-status (404 or 400), seconds-per-1000-rows (slow loads).")
 
 
 @app.command()
@@ -147,9 +158,9 @@ def sandbox(
     latency_ms: float = typer.Option(0.0, help="Added to every answer."),
     error_ratio: float = typer.Option(0.0, help="Share of requests answered 503 (0..1)."),
     drop_ratio: float = typer.Option(0.0, help="Share of connections dropped (0..1)."),
-    requests_per_second: float | None = typer.Option(
-        None, help="Above it: 429 with Retry-After."
-    ),
+    requests_per_second: float | None = typer.Option(None, help="Above it: 429 (Selligent: "
+                                                     "its documented plain-text shape)."),
+    selligent_tenant: list[str] = SELLIGENT_TENANT_OPTION,
     max_body_bytes: int | None = typer.Option(None, help="Above it: 413."),
     max_rows_per_load: int = typer.Option(
         selligent_defaults.inferred.DEFAULT_MAX_ROWS_PER_LOAD,
@@ -182,7 +193,7 @@ def sandbox(
     seed = _seed(seed_file, seed_column)
     selligent = _selligent_config(
         host=host, port=selligent_port, data_dir=directory, faults=faults, **seed,
-        max_rows_per_load=max_rows_per_load, organization=selligent_org,
+        max_rows_per_load=max_rows_per_load, organization=selligent_org, tenant=selligent_tenant,
         list_api_name=selligent_list, key_field=selligent_key_field, api_key=selligent_api_key)
     actito = _actito_config(
         directory, host=host, port=actito_port, ftps_port=actito_ftps_port,
@@ -228,8 +239,24 @@ def _actito_config(directory: Path | None, **settings: Any) -> ActitoSandboxConf
         persist=directory is not None, **settings)
 
 
-def _selligent_config(*, api_key: str, **settings: Any) -> SelligentSandboxConfig:
-    """The Selligent sandbox's settings; `api_key` is the accepted `key:secret`."""
+def _selligent_config(*, api_key: str, tenant: Sequence[str] = (),
+                      **settings: Any) -> SelligentSandboxConfig:
+    """The Selligent sandbox's settings; `api_key` is the accepted `key:secret`, `tenant`
+    the --selligent-tenant KNOB=VALUE pairs."""
     if ":" not in api_key:
         raise typer.BadParameter("expected key:secret", param_hint="--selligent-api-key")
+    for pair in tenant:
+        knob, _, text = pair.partition("=")
+        if knob not in SELLIGENT_TENANT or not text:
+            raise typer.BadParameter(f"{pair!r}: expected KNOB=VALUE, KNOB one of "
+                                     f"{', '.join(SELLIGENT_TENANT)}",
+                                     param_hint="--selligent-tenant")
+        name, kind = SELLIGENT_TENANT[knob]
+        try:
+            value = kind(text)
+        except ValueError as exc:
+            raise typer.BadParameter(f"{pair!r}: {text!r} is not a number",
+                                     param_hint="--selligent-tenant") from exc
+        off = name in ("requests_per_minute", "inbound_limit_seconds") and value == 0
+        settings[name] = None if off else value
     return SelligentSandboxConfig(accounts=[ServiceAccount.parse(api_key)], **settings)

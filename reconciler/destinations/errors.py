@@ -40,9 +40,11 @@ class DestinationError(ReconcilerError):
 class TransientApiError(DestinationError):
     """A failure that may succeed when retried later."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None,
+                 elapsed: float | None = None, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.retry_after = retry_after
+        self.elapsed = elapsed  # seconds the call ran before it failed, when measured
 
 
 class PermanentApiError(DestinationError):

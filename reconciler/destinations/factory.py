@@ -30,9 +30,10 @@ def open_selligent_adapter(name: str, spec: SelligentDestination) -> SelligentAd
     # batch one call (the client splits one only past the byte limit, then one chunk at a
     # time); the pool holds a connection per batch in flight.
     limits = SelligentLimits(max_rows_per_call=spec.limits.max_rows_per_load,
+                             initial_rows_per_call=spec.limits.initial_rows_per_load,
                              max_in_flight=1,
                              connections=max(10, spec.limits.concurrency),
-                             requests_per_second=spec.limits.requests_per_second)
+                             requests_per_second=spec.limits.pace_per_second())
     return SelligentAdapter(
         base_url=resolve_maybe_env(spec.base_url, f"{where} spec.baseUrl"),
         organization=spec.organization,

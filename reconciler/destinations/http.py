@@ -124,10 +124,13 @@ def with_retries(send: Callable[[], T], policy: RetryPolicy, *, name: str,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic,
                  rng: random.Random | None = None,
-                 on_retry: Callable[[TransientApiError], None] | None = None) -> T:
+                 on_retry: Callable[[TransientApiError], None] | None = None,
+                 give_up: Callable[[TransientApiError], bool] | None = None) -> T:
     """`send()` until it answers, retrying transient failures as the policy says; the last
     error is raised when it gives up. `on_retry` sees each error retried (e.g. to slow a
-    pacer on 429); `name` (a destination and call, no URL) goes in the log."""
+    pacer on 429); `give_up` picks errors the caller handles otherwise (e.g. a call too big
+    for a time limit, split rather than sent again); `name` (a destination and call, no URL)
+    goes in the log."""
     rng = rng or random.Random()
     started = clock()
     attempt = 1
@@ -135,7 +138,7 @@ def with_retries(send: Callable[[], T], policy: RetryPolicy, *, name: str,
         try:
             return send()
         except TransientApiError as error:
-            if attempt >= policy.max_attempts:
+            if attempt >= policy.max_attempts or (give_up is not None and give_up(error)):
                 raise
             wait = policy.wait(attempt, error.retry_after, rng)
             if wait is None or clock() + wait - started > policy.deadline:

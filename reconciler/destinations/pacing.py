@@ -12,6 +12,7 @@ costs a few retries in a run, not one every few calls.
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 
@@ -38,7 +39,40 @@ class Pacer:
         if start > now:
             time.sleep(start - now)
 
+    def at_most(self, per_second: float, headroom: float = HEADROOM) -> None:
+        """Pace no faster than `per_second` from now on (a stricter sharer joined)."""
+        with self._lock:
+            budget_interval = 1.0 / per_second
+            if budget_interval > self.budget_interval:
+                self.budget_interval = budget_interval
+                self.interval = max(self.interval, budget_interval * (1.0 + headroom))
+
     def slow_down(self) -> None:
         """The server refused a call as over its rate (429): space the next ones wider."""
         with self._lock:
             self.interval = min(self.interval * SLOW_DOWN, self.budget_interval * MOST_SLOWED)
+
+
+_SHARED: dict[str, Pacer] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_pacer(identity: str, per_second: float | None) -> Pacer:
+    """The one pacer of a request budget in this process (e.g. a Selligent API key: every
+    activation, observer and writer using it shares its budget). `identity` is hashed, so a
+    key never sits in memory longer than its session; a second caller asking a slower pace
+    slows everyone (the budget is the key's, the most careful setting wins)."""
+    name = hashlib.sha256(identity.encode("utf-8")).hexdigest()
+    with _SHARED_LOCK:
+        pacer = _SHARED.get(name)
+        if pacer is None:
+            pacer = _SHARED[name] = Pacer(per_second)
+        elif per_second:
+            pacer.at_most(per_second)
+        return pacer
+
+
+def forget_shared_pacers() -> None:
+    """Drop every shared pacer (tests: each starts with the budgets it sets)."""
+    with _SHARED_LOCK:
+        _SHARED.clear()

@@ -53,3 +53,19 @@ def test_no_budget_never_waits() -> None:
     for _ in range(100):
         pacer.wait()
     assert time.monotonic() - started < 0.05
+
+
+def test_one_budget_per_key_in_a_process_the_strictest_pace_wins() -> None:
+    # Scenario: two activations' clients of one Selligent key share a pacer; a third asking a
+    # slower pace slows them all; another key has its own.
+    from reconciler.destinations.pacing import shared_pacer
+
+    first = shared_pacer("https://t.slgnt.eu/Portal/Api key-a", 30)
+    again = shared_pacer("https://t.slgnt.eu/Portal/Api key-a", 30)
+    other = shared_pacer("https://t.slgnt.eu/Portal/Api key-b", 30)
+    assert first is again and first is not other
+    shared_pacer("https://t.slgnt.eu/Portal/Api key-a", 10)
+    assert first.interval == pytest.approx((1 + HEADROOM) / 10)
+    shared_pacer("https://t.slgnt.eu/Portal/Api key-a", 50)  # faster: ignored
+    assert first.interval == pytest.approx((1 + HEADROOM) / 10)
+    assert other.interval == pytest.approx((1 + HEADROOM) / 30)

@@ -118,11 +118,25 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path,
         calls_per_minute=None, etl_delay_seconds=0.05, sync_poll_seconds=0.1, clock=clock))
     manifests = copy_project_for(REPO / "manifests", tmp_path / "manifests", selligent, actito)
     set_actito_limit(manifests, "requestsPerMinute", UNPACED_CALLS_PER_MINUTE)
+    unpace_selligent(manifests)
     try:
         yield Stack(selligent, actito, manifests, state, tmp_path, clock)
     finally:
         selligent.stop()
         actito.stop()
+
+
+def unpace_selligent(manifests: Path) -> None:
+    """The Selligent client unpaced: the scenarios are about data, not pace, and stay far
+    below the sandbox's documented 2,500 a minute (tests/destinations/selligent checks the
+    pacing and the 429s)."""
+    destinations = manifests / "destinations.yaml"
+    text = destinations.read_text("utf-8")
+    assert "    maxRowsPerLoad: 10000\n" in text
+    destinations.write_text(text.replace(
+        "    maxRowsPerLoad: 10000\n",
+        "    maxRowsPerLoad: 10000\n    requestsPerSecond: 1000\n", 1),
+        "utf-8")
 
 
 def set_actito_limit(manifests: Path, key: str, value: int) -> None:

@@ -53,7 +53,8 @@ def error_for(response: requests.Response, call: str, subject: str) -> Destinati
             "extension pack", **where,  # type: ignore[arg-type]
         )
     if status in TRANSIENT_STATUSES or status >= 500:
-        return TransientApiError(about, retry_after=server_wait(response.headers), **where)
+        return TransientApiError(about, retry_after=server_wait(response.headers),
+                                 **where)  # type: ignore[arg-type]
     return PermanentApiError(about, **where)  # type: ignore[arg-type]
 
 

@@ -109,8 +109,9 @@ class SelligentAdapter:
 
     def iter_contact_keys(self, key_field: str) -> Iterator[list[str]]:
         """The contact index: pages of the `key_field` values present in the audience list."""
+        count = self.client.count_list_records(self.organization, self.list_api_name)
         pages = self.client.search_list_data(self.organization, self.list_api_name, [key_field],
-                                             order_by=key_field)
+                                             order_by=key_field, expected=count)
         for page in pages:
             yield [str(row[0]) for row in page if row and row[0] not in (None, "")]
 

@@ -3,7 +3,8 @@
 The Swagger types data rows as `string[][]`, so every cell is sent as text (None as "", which
 the API stores as NULL [I]). `chunk_rows` streams rows into chunks of at most `max_rows` rows
 and `max_bytes` of JSON, never holding more than one chunk; `send_chunks` sends them, up to
-`max_in_flight` at a time, and yields the answers in order.
+`max_in_flight` at a time, and yields the answers in order (`in_order`, which the client's
+parallel page reads use too).
 """
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 Row = list[str]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class RowTooLargeError(ValueError):
@@ -50,24 +53,50 @@ def row_bytes(row: Row) -> int:
 
 
 def chunk_rows(
-    rows: Iterable[Sequence[Any]], max_rows: int, max_bytes: int, header: Row | None = None
+    rows: Iterable[Sequence[Any]], max_rows: int | Callable[[], int], max_bytes: int,
+    header: Row | None = None
 ) -> Iterator[list[Row]]:
-    """Chunks of wire rows; each chunk's JSON body (`header` first, if any) fits the limits."""
+    """Chunks of wire rows; each chunk's JSON body (`header` first, if any) fits the limits.
+    `max_rows` may be a function, asked at each chunk's start (a size adapted as calls go)."""
+    rows_now = max_rows if callable(max_rows) else (lambda: max_rows)
     base = 2 + (row_bytes(header) if header else 0)
     chunk: list[Row] = []
     size = base
+    cap = rows_now()
     for raw in rows:
         row = [wire_value(v) for v in raw]
         length = row_bytes(row)
         if base + length > max_bytes:
             raise RowTooLargeError(f"one row is {length} bytes, over the {max_bytes}-byte limit")
-        if chunk and (len(chunk) >= max_rows or size + length > max_bytes):
+        if chunk and (len(chunk) >= cap or size + length > max_bytes):
             yield chunk
-            chunk, size = [], base
+            chunk, size, cap = [], base, rows_now()
         chunk.append(row)
         size += length
     if chunk:
         yield chunk
+
+
+def in_order(items: Iterable[T], call: Callable[[T], R], max_in_flight: int) -> Iterator[R]:
+    """`call(item)` for each item, answers in the items' order; at most `max_in_flight`
+    calls at once and as many answers in memory. The first failure cancels the calls not yet
+    started."""
+    if max_in_flight <= 1:
+        for item in items:
+            yield call(item)
+        return
+    pending: deque[Future[R]] = deque()
+    with ThreadPoolExecutor(max_workers=max_in_flight) as pool:
+        try:
+            for item in items:
+                if len(pending) >= max_in_flight:
+                    yield pending.popleft().result()
+                pending.append(pool.submit(call, item))
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def send_chunks(
@@ -75,24 +104,10 @@ def send_chunks(
 ) -> Iterator[tuple[int, Any]]:
     """(first row index, answer) per chunk, in order; at most `max_in_flight` calls at once
     and as many chunks in memory. The first failure cancels the calls not yet started."""
-    offset = 0
-    if max_in_flight <= 1:
+    def at_offsets() -> Iterator[tuple[int, list[Row]]]:
+        offset = 0
         for chunk in chunks:
-            yield offset, send(chunk)
+            yield offset, chunk
             offset += len(chunk)
-        return
-    pending: deque[tuple[int, Future[Any]]] = deque()
-    with ThreadPoolExecutor(max_workers=max_in_flight) as pool:
-        try:
-            for chunk in chunks:
-                if len(pending) >= max_in_flight:
-                    first, future = pending.popleft()
-                    yield first, future.result()
-                pending.append((offset, pool.submit(send, chunk)))
-                offset += len(chunk)
-            while pending:
-                first, future = pending.popleft()
-                yield first, future.result()
-        finally:
-            for _, future in pending:
-                future.cancel()
+
+    return in_order(at_offsets(), lambda item: (item[0], send(item[1])), max_in_flight)

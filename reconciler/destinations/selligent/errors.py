@@ -2,7 +2,8 @@
 
     HTTP 401/403                                  → AuthenticationError
     HTTP 408, 429, 5xx; result_code ServiceUnavailable/InternalServerError → TransientApiError
-    HTTP 404, or result_code NotFound             → SelligentNotFoundError (permanent)
+    HTTP 404, or result_code NotFound, or a 400 whose body says "not found"
+                                                  → SelligentNotFoundError (permanent)
     other 4xx; 200 with result_code Failed/ValidationFailed → PermanentApiError
     200 with PartiallySucceeded                   → a result, its refused rows in `invalid_records`
 
@@ -12,6 +13,7 @@ path, no query string) and the organization/list/segment; never credentials or r
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from reconciler.destinations.errors import (
@@ -30,6 +32,20 @@ FAILED_RESULTS = frozenset({"Failed", "ValidationFailed", "NotFound"})
 class SelligentNotFoundError(PermanentApiError):
     """The organization, list or segment named in the call does not exist."""
 
+
+# [?] The Swagger documents only 200 for a segment GET (api/selligent.md §8): a missing one may
+# answer 404 or 400. A 400 is taken as "not found" only when its body says so, by result code,
+# error code or words; any other 400 stays a refusal (a wrong answer here would make apply
+# create a segment that exists, or plan fail for every new activation).
+_NOT_FOUND_WORDS = re.compile(r"not[ _]?found|does not exist|doesn't exist|unknown segment",
+                              re.IGNORECASE)
+
+
+def says_not_found(body: Any) -> bool:
+    """True when an error body says the thing named does not exist."""
+    if isinstance(body, dict) and body.get("result_code") == "NotFound":
+        return True
+    return bool(_NOT_FOUND_WORDS.search(api_message(body)))
 
 
 
@@ -63,7 +79,7 @@ def error_for_status(
     if status in RETRYABLE_STATUSES or status >= 500:
         message = f"{where} is temporarily unavailable"
         return TransientApiError(message, retry_after=retry_after, **kwargs)
-    if status == 404:
+    if status == 404 or (status == 400 and says_not_found(body)):
         return SelligentNotFoundError(f"{where} not found", **kwargs)
     return PermanentApiError(f"{where} refused the request", **kwargs)
 

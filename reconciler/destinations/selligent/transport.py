@@ -23,7 +23,7 @@ import requests
 from reconciler import __version__
 from reconciler.destinations.errors import DestinationError, TransientApiError
 from reconciler.destinations.http import RetryPolicy, server_wait, with_retries
-from reconciler.destinations.pacing import Pacer
+from reconciler.destinations.pacing import shared_pacer
 from reconciler.destinations.selligent.errors import (
     DESTINATION,
     error_for_result,
@@ -38,9 +38,12 @@ USER_AGENT = f"audience-reconciler/{__version__} (selligent client)"
 class SelligentLimits:
     """How the client paces and sizes its calls (the API documents no limits: all [I])."""
 
-    max_rows_per_call: int = 1000  # rows per data/load or delete call
+    max_rows_per_call: int = 1000  # rows per data/load or delete call, at most
+    initial_rows_per_call: int = 2000  # the first calls' size, then sized by time (sizing.py)
+    inbound_limit_seconds: float = 15.0  # §8: the documented inbound connection time-out
     max_bytes_per_call: int = 4_000_000  # JSON body bytes per call
-    page_size: int = 1000  # `take` for lists, segments and data/search
+    page_size: int = 1000  # `take` asked for lists, segments and data/search (may be capped)
+    read_in_flight: int = 4  # concurrent page reads of a list whose record count is known
     max_in_flight: int = 1  # concurrent calls for the chunks of one load or delete
     connections: int = 10  # pooled connections: at least the calls a writer has in flight
     requests_per_second: float | None = None  # a request budget: every call is paced under it
@@ -95,7 +98,8 @@ class Transport:
         self.session.headers["User-Agent"] = USER_AGENT
         self._sleep = sleep
         self._random = random.Random()
-        self._pacer = Pacer(self.limits.requests_per_second)  # a little under the budget
+        # A little under the budget, shared by every client of this key in the process.
+        self._pacer = shared_pacer(f"{self.base_url} {api_key}", self.limits.requests_per_second)
 
     @staticmethod
     def _new_session(max_in_flight: int) -> requests.Session:
@@ -110,8 +114,10 @@ class Transport:
     def close(self) -> None:
         self.session.close()
 
-    def request(self, call: Call, *, params: dict[str, Any] | None = None, body: Any = None) -> Any:
-        """Send the call (retrying when worth it) and return its decoded JSON answer."""
+    def request(self, call: Call, *, params: dict[str, Any] | None = None, body: Any = None,
+                give_up: Callable[[TransientApiError], bool] | None = None) -> Any:
+        """Send the call (retrying when worth it, except errors `give_up` takes) and return
+        its decoded JSON answer."""
         data = None if body is None else _encode(body)
 
         def slow_down_on_429(error: TransientApiError) -> None:
@@ -120,11 +126,12 @@ class Transport:
 
         return with_retries(lambda: self._once(call, params, data), self.limits.retry,
                             name=f"{DESTINATION} {call.name}", sleep=self._sleep,
-                            rng=self._random, on_retry=slow_down_on_429)
+                            rng=self._random, on_retry=slow_down_on_429, give_up=give_up)
 
     def _once(self, call: Call, params: dict[str, Any] | None, data: bytes | None) -> Any:
         headers = {"Content-Type": "application/json"} if data is not None else None
         self._pacer.wait()  # retries included: a burst of retries must not blow the budget
+        started = time.monotonic()
         try:
             response = self.session.request(
                 call.method, f"{self.base_url}{call.path}", params=params, data=data,
@@ -133,7 +140,7 @@ class Transport:
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise TransientApiError(
                 f"{call.where}: no answer ({type(exc).__name__})", destination=DESTINATION,
-                call=call.name,
+                call=call.name, elapsed=time.monotonic() - started,
             ) from exc
         except requests.RequestException as exc:
             raise DestinationError(f"{call.where}: request failed ({type(exc).__name__})",

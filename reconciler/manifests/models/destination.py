@@ -1,6 +1,7 @@
 """The Destination kind: a Selligent list or an Actito profile table, and how to reach it."""
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from typing import Annotated, Literal
 
@@ -14,12 +15,41 @@ from reconciler.manifests.values import Credential
 class SelligentCredentials(StrictModel):
     api_key: Credential
     api_secret: Credential
+    expires_on: dt.date | None = Field(
+        default=None, description="The service account key's expiry date: `reconciler "
+        "doctor` fails from 14 days before it, so the key is renewed before a sync fails.")
+
+
+# Documented (api/selligent.md §8): 2,500 requests per minute per API key, all paths counted.
+SELLIGENT_REQUESTS_PER_MINUTE = 2500
 
 
 class SelligentLimits(StrictModel):
     max_rows_per_load: int = Field(default=10_000, ge=1)
-    requests_per_second: float | None = Field(default=None, gt=0)
+    initial_rows_per_load: int = Field(
+        default=2_000, ge=1,
+        description="Rows in the first data calls; later calls are sized by how long calls "
+        "take, to stay well under Selligent's documented 15-s inbound time-out, up to "
+        "maxRowsPerLoad.")
+    requests_per_minute: int = Field(
+        default=SELLIGENT_REQUESTS_PER_MINUTE, ge=1,
+        description="The API key's request budget (Selligent documents 2,500 per minute per "
+        "key, counted across all paths and every integration using the key).")
+    budget_share: float = Field(
+        default=0.8, gt=0, le=1,
+        description="The share of `requestsPerMinute` this tool may use; the rest is left to "
+        "the other integrations sharing the key. Every activation of a run using the key "
+        "shares it.")
+    requests_per_second: float | None = Field(
+        default=None, gt=0,
+        description="A pace set by hand, in place of requestsPerMinute × budgetShare / 60.")
     concurrency: int = Field(default=4, ge=1, le=64)
+
+    def pace_per_second(self) -> float:
+        """How fast this tool starts calls with this key."""
+        if self.requests_per_second is not None:
+            return self.requests_per_second
+        return self.requests_per_minute * self.budget_share / 60
 
 
 class SelligentDestination(StrictModel):

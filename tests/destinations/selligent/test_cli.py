@@ -92,3 +92,21 @@ def test_sigterm_right_after_a_write_keeps_what_was_acknowledged(tmp_path: Path)
         again.send_signal(signal.SIGTERM)
         again.communicate(timeout=10)
     assert "KEPT" in {field["name"] for field in fields}
+
+
+def test_tenant_knobs_set_the_documented_limits_and_the_unknowns() -> None:
+    import pytest
+    import typer
+
+    from reconciler.cli.sandbox import _selligent_config
+
+    config = _selligent_config(api_key="k:s", tenant=[
+        "max-take=200", "requests-per-minute=0", "unknown-segment-status=400",
+        "inbound-limit-seconds=2.5"])
+    assert (config.max_take, config.requests_per_minute) == (200, None)
+    assert (config.unknown_segment_status, config.inbound_limit_seconds) == (400, 2.5)
+    assert _selligent_config(api_key="k:s").requests_per_minute == 2500  # documented default
+    with pytest.raises(typer.BadParameter, match="KNOB one of requests-per-minute"):
+        _selligent_config(api_key="k:s", tenant=["take=5"])
+    with pytest.raises(typer.BadParameter, match="is not a number"):
+        _selligent_config(api_key="k:s", tenant=["max-take=lots"])

@@ -30,12 +30,15 @@ def _calls(sandbox: SelligentSandbox, suffix: str) -> list[int]:
 
 
 def test_paging_until_a_short_page(sandbox: SelligentSandbox) -> None:
-    # Scenario: a search over 4,750 contacts with take=2000 needs 3 pages, the last one short.
+    # Scenario: a search over 4,750 contacts with take=2000 (no record count given): 3 pages,
+    # the last one short, then an empty one (a short page is not the end: `take` may be
+    # capped), each `skip` what was received.
     client = _client(sandbox, page_size=2000)
     pages = list(client.search_list_data(ORG, LIST, ["EXTERNAL_ID"]))
     assert [len(p) for p in pages] == [2000, 2000, len(contacts(sandbox).records) - 4000]
     bodies = [e.request_json() for e in sandbox.log.entries() if e.path.endswith("/data/search")]
-    assert [(b["skip"], b["take"]) for b in bodies] == [(0, 2000), (2000, 2000), (4000, 2000)]
+    assert [(b["skip"], b["take"]) for b in bodies] == [(0, 2000), (2000, 2000), (4000, 2000),
+                                                        (4750, 2000)]
     for i in range(3):
         client.create_list(ORG, f"L{i}", f"List {i}", "Datalist")
     assert [item["api_name"] for item in _client(sandbox, page_size=2).iter_lists(ORG)] == [
@@ -45,7 +48,8 @@ def test_paging_until_a_short_page(sandbox: SelligentSandbox) -> None:
 def test_chunking_25001_rows_at_a_10000_row_limit_takes_3_calls() -> None:
     # Scenario: 25,001 rows at the sandbox's 10,000-row limit are sent in 3 calls.
     with start(max_rows_per_load=10_000, seed_file=None) as sandbox:
-        client = _client(sandbox, max_rows_per_call=10_000, max_bytes_per_call=50_000_000)
+        client = _client(sandbox, max_rows_per_call=10_000, initial_rows_per_call=10_000,
+                         max_bytes_per_call=50_000_000)
         rows = ([f"K{i:06d}", f"k{i}@x.test"] for i in range(25_001))
         result = client.load_list_data(ORG, LIST, ["EXTERNAL_ID"], ["EXTERNAL_ID", "MAIL"], rows)
         sizes = [len(e.request_json()) for e in sandbox.log.entries()
@@ -115,21 +119,16 @@ def test_chunking_by_bytes(sandbox: SelligentSandbox) -> None:
 def test_retry_on_429_waits_for_x_ratelimit_reset() -> None:
     # Scenario: a key over its 2 requests a minute gets the documented 429 (plain text,
     # X-RateLimit-Reset, no Retry-After, §8); the client waits out the window and retries.
-    waits: list[float] = []
     clock = StepClock()  # the sandbox's limit counts on it; the client's waits move it
-
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        clock.advance(seconds)
-
     with start(requests_per_minute=2, faults=Faults(clock=clock)) as sandbox:
-        client = SelligentClient(sandbox.url, "sandbox-key", "sandbox-secret", FAST, sleep=sleep)
+        client = SelligentClient(sandbox.url, "sandbox-key", "sandbox-secret", FAST,
+                                 sleep=clock.sleep)
         for _ in range(3):
             client.get_fields(ORG, LIST)
             clock.advance(10)
         statuses = [e.status for e in sandbox.log.entries()]
     assert statuses == [200, 200, 429, 200]
-    assert len(waits) == 1 and 40.0 <= waits[0] < 41.0  # X-RateLimit-Reset: 60 - 20 s used
+    assert len(clock.slept) == 1 and 40.0 <= clock.slept[0] < 41.0  # Reset: 60 - 20 s used
 
 
 class _Flaky(Router):

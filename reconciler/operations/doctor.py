@@ -1,0 +1,47 @@
+"""`reconciler doctor`: every destination of a project checked for readiness, read-only.
+
+A destination that cannot even be opened (a missing environment variable) is one failed
+finding, not a crash: the others are still checked.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.clock import SYSTEM_CLOCK, Clock
+from reconciler.destinations.errors import DestinationError
+from reconciler.destinations.factory import open_actito_adapter, open_selligent_adapter
+from reconciler.destinations.readiness import Finding, expiry_finding
+from reconciler.destinations.selligent.readiness import check_service_account
+from reconciler.errors import ReconcilerError
+from reconciler.manifests.models import Kind, SelligentDestination
+from reconciler.manifests.project import Project
+
+
+def check_destinations(project: Project, names: list[str],
+                       clock: Clock = SYSTEM_CLOCK) -> dict[str, list[Finding]]:
+    """Findings per destination (all of them when `names` is empty)."""
+    manifests = project.of_kind(Kind.DESTINATION)
+    unknown = [name for name in names if name not in manifests]
+    if unknown:
+        raise ReconcilerError(f"no destination named {', '.join(unknown)} (defined: "
+                              f"{', '.join(sorted(manifests))})")
+    return {name: _check(name, manifests[name].document.spec, manifests[name].file.parent,
+                         clock) for name in (names or sorted(manifests))}
+
+
+def _check(name: str, spec: object, directory: Path, clock: Clock) -> list[Finding]:
+    try:
+        if isinstance(spec, SelligentDestination):
+            expiry = expiry_finding(spec.credentials.expires_on, clock.now().date())
+            with open_selligent_adapter(name, spec) as adapter:
+                found = check_service_account(adapter.client, spec.organization, spec.list)
+            return ([expiry] if expiry else []) + found
+        structure = open_actito_adapter(name, spec,  # type: ignore[arg-type]
+                                        directory).read_structure()  # type: ignore[arg-type]
+        return [Finding("authentication and profile table", True,
+                        f"table {structure.name} readable ({len(structure.attributes)} "
+                        "attributes)")]
+    except DestinationError as error:
+        return [Finding("reaching the destination", False, str(error))]
+    except ReconcilerError as error:  # e.g. an environment variable the manifest names
+        return [Finding("opening the destination", False, str(error))]
