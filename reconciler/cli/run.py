@@ -1,6 +1,8 @@
 """`reconciler run --due`: sync exactly the activations whose schedule is due (for cron jobs)."""
 from __future__ import annotations
 
+import datetime as dt
+import os
 from pathlib import Path
 
 import typer
@@ -17,10 +19,13 @@ from reconciler.cli.app import (
 )
 from reconciler.cli.apply import describe_result
 from reconciler.cli.plan import load_valid_project, print_note
+from reconciler.cli.status import api_key_expiries
 from reconciler.clock import clock_from
+from reconciler.destinations.readiness import expiry_finding
 from reconciler.errors import ReconcilerError
 from reconciler.executing.executor import Outcome
 from reconciler.executing.progress import plan_steps_for_terminal
+from reconciler.manifests.project import Project
 from reconciler.operations.applying import execute
 from reconciler.operations.plans import make_plan
 from reconciler.operations.schedule import due_statuses
@@ -46,6 +51,7 @@ def run(
         project = load_valid_project(where.manifests)
         state = use_state(state, project.root, where.file)
         clock = clock_from(now)
+        _warn_of_expiring_keys(project, clock.now().date())
         statuses = due_statuses(project, state, clock.now())
         for status in statuses:
             if not status.due:
@@ -73,3 +79,14 @@ def run(
         typer.echo(describe_result(result))
     if any(r.outcome in (Outcome.FAILED, Outcome.STOPPED) for r in results):
         raise typer.Exit(1)
+
+
+def _warn_of_expiring_keys(project: Project, today: dt.date) -> None:
+    """A key expiring within two weeks (`credentials.expiresOn`) is said on every scheduled
+    run, so its renewal is not left to the first sync that fails."""
+    for name, expires_on in api_key_expiries(project).items():
+        finding = expiry_finding(expires_on, today)
+        if finding is not None and finding.ok is False:
+            typer.echo(f"Warning: destination {name}: {finding.message}", err=True)
+            if os.environ.get("GITHUB_ACTIONS", "").lower() == "true":
+                typer.echo(f"::warning::destination {name}: {finding.message}")

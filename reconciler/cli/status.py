@@ -28,8 +28,10 @@ from reconciler.cli.plan import load_valid_project
 from reconciler.cli.state import StateOption, clock, describe_lock, lock_json
 from reconciler.clock import clock_from
 from reconciler.destinations.capabilities import capabilities_of
+from reconciler.destinations.readiness import expiry_finding
 from reconciler.executing.due import Due, due_status
 from reconciler.executing.importbudget import BudgetUse, import_targets, read_budget
+from reconciler.manifests.models import SelligentDestination
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.notifying import Health, read_health
@@ -64,6 +66,7 @@ class ActivationStatus:
     key_file_expires: dt.datetime | None = None  # Actito: last file drop + validity period
     budget: BudgetUse | None = None  # Actito: today's imports on the profile table
     deferred: DeferredUpdates | None = None  # the last success left its updates for later
+    api_key_expires: dt.date | None = None  # Selligent: the manifest's credentials.expiresOn
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ def read_status(reader: StateReader, project: Project,
     locks = {lock.activation: lock for lock in reader.locks()}
     health = read_health(reader, {n: s.warnings for n, s in settings.items()}, settings)
     targets = import_targets(project, settings)
+    expiries = api_key_expiries(project)
     rows = []
     for name, activation in sorted(settings.items()):
         runs = reader.runs(name, limit=_HISTORY)
@@ -93,9 +97,17 @@ def read_status(reader: StateReader, project: Project,
             due_status(activation, success.started_at if success else None, moment,
                        deferred.until if deferred else None),
             _matched(runs), health[name], _key_file_expiry(activation, runs),
-            read_budget(reader, target, moment) if target else None, deferred))
+            read_budget(reader, target, moment) if target else None, deferred,
+            expiries.get(activation.destination)))
     others = tuple(a for a in reader.activations() if a not in settings)
     return StatusReport(reader.location, moment, tuple(rows), others)
+
+
+def api_key_expiries(project: Project) -> dict[str, dt.date]:
+    """The key expiry dates the destinations' manifests give (`credentials.expiresOn`)."""
+    return {name: spec.credentials.expires_on
+            for name, spec in ((n, d.spec) for n, d in project.destinations().items())
+            if isinstance(spec, SelligentDestination) and spec.credentials.expires_on}
 
 
 def _matched(runs: tuple[RunRecord, ...]) -> tuple[int, int] | None:
@@ -175,6 +187,9 @@ def _activation_text(row: ActivationStatus, now: dt.datetime) -> list[str]:
     out.append(f"  warnings  {_HEALTH_TEXT.get(row.health, 'none')}")
     if row.budget is not None or row.key_file_expires is not None:
         out += _actito_lines(row, now)
+    expiry = expiry_finding(row.api_key_expires, now.date())
+    if expiry is not None:
+        out.append(f"  api key   {expiry.message}")
     return out
 
 
@@ -216,6 +231,8 @@ def _activation_json(row: ActivationStatus, now: dt.datetime) -> dict[str, objec
         "import_budget": None if budget is None else {
             "table": budget.target.table, "day": budget.day.isoformat(), "used": budget.used,
             "budget": budget.target.daily_budget, "refused": budget.refused},
+        "api_key_expires_on": row.api_key_expires.isoformat() if row.api_key_expires
+        else None,
         "deferred_updates": None if deferred is None else {
             "rows": deferred.rows, "until": deferred.until.isoformat()},
     }

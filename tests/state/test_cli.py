@@ -72,7 +72,7 @@ def test_status_as_json(tmp_path: Path) -> None:
         "next_due": {"due": True, "at": "2026-11-27T06:00:00+00:00",
                      "reason": "no successful run yet"},
         "match_rate": None, "warnings": {"health": "healthy", "open": False},
-        "key_file_expires_at": None,
+        "key_file_expires_at": None, "api_key_expires_on": None,
         "import_budget": {"table": "Profiles", "day": "2026-11-27", "used": 0, "budget": 12,
                           "refused": False},
         "deferred_updates": None}
@@ -259,3 +259,38 @@ def test_a_bad_project_file_stops_every_command_with_its_location(
     result = runner.invoke(app, ["validate"])
     assert result.exit_code == 1
     assert "reconciler.yaml:1:1: unknown key 'manifest'" in result.stderr, result.stderr
+
+
+def test_status_and_run_due_warn_of_a_selligent_key_expiring_within_two_weeks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # Scenario: the manifest says the service account key expires on 2026-12-06; on
+    # 2026-11-27 status shows it on each Selligent activation (and in JSON), and every
+    # scheduled run warns (an annotation on GitHub) until it is renewed.
+    from reconciler.cli.run import _warn_of_expiring_keys
+    from reconciler.manifests.loading import load_project
+    from tests.manifests.conftest import replace_in
+
+    shutil.copytree(EXAMPLE, tmp_path / "manifests")
+    replace_in(tmp_path / "manifests" / "destinations.yaml",
+               "    apiSecret: ${env:SELLIGENT_API_SECRET}\n",
+               "    apiSecret: ${env:SELLIGENT_API_SECRET}\n    expiresOn: 2026-12-06\n")
+    args = ["status", str(tmp_path / "manifests"), "--state", str(tmp_path / "s.duckdb"),
+            "--now", "2026-11-27T09:00:00+00:00"]
+    text = runner.invoke(app, args)
+    assert text.exit_code == 0, text.output
+    block = text.stdout.split("# vip-selligent → selligent-sandbox\n")[1].split("\n\n")[0]
+    assert "  api key   the key expires on 2026-12-06, in 9 day(s): renew it now" in block
+    actito = text.stdout.split("# churn-actito → actito-sandbox\n")[1].split("\n\n")[0]
+    assert "api key" not in actito
+    rows = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)["activations"]
+    assert {r["activation"]: r["api_key_expires_on"] for r in rows}["vip-selligent"] == \
+        "2026-12-06"
+    project, _ = load_project(tmp_path / "manifests")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    _warn_of_expiring_keys(project, dt.date(2026, 11, 27))
+    printed = capsys.readouterr()
+    assert "Warning: destination selligent-sandbox: the key expires on 2026-12-06" in printed.err
+    assert printed.out.startswith("::warning::destination selligent-sandbox:")
+    _warn_of_expiring_keys(project, dt.date(2026, 11, 1))  # 35 days ahead: nothing said
+    assert capsys.readouterr() == ("", "")
