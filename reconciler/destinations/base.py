@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -35,6 +35,9 @@ class Structure:
     warnings: tuple[str, ...] = ()
     list_exists: bool = False
     member_count: int | None = None  # what the destination says, when it says it
+    # Text fields' lengths (destination name → characters), existing or to be created: values
+    # longer are rejected at plan time. Empty when the destination has no such limit.
+    field_lengths: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ def open_observers(project: Project, settings: Settings, chosen: list[str],
 
 def remote_fingerprint(structures: dict[str, Structure]) -> dict[str, str]:
     return {name: structure_hash([[r.model_dump(mode="json") for r in s.resources],
-                                  list(s.errors), s.list_exists])
+                                  list(s.errors), s.list_exists, s.field_lengths])
             for name, s in structures.items()}
 
 

@@ -156,7 +156,7 @@ class Planner:
     def _plan(self, settings: EffectiveActivation, observer: DestinationObserver,
               structure: Structure, options: PlanOptions, head: ActivationPlan) -> ActivationPlan:
         conn, tables = self.workspace.conn, self.workspace.tables_of(settings.name)
-        source, spec = self._audience(settings)
+        source, spec = self._audience(settings, structure.field_lengths)
         steps = Steps(self.steps, settings.name)
         with steps.step(f"reading the audience from source {source.name}") as found:
             report = materialize_audience(source, spec, conn, tables.desired, now=options.now)
@@ -199,8 +199,11 @@ class Planner:
             stops=tuple(_guard_stops(settings, diff)),
         ))
 
-    def _audience(self, settings: EffectiveActivation) -> tuple[Source, AudienceSpec]:
-        """The activation's source and what its audience is made of."""
+    def _audience(self, settings: EffectiveActivation,
+                  lengths: Mapping[str, int] | None = None) -> tuple[Source, AudienceSpec]:
+        """The activation's source and what its audience is made of; `lengths`: the
+        destination's text fields' lengths (longer values are rejected)."""
+        lengths = lengths or {}
         segments = self.project.segments()
         models = self.project.models()
         segment: SegmentDocument | None = segments.get(settings.segment or "")
@@ -210,7 +213,8 @@ class Planner:
             activation=settings.name,
             model=model.spec,
             match_key=settings.match_key.source,
-            fields=tuple(AudienceField(f.source, f.destination, f.type) for f in settings.fields),
+            fields=tuple(AudienceField(f.source, f.destination, f.type,
+                                       lengths.get(f.destination)) for f in settings.fields),
             segment=settings.segment,
             where=segment.spec.where if segment else None,
         )

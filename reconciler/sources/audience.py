@@ -37,6 +37,9 @@ class AudienceField:
     destination: str
     type: FieldType | None = None
     """The destination field's type when known; values that do not fit it are rejected."""
+    max_length: int | None = None
+    """The destination text field's length when known: longer values are rejected at plan
+    time (counted and sampled), not refused row by row at apply time."""
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,8 @@ def fits(field: AudienceField, column: str) -> str:
         check += f" AND TRY_CAST({column} AS DECIMAL(38,10)) = TRY_CAST({column} AS BIGINT)"
     elif field.type == FieldType.DECIMAL:
         check += f" AND isfinite(TRY_CAST({column} AS DOUBLE))"
+    if field.max_length is not None and field.type in (None, FieldType.STRING):
+        check += f" AND length(CAST({column} AS VARCHAR)) <= {int(field.max_length)}"
     return f"({column} IS NULL OR ({check}))"
 
 
@@ -111,8 +113,10 @@ def invalid_column(index: int) -> str:
 
 
 def _typed(spec: AudienceSpec) -> list[tuple[int, AudienceField]]:
-    """The fields whose values may not fit their type (strings always do), with indexes."""
-    return [(i, f) for i, f in enumerate(spec.fields) if f.type not in (None, FieldType.STRING)]
+    """The fields whose values may not fit their type (strings do, unless they have a
+    length), with indexes."""
+    return [(i, f) for i, f in enumerate(spec.fields)
+            if f.type not in (None, FieldType.STRING) or f.max_length is not None]
 
 
 def _staging_select(spec: AudienceSpec, zoned: AbstractSet[str]) -> str:

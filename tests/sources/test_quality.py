@@ -192,3 +192,20 @@ def test_no_rows_to_read_again_still_gives_the_columns(tmp_path: Path) -> None:
         "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'rows'"
     ).fetchall()] == [("member_key", "VARCHAR"), ("SCORE", "BIGINT"), ("MAIL", "VARCHAR"),
                       ("attributes_hash", "UBIGINT")]
+
+
+def test_text_longer_than_the_destination_field_is_rejected_at_plan_time(
+        tmp_path: Path) -> None:
+    # Scenario: the destination's MAIL field holds 21 characters: longer addresses are
+    # counted and sampled (masked) as invalid values now, not refused row by row at apply.
+    workspace = duckdb.connect()
+    short_mail = AudienceField("email", "MAIL", FieldType.STRING, max_length=21)
+    with _warehouse(tmp_path) as source:
+        report = materialize_audience(source, _spec(short_mail), workspace, "audience",
+                                      now=NOW)
+    [too_long] = [p for p in report.problems if p.kind is ProblemKind.INVALID_VALUE]
+    assert too_long.field == "MAIL"
+    assert too_long.rows == 1  # carl.other@example.com (22); the others have 21 or fewer
+    assert too_long.samples and all("carl.other" not in s for s in too_long.samples)
+    kept = {row[0] for row in workspace.execute("SELECT member_key FROM audience").fetchall()}
+    assert {"P001", "P002", "P006", "P007"} <= kept

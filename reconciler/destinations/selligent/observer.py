@@ -13,6 +13,10 @@ from reconciler.destinations.selligent.adapter import FieldInfo, SelligentAdapte
 from reconciler.manifests.models import FieldType
 from reconciler.manifests.settings import EffectiveActivation
 
+# A Text field is created with an explicit length: Selligent's default when none is given is
+# undocumented (api/selligent.md §8 [?]); 255 unless the mapping says `length`.
+DEFAULT_TEXT_LENGTH = 255
+
 # How our neutral field types are created as Selligent list fields ([I]: data type names from
 # the vendor's Swagger; Numeric holds integers, Float decimals).
 SELLIGENT_FIELD_TYPES = {
@@ -23,6 +27,11 @@ SELLIGENT_FIELD_TYPES = {
     FieldType.DATE: "Date",
     FieldType.TIMESTAMP: "DateTime",
 }
+
+
+def created_length(declared: int | None) -> int:
+    """The length a Text field this tool creates gets."""
+    return declared or DEFAULT_TEXT_LENGTH
 
 
 class SelligentObserver:
@@ -49,13 +58,21 @@ class SelligentObserver:
         if key.casefold() not in fields:
             errors.append(f"the match key field {key} does not exist on list {list_name}; "
                           f"use one of its fields (e.g. {', '.join(sorted(fields)[:5])})")
+        lengths: dict[str, int] = {}
         for mapping in activation.fields:
-            if mapping.destination.casefold() in fields:
+            existing = fields.get(mapping.destination.casefold())
+            if existing is not None:
+                if existing.data_type == "Text" and existing.length > 0:
+                    lengths[mapping.destination] = existing.length
                 continue
             if mapping.create and mapping.type is not None:
+                detail = SELLIGENT_FIELD_TYPES[mapping.type]
+                if mapping.type is FieldType.STRING:
+                    lengths[mapping.destination] = created_length(mapping.length)
+                    detail += f"({lengths[mapping.destination]})"
                 resources.append(ResourceChange(
                     action=Action.CREATE, type=ResourceType.SELLIGENT_FIELD,
-                    name=mapping.destination, detail=SELLIGENT_FIELD_TYPES[mapping.type],
+                    name=mapping.destination, detail=detail,
                     reason=f"missing on list {list_name}; mapped with create: true"))
             else:
                 errors.append(f"field {mapping.destination} does not exist on list {list_name}: "
@@ -71,7 +88,8 @@ class SelligentObserver:
         elif segment.type != "Static":
             errors.append(f"segment {api_name} of list {list_name} is {segment.type}, not static: "
                           "rename the audience or remove that segment")
-        return Structure(api_name, tuple(resources), tuple(errors), (), segment is not None)
+        return Structure(api_name, tuple(resources), tuple(errors), (), segment is not None,
+                         field_lengths=lengths)
 
     def load_contact_index(self, activation: EffectiveActivation,
                            conn: duckdb.DuckDBPyConnection, table: str, desired_table: str) -> None:

@@ -20,7 +20,8 @@ from reconciler.changes.tables import DiffTables
 from reconciler.destinations.base import WriteResult
 from reconciler.destinations.rows import iter_batches, iter_rows
 from reconciler.destinations.selligent.adapter import FieldSpec, SelligentAdapter
-from reconciler.destinations.selligent.observer import SELLIGENT_FIELD_TYPES
+from reconciler.destinations.selligent.observer import SELLIGENT_FIELD_TYPES, created_length
+from reconciler.manifests.models import FieldType
 from reconciler.manifests.settings import EffectiveActivation
 
 
@@ -35,7 +36,8 @@ class SelligentWriter:
     def create_resources(self, activation: EffectiveActivation,
                          resources: tuple[ResourceChange, ...], journal: Journal) -> None:
         wanted = {r.name for r in resources if r.type is ResourceType.SELLIGENT_FIELD}
-        specs = [FieldSpec(m.destination, SELLIGENT_FIELD_TYPES[m.type])
+        specs = [FieldSpec(m.destination, SELLIGENT_FIELD_TYPES[m.type],
+                           created_length(m.length) if m.type is FieldType.STRING else None)
                  for m in activation.fields if m.destination in wanted and m.type is not None]
         with journal.batch(JournalStep.CREATE_RESOURCES, len(resources)):
             if specs:

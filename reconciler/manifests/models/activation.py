@@ -41,9 +41,17 @@ class FieldMapping(StrictModel):
         default=False, description="Create the destination field/attribute when missing."
     )
     type: FieldType | None = Field(default=None, description="Required when `create` is true.")
+    length: int | None = Field(
+        default=None, ge=1, le=4000,
+        description="A string field created by this tool: its length in characters (default "
+        "255; Selligent's own default is undocumented). Longer values are rejected at plan "
+        "time.")
 
     @model_validator(mode="after")
     def _type_when_created(self) -> FieldMapping:
+        if self.length is not None and (not self.create or self.type is not FieldType.STRING):
+            raise ValueError(f"field {self.destination!r}: `length` applies to a string field "
+                             "created by this tool (`create: true`, `type: string`)")
         if self.create and self.type is None:
             raise ValueError(
                 f"field {self.destination!r} has `create: true` and needs a `type` "
