@@ -103,15 +103,19 @@ STEP_LINE_PREFIX = "· "  # lines a reader (or a test) can tell from the plan it
 SLOW_STEP_SECONDS = 2.0
 
 
+def step_line(activation: str, step: str, seconds: float, detail: str) -> str:
+    """`· activation: step: detail, 1.2 s`, as both reporters print a finished step."""
+    found = f"{detail}, " if detail else ""
+    return f"{STEP_LINE_PREFIX}{activation}: {step}: {found}{seconds:.1f} s"
+
+
 class LineSteps:
     """One line per finished planning step, with its duration (CI logs, redirected output)."""
 
     def started(self, activation: str, step: str) -> None: ...
 
     def finished(self, activation: str, step: str, seconds: float, detail: str) -> None:
-        found = f"{detail}, " if detail else ""
-        print(f"{STEP_LINE_PREFIX}{activation}: {step}: {found}{seconds:.1f} s",
-              file=sys.stderr, flush=True)
+        print(step_line(activation, step, seconds, detail), file=sys.stderr, flush=True)
 
 
 class TerminalSteps:
@@ -131,9 +135,7 @@ class TerminalSteps:
     def finished(self, activation: str, step: str, seconds: float, detail: str) -> None:
         self._stop()
         if seconds > SLOW_STEP_SECONDS:
-            found = f"{detail}, " if detail else ""
-            self.console.print(f"{STEP_LINE_PREFIX}{activation}: {step}: {found}"
-                               f"{seconds:.1f} s", highlight=False)
+            self.console.print(step_line(activation, step, seconds, detail), highlight=False)
 
     def _stop(self) -> None:
         if self.status is not None:

@@ -13,7 +13,7 @@ from reconciler.destinations.factory import open_actito_adapter, open_selligent_
 from reconciler.destinations.readiness import Finding, expiry_finding
 from reconciler.destinations.selligent.readiness import check_service_account
 from reconciler.errors import ReconcilerError
-from reconciler.manifests.models import Kind, SelligentDestination
+from reconciler.manifests.models import ActitoDestination, Kind, SelligentDestination
 from reconciler.manifests.project import Project
 
 
@@ -29,15 +29,15 @@ def check_destinations(project: Project, names: list[str],
                          clock) for name in (names or sorted(manifests))}
 
 
-def _check(name: str, spec: object, directory: Path, clock: Clock) -> list[Finding]:
+def _check(name: str, spec: SelligentDestination | ActitoDestination, directory: Path,
+           clock: Clock) -> list[Finding]:
     try:
         if isinstance(spec, SelligentDestination):
             expiry = expiry_finding(spec.credentials.expires_on, clock.now().date())
             with open_selligent_adapter(name, spec) as adapter:
                 found = check_service_account(adapter.client, spec.organization, spec.list)
             return ([expiry] if expiry else []) + found
-        structure = open_actito_adapter(name, spec,  # type: ignore[arg-type]
-                                        directory).read_structure()  # type: ignore[arg-type]
+        structure = open_actito_adapter(name, spec, directory).read_structure()
         return [Finding("authentication and profile table", True,
                         f"table {structure.name} readable ({len(structure.attributes)} "
                         "attributes)")]

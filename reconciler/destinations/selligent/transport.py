@@ -29,6 +29,7 @@ from reconciler.destinations.selligent.errors import (
     error_for_result,
     error_for_status,
 )
+from reconciler.destinations.selligent.sizing import INBOUND_LIMIT_SECONDS, SizingSettings
 
 log = logging.getLogger(__name__)
 USER_AGENT = f"audience-reconciler/{__version__} (selligent client)"
@@ -39,8 +40,9 @@ class SelligentLimits:
     """How the client paces and sizes its calls (the API documents no limits: all [I])."""
 
     max_rows_per_call: int = 1000  # rows per data/load or delete call, at most
-    initial_rows_per_call: int = 2000  # the first calls' size, then sized by time (sizing.py)
-    inbound_limit_seconds: float = 15.0  # §8: the documented inbound connection time-out
+    # The first calls' size, then sized by time; §8's documented inbound time-out (sizing.py).
+    initial_rows_per_call: int = SizingSettings.initial_rows
+    inbound_limit_seconds: float = INBOUND_LIMIT_SECONDS
     max_bytes_per_call: int = 4_000_000  # JSON body bytes per call
     page_size: int = 1000  # `take` asked for lists, segments and data/search (may be capped)
     read_in_flight: int = 4  # concurrent page reads of a list whose record count is known
