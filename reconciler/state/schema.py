@@ -100,6 +100,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         "the attribute hash format of each snapshot (NULL: the md5 text of earlier versions)",
         ("ALTER TABLE snapshot_info ADD COLUMN hash_format VARCHAR",),
     ),
+    Migration(
+        7,
+        "request budgets shared by processes (a key's next free call slot, on the store's "
+        "clock) and notices sent once (e.g. a key about to expire)",
+        (
+            "CREATE TABLE request_budgets (budget VARCHAR PRIMARY KEY, "
+            "next_at DOUBLE PRECISION NOT NULL)",
+            "CREATE TABLE notices (notice VARCHAR PRIMARY KEY, sent_at TIMESTAMP NOT NULL)",
+        ),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
