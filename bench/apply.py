@@ -57,7 +57,7 @@ from reconciler.operations.applying import execute  # noqa: E402
 from reconciler.operations.plans import make_plan  # noqa: E402
 from reconciler.planning.planner import Workspace  # noqa: E402
 
-MAX_ROWS = 10_000  # Selligent rows per data load (the sandbox's documented default)
+MAX_ROWS = 10_000  # Selligent rows per data load (maxRowsPerLoad's default)
 
 PROJECT = """\
 apiVersion: reconciler/v1
@@ -86,7 +86,7 @@ spec:
   credentials:
     apiKey: '${{env:BENCH_SELLIGENT_KEY}}'
     apiSecret: '${{env:BENCH_SELLIGENT_SECRET}}'
-  limits: {{maxRowsPerLoad: {max_rows}, initialRowsPerLoad: {max_rows}, concurrency: 4,
+  limits: {{maxRowsPerLoad: {max_rows}, initialRowsPerLoad: {max_rows}, concurrency: {concurrency},
             requestsPerSecond: {selligent_rps}}}
 ---
 apiVersion: reconciler/v1
@@ -152,7 +152,8 @@ def _free_ports(count: int) -> list[int]:
 
 
 def _start_sandboxes(folder: Path, seed: Path, ports: list[int], latency_ms: float,
-                     selligent_rps: float, actito_per_minute: int) -> subprocess.Popen[bytes]:
+                     selligent_rps: float, actito_per_minute: int,
+                     max_rows: int) -> subprocess.Popen[bytes]:
     """`reconciler sandbox` in its own process, as a user runs it (its own interpreter: the
     client's work and the server's do not share one GIL, as with a real API)."""
     command = [str(Path(sys.executable).parent / "reconciler"), "sandbox",
@@ -161,7 +162,7 @@ def _start_sandboxes(folder: Path, seed: Path, ports: list[int], latency_ms: flo
                "--data-dir", str(folder / "sandbox"), "--seed-file", str(seed),
                "--latency-ms", str(latency_ms), "--requests-per-second", str(selligent_rps),
                "--actito-calls-per-minute", str(actito_per_minute),
-               "--max-rows-per-load", str(MAX_ROWS)]
+               "--max-rows-per-load", str(max_rows)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     assert process.stdout is not None
@@ -176,7 +177,7 @@ def _start_sandboxes(folder: Path, seed: Path, ports: list[int], latency_ms: flo
 
 
 def run(customers: int, latency_ms: float, selligent_rps: float, actito_per_minute: int,
-        keep_logs: Path | None = None) -> None:
+        keep_logs: Path | None = None, max_rows: int = MAX_ROWS, concurrency: int = 4) -> None:
     os.environ.update(BENCH_SELLIGENT_KEY="sandbox-key", BENCH_SELLIGENT_SECRET="sandbox-secret",
                       BENCH_ACTITO_KEY="sandbox-api-key",
                       BENCH_FTPS_PASSWORD="sandbox-ftp-password")
@@ -185,14 +186,15 @@ def run(customers: int, latency_ms: float, selligent_rps: float, actito_per_minu
         seed = write_seed(folder, customers)
         ports = _free_ports(4)
         process = _start_sandboxes(folder, seed, ports, latency_ms, selligent_rps,
-                                   actito_per_minute)
+                                   actito_per_minute, max_rows)
         try:
             (folder / "project.yaml").write_text(PROJECT.format(
                 selligent_url=f"http://127.0.0.1:{ports[0]}/Portal/Api",
-                actito_url=f"http://127.0.0.1:{ports[1]}", max_rows=MAX_ROWS,
+                actito_url=f"http://127.0.0.1:{ports[1]}", max_rows=max_rows,
+                concurrency=concurrency,
                 selligent_rps=selligent_rps, per_minute=actito_per_minute, ftps_port=ports[2],
                 ca_file=folder / "sandbox" / "actito" / "ftps-cert.pem"), "utf-8")
-            _measure(folder, selligent_rps, actito_per_minute)
+            _measure(folder, selligent_rps, actito_per_minute, max_rows)
         finally:
             process.send_signal(signal.SIGINT)
             try:
@@ -207,7 +209,8 @@ def run(customers: int, latency_ms: float, selligent_rps: float, actito_per_minu
                         shutil.copy(log, keep_logs / f"{name}-requests.jsonl")
 
 
-def _measure(folder: Path, selligent_rps: float, actito_per_minute: int) -> None:
+def _measure(folder: Path, selligent_rps: float, actito_per_minute: int,
+             max_rows: int) -> None:
     project, problems = load_project(folder / "project.yaml")
     if has_errors(problems):
         raise SystemExit(f"{folder / 'project.yaml'}: invalid manifests: {problems}")
@@ -242,7 +245,7 @@ def _measure(folder: Path, selligent_rps: float, actito_per_minute: int) -> None
               "(journal and snapshot included)")
         if destination == "selligent":
             creates = any(r.type is ResourceType.SELLIGENT_SEGMENT for r in activation.resources)
-            report_selligent(seen, changes, selligent_rps, MAX_ROWS, creates,
+            report_selligent(seen, changes, selligent_rps, max_rows, creates,
                              took[activation.activation])
         else:
             print(f"  requests {len(seen)} (the data needs 1 key file over FTPS and 1 ETL "
@@ -259,11 +262,16 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--selligent-rps", type=float, default=10.0)
     parser.add_argument("--actito-per-minute", type=int, default=100)
+    parser.add_argument("--rows-per-load", type=int, default=MAX_ROWS,
+                        help="Selligent rows per data call (maxRowsPerLoad; the ceiling is "
+                             "the budget times this)")
+    parser.add_argument("--concurrency", type=int, default=4,
+                        help="Selligent calls in flight (limits.concurrency)")
     parser.add_argument("--keep-logs", type=Path, metavar="DIR",
                         help="copy the sandboxes' requests.jsonl files there")
     args = parser.parse_args()
     run(args.customers, args.latency_ms, args.selligent_rps, args.actito_per_minute,
-        args.keep_logs)
+        args.keep_logs, args.rows_per_load, args.concurrency)
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ def apply(
                 state = use_state(state, project.root, where.file)
                 run = make_plan(project, activations=activation, refresh=refresh, state=state,
                                 workspace=workspace, clock=clock, note=print_note,
-                                steps=plan_steps_for_terminal())
+                                steps=plan_steps_for_terminal(), writing=True)
                 plan, serials = run.plan, run.fingerprint.state_serials
             typer.echo(render_text(plan), nl=False)
             if plan.has_changes and not auto_approve and not typer.confirm(

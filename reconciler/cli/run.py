@@ -67,7 +67,7 @@ def run(
         try:
             planned = make_plan(project, activations=chosen, refresh=False, state=state,
                                 workspace=workspace, clock=clock, note=print_note,
-                                steps=plan_steps_for_terminal())
+                                steps=plan_steps_for_terminal(), writing=True)
             typer.echo(render_text(planned.plan), nl=False)
             results = execute(project, planned.plan, workspace, state, allow_mass_removal, False,
                               clock=clock,

@@ -18,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 import duckdb
 import pyarrow as pa
 
+from reconciler.changes.batching import Batching
 from reconciler.changes.imports import ImportTarget
 from reconciler.changes.journal import Journal
 from reconciler.changes.resources import ResourceChange, ResourceType
@@ -38,6 +39,7 @@ class Structure:
     # Text fields' lengths (destination name → characters), existing or to be created: values
     # longer are rejected at plan time. Empty when the destination has no such limit.
     field_lengths: dict[str, int] = field(default_factory=dict)
+    batching: Batching | None = None  # how apply sizes its data calls (None: not by rows)
 
 
 @dataclass(frozen=True)

@@ -9,23 +9,66 @@ server, a server that counts once the body has arrived) reaches the limiter clos
 one than it left. A 429 all the same means the server counts more strictly than that: each one
 widens the spacing a little (`slow_down`, at most to twice the budget's), so such a server
 costs a few retries in a run, not one every few calls.
+
+Across processes (matrix jobs on one key, api/selligent.md §8: the budget is the key's), the
+pacer takes its call slots from a `BudgetLedger` when one is shared (`share_budgets_with`: the
+PostgreSQL state store's `request_budgets` table). The ledger hands out blocks of evenly spaced
+slots on one schedule per budget, on its own clock, so every process together stays under the
+budget; a process uses its block's slots in order and drops those it was too late for.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 HEADROOM = 0.02  # 2% under the budget: 20 ms of slack between calls at 1/s
 SLOW_DOWN = 1.1  # each 429 widens the spacing by 10% …
 MOST_SLOWED = 2.0  # … up to twice the budget's spacing
+BLOCK_SECONDS = 1.0  # slots claimed from a shared ledger at a time: about a second's worth
+
+
+class BudgetLedger(Protocol):
+    """One schedule of call slots per request budget, shared by processes."""
+
+    def claim(self, budget: str, count: int, interval: float) -> float | None:
+        """Reserve `count` slots `interval` seconds apart on `budget`'s schedule: the seconds
+        from now until the first, or None when the ledger cannot answer (pace locally)."""
+        ...
+
+
+_LEDGER: BudgetLedger | None = None
+
+
+def share_budgets_with(ledger: BudgetLedger | None) -> None:
+    """Take call slots from `ledger` from now on (None: each process paces on its own)."""
+    global _LEDGER
+    _LEDGER = ledger
+
+
+def current_ledger() -> BudgetLedger | None:
+    return _LEDGER
 
 
 class Pacer:
-    def __init__(self, per_second: float | None, headroom: float = HEADROOM) -> None:
+    def __init__(self, per_second: float | None, headroom: float = HEADROOM, *,
+                 budget: str = "", ledger: Callable[[], BudgetLedger | None] = current_ledger,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.budget_interval = 1.0 / per_second if per_second else 0.0
         self.interval = self.budget_interval * (1.0 + headroom)
+        self.budget = budget  # the ledger's name for it (a hash: never a key)
+        self._ledger = ledger
+        self._monotonic = monotonic
+        self._sleep = sleep
         self._next = 0.0
+        self._slots: deque[float] = deque()  # claimed from the ledger, in monotonic time
         self._lock = threading.Lock()
 
     def wait(self) -> None:
@@ -33,11 +76,30 @@ class Pacer:
         if not self.interval:
             return
         with self._lock:
-            now = time.monotonic()
-            start = max(self._next, now)
-            self._next = start + self.interval
+            now = self._monotonic()
+            ledger = self._ledger() if self.budget else None
+            shared = self._shared_slot(ledger, now) if ledger is not None else None
+            if shared is not None:
+                start = shared
+            else:
+                start = max(self._next, now)
+                self._next = start + self.interval
         if start > now:
-            time.sleep(start - now)
+            self._sleep(start - now)
+
+    def _shared_slot(self, ledger: BudgetLedger, now: float) -> float | None:
+        """The next slot of this process's block, claiming a block when none is left; a slot
+        more than one interval past is dropped (sending on it would crowd the next one)."""
+        while self._slots and self._slots[0] < now - self.interval:
+            self._slots.popleft()
+        if not self._slots:
+            count = max(1, int(BLOCK_SECONDS / self.interval))
+            delay = ledger.claim(self.budget, count, self.interval)
+            if delay is None:
+                return None
+            first = now + max(0.0, delay)
+            self._slots.extend(first + i * self.interval for i in range(count))
+        return max(self._slots.popleft(), now)
 
     def at_most(self, per_second: float, headroom: float = HEADROOM) -> None:
         """Pace no faster than `per_second` from now on (a stricter sharer joined)."""
@@ -66,13 +128,14 @@ def shared_pacer(identity: str, per_second: float | None) -> Pacer:
     with _SHARED_LOCK:
         pacer = _SHARED.get(name)
         if pacer is None:
-            pacer = _SHARED[name] = Pacer(per_second)
+            pacer = _SHARED[name] = Pacer(per_second, budget=name)
         elif per_second:
             pacer.at_most(per_second)
         return pacer
 
 
 def forget_shared_pacers() -> None:
-    """Drop every shared pacer (tests: each starts with the budgets it sets)."""
+    """Drop every shared pacer and the ledger (tests: each starts with the budgets it sets)."""
     with _SHARED_LOCK:
         _SHARED.clear()
+    share_budgets_with(None)

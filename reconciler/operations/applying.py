@@ -12,6 +12,7 @@ from reconciler.executing.progress import progress_for_terminal
 from reconciler.manifests.models import Kind
 from reconciler.manifests.project import Project
 from reconciler.notifying import notify_results, previous_health
+from reconciler.operations.budgets import shared_request_budgets
 from reconciler.operations.plans import state_location
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import Workspace
@@ -28,7 +29,8 @@ def execute(project: Project, plan: Plan, workspace: Workspace, state: str | Non
     another apply is waited for."""
     destinations = project.of_kind(Kind.DESTINATION)
     writers: dict[str, DestinationWriter] = {}
-    store = open_state_store(state_location(state))
+    location = state_location(state)
+    store = open_state_store(location)
     try:
         # A removed activation's destination may be gone too (its plan then writes nothing).
         for name in sorted({a.destination for a in plan.activations} & set(destinations)):
@@ -42,8 +44,9 @@ def execute(project: Project, plan: Plan, workspace: Workspace, state: str | Non
         # Warnings go out when health changes: compare with the runs before this one.
         previous = previous_health(project, store, [a.activation for a in plan.activations])
         try:
-            results = executor.apply_plan(plan, allow_mass_removal=allow_mass_removal,
-                                          fail_fast=fail_fast)
+            with shared_request_budgets(location):
+                results = executor.apply_plan(plan, allow_mass_removal=allow_mass_removal,
+                                              fail_fast=fail_fast)
         finally:
             progress.close()
         notify_results(project, results, previous, now=clock.now())

@@ -21,6 +21,7 @@ from reconciler.manifests.models import Kind
 from reconciler.manifests.project import Project
 from reconciler.manifests.projectfile import ProjectFile
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
+from reconciler.operations.budgets import shared_request_budgets
 from reconciler.planning.plan import Plan
 from reconciler.planning.planfile import (
     Fingerprint,
@@ -32,7 +33,7 @@ from reconciler.planning.planfile import (
 from reconciler.planning.planner import Planner, PlanOptions, Workspace
 from reconciler.planning.removal import removed_records
 from reconciler.planning.steps import SILENT, StepReporter
-from reconciler.state import RunStatus, StateReader, open_state_reader
+from reconciler.state import RunStatus, StateReader, open_state_reader, open_state_store
 from reconciler.state.store import check_location
 
 STATE_ENV = "RECONCILER_STATE_URL"
@@ -111,14 +112,19 @@ def make_plan(project: Project, *, activations: list[str], refresh: bool,
               state: str | None, workspace: Workspace, show_members: bool = False,
               clock: Clock = SYSTEM_CLOCK,
               note: Callable[[str], None] = lambda _: None,
-              steps: StepReporter = SILENT) -> PlanRun:
+              steps: StepReporter = SILENT, writing: bool = False) -> PlanRun:
     """Plan the chosen activations (all when none is named) against their destinations;
     `clock` says when (relative conditions, the day whose import budget counts); `note`
     receives what people should know on the way (a resume after a killed apply), `steps`
-    each planning step as it starts and ends."""
+    each planning step as it starts and ends. `writing`: this process applies the plan next,
+    so the store is created or migrated first (a new store then shares request budgets with
+    the other jobs of a matrix from the plan's first call, not only from the apply's)."""
     moment = clock.now()
     settings = effective_activations(project)
-    reader = open_state_reader(state_location(state))
+    location = state_location(state)
+    if writing:
+        open_state_store(location).close()
+    reader = open_state_reader(location)
     try:
         chosen = _chosen(settings, activations, reader)
         resumed = [name for name in chosen if name in settings and needs_refresh(reader, name)]
@@ -126,7 +132,8 @@ def make_plan(project: Project, *, activations: list[str], refresh: bool,
             note(f"Resuming after an interrupted or failed apply of {', '.join(resumed)}: "
                  "reading the destinations' actual membership.")
             refresh = True
-        with open_observers(project, settings, chosen, clock) as observers:
+        with shared_request_budgets(location), \
+                open_observers(project, settings, chosen, clock) as observers:
             planner = Planner(project, settings, reader, observers, workspace, steps)
             try:
                 plan = planner.build_plan(PlanOptions(

@@ -12,6 +12,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 from pydantic.json_schema import SkipJsonSchema
 
+from reconciler.changes.batching import Batching
 from reconciler.changes.guards import GuardStop
 from reconciler.changes.imports import ImportTarget
 from reconciler.changes.resources import Action, ResourceChange
@@ -75,6 +76,9 @@ class ActivationPlan(_Frozen):
     drift: Drift | None = None
     data_issues: tuple[DataIssue, ...] = ()
     warnings: tuple[str, ...] = ()
+    batching: Batching | None = Field(
+        default=None, description="How apply cuts the member and profile changes into calls "
+        "(destinations that send rows in calls).")
     stops: tuple[GuardStop, ...] = Field(
         default=(), description="Guards apply will stop on (e.g. mass removal), unless allowed."
     )

@@ -197,6 +197,8 @@ class Planner:
             + _empty_warnings(settings, report, diff)
             + _hash_warnings(hashes, diff) + _unsettled_warnings(diff),
             stops=tuple(_guard_stops(settings, diff)),
+            batching=structure.batching.for_changes(diff.adds, diff.removes, diff.updates)
+            if structure.batching is not None else None,
         ))
 
     def _audience(self, settings: EffectiveActivation,

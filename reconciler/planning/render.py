@@ -57,6 +57,8 @@ def activation_lines(activation: ActivationPlan) -> list[str]:
     if activation.attributes is not None and activation.attributes.updates:
         fields = ", ".join(activation.attributes.fields)
         lines.append(f"~ profiles {activation.attributes.updates:,} contacts: {fields}")
+    if activation.batching is not None and activation.batching.calls_max:
+        lines.append(f"  batches  {activation.batching.describe()}")
     for issue in activation.data_issues:
         samples = f" e.g. {', '.join(issue.samples)}" if issue.samples else ""
         lines.append(f"! {issue.count:,} rows not synced: {issue.kind}{samples}")

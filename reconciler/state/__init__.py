@@ -8,6 +8,7 @@ apply journal (every batch before and after it is sent), for the executor to res
 and the bulk-import ledger (imports started per profile table and day, deferred updates).
 """
 from reconciler.state.backend import SnapshotHashes
+from reconciler.state.budgets import PostgresBudgetLedger, open_budget_ledger
 from reconciler.state.errors import (
     LockedError,
     LockError,
@@ -63,6 +64,7 @@ __all__ = [
     "LockKeeper",
     "LockLostError",
     "LockedError",
+    "PostgresBudgetLedger",
     "RemoteId",
     "RemoteKind",
     "RunRecord",
@@ -77,6 +79,7 @@ __all__ = [
     "StateWriter",
     "StoreInUseError",
     "default_owner",
+    "open_budget_ledger",
     "open_state_reader",
     "open_state_store",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import duckdb
 
+from reconciler.changes.batching import Batching
 from reconciler.changes.resources import Action, ResourceChange, ResourceType
 from reconciler.destinations.base import Structure, load_key_pages
 from reconciler.destinations.selligent.adapter import FieldInfo, SelligentAdapter
@@ -89,7 +90,15 @@ class SelligentObserver:
             errors.append(f"segment {api_name} of list {list_name} is {segment.type}, not static: "
                           "rename the audience or remove that segment")
         return Structure(api_name, tuple(resources), tuple(errors), (), segment is not None,
-                         field_lengths=lengths)
+                         field_lengths=lengths, batching=self.batching())
+
+    def batching(self) -> Batching:
+        """The client's call sizing (sizing.py), for the plan to show."""
+        limits = self.adapter.client.limits
+        return Batching(first_rows=limits.initial_rows_per_call,
+                        max_rows=limits.max_rows_per_call,
+                        sized_by=f"then sized by each call's time to stay well under the "
+                                 f"{limits.inbound_limit_seconds:g}-s inbound limit")
 
     def load_contact_index(self, activation: EffectiveActivation,
                            conn: duckdb.DuckDBPyConnection, table: str, desired_table: str) -> None:
