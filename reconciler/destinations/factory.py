@@ -69,8 +69,8 @@ def open_actito_adapter(name: str, spec: ActitoDestination, manifest_dir: Path) 
         profile_table=spec.profile_table,
         api_key=resolve_env_ref(spec.credentials.api_key, f"{where} spec.credentials.apiKey"),
         transfer=settings,
-        limits=ActitoLimits(max_in_flight=spec.limits.concurrency,
-                            calls_per_minute=float(spec.limits.requests_per_minute)),
+        limits=ActitoLimits(max_in_flight=spec.limits.in_flight(),
+                            calls_per_minute=spec.limits.calls_per_minute()),
     )
 
 

@@ -24,6 +24,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 log = logging.getLogger(__name__)
@@ -35,11 +36,17 @@ BLOCK_SECONDS = 1.0  # slots claimed from a shared ledger at a time: about a sec
 
 
 class BudgetLedger(Protocol):
-    """One schedule of call slots per request budget, shared by processes."""
+    """One schedule of call slots per request budget, and shared in-flight slots, for every
+    process using the ledger."""
 
     def claim(self, budget: str, count: int, interval: float) -> float | None:
         """Reserve `count` slots `interval` seconds apart on `budget`'s schedule: the seconds
         from now until the first, or None when the ledger cannot answer (pace locally)."""
+        ...
+
+    def in_flight(self, budget: str, limit: int) -> AbstractContextManager[None]:
+        """Hold one of `limit` slots of `budget` while the block runs, waiting for one to be
+        free (when the ledger cannot answer: hold nothing, the process's own cap applies)."""
         ...
 
 
@@ -60,7 +67,7 @@ class Pacer:
     def __init__(self, per_second: float | None, headroom: float = HEADROOM, *,
                  budget: str = "", ledger: Callable[[], BudgetLedger | None] = current_ledger,
                  monotonic: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, only_shared: bool = False) -> None:
         self.budget_interval = 1.0 / per_second if per_second else 0.0
         self.interval = self.budget_interval * (1.0 + headroom)
         self.budget = budget  # the ledger's name for it (a hash: never a key)
@@ -69,6 +76,7 @@ class Pacer:
         self._sleep = sleep
         self._next = 0.0
         self._slots: deque[float] = deque()  # claimed from the ledger, in monotonic time
+        self.only_shared = only_shared  # no ledger answering: no wait (the caller paces)
         self._lock = threading.Lock()
 
     def wait(self) -> None:
@@ -81,6 +89,8 @@ class Pacer:
             shared = self._shared_slot(ledger, now) if ledger is not None else None
             if shared is not None:
                 start = shared
+            elif self.only_shared:
+                return
             else:
                 start = max(self._next, now)
                 self._next = start + self.interval

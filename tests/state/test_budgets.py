@@ -96,3 +96,38 @@ def test_a_plan_or_apply_shares_the_ledger_while_it_runs(postgres_url: str,
         assert isinstance(ledger, PostgresBudgetLedger)
         assert ledger.claim("key", 1, 0.1) == pytest.approx(0.0, abs=0.5)
     assert current_ledger() is None
+
+
+def test_in_flight_slots_are_shared_by_processes_and_never_nest(postgres_url: str,
+                                                                postgres_schema: str) -> None:
+    # Scenario: two processes' ledgers (own connections) and 3 threads each want one of 2
+    # slots of a licence at once: never more than 2 held, and every thread gets its turn. A
+    # session's advisory locks nest, so a process must never take a slot it already holds.
+    location = f"{postgres_url}{'&' if '?' in postgres_url else '?'}schema={postgres_schema}"
+    ledgers = [open_budget_ledger(location) for _ in range(2)]
+    holding, most, done = [0], [0], []
+    lock = threading.Lock()
+    release = threading.Barrier(2, timeout=10)  # the first two holders meet while both hold
+
+    def call(ledger: PostgresBudgetLedger, name: str) -> None:
+        assert ledger is not None
+        with ledger.in_flight("licence-hash:in-flight", 2):
+            with lock:
+                holding[0] += 1
+                most[0] = max(most[0], holding[0])
+                first_two = len(done) + holding[0] <= 2
+            if first_two:
+                release.wait()  # proves two are held at once, across the two ledgers
+            with lock:
+                holding[0] -= 1
+                done.append(name)
+
+    threads = [threading.Thread(target=call, args=(ledgers[i % 2], f"t{i}")) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    for ledger in ledgers:
+        assert ledger is not None
+        ledger.close()
+    assert most[0] == 2 and len(done) == 6

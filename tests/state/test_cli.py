@@ -73,7 +73,7 @@ def test_status_as_json(tmp_path: Path) -> None:
                      "reason": "no successful run yet"},
         "match_rate": None, "warnings": {"health": "healthy", "open": False},
         "key_file_expires_at": None, "api_key_expires_on": None,
-        "import_budget": {"table": "Profiles", "day": "2026-11-27", "used": 0, "budget": 12,
+        "import_budget": {"table": "Profiles", "day": "2026-11-27", "used": 0, "budget": 24,
                           "refused": False},
         "deferred_updates": None}
     assert report["only_in_state"] == ["removed-one"]
@@ -98,7 +98,7 @@ def test_status_shows_due_match_rate_key_file_and_import_budget(tmp_path: Path) 
     assert "  match     97.0% (388 of 400 matched)\n" in block
     assert "  warnings  none\n" in block
     assert "  key file  expires 2026-11-29 05:00 UTC\n" in block  # validityPeriod 2d
-    assert "  imports   2/12 ETL imports used on table Profiles today" in block
+    assert "  imports   2/24 ETL imports used on table Profiles today" in block
     assert "  match     unknown (no sync recorded it yet)" in result.output
     assert "  next due  manual" not in result.output
 

@@ -1,6 +1,13 @@
 """Actito's per-licence limits on our side (§3.4): at most 5 requests in flight and about 100
-calls per minute, shared by every client of one licence in this process (retries: ../http.py).
+calls per minute, shared by every client of one licence in this process (retries: ../http.py)
+and, when a ledger is shared (a PostgreSQL state: `../pacing.py`), by every process using it.
 
+Documented (actito-evidence.md, limits table, [C]): 5 concurrent requests per licence (a 6th
+gets 429) and 100 calls a minute per licence (not refused: throttled). Both are the licence's,
+shared with every other integration: the manifest's `budgetShare` keeps ours under them
+(factory.py). Across processes, in-flight calls hold one of the licence's shared slots (the
+ledger's `in_flight`) and calls start on the ledger's evenly spaced schedule; in one process a
+semaphore and a sliding window do the same.
 A licence is identified by base URL + a hash of its API key (the key itself is never kept).
 """
 from __future__ import annotations
@@ -13,6 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from reconciler.destinations.pacing import Pacer, current_ledger
+
 
 @dataclass(frozen=True)
 class ActitoLimits:
@@ -24,11 +33,15 @@ class ActitoLimits:
 class LicenceGate:
     """A semaphore for the in-flight cap and a sliding-window pacer for the per-minute budget."""
 
-    def __init__(self, limits: ActitoLimits) -> None:
+    def __init__(self, limits: ActitoLimits, budget: str = "") -> None:
         self.limits = limits
+        self.budget = budget  # the licence's name on a shared ledger (a hash)
         self._slots = threading.BoundedSemaphore(limits.max_in_flight)
         self._lock = threading.Lock()
         self._sent: deque[float] = deque()
+        # Only when a ledger is shared: its schedule spaces the calls of every process.
+        self._shared = Pacer(limits.calls_per_minute / limits.window_seconds, budget=budget,
+                             only_shared=True)
 
     def _pace(self) -> None:
         """Wait until one more call fits the budget of the last window, then count it."""
@@ -46,9 +59,16 @@ class LicenceGate:
 
     @contextmanager
     def slot(self) -> Iterator[None]:
+        ledger = current_ledger() if self.budget else None
         with self._slots:
-            self._pace()
-            yield
+            if ledger is None:
+                self._pace()
+                yield
+                return
+            with ledger.in_flight(f"{self.budget}:in-flight", self.limits.max_in_flight):
+                self._pace()
+                self._shared.wait()
+                yield
 
 
 _GATES: dict[tuple[str, str], LicenceGate] = {}
@@ -60,5 +80,6 @@ def licence_gate(base_url: str, api_key: str, limits: ActitoLimits) -> LicenceGa
     key = (base_url.rstrip("/").lower(), hashlib.sha256(api_key.encode()).hexdigest())
     with _GATES_LOCK:
         if key not in _GATES:
-            _GATES[key] = LicenceGate(limits)
+            budget = hashlib.sha256(f"actito {key[0]} {key[1]}".encode()).hexdigest()
+            _GATES[key] = LicenceGate(limits, budget)
         return _GATES[key]

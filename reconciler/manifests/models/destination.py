@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -24,6 +24,11 @@ class SelligentCredentials(StrictModel):
 SELLIGENT_REQUESTS_PER_MINUTE = 2500
 
 
+def budget_share_field(description: str) -> Any:
+    """A destination's share of a budget it shares with other integrations (default 80%)."""
+    return Field(default=0.8, gt=0, le=1, description=description)
+
+
 class SelligentLimits(StrictModel):
     max_rows_per_load: int = Field(default=10_000, ge=1)
     initial_rows_per_load: int = Field(
@@ -35,11 +40,10 @@ class SelligentLimits(StrictModel):
         default=SELLIGENT_REQUESTS_PER_MINUTE, ge=1,
         description="The API key's request budget (Selligent documents 2,500 per minute per "
         "key, counted across all paths and every integration using the key).")
-    budget_share: float = Field(
-        default=0.8, gt=0, le=1,
-        description="The share of `requestsPerMinute` this tool may use; the rest is left to "
-        "the other integrations sharing the key. Every activation of a run using the key "
-        "shares it.")
+    budget_share: float = budget_share_field(
+        "The share of `requestsPerMinute` this tool may use; the rest is left to the other "
+        "integrations sharing the key. Shared by every activation of a run using the key and, "
+        "on a PostgreSQL state, by every process using it.")
     requests_per_second: float | None = Field(
         default=None, gt=0,
         description="A pace set by hand, in place of requestsPerMinute × budgetShare / 60.")
@@ -98,14 +102,32 @@ class ActitoCredentials(StrictModel):
 
 
 class ActitoLimits(StrictModel):
-    concurrency: int = Field(default=5, ge=1, le=5)
-    requests_per_minute: int = Field(default=100, ge=1)
+    concurrency: int = Field(
+        default=5, ge=1, le=5,
+        description="Requests in flight per licence (Actito documents 5; a 6th gets 429). "
+        "budgetShare applies: this tool uses at most concurrency × budgetShare (at least 1).")
+    requests_per_minute: int = Field(
+        default=100, ge=1,
+        description="Calls per minute per licence (Actito documents 100; over it calls are "
+        "throttled). budgetShare applies.")
+    budget_share: float = budget_share_field(
+        "The share of the licence's limits this tool may use; the rest is left to the other "
+        "integrations of the licence. Shared by every activation of a run and, on a "
+        "PostgreSQL state, by every process using it.")
     bulk_imports_per_day: int = Field(
-        default=12, ge=1,
-        description="ETL imports allowed per profile table per UTC day (Actito's quota: 12, "
-        "more with an extension pack). The attribute updates of all activations of a run on "
-        "one table share one import; when the day's imports are used up they wait for the "
-        "next day while memberships still sync.")
+        default=24, ge=1,
+        description="ETL imports allowed per profile table per UTC day (Actito documents 24 "
+        "for the Mass Imports API on its current limitations page; the older DATA V4 page said "
+        "12). The attribute updates of all activations of a run on one table share one "
+        "import; when the day's imports are used up they wait for the next day while "
+        "memberships still sync.")
+
+    def in_flight(self) -> int:
+        """Requests this tool keeps in flight per licence, at most."""
+        return max(1, int(self.concurrency * self.budget_share))
+
+    def calls_per_minute(self) -> float:
+        return self.requests_per_minute * self.budget_share
 
 
 class ActitoDestination(StrictModel):
