@@ -19,14 +19,14 @@ from reconciler.cli.app import (
 )
 from reconciler.cli.apply import describe_result
 from reconciler.cli.plan import load_valid_project, print_note
-from reconciler.cli.status import api_key_expiries
 from reconciler.clock import clock_from
-from reconciler.destinations.readiness import expiry_finding
+from reconciler.destinations.readiness import api_key_expiries, expiry_finding
 from reconciler.errors import ReconcilerError
 from reconciler.executing.executor import Outcome
 from reconciler.executing.progress import plan_steps_for_terminal
 from reconciler.manifests.project import Project
 from reconciler.operations.applying import execute
+from reconciler.operations.notices import notify_expiring_keys
 from reconciler.operations.plans import make_plan
 from reconciler.operations.schedule import due_statuses
 from reconciler.planning.planner import Workspace
@@ -52,6 +52,7 @@ def run(
         state = use_state(state, project.root, where.file)
         clock = clock_from(now)
         _warn_of_expiring_keys(project, clock.now().date())
+        notify_expiring_keys(project, state, clock.now())
         statuses = due_statuses(project, state, clock.now())
         for status in statuses:
             if not status.due:

@@ -28,10 +28,9 @@ from reconciler.cli.plan import load_valid_project
 from reconciler.cli.state import StateOption, clock, describe_lock, lock_json
 from reconciler.clock import clock_from
 from reconciler.destinations.capabilities import capabilities_of
-from reconciler.destinations.readiness import expiry_finding
+from reconciler.destinations.readiness import api_key_expiries, expiry_finding
 from reconciler.executing.due import Due, due_status
 from reconciler.executing.importbudget import BudgetUse, import_targets, read_budget
-from reconciler.manifests.models import SelligentDestination
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.notifying import Health, read_health
@@ -101,13 +100,6 @@ def read_status(reader: StateReader, project: Project,
             expiries.get(activation.destination)))
     others = tuple(a for a in reader.activations() if a not in settings)
     return StatusReport(reader.location, moment, tuple(rows), others)
-
-
-def api_key_expiries(project: Project) -> dict[str, dt.date]:
-    """The key expiry dates the destinations' manifests give (`credentials.expiresOn`)."""
-    return {name: spec.credentials.expires_on
-            for name, spec in ((n, d.spec) for n, d in project.destinations().items())
-            if isinstance(spec, SelligentDestination) and spec.credentials.expires_on}
 
 
 def _matched(runs: tuple[RunRecord, ...]) -> tuple[int, int] | None:

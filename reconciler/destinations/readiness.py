@@ -1,12 +1,16 @@
 """Findings of `reconciler doctor`: is a destination ready for this tool, checked read-only.
 
 Each destination has its own checks (`selligent/readiness.py`); they all report `Finding`s.
-A key's expiry date, when its manifest gives one, is checked here for every destination.
+A key's expiry date, when its manifest gives one, is checked here for every destination (and
+read here from the manifests, for `status`, `run --due` and its notices).
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+
+from reconciler.manifests.models import SelligentDestination
+from reconciler.manifests.project import Project
 
 EXPIRY_NOTICE_DAYS = 14
 
@@ -18,6 +22,14 @@ class Finding:
     check: str
     ok: bool | None
     message: str
+
+
+def api_key_expiries(project: Project) -> dict[str, dt.date]:
+    """The key expiry dates the destinations' manifests give (`credentials.expiresOn`), by
+    destination name."""
+    return {name: spec.credentials.expires_on
+            for name, spec in ((n, d.spec) for n, d in project.destinations().items())
+            if isinstance(spec, SelligentDestination) and spec.credentials.expires_on}
 
 
 def expiry_finding(expires_on: dt.date | None, today: dt.date) -> Finding | None:

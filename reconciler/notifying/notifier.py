@@ -9,16 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
 from reconciler.executing.executor import ActivationResult
-from reconciler.manifests.models import EmailChannel, Kind, WebhookChannel
+from reconciler.manifests.models import Kind
 from reconciler.manifests.project import Manifest, Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.notifying.annotations import annotation, in_github_actions
-from reconciler.notifying.channels import DeliveryError, send_email, send_webhook
+from reconciler.notifying.channels import DeliveryError, send
 from reconciler.notifying.health import (
     Change,
     Health,
@@ -27,16 +27,11 @@ from reconciler.notifying.health import (
     health_of_result,
     read_health,
 )
-from reconciler.notifying.message import Warning_
+from reconciler.notifying.message import Warning_, render
 from reconciler.state import StateReader
 
 GITHUB_ACTIONS = "github-actions"
 """The channel name deliveries as annotations are reported under."""
-
-_SENDERS: dict[type, Callable[[str, Any, Warning_], None]] = {
-    WebhookChannel: send_webhook,
-    EmailChannel: send_email,
-}
 
 
 @dataclass(frozen=True)
@@ -95,17 +90,11 @@ def _warning(change: Change, settings: EffectiveActivation, result: ActivationRe
     return Warning_(change, settings.destination, now, counts_of(result), guards)
 
 
-def _deliver(name: str, channel: Manifest | None, warning: Warning_) -> Delivery:
-    def failed(error: str) -> Delivery:
-        return Delivery(name, warning.activation, warning.change.current, False, error)
-
-    if channel is None:
-        return failed("no NotificationChannel has this name (run `reconciler validate`)")
-    spec = channel.document.spec
+def _deliver(name: str, channel: Manifest[Any] | None, warning: Warning_) -> Delivery:
     try:
-        _SENDERS[type(spec)](name, spec, warning)
+        send(name, channel, render(warning))
     except DeliveryError as exc:
-        return failed(str(exc))
+        return Delivery(name, warning.activation, warning.change.current, False, str(exc))
     return Delivery(name, warning.activation, warning.change.current, True)
 
 

@@ -7,5 +7,6 @@ once per run and passes them down.
 - `plans`: `make_plan` (a Plan and the fingerprint of what it read), the fingerprint of a
   saved plan's inputs now, loading a saved plan;
 - `applying`: `execute` a Plan through the destinations' writers, then notify;
-- `schedule`: which activations are due.
+- `schedule`: which activations are due;
+- `notices`: `run --due`'s key-expiry notices, sent once (the state store remembers them).
 """

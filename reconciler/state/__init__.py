@@ -5,7 +5,8 @@ attribute hashes, its state serial and its run history, behind a read-only `Stat
 (the planner's) and a `StateWriter` (the executor's). Must not talk to destinations or
 warehouses. It also holds the apply locks (one apply per activation, with a lease) and the
 apply journal (every batch before and after it is sent), for the executor to resume from,
-and the bulk-import ledger (imports started per profile table and day, deferred updates).
+and the bulk-import ledger (imports started per profile table and day, deferred updates),
+and the notices sent once (a key about to expire is told its channels once).
 """
 from reconciler.state.backend import SnapshotHashes
 from reconciler.state.budgets import PostgresBudgetLedger, open_budget_ledger

@@ -21,6 +21,7 @@ from reconciler.state.errors import StateSchemaError
 from reconciler.state.imports import read_deferral, read_executions
 from reconciler.state.journal import read_entries
 from reconciler.state.locks import read_locks
+from reconciler.state.notices import read_notices
 from reconciler.state.records import (
     ActivationRecord,
     DeferredUpdates,
@@ -188,6 +189,11 @@ class SqlStateReader(Closing):
     def deferred_updates(self, run_id: str) -> DeferredUpdates | None:
         """Whether a run left its attribute updates for a later import slot, and until when."""
         return None if self._empty() else read_deferral(self._backend, run_id)
+
+    def notices(self, prefix: str = "") -> dict[str, dt.datetime]:
+        """The notices sent once (see `SqlStateWriter.claim_notice`) whose id starts with
+        `prefix`, by id, with when they were sent."""
+        return {} if self._empty() else read_notices(self._backend, prefix)
 
     def now(self) -> dt.datetime:
         """The store's clock (UTC), which lock leases are measured by."""

@@ -1,11 +1,11 @@
-"""Writing the state store: remote ids, membership snapshots and run history.
+"""Writing the state store: remote ids, membership snapshots, run history and notices.
 
 Owns every write and the state serial: each write bumps the activation's serial in the same
 transaction, so a saved plan can tell that the state it read has changed; a caller may pass
 `expect_serial` to refuse a write over someone else's. Snapshots are replaced wholesale in one
 transaction through the backend's bulk path. Apply locks and the journal are written through
-`locks.py` and `journal.py` (they do not bump serials: a plan does not read them). The
-executor uses this; the planner never does.
+`locks.py` and `journal.py`, notices sent once through `notices.py` (none of them bumps a
+serial: a plan does not read them). The executor uses this; the planner never does.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from reconciler.arrow_streams import arrow_reader, as_reader, quote_duckdb
 from reconciler.changes.journal import JournalStep
-from reconciler.state import imports, journal, locks
+from reconciler.state import imports, journal, locks, notices
 from reconciler.state.backend import SNAPSHOT_SCHEMA
 from reconciler.state.errors import StaleStateError, StateError
 from reconciler.state.keeper import LockKeeper
@@ -253,3 +253,13 @@ class SqlStateWriter(SqlStateReader):
     def record_deferred_updates(self, deferred: DeferredUpdates) -> None:
         """Say that a run left its attribute updates for the next import slot."""
         imports.record_deferral(self._backend, deferred)
+
+    def claim_notice(self, notice: str, sent_at: dt.datetime) -> bool:
+        """Record the notice `notice` (an id made of names and dates, never a secret) as sent
+        at `sent_at` unless it already was, atomically; whether this call recorded it (then
+        the caller sends it, and calls `release_notice` if the delivery fails)."""
+        return notices.claim(self._backend, notice, sent_at)
+
+    def release_notice(self, notice: str) -> None:
+        """Forget a claimed notice whose delivery failed, so the next run sends it again."""
+        notices.release(self._backend, notice)

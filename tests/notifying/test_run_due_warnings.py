@@ -51,3 +51,31 @@ def test_failing_destination_warns_once_and_on_recovery(
     assert [b["event"]["kind"] for b in webhook.bodies] == ["failing", "recovered"]
     assert [m["Subject"].rsplit(": ", 1)[1] for m in smtp.messages] == ["failing", "recovered"]
     assert {b["event"]["activation"] for b in webhook.bodies} == {"vip-selligent"}
+
+
+def test_an_expiring_key_is_notified_once_even_when_nothing_is_due(
+        stack: Stack, webhook: WebhookReceiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Scenario (acceptance): after a first sync the manifest says the Selligent key expires
+    # in 9 days; the next tick (nothing due) sends one notice to vip-selligent's channel,
+    # later ticks (one syncing) send none, while every tick keeps its stderr warning.
+    monkeypatch.setenv("CRM_ALERTS_WEBHOOK", webhook.url)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    code, first = _tick(stack, 0)
+    assert code == 0 and first.count("sync ") == 4, first
+    replace_in(stack.manifests / "destinations.yaml",
+               "    apiSecret: ${env:SELLIGENT_API_SECRET}\n",
+               "    apiSecret: ${env:SELLIGENT_API_SECRET}\n    expiresOn: 2026-12-09\n")
+    idle = runner.invoke(app, ["run", "--due", *stack.at(START + dt.timedelta(minutes=30))
+                               .cli_args()])
+    assert idle.exit_code == 0 and "Nothing is due." in idle.stdout, idle.output
+    assert "Notice sent to crm-alerts: destination selligent-sandbox: its API key expires " \
+           "on 2026-12-09." in idle.stdout
+    assert "Warning: destination selligent-sandbox: the key expires on 2026-12-09, in 9 " \
+           "day(s)" in idle.stderr
+    code, later = _tick(stack, 61)
+    assert code == 0 and "sync vip-selligent" in later and "Notice sent" not in later, later
+    assert "Warning: destination selligent-sandbox" in later
+    assert [b["event"]["kind"] for b in webhook.bodies] == ["api-key-expiry"]
+    assert webhook.bodies[0]["event"]["activations"] == ["churn-selligent", "vip-selligent"]
+    assert stack.state_sql("SELECT notice FROM notices") == [
+        ("api-key-expiry:selligent-sandbox:2026-12-09:crm-alerts",)]

@@ -16,8 +16,10 @@ class SelligentCredentials(StrictModel):
     api_key: Credential
     api_secret: Credential
     expires_on: dt.date | None = Field(
-        default=None, description="The service account key's expiry date: `reconciler "
-        "doctor` fails from 14 days before it, so the key is renewed before a sync fails.")
+        default=None, description="The service account key's expiry date: from 14 days "
+        "before it `reconciler doctor` fails, `status` and every `run --due` warn, and one "
+        "notice goes to the notify channels of the destination's activations, so the key is "
+        "renewed before a sync fails.")
 
 
 # Documented (api/selligent.md §8): 2,500 requests per minute per API key, all paths counted.
