@@ -149,7 +149,8 @@ def busiest_window(times: list[float], seconds: float = 60.0) -> int:
     return most
 
 
-def run(activations: int, per_minute: int, client_per_minute: int) -> None:
+def run(activations: int, per_minute: int, client_per_minute: int) -> dict[str, float]:
+    """One process, every activation on one key: prints and returns what happened."""
     os.environ.update(BENCH_KEY="sandbox-key", BENCH_SECRET="sandbox-secret")
     sandbox = start_selligent_sandbox(SelligentSandboxConfig(
         port=0, data_dir=None, seed_file=DATA / "customers.csv", requests_per_minute=per_minute))
@@ -176,6 +177,9 @@ def run(activations: int, per_minute: int, client_per_minute: int) -> None:
           f"{waits.count} totalling {waits.seconds:.1f} s")
     print(f"  {rate:.1f} requests/min over {elapsed:.1f} s ({rate / per_minute:.0%} of the "
           "server's budget)")
+    return {"applied": applied, "failed": len(failed), "requests": len(entries),
+            "limited": limited, "waits": waits.count, "waited": waits.seconds,
+            "busiest_minute": busiest_window([e.time for e in entries])}
 
 
 def worker(project_file: Path, state: str, names: list[str], shared: bool) -> None:
