@@ -41,6 +41,7 @@ from reconciler.state import (
     RunStatus,
     SnapshotInfo,
     StateReader,
+    exposed_state_files,
     open_state_reader,
 )
 
@@ -251,7 +252,11 @@ def status(
     with user_errors():
         where = locate_project(path)
         project = load_valid_project(where.manifests)
-        with open_state_reader(use_state(state, project.root, where.file)) as reader:
+        location = use_state(state, project.root, where.file)
+        for file in exposed_state_files(location):
+            typer.echo(f"Warning: {file} is readable by other users and holds member keys: "
+                       f"`chmod 600 {file}` (this version creates state files 0600).", err=True)
+        with open_state_reader(location) as reader:
             moment = clock_from(now).now() if now is not None else None  # else the store's
             report = read_status(reader, project, moment)
     render = render_status_json if output is OutputFormat.JSON else render_status_text

@@ -32,6 +32,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.values import ENV_REF_PATTERN, resolve_env_ref
+from reconciler.private import private_folder
 
 PROJECT_FILE_NAME = "reconciler.yaml"
 PYPROJECT_NAME = "pyproject.toml"
@@ -81,7 +82,7 @@ class ProjectFile:
             # fresh clone lacks it. Made here, as for the default state; a path outside the
             # repository must exist (a mistyped one is an error, not a new empty store).
             with contextlib.suppress(OSError):
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_folder(path.parent)
         return str(path)
 
     def origin(self, key: str) -> str:

@@ -33,6 +33,7 @@ from reconciler.planning.planfile import (
 from reconciler.planning.planner import Planner, PlanOptions, Workspace
 from reconciler.planning.removal import removed_records
 from reconciler.planning.steps import SILENT, StepReporter
+from reconciler.private import private_folder
 from reconciler.state import RunStatus, StateReader, open_state_reader, open_state_store
 from reconciler.state.store import check_location
 
@@ -64,7 +65,7 @@ def default_state_path(project_root: Path) -> Path:
     made here (the location is then checked like any other, and writing needs it anyway)."""
     path = project_root.resolve().parent / ".reconciler" / "state.duckdb"
     with contextlib.suppress(OSError):  # a read-only checkout: reading still works
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
     return path
 
 

@@ -24,6 +24,7 @@ from reconciler.manifests.models import DuckDBSource, Kind
 from reconciler.manifests.project import Project
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import Workspace
+from reconciler.private import create_private
 
 PLAN_FILE_VERSION = 3  # 3: activations carry their effective settings and import target
 CHANGE_SET_ROLES = ("members", "adds", "removes", "updates")
@@ -100,6 +101,7 @@ def write_plan_file(path: Path, plan: Plan, workspace: Workspace, fingerprint: F
         "hash_format": workspace.hash_format,
         "fingerprint": asdict(fingerprint),
     }
+    create_private(path)  # it holds change sets: member keys and values
     with tempfile.TemporaryDirectory(prefix="plan-") as folder, zipfile.ZipFile(
             path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         # Computed fields (summary, match rates) are derived again when the plan is read.

@@ -11,7 +11,6 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,8 +60,9 @@ def _memory_limit() -> str:
 
 
 def _spill_directory() -> Path:
-    """A private directory for DuckDB to spill into; DuckDB creates it only if it spills."""
-    return Path(tempfile.gettempdir()) / f"reconciler-workspace-{uuid.uuid4().hex}"
+    """A private directory (0700: spilled audiences hold member keys) for DuckDB to spill
+    into; removed with the workspace."""
+    return Path(tempfile.mkdtemp(prefix="reconciler-workspace-"))
 
 
 @dataclass

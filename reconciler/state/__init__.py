@@ -44,6 +44,7 @@ from reconciler.state.store import (
     DEFAULT_STATE_PATH,
     StateReader,
     StateWriter,
+    exposed_state_files,
     open_state_reader,
     open_state_store,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "StateWriter",
     "StoreInUseError",
     "default_owner",
+    "exposed_state_files",
     "open_budget_ledger",
     "open_state_reader",
     "open_state_store",

@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from reconciler.arrow_streams import arrow_reader, load_reader_into, quote_duckdb
+from reconciler.private import make_private, private_folder
 from reconciler.state.backend import (
     SNAPSHOT_SELECT,
     BackendKind,
@@ -55,12 +56,14 @@ class DuckDBBackend:
                 self.conn = duckdb.connect(":memory:")  # nothing applied yet: an empty store
                 return
             if not read_only:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_folder(path.parent)
                 acquire_file_lock(path)
         except OSError as exc:
             raise StateConnectionError(f"cannot open the state store {path}: {exc}") from exc
         try:
             self.conn = duckdb.connect(str(path), read_only=read_only)
+            if not read_only:
+                self._protect()
             # No progress bar on stdout for long snapshot copies (plan output is machine-read).
             self.conn.execute("SET enable_progress_bar = false")
         except (duckdb.Error, OSError) as exc:
@@ -77,9 +80,17 @@ class DuckDBBackend:
         try:
             with self._calls:
                 cursor = self.conn.execute(sql, list(params))
-                return cursor.fetchall() if cursor.description else []
+                rows = cursor.fetchall() if cursor.description else []
+                if not self.read_only:
+                    self._protect()
+                return rows
         except duckdb.Error as exc:
             raise StateError(f"state store {self.location}: {exc}") from exc
+
+    def _protect(self) -> None:
+        """The database and its write-ahead log (DuckDB makes them, with the umask's mode;
+        the log comes and goes with checkpoints) readable by the owner only."""
+        make_private(self.path, self.path.with_name(self.path.name + ".wal"))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -91,6 +102,7 @@ class DuckDBBackend:
                 self.conn.rollback()
                 raise
             self.conn.commit()
+            self._protect()
 
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from reconciler.private import FILE_MODE
 from reconciler.state.errors import StoreInUseError
 
 _CREDENTIALS = re.compile(r"://[^/@\s]+@")
@@ -56,7 +57,10 @@ def acquire_file_lock(path: Path) -> None:
         if key in _held:
             _held[key].users += 1
             return
-        file = open(key, "a+", encoding="utf-8")  # noqa: SIM115  (kept open while held)
+        # The lock file names the holder's command line: the owner's to read only.
+        fd = os.open(key, os.O_CREAT | os.O_RDWR | os.O_APPEND, FILE_MODE)
+        os.fchmod(fd, FILE_MODE)
+        file = open(fd, "a+", encoding="utf-8")  # noqa: SIM115  (kept open while held)
         try:
             fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

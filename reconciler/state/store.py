@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from reconciler.changes.journal import JournalStep
 from reconciler.closing import Closing
+from reconciler.private import exposed
 from reconciler.state.backend import Backend, SnapshotHashes
 from reconciler.state.duckdb_backend import DuckDBBackend
 from reconciler.state.errors import StateConnectionError
@@ -181,6 +182,16 @@ def _backend(location: str | Path | None, schema: str, *, read_only: bool) -> Ba
         url, named = split_schema(str(location))
         return PostgresBackend(url, schema=named or schema, read_only=read_only)
     return DuckDBBackend(Path(location), read_only=read_only)
+
+
+def exposed_state_files(location: str | Path | None) -> list[Path]:
+    """The files of a DuckDB state that others may read (made by an older version or by hand;
+    they hold member keys): the database, its write-ahead log and its lock file."""
+    if location is None or is_postgres_location(location):
+        return []
+    path = Path(location)
+    files = (path, path.with_name(path.name + ".wal"), path.with_name(path.name + ".lock"))
+    return [file for file in files if exposed(file)]
 
 
 def open_state_reader(
