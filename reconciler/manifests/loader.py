@@ -21,6 +21,19 @@ from reconciler.manifests.projectfile import PROJECT_FILE_NAME
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 FieldPath = tuple[str | int, ...]
+# Bounds a manifest never reaches and a hostile or broken file would (a YAML alias bomb expands
+# exponentially, a deep nesting exhausts the parser's recursion): each is a located error.
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 64
+MAX_VALUES = 100_000  # values of one document once aliases are expanded
+
+
+class _TooBig(Exception):
+    """A document past a bound, at the YAML node where it was found."""
+
+    def __init__(self, message: str, node: Any = None) -> None:
+        super().__init__(message)
+        self.node = node
 
 
 @dataclass(frozen=True)
@@ -90,8 +103,21 @@ def read_documents(path: Path, diagnostics: list[Diagnostic]) -> list[RawDocumen
 def _read_file(file: Path, diagnostics: list[Diagnostic]) -> list[RawDocument]:
     yaml = YAML(typ="rt")
     try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            raise _TooBig(f"the file is larger than {MAX_FILE_BYTES:,} bytes: a manifest is a "
+                          "few kilobytes (data belongs in a source)")
         text = file.read_text(encoding="utf-8")
+        depth, line = _flow_depth(text)
+        if depth > MAX_DEPTH:
+            raise _TooBig(f"brackets nested {depth} deep from line {line} (at most {MAX_DEPTH})")
         loaded = list(yaml.load_all(text))
+    except _TooBig as exc:
+        diagnostics.append(Diagnostic(Severity.ERROR, Position(file), "", str(exc)))
+        return []
+    except RecursionError:
+        diagnostics.append(Diagnostic(Severity.ERROR, Position(file), "",
+                                      f"values nested too deeply (at most {MAX_DEPTH} levels)"))
+        return []
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         position = Position(file, mark.line + 1, mark.column + 1) if mark else Position(file)
@@ -108,33 +134,89 @@ def _read_file(file: Path, diagnostics: list[Diagnostic]) -> list[RawDocument]:
         if node is None:  # an empty document, e.g. a trailing '---'
             continue
         index = PositionIndex(file)
-        _index_positions(node, (), index)
-        documents.append(RawDocument(file, number, _to_plain(node), index))
+        try:
+            _index_positions(node, (), index, _Budget())
+            plain = _to_plain(node, _Budget())
+        except _TooBig as exc:
+            where = getattr(exc.node, "lc", None)
+            position = (Position(file, where.line + 1, where.col + 1) if where is not None
+                        else Position(file))
+            diagnostics.append(Diagnostic(Severity.ERROR, position, "", str(exc)))
+            continue
+        documents.append(RawDocument(file, number, plain, index))
     return documents
 
 
-def _index_positions(node: Any, path: FieldPath, index: PositionIndex) -> None:
+class _Budget:
+    """Counts the values a walk visits (aliases counted each time they are used) and its
+    depth, so an alias bomb or a deep document stops with an error instead of hanging."""
+
+    def __init__(self) -> None:
+        self.values = 0
+
+    def visit(self, node: Any, depth: int) -> None:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise _TooBig(f"the document expands to more than {MAX_VALUES:,} values (YAML "
+                          "aliases used over and over?)", node)
+        if depth > MAX_DEPTH:
+            raise _TooBig(f"values nested more than {MAX_DEPTH} levels deep", node)
+
+
+def _flow_depth(text: str) -> tuple[int, int]:
+    """The deepest nesting of flow brackets ([ and {) outside quotes and comments, and the
+    line it starts on; a cheap look before the parser, which recurses on each level."""
+    depth = deepest = 0
+    line = deepest_line = 1
+    quote = ""
+    comment = False
+    for char in text:
+        if char == "\n":  # quotes rarely span lines: an apostrophe in a plain value ends here
+            line += 1
+            comment, quote = False, ""
+            continue
+        if comment:
+            continue
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#":
+            comment = True
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, deepest_line = depth, line
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return deepest, deepest_line
+
+
+def _index_positions(node: Any, path: FieldPath, index: PositionIndex, budget: _Budget) -> None:
+    budget.visit(node, len(path))
     if isinstance(node, CommentedMap):
         index.values.setdefault(path, (node.lc.line, node.lc.col))
         for key, value in node.items():
             child = (*path, str(key))
             index.keys[child] = node.lc.key(key)
             index.values[child] = node.lc.value(key)
-            _index_positions(value, child, index)
+            _index_positions(value, child, index, budget)
     elif isinstance(node, CommentedSeq):
         index.values.setdefault(path, (node.lc.line, node.lc.col))
         for number, value in enumerate(node):
             child = (*path, number)
             index.values[child] = node.lc.item(number)
-            _index_positions(value, child, index)
+            _index_positions(value, child, index, budget)
 
 
-def _to_plain(node: Any) -> Any:
+def _to_plain(node: Any, budget: _Budget, depth: int = 0) -> Any:
     """ruamel's round-trip types → dict, list, str, int, float, bool, date, datetime, None."""
+    budget.visit(node, depth)
     if isinstance(node, dict):
-        return {str(k): _to_plain(v) for k, v in node.items()}
+        return {str(k): _to_plain(v, budget, depth + 1) for k, v in node.items()}
     if isinstance(node, list):
-        return [_to_plain(v) for v in node]
+        return [_to_plain(v, budget, depth + 1) for v in node]
     if isinstance(node, bool):
         return bool(node)
     if isinstance(node, int):

@@ -86,3 +86,42 @@ def test_walk_path_drops_union_tags() -> None:
     data = {"spec": {"type": "selligent", "where": {"all": [{"column": "x"}]}}}
     loc = ("spec", "selligent", "where", "all", "all", 0, "predicate", "column")
     assert tuple(walk_path(data, loc)) == ("spec", "where", "all", 0, "column")
+
+
+def _errors_of(tmp_path: Path, text: str) -> list[str]:
+    (tmp_path / "bad.yaml").write_text(text, "utf-8")
+    diagnostics: list[Diagnostic] = []
+    documents = read_documents(tmp_path / "bad.yaml", diagnostics)
+    assert documents == []
+    return [f"{d.position.line}: {d.message}" for d in diagnostics]
+
+
+def test_an_alias_bomb_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    # Scenario: ten levels of anchors each used nine times: 9^10 values once expanded.
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 11)]
+    [error] = _errors_of(tmp_path, "\n".join(lines) + "\n")
+    assert "expands to more than 100,000 values" in error
+
+
+def test_deep_nesting_in_brackets_or_blocks_is_a_located_error(tmp_path: Path) -> None:
+    assert _errors_of(tmp_path, "a: " + "[" * 1000 + "]" * 1000 + "\n") == [
+        "1: brackets nested 1000 deep from line 1 (at most 64)"]
+    [error] = _errors_of(tmp_path, "".join(" " * i + "k:\n" for i in range(300)))
+    assert "nested" in error and "64" in error
+
+
+def test_a_huge_file_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    [error] = _errors_of(tmp_path, "a: '" + "x" * 1_000_001 + "'\n")
+    assert "larger than 1,000,000 bytes" in error
+
+
+def test_ordinary_anchors_brackets_and_apostrophes_still_load(tmp_path: Path) -> None:
+    # Scenario: defaults shared by an anchor, flow lists, an apostrophe in a plain value.
+    (tmp_path / "ok.yaml").write_text(
+        "defaults: &d {notify: [ops, crm]}\nspec:\n  warnings: *d\n  note: it's fine\n"
+        "more: [[1, [2, [3]]]]\n", "utf-8")
+    diagnostics: list[Diagnostic] = []
+    [document] = read_documents(tmp_path / "ok.yaml", diagnostics)
+    assert diagnostics == []
+    assert document.data["spec"]["warnings"] == {"notify": ["ops", "crm"]}
