@@ -29,7 +29,7 @@ from reconciler.cli.state import StateOption, clock, describe_lock, lock_json
 from reconciler.clock import clock_from
 from reconciler.destinations.capabilities import capabilities_of
 from reconciler.destinations.readiness import api_key_expiries, expiry_finding
-from reconciler.executing.due import Due, due_status
+from reconciler.executing.due import Due, due_status, failures_since_success
 from reconciler.executing.importbudget import BudgetUse, import_targets, read_budget
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
@@ -95,7 +95,7 @@ def read_status(reader: StateReader, project: Project,
             name, activation.destination, runs[0] if runs else None, locks.get(name),
             reader.snapshot_info(name),
             due_status(activation, success.started_at if success else None, moment,
-                       deferred.until if deferred else None),
+                       deferred.until if deferred else None, failures_since_success(runs)),
             _matched(runs), health[name], _key_file_expiry(activation, runs),
             read_budget(reader, target, moment) if target else None, deferred,
             expiries.get(activation.destination)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from reconciler.executing.due import Due, due_status
+from reconciler.executing.due import Due, due_status, failures_since_success
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import effective_activations
 from reconciler.operations.plans import state_location
@@ -21,7 +21,8 @@ def due_statuses(project: Project, state: str | None, now: dt.datetime) -> list[
             last = next((r for r in runs if r.status is RunStatus.SUCCEEDED), None)
             deferred = reader.deferred_updates(last.run_id) if last else None
             statuses.append(due_status(settings, last.started_at if last else None, now,
-                                       deferred.until if deferred else None))
+                                       deferred.until if deferred else None,
+                                       failures_since_success(runs)))
         return statuses
     finally:
         reader.close()

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.executing.due import due_status
+from reconciler.executing.due import due_status, failures_since_success
 from reconciler.manifests.loading import load_project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
+from reconciler.state import RunRecord, RunStatus
 
 REPO = Path(__file__).resolve().parents[2]
 UTC = dt.UTC
@@ -86,3 +87,50 @@ def test_deferred_updates_wake_an_activation_at_the_next_import_slot(
     manual = due_status(dataclasses.replace(settings["churn-actito"], schedule="manual"), last,
                         slot, slot)
     assert not manual.due  # manual activations wait for `reconciler apply`
+
+
+def test_a_failed_run_is_retried_at_the_next_tick_then_with_doubling_waits(
+    settings: dict[str, EffectiveActivation],
+) -> None:
+    # Scenario: `every: 1d` style daily cron (sms-actito, 05:00 UTC) fails at 05:00: retried
+    # 15 min later; after three failures (05:00, 05:15, 05:45) the next try is an hour on.
+    daily = settings["sms-actito"]
+    last = at("2026-11-26T05:00")
+    once = [at("2026-11-27T05:00")]
+    assert not due_status(daily, last, at("2026-11-27T05:14"), failures=once).due
+    retry = due_status(daily, last, at("2026-11-27T05:15"), failures=once)
+    assert retry.due and "1 unsuccessful run(s)" in retry.reason
+    thrice = [at("2026-11-27T05:45"), at("2026-11-27T05:15"), at("2026-11-27T05:00")]
+    waiting = due_status(daily, last, at("2026-11-27T06:44"), failures=thrice)
+    assert not waiting.due and waiting.next_at == at("2026-11-27T06:45")
+    assert waiting.reason.startswith("retry at 2026-11-27 06:45 UTC (3 unsuccessful")
+
+
+def test_the_retry_wait_never_passes_the_schedule_interval(
+    settings: dict[str, EffectiveActivation],
+) -> None:
+    # Scenario: `every: 1h`, ten failures in a row: the next try is an hour after the last.
+    hourly = settings["churn-selligent"]
+    failures = [at("2026-11-27T20:00") - dt.timedelta(hours=n) for n in range(10)]
+    status = due_status(hourly, at("2026-11-27T09:00"), at("2026-11-27T20:59"),
+                        failures=failures)
+    assert not status.due and status.next_at == at("2026-11-27T21:00")
+
+
+def test_a_never_successful_activation_backs_off_too(
+    settings: dict[str, EffectiveActivation],
+) -> None:
+    status = due_status(settings["vip-selligent"], None, at("2026-11-27T10:10"),
+                        failures=[at("2026-11-27T10:00")])
+    assert not status.due and status.next_at == at("2026-11-27T10:15")
+
+
+def test_failures_are_counted_back_to_the_last_success() -> None:
+    def run(status: RunStatus, hour: int) -> RunRecord:
+        return RunRecord(run_id=str(hour), activation="a",
+                         started_at=at(f"2026-11-27T{hour:02d}:00"), status=status)
+
+    runs = [run(RunStatus.RUNNING, 9), run(RunStatus.FAILED, 8), run(RunStatus.STOPPED, 7),
+            run(RunStatus.SUCCEEDED, 6), run(RunStatus.FAILED, 5)]
+    assert failures_since_success(runs) == [at("2026-11-27T08:00"), at("2026-11-27T07:00")]
+    assert failures_since_success([]) == []

@@ -42,10 +42,12 @@ def test_failing_destination_warns_once_and_on_recovery(
     assert "::error title=reconciler%3A vip-selligent::" in failing
     assert "::error title=reconciler%3A churn-selligent::" in failing
     assert "Warning sent to crm-alerts: vip-selligent: the sync failed." in failing
-    code, still = _tick(stack, 62)  # a failed run is retried on the next tick
+    code, waiting = _tick(stack, 70)  # the retry backs off: 15 min after the failure
+    assert code == 0 and "skip vip-selligent: retry at 2026-11-30 09:16 UTC" in waiting
+    code, still = _tick(stack, 76)  # retried at the next 15-min tick
     assert code == 1 and "sync vip-selligent" in still and "Warning sent" not in still
     monkeypatch.setenv("SELLIGENT_API_SECRET", "sandbox-secret")
-    code, recovered = _tick(stack, 63)
+    code, recovered = _tick(stack, 76 + 30)  # after two failures the wait is 30 min
     assert code == 0, recovered
     assert "::notice title=reconciler%3A vip-selligent::" in recovered
     assert [b["event"]["kind"] for b in webhook.bodies] == ["failing", "recovered"]
