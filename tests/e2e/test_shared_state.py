@@ -58,3 +58,24 @@ def test_a_schema_in_the_state_url_is_taken_out_of_what_libpq_sees() -> None:
     assert split_schema("postgresql://h/db") == ("postgresql://h/db", None)
     with pytest.raises(ReconcilerError, match="one non-empty"):
         split_schema("postgresql://h/db?schema=")
+
+
+@pytest.mark.parametrize("stack", ["postgresql"], indirect=True)
+def test_two_applies_of_one_activation_at_once_write_once(stack: Stack) -> None:
+    # Scenario (issue 17.1): two jobs apply vip-selligent at the same moment on one PostgreSQL
+    # state. Exactly one writes; the other is refused before its first write (it waits for the
+    # lock, then finds the state moved since its plan, or plans after it and finds nothing
+    # to do); each data load reaches Selligent once.
+    jobs = [subprocess.Popen(
+        [str(RECONCILER), "apply", *stack.cli_args(), "--auto-approve", "-a", "vip-selligent"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "CI": "true"}) for _ in range(2)]
+    outputs = [job.communicate(timeout=300)[0] for job in jobs]
+    everything = "\n=====\n".join(outputs)
+    # The other job either planned after the first applied (no changes) or is refused.
+    assert sum("vip-selligent: applied;" in output for output in outputs) == 1, everything
+    assert all(job.returncode in (0, 1) for job in jobs), everything
+    loads = [e for e in stack.selligent.log.entries()
+             if e.method == "POST" and e.path.endswith("/data/load")]
+    bodies = [e.request_body for e in loads]
+    assert loads and len(bodies) == len(set(bodies)), [e.path for e in loads]
