@@ -14,6 +14,7 @@ from reconciler.destinations.actito.observer import ActitoObserver
 from reconciler.destinations.actito.transfer import FileTransferSettings, TransferProtocol
 from reconciler.destinations.actito.writer import ActitoWriter
 from reconciler.destinations.base import DestinationObserver, DestinationWriter
+from reconciler.destinations.hosts import check_host
 from reconciler.destinations.selligent.adapter import SelligentAdapter
 from reconciler.destinations.selligent.observer import SelligentObserver
 from reconciler.destinations.selligent.transport import SelligentLimits
@@ -34,8 +35,10 @@ def open_selligent_adapter(name: str, spec: SelligentDestination) -> SelligentAd
                              max_in_flight=1,
                              connections=max(10, spec.limits.concurrency),
                              requests_per_second=spec.limits.pace_per_second())
+    base_url = resolve_maybe_env(spec.base_url, f"{where} spec.baseUrl")
+    check_host(base_url, "selligent", f"{where} spec.baseUrl")  # before any credential
     return SelligentAdapter(
-        base_url=resolve_maybe_env(spec.base_url, f"{where} spec.baseUrl"),
+        base_url=base_url,
         organization=spec.organization,
         list_api_name=spec.list,
         api_key=resolve_env_ref(spec.credentials.api_key, f"{where} spec.credentials.apiKey"),
@@ -48,6 +51,9 @@ def open_selligent_adapter(name: str, spec: SelligentDestination) -> SelligentAd
 def open_actito_adapter(name: str, spec: ActitoDestination, manifest_dir: Path) -> ActitoAdapter:
     where = f"destination {name!r}"
     transfer = spec.file_transfer
+    base_url = resolve_maybe_env(spec.base_url, f"{where} spec.baseUrl")
+    check_host(base_url, "actito", f"{where} spec.baseUrl")  # before any credential
+    check_host(transfer.host, "actito file transfer", f"{where} spec.fileTransfer.host")
     protocol = TransferProtocol(transfer.protocol.value)
     settings = FileTransferSettings(
         protocol=protocol,
@@ -64,7 +70,7 @@ def open_actito_adapter(name: str, spec: ActitoDestination, manifest_dir: Path) 
         host_key=transfer.host_key,
     )
     return ActitoAdapter(
-        base_url=resolve_maybe_env(spec.base_url, f"{where} spec.baseUrl"),
+        base_url=base_url,
         entity=spec.entity,
         profile_table=spec.profile_table,
         api_key=resolve_env_ref(spec.credentials.api_key, f"{where} spec.credentials.apiKey"),

@@ -99,7 +99,9 @@ def test_concurrent_loads_paced_under_the_budget_are_never_refused() -> None:
         elapsed = time.monotonic() - started
         statuses = _calls(sandbox, "/data/load")
     assert result.calls == 12 and statuses == [200] * 12
-    assert 11 / 4 <= elapsed < 11 / 4 * 1.25
+    # Never faster than the budget; the upper bound only catches a pace gone wrong (a loaded
+    # machine stretches the wall time, so it is generous).
+    assert 11 / 4 <= elapsed < 11 / 4 * 3
 
 
 def test_chunking_by_bytes(sandbox: SelligentSandbox) -> None:
