@@ -2,6 +2,7 @@
 request (issue 17.10): a manifest change cannot send the plan's API key elsewhere."""
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.destinations.hosts import HostNotAllowedError, check_host
-from tests.manifests.conftest import example_copy, replace_in  # noqa: F401 (a fixture)
+from tests.manifests.conftest import EXAMPLE, replace_in
 
 PR = {"GITHUB_EVENT_NAME": "pull_request"}
 
@@ -87,12 +88,11 @@ def listener() -> Iterator[Listener]:
 
 
 def test_a_pull_request_pointing_a_destination_elsewhere_sends_it_nothing(
-        tmp_path: Path, example_copy: Path, listener: Listener,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, listener: Listener, monkeypatch: pytest.MonkeyPatch) -> None:
     # Scenario: a PR changes the Selligent baseUrl to a host it controls (here a recording
     # listener on localhost, which the repository does not allow); the plan refuses that
     # destination before any call: the listener gets no connection, no byte, no key.
-    manifests = example_copy
+    manifests = Path(shutil.copytree(EXAMPLE, tmp_path / "manifests"))
     replace_in(manifests / "destinations.yaml", "http://127.0.0.1:8781/Portal/Api",
                f"http://localhost:{listener.port}/Portal/Api")
     monkeypatch.setenv("GITHUB_EVENT_NAME", "pull_request")
