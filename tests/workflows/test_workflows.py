@@ -88,3 +88,14 @@ def test_every_secret_the_manifests_need_comes_from_repository_secrets(name: str
     [job] = load_workflow(name)["jobs"].values()
     assert {k: v for k, v in job["env"].items() if k in needed} == {
         k: f"${{{{ secrets.{k} }}}}" for k in needed}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_action_is_pinned_by_commit_sha(name: str) -> None:
+    # Scenario (issue 17.10): a moved tag cannot change what runs with the secrets: every
+    # `uses:` names a full commit SHA, the release it is kept as a comment for people.
+    uses = re.findall(r"uses: (\S+)(.*)", (WORKFLOWS / name).read_text("utf-8"))
+    assert uses
+    for action, comment in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), action
+        assert re.fullmatch(r" # v\d+\.\d+\.\d+", comment), comment
