@@ -64,8 +64,13 @@ def locks(
     output: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", help="text or json"),
 ) -> None:
     """List the apply locks: who holds each activation, since when, until when."""
-    with user_errors(), open_state_reader(_state_of_here(state)) as reader:
-        held, now = reader.locks(), reader.now()
+    with user_errors():
+        location = _state_of_here(state)
+        # A DuckDB file an apply is writing is read from a copy: when locks matter most.
+        with open_state_reader(location, copy_if_busy=True) as reader:
+            held, now = reader.locks(), reader.now()
+            if reader.location != location:
+                typer.echo(f"Read from {reader.location}", err=True)
     if output is OutputFormat.JSON:
         typer.echo(json.dumps({"locks": [lock_json(lock, now) for lock in held]}, indent=2))
         return

@@ -256,7 +256,7 @@ def status(
         for file in exposed_state_files(location):
             typer.echo(f"Warning: {file} is readable by other users and holds member keys: "
                        f"`chmod 600 {file}` (this version creates state files 0600).", err=True)
-        with open_state_reader(location) as reader:
+        with open_state_reader(location, copy_if_busy=True) as reader:  # even mid-apply
             moment = clock_from(now).now() if now is not None else None  # else the store's
             report = read_status(reader, project, moment)
     render = render_status_json if output is OutputFormat.JSON else render_status_text

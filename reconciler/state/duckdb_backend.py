@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -51,6 +53,7 @@ class DuckDBBackend:
         self.read_only = read_only
         self._calls = threading.RLock()
         self._closed = False
+        self._copy_folder: Path | None = None  # set by copy_of
         try:
             if read_only and not path.exists():
                 self.conn = duckdb.connect(":memory:")  # nothing applied yet: an empty store
@@ -171,6 +174,31 @@ class DuckDBBackend:
         load_reader_into(self.stream_snapshot(activation, 100_000), into, table,
                          select=hashes.projection())
 
+    @classmethod
+    def copy_of(cls, path: Path, holder: str, attempts: int = 3) -> DuckDBBackend:
+        """A read-only store on a copy of `path` and its write-ahead log, for a reader that
+        must not wait for the writer holding it (`status`, `state locks`). The copy is as of
+        the moment it was taken; it sits in a private temporary folder, removed on close. A
+        copy torn by a write in progress fails to open: it is taken again."""
+        for attempt in range(1, attempts + 1):
+            folder = Path(tempfile.mkdtemp(prefix="reconciler-state-copy-"))  # 0700
+            copy = folder / path.name
+            try:
+                shutil.copyfile(path, copy)
+                wal = path.with_name(path.name + ".wal")
+                if wal.exists():
+                    shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+                backend = cls(copy, read_only=True)
+            except (OSError, StateConnectionError):
+                shutil.rmtree(folder, ignore_errors=True)
+                if attempt == attempts:
+                    raise
+                continue
+            backend.location = f"{path} (a copy: the store is in use by {holder})"
+            backend._copy_folder = folder
+            return backend
+        raise AssertionError("unreachable")
+
     def close(self) -> None:
         if self._closed:
             return
@@ -178,3 +206,5 @@ class DuckDBBackend:
         self.conn.close()
         if not self.read_only:
             release_file_lock(self.path)
+        if self._copy_folder is not None:
+            shutil.rmtree(self._copy_folder, ignore_errors=True)

@@ -23,7 +23,7 @@ from reconciler.closing import Closing
 from reconciler.private import exposed
 from reconciler.state.backend import Backend, SnapshotHashes
 from reconciler.state.duckdb_backend import DuckDBBackend
-from reconciler.state.errors import StateConnectionError
+from reconciler.state.errors import StateConnectionError, StoreInUseError
 from reconciler.state.keeper import LockKeeper
 from reconciler.state.postgres_backend import PostgresBackend, printable_url
 from reconciler.state.reader import SqlStateReader
@@ -195,10 +195,18 @@ def exposed_state_files(location: str | Path | None) -> list[Path]:
 
 
 def open_state_reader(
-    location: str | Path | None = None, *, schema: str = DEFAULT_POSTGRES_SCHEMA
+    location: str | Path | None = None, *, schema: str = DEFAULT_POSTGRES_SCHEMA,
+    copy_if_busy: bool = False,
 ) -> StateReader:
-    """A read-only view of the store; a store never written to reads as empty."""
-    return SqlStateReader(_backend(location, schema, read_only=True))
+    """A read-only view of the store; a store never written to reads as empty. A DuckDB file
+    another process is writing is refused (`StoreInUseError`), or with `copy_if_busy` read
+    from a copy taken now (its `location` says so): for looking, never for planning."""
+    try:
+        return SqlStateReader(_backend(location, schema, read_only=True))
+    except StoreInUseError as exc:
+        if not copy_if_busy or location is None or is_postgres_location(location):
+            raise
+        return SqlStateReader(DuckDBBackend.copy_of(Path(location), exc.holder))
 
 
 def open_state_store(

@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,7 +14,8 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.state import ImportExecution, RunStatus, open_state_store
-from tests.manifests.conftest import EXAMPLE
+from reconciler.state.duckdb_backend import DuckDBBackend
+from tests.manifests.conftest import EXAMPLE, REPO
 
 runner = CliRunner()
 T0 = dt.datetime(2026, 11, 27, 5, 0, tzinfo=dt.UTC)
@@ -294,3 +297,43 @@ def test_status_and_run_due_warn_of_a_selligent_key_expiring_within_two_weeks(
     assert printed.out.startswith("::warning::destination selligent-sandbox:")
     _warn_of_expiring_keys(project, dt.date(2026, 11, 1))  # 35 days ahead: nothing said
     assert capsys.readouterr() == ("", "")
+
+
+def test_locks_and_status_read_a_duckdb_state_while_an_apply_holds_it(tmp_path: Path) -> None:
+    # Scenario (issue 15.10): another process has the DuckDB state open for writing and holds
+    # the apply lock of `vip` (the moment `state locks` matters); both commands answer, from a
+    # copy taken now, and say so; the copy is gone afterwards.
+    location = tmp_path / "state.duckdb"
+    open_state_store(location).close()
+    go = tmp_path / "go"
+    holder = subprocess.Popen(
+        [sys.executable, "-m", "tests.state.lock_racer", str(location), "reconciler",
+         "apply by bob@laptop (pid 7)", "600", str(go)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        go.touch()
+        assert holder.stdout.readline().strip() == "won"
+        locks = runner.invoke(app, ["state", "locks", "--state", str(location)])
+        assert locks.exit_code == 0, locks.output
+        assert "vip: held by apply by bob@laptop (pid 7)" in locks.output
+        assert "(a copy: the store is in use by pid" in locks.output
+        status = runner.invoke(app, ["status", str(EXAMPLE), "--state", str(location)])
+        assert status.exit_code == 0, status.output
+        assert "(a copy: the store is in use by pid" in status.output
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+
+def test_a_copy_of_the_state_lives_in_a_private_folder_removed_on_close(tmp_path: Path) -> None:
+    location = tmp_path / "state.duckdb"
+    open_state_store(location).close()
+    copy = DuckDBBackend.copy_of(location, "pid 7 on host h (reconciler apply)")
+    folder = copy.path.parent
+    assert folder != tmp_path and (folder.stat().st_mode & 0o077) == 0
+    assert copy.location.endswith("(a copy: the store is in use by pid 7 on host h "
+                                  "(reconciler apply))")
+    copy.close()
+    assert not folder.exists()
