@@ -164,3 +164,5 @@ class DestinationCapabilities:
         lambda _a, _t: None
     file_expiry: Callable[[EffectiveActivation, dt.datetime], dt.datetime | None] = \
         lambda _a, _t: None
+    # The member step sends the whole list (every member), not only who enters and leaves.
+    sends_whole_list: bool = False

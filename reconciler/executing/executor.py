@@ -34,6 +34,7 @@ from reconciler.destinations.base import (
     UpdateShare,
     WriteResult,
 )
+from reconciler.destinations.capabilities import capabilities_of
 from reconciler.destinations.errors import DestinationError
 from reconciler.executing.importbudget import (
     ImportGroup,
@@ -90,8 +91,16 @@ LEASE_SECONDS = 30.0  # renewed every 10 s while the apply runs; a dead holder's
 
 
 def _row_changes(planned: ActivationPlan) -> int:
-    members = planned.members.adds + planned.members.removes if planned.members else 0
-    return members + (planned.attributes.updates if planned.attributes else 0)
+    """The rows apply will confirm: the progress bar's total."""
+    members = planned.members
+    whole = capabilities_of(planned.destination_type)
+    if members is None:
+        count = 0
+    elif whole is not None and whole.sends_whole_list:
+        count = members.matched  # every member goes out in the list's file
+    else:
+        count = members.adds + members.removes
+    return count + (planned.attributes.updates if planned.attributes else 0)
 
 
 @dataclass

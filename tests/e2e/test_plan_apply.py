@@ -1,6 +1,7 @@
 """The example project planned and applied against both sandboxes, over real HTTP and FTPS."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -122,6 +123,20 @@ def test_apply_reports_progress_as_plain_lines_off_a_terminal(stack: Stack) -> N
                      result.output)
     # 814: churn-risk's `olderThan: 180d` on the pinned day (conftest.NOW), whatever today is.
     assert "churn-actito: update profiles batch confirmed, 814 rows" in result.output
+
+
+def test_progress_counters_never_run_past_their_totals(stack: Stack) -> None:
+    # Scenario (issue 17.6): a second apply 30 days on, when a few customers enter churn-risk
+    # (`olderThan: 180d`): Actito's member step sends the list's whole file, so its total is
+    # the list's members, not the few who entered (it once read 106,152/84,996).
+    assert runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"]).exit_code == 0
+    stack.at(stack.clock.now() + dt.timedelta(days=30))
+    result = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"])
+    assert result.exit_code == 0, result.output
+    text = result.output.replace(",", "")
+    counters = re.findall(r"\((\d+)/(\d+)\)", text)
+    assert counters and all(int(done) <= int(total) for done, total in counters), counters
+    assert re.search(r"churn-actito: add members batch confirmed (\d+) rows \(\1/", text), text
 
 
 def test_an_expired_actito_list_gets_its_file_again(stack: Stack) -> None:

@@ -24,4 +24,5 @@ def _file_expiry(activation: EffectiveActivation, dropped: dt.datetime) -> dt.da
 
 CAPABILITIES = DestinationCapabilities(
     list_type=ResourceType.ACTITO_TARGET_LIST, describe_list=_describe,
-    import_target=import_target, refresh_deadline=refresh_deadline, file_expiry=_file_expiry)
+    import_target=import_target, refresh_deadline=refresh_deadline, file_expiry=_file_expiry,
+    sends_whole_list=True)  # a key file holds the whole list (writer.py)
