@@ -190,7 +190,7 @@ def sandbox(
         requests_per_second=requests_per_second, max_body_bytes=max_body_bytes,
     )
     directory = None if in_memory else data_dir
-    seed = _seed(seed_file, seed_column)
+    seed = _seed(seed_file, seed_column, directory)
     selligent = _selligent_config(
         host=host, port=selligent_port, data_dir=directory, faults=faults, **seed,
         max_rows_per_load=max_rows_per_load, organization=selligent_org, tenant=selligent_tenant,
@@ -206,13 +206,20 @@ def sandbox(
         _serve([lambda: _start_selligent(selligent), lambda: _start_actito(actito)])
 
 
-def _seed(seed_file: Path | None, pairs: list[str]) -> dict[str, Any]:
+def _seed(seed_file: Path | None, pairs: list[str], directory: Path | None) -> dict[str, Any]:
     """Both sandboxes' seed settings, checked even when their stores exist already (nothing
-    will be seeded): a wrong file is a mistake to report."""
+    will be seeded): a wrong file is a mistake to report, and a file asked for but not loaded
+    is said."""
     columns = _seed_columns(pairs)
     with user_errors():
         path = seed_file if seed_file is not None else example_seed_file()
         check_seed_file(path, columns)
+    kept = [directory / name for name in ("selligent", "actito")
+            if directory is not None and (directory / name / "store.json").exists()]
+    if kept and (seed_file is not None or pairs):
+        typer.echo(f"Note: {', '.join(map(str, kept))} hold(s) the data of an earlier run: the "
+                   f"seed file is not loaded there (remove it to seed again, or use "
+                   "--in-memory).", err=True)
     return {"seed_file": path, "seed_columns": columns}
 
 

@@ -167,3 +167,20 @@ def test_cli_wrong_columns_and_unknown_field(tmp_path: Path,
     assert result.exit_code == 0, result.output
     assert "(key field EXTERNAL_ID), 1 contacts" in result.output
     assert "profile table Profiles (1 profiles)" in result.output
+
+
+def test_a_seed_file_not_loaded_because_a_store_exists_is_said(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Scenario (issue 15.12): the sandboxes ran before with this data dir; starting them again
+    # with --seed-file says the file is not loaded there, instead of ignoring it silently.
+    from reconciler.cli.sandbox import _seed
+
+    (tmp_path / "selligent").mkdir()
+    (tmp_path / "selligent" / "store.json").write_text("{}", "utf-8")
+    _seed(example_seed_file(), [], tmp_path)
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'selligent'} hold(s) the data of an earlier run" in err
+    assert "remove it to seed again" in err
+    _seed(None, [], tmp_path)  # the default seed: nothing was asked, nothing to say
+    _seed(example_seed_file(), [], tmp_path / "fresh")
+    assert capsys.readouterr().err == ""
