@@ -16,6 +16,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from reconciler.errors import ReconcilerError
 from reconciler.manifests.diagnostics import Diagnostic, Position, Severity
 from reconciler.manifests.projectfile import PROJECT_FILE_NAME
 
@@ -28,7 +29,7 @@ MAX_DEPTH = 64
 MAX_VALUES = 100_000  # values of one document once aliases are expanded
 
 
-class _TooBig(Exception):
+class _TooBig(ReconcilerError):
     """A document past a bound, at the YAML node where it was found."""
 
     def __init__(self, message: str, node: Any = None) -> None:
