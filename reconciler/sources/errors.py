@@ -5,7 +5,8 @@
     ├── SourceQueryError         the warehouse refused a model's query (bad SQL, missing table)
     ├── ConditionError           a segment condition cannot be compiled (names segment, column)
     ├── UnknownColumnError       a segment, match key or field names a column the model lacks
-    └── NoValidRowsError         an audience had rows but none survived the bad-data checks
+    ├── NoValidRowsError         an audience had rows but none survived the bad-data checks
+    └── DuplicateKeysError       a match key on several rows, with `duplicateKeys: fail`
 
 Driver exceptions (duckdb, psycopg) never leave `sources/`: they are chained as the cause of
 one of these. Messages never carry raw row values, only masked samples.
@@ -70,3 +71,7 @@ class UnknownColumnError(SourceError):
 
 class NoValidRowsError(SourceError):
     """Every row of an audience was rejected as bad data; nothing can be synced."""
+
+
+class DuplicateKeysError(SourceError):
+    """Match keys on several rows of an audience whose activation says `duplicateKeys: fail`."""

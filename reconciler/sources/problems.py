@@ -19,6 +19,9 @@ from reconciler.sources.dialects import DUCKDB
 class ProblemKind(enum.StrEnum):
     NULL_KEY = "null key"
     DUPLICATE_KEY = "duplicate key"
+    """Every row of the key is left out; with `duplicateKeys: keep` its member is held."""
+    DUPLICATE_ROW = "duplicate key (first row kept)"
+    """`duplicateKeys: first`: the key's other rows are left out."""
     INVALID_VALUE = "invalid value"
 
 
@@ -44,6 +47,8 @@ class AudienceReport:
     rows_read: int
     valid_rows: int
     problems: tuple[DataProblem, ...]
+    held_keys: int = 0
+    """Keys on several rows whose members stay as they are (`duplicateKeys: keep`)."""
 
     @property
     def rejected_rows(self) -> int:
