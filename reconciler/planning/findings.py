@@ -8,11 +8,25 @@ stop on. Pure: no I/O, no raw personal data (samples arrive masked).
 from __future__ import annotations
 
 from reconciler.changes.guards import GuardKind, GuardStop
+from reconciler.errors import ReconcilerError
+from reconciler.manifests.models import Kind
+from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.planning.diff import DiffResult
 from reconciler.planning.plan import DataIssue
-from reconciler.sources import AudienceReport, ProblemKind
+from reconciler.sources import AudienceReport, ConditionError, ProblemKind, UnknownColumnError
 from reconciler.state import SnapshotHashes
+
+
+def error_message(project: Project, error: ReconcilerError) -> str:
+    """Why an activation cannot be planned; a segment condition's problem (a column the
+    model lacks, a value that does not fit the column's type) starts with its file:line:col."""
+    if isinstance(error, ConditionError | UnknownColumnError) and error.path is not None \
+            and error.segment is not None:
+        segment = project.of_kind(Kind.SEGMENT).get(error.segment)
+        if segment is not None:
+            return f"{segment.locate('spec', 'where', *error.path)}: {error}"
+    return str(error)
 
 
 def data_issues(report: AudienceReport) -> tuple[DataIssue, ...]:

@@ -26,7 +26,12 @@ from reconciler.manifests.models import Kind, ModelDocument, SegmentDocument
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.planning.diff import DiffResult, compute_diff
-from reconciler.planning.findings import data_issues, guard_stops, warnings_of
+from reconciler.planning.findings import (
+    data_issues,
+    error_message,
+    guard_stops,
+    warnings_of,
+)
 from reconciler.planning.plan import (
     ActivationPlan,
     AttributeChange,
@@ -149,7 +154,7 @@ class Planner:
                                                "error": "; ".join(structure.errors)})
             return self._plan(settings, observer, structure, options, head)
         except ReconcilerError as exc:  # this activation cannot be planned; the others can
-            return head.model_copy(update={"error": str(exc)})
+            return head.model_copy(update={"error": error_message(self.project, exc)})
 
     def _plan(self, settings: EffectiveActivation, observer: DestinationObserver,
               structure: Structure, options: PlanOptions, head: ActivationPlan) -> ActivationPlan:

@@ -18,6 +18,9 @@ from collections.abc import Sequence
 
 from reconciler.errors import ReconcilerError
 
+ConditionPath = tuple[str | int, ...]
+"""Where in a segment's `where` a problem is (see `manifests.conditions.ConditionPath`)."""
+
 
 class SourceError(ReconcilerError):
     """A problem reading the desired audience from a warehouse."""
@@ -36,10 +39,13 @@ class SourceQueryError(SourceError):
 class ConditionError(SourceError):
     """A segment condition that cannot be turned into SQL; names the segment and column."""
 
-    def __init__(self, message: str, *, segment: str, column: str) -> None:
+    def __init__(self, message: str, *, segment: str, column: str,
+                 path: ConditionPath | None = None) -> None:
         super().__init__(f"segment {segment!r}, column {column!r}: {message}")
         self.segment = segment
         self.column = column
+        self.path = path
+        """Where in the segment's `where`, when known (for a file:line:col)."""
 
 
 class ColumnOwner(enum.StrEnum):
@@ -53,7 +59,8 @@ class UnknownColumnError(SourceError):
     """A column named by a manifest (segment or activation) that the model does not have."""
 
     def __init__(
-        self, *, owner_kind: ColumnOwner, owner: str, column: str, known: Sequence[str]
+        self, *, owner_kind: ColumnOwner, owner: str, column: str, known: Sequence[str],
+        path: ConditionPath | None = None,
     ) -> None:
         listed = ", ".join(known) if known else "none"
         super().__init__(
@@ -63,6 +70,8 @@ class UnknownColumnError(SourceError):
         self.owner = owner
         self.column = column
         self.known = tuple(known)
+        self.path = path
+        """A segment's: where in its `where`, when known (for a file:line:col)."""
 
     @property
     def segment(self) -> str | None:
