@@ -30,10 +30,11 @@ def describe_literal(value: Any) -> str:
     return f"the text {str(value)!r}"
 
 
-def literal_mismatch(value: Any, kind: FieldType) -> str | None:
-    """None when `value` may be compared with a column of `kind`; else what is expected."""
+def literal_mismatch(value: Any, kind: FieldType, *, declared: bool = False) -> str | None:
+    """None when `value` may be compared with a column of `kind`; else what is expected.
+    `declared`: the type is the one the Source declares (not one a warehouse reported)."""
     if kind is FieldType.STRING:
-        return None if isinstance(value, str) else _text_expected(value)
+        return None if isinstance(value, str) else _text_expected(value, declared)
     if kind is FieldType.INTEGER:
         return None if _is_whole_number(value) else _number_expected(value, "a whole number")
     if kind is FieldType.DECIMAL:
@@ -45,8 +46,10 @@ def literal_mismatch(value: Any, kind: FieldType) -> str | None:
     return None if _is_date(value) else "a date or timestamp such as 2026-01-31T08:00:00"
 
 
-def _text_expected(value: Any) -> str:
+def _text_expected(value: Any, declared: bool) -> str:
     quoted = f"'{describe_literal(value).rsplit(' ', 1)[-1]}'"
+    if declared:
+        return f"text, in quotes ({quoted})"
     return (f"text, in quotes ({quoted}); if the column should not be text, some of its "
             f"values do not fit its type: {_MAKE_IT_TYPED}")
 

@@ -38,7 +38,7 @@ def data_issues(report: AudienceReport) -> tuple[DataIssue, ...]:
 def warnings_of(settings: EffectiveActivation, report: AudienceReport, diff: DiffResult,
                 hashes: SnapshotHashes) -> tuple[str, ...]:
     """The activation's warnings about its data and its diff, in the order the plan shows."""
-    return (*_data_warnings(settings, report), *_held_warnings(report, diff),
+    return (*_data_warnings(settings, report), *_held_warnings(report),
             *_empty_warnings(settings, report, diff), *_hash_warnings(hashes, diff),
             *_unsettled_warnings(diff))
 
@@ -63,20 +63,28 @@ def guard_stops(settings: EffectiveActivation, diff: DiffResult) -> tuple[GuardS
     return tuple(out)
 
 
-def _held_warnings(report: AudienceReport, diff: DiffResult) -> tuple[str, ...]:
-    """`duplicateKeys: keep` held keys: say how many, and that their members did not move."""
-    if not report.held_keys:
-        return ()
-    rows = sum(p.rows for p in report.problems if p.kind is ProblemKind.DUPLICATE_KEY)
-    samples = [s for p in report.problems if p.kind is ProblemKind.DUPLICATE_KEY
-               for s in p.samples]
-    examples = f" (e.g. {', '.join(samples)})" if samples else ""
-    keys = ("1 match key is" if report.held_keys == 1
-            else f"{report.held_keys:,} match keys are")
-    return (f"{keys} on more than one row of the audience "
-            f"({rows:,} rows){examples}: duplicateKeys is keep, so their members stay as they "
-            f"are this run ({diff.held:,} stay in the list; none is added, removed or "
-            "updated). Make the key unique in the model, or set duplicateKeys: first or fail",)
+def _held_warnings(report: AudienceReport) -> tuple[str, ...]:
+    """Held keys (duplicated, or with a bad source row): say how many, and that their
+    members did not move."""
+    out = []
+    if report.held_duplicate_keys:
+        rows = sum(p.rows for p in report.problems if p.kind is ProblemKind.DUPLICATE_KEY)
+        samples = [s for p in report.problems if p.kind is ProblemKind.DUPLICATE_KEY
+                   for s in p.samples]
+        examples = f" (e.g. {', '.join(samples)})" if samples else ""
+        out.append(f"{_keys(report.held_duplicate_keys)} on more than one row of the audience "
+                   f"({rows:,} rows){examples}: duplicateKeys is keep, so their members stay "
+                   "as they are this run (none is added, removed or updated). Make the key "
+                   "unique in the model, or set duplicateKeys: first or fail")
+    if report.held_bad_keys:
+        out.append(f"{_keys(report.held_bad_keys)} on bad source rows (a value unfit for its "
+                   "declared type, see above): their members stay as they are this run (none "
+                   "is added, removed or updated) until the source is fixed")
+    return tuple(out)
+
+
+def _keys(count: int) -> str:
+    return "1 match key is" if count == 1 else f"{count:,} match keys are"
 
 
 def _hash_warnings(hashes: SnapshotHashes, diff: DiffResult) -> tuple[str, ...]:

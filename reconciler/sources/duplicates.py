@@ -71,8 +71,8 @@ def settle_duplicates(spec: AudienceSpec, into: duckdb.DuckDBPyConnection, stage
     """Apply the activation's policy to its duplicated keys, before the other checks.
 
     `fail` raises; `first` leaves one row per key in `staged` and returns the problem of the
-    rows left out; `keep` changes nothing here (the checks leave the rows out and
-    `hold_keys` makes the held-keys table).
+    rows left out; `keep` changes nothing here (the checks leave the rows out and `quality.py`
+    holds the keys).
     """
     if not found.keys:
         return None
@@ -90,12 +90,6 @@ def settle_duplicates(spec: AudienceSpec, into: duckdb.DuckDBPyConnection, stage
         _keep_first_rows(spec, into, staged, found, reread, zoned)
         return DataProblem(ProblemKind.DUPLICATE_ROW, found.rows - found.keys, found.samples)
     return None
-
-
-def hold_keys(into: duckdb.DuckDBPyConnection, found: Duplicates, held: str) -> None:
-    """Make temp table `held` hold the keys whose members stay as they are (`keep`)."""
-    q, key = DUCKDB.quote, DUCKDB.quote(KEY_COLUMN)
-    into.execute(f"CREATE OR REPLACE TEMP TABLE {q(held)} AS SELECT {key} FROM {q(found.table)}")
 
 
 def _keep_first_rows(spec: AudienceSpec, into: duckdb.DuckDBPyConnection, staged: str,

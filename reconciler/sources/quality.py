@@ -32,8 +32,9 @@ from reconciler.sources.audience import (
     AudienceSpec,
     build_audience_query,
     discover_columns,
+    model_query,
 )
-from reconciler.sources.base import Source
+from reconciler.sources.base import BadRows, Source
 from reconciler.sources.columns import Column, is_zoned
 from reconciler.sources.compiler import SqlFragment
 from reconciler.sources.conversion import (
@@ -48,11 +49,16 @@ from reconciler.sources.dialects import DUCKDB, Dialect
 from reconciler.sources.duplicates import (
     Duplicates,
     find_duplicates,
-    hold_keys,
     settle_duplicates,
 )
 from reconciler.sources.errors import NoValidRowsError
-from reconciler.sources.problems import AudienceReport, Check, ProblemKind, count_problems
+from reconciler.sources.problems import (
+    AudienceReport,
+    Check,
+    DataProblem,
+    ProblemKind,
+    count_problems,
+)
 
 
 def _zoned_fields(spec: AudienceSpec, columns: Sequence[Column], dialect: Dialect) -> set[str]:
@@ -92,9 +98,11 @@ def materialize_audience(
 
     Its columns: `member_key` and `attributes_hash` (the field values are read again for the
     rows that need them: `materialize_rows`). The rows live in temp table `<table>__staged`.
-    Keys held as they are (`duplicateKeys: keep`) go in temp table `held` when one is named
-    (`report.held_keys` counts them). Raises `DuplicateKeysError` (`duplicateKeys: fail`),
-    and `NoValidRowsError` when the audience had rows and none of them is valid or held.
+    When `held` is named, the keys whose members stay as they are (on several rows, with
+    `duplicateKeys: keep`; on a bad source row) go in that temp table (`report.held_keys`
+    counts them); without it they are only left out. Raises `DuplicateKeysError`
+    (`duplicateKeys: fail`), and `NoValidRowsError` when the audience had rows and none of
+    them is valid or held.
     """
     if columns is None:
         columns = discover_columns(source, spec.model)
@@ -104,6 +112,7 @@ def materialize_audience(
     into.execute(f"DROP VIEW IF EXISTS {q(table)}")
     zoned = _zoned_fields(spec, columns, source.dialect)
     source.materialize(query, into, staged, select=staging_select(spec, zoned))
+    held_bad = _hold_bad_source_rows(source, spec, into, staged, table) if held else None
     dups = find_duplicates(into, staged, f"{table}__dups", samples)
 
     def reread(read: str, select: str, where: str) -> None:
@@ -114,11 +123,14 @@ def materialize_audience(
     if first is not None:  # the rows left out for a first one count as read and rejected
         report = dataclasses.replace(report, rows_read=report.rows_read + first.rows,
                                      problems=(*report.problems, first))
-    if held is not None and dups.keys and spec.duplicate_keys is DuplicateKeys.KEEP:
-        hold_keys(into, dups, held)
-        report = dataclasses.replace(report, held_keys=dups.keys)
+    held_dups = dups.table if dups.keys and spec.duplicate_keys is DuplicateKeys.KEEP else None
+    if held is not None:
+        report = _hold(into, report, held, held_dups, held_bad)
     into.execute(f"DROP TABLE {q(dups.table)}")
     report = _value_samples(source, query, into, spec, report, zoned, samples)
+    bad = source.bad_rows(model_query(spec.model, source.dialect), samples=samples)
+    report = dataclasses.replace(report, problems=(*report.problems,
+                                                   *(_bad_source_rows(b) for b in bad)))
     final = f"{q(KEY_COLUMN)}, {q(HASH_COLUMN)}"
     into.execute(f"CREATE OR REPLACE TEMP VIEW {q(table)} AS SELECT {final} FROM {q(staged)}")
     if report.rows_read and not report.valid_rows and not report.held_keys:
@@ -128,6 +140,44 @@ def materialize_audience(
             f"audience can be synced: {details}"
         )
     return report
+
+
+def _hold_bad_source_rows(source: Source, spec: AudienceSpec, into: duckdb.DuckDBPyConnection,
+                          staged: str, table: str) -> str | None:
+    """The table of the keys whose source rows were left out as bad (a file value unfit for
+    its declared type), their staged rows deleted: their members are held as they are, since
+    the audience cannot say what they should be. None when there are none."""
+    bad = f"{table}__badkeys"
+    if not source.materialize_bad_keys(model_query(spec.model, source.dialect), spec.match_key,
+                                       into, bad):
+        return None
+    q, key = DUCKDB.quote, DUCKDB.quote(KEY_COLUMN)
+    into.execute(f"DELETE FROM {q(staged)} WHERE {key} IN (SELECT {key} FROM {q(bad)})")
+    return bad
+
+
+def _hold(into: duckdb.DuckDBPyConnection, report: AudienceReport, held: str,
+          duplicates: str | None, bad: str | None) -> AudienceReport:
+    """Make temp table `held` hold the keys whose members stay as they are (duplicated keys
+    under `duplicateKeys: keep`, keys of bad source rows); the report counts them."""
+    q, key = DUCKDB.quote, DUCKDB.quote(KEY_COLUMN)
+    counts = {}
+    for name in (duplicates, bad):
+        if name is not None:
+            counts[name] = int(into.execute(f"SELECT count(*) FROM {q(name)}").fetchall()[0][0])
+    union = " UNION ".join(f"SELECT {key} FROM {q(name)}" for name in counts)
+    if any(counts.values()):
+        into.execute(f"CREATE OR REPLACE TEMP TABLE {q(held)} AS {union}")
+    if bad is not None:
+        into.execute(f"DROP TABLE {q(bad)}")
+    return dataclasses.replace(report, held_duplicate_keys=counts.get(duplicates or "", 0),
+                               held_bad_keys=counts.get(bad or "", 0))
+
+
+def _bad_source_rows(bad: BadRows) -> DataProblem:
+    article = "an" if bad.type[:1] in "aeiou" else "a"
+    return DataProblem(ProblemKind.BAD_SOURCE_ROW, bad.rows, bad.samples,
+                       f"{bad.table}.{bad.column}: not {article} {bad.type}")
 
 
 def materialize_rows(

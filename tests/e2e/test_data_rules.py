@@ -135,3 +135,28 @@ def test_fail_plans_nothing_for_the_activation(stack: Stack) -> None:
     assert "Apply complete: 3 applied, 1 failed or stopped." in text
     with _adapter(stack) as adapter:
         assert adapter.read_segment("VIP_customers") is None  # nothing written for it
+
+
+def test_a_bad_cell_is_a_bad_row_whose_member_keeps_its_state(stack: Stack) -> None:
+    # Scenario (issue 15): after an apply, `abc` in the lifetime_value of a customer who is in
+    # the churn and SMS audiences, a column the example's Source declares decimal. Every
+    # activation over customers shows one bad source row, masked; the customer, whose data
+    # cannot be read, stays in the lists it is in (nothing to apply); the VIP segment still
+    # compares numbers; the bad value is never printed.
+    assert _run(stack, "apply", "--auto-approve")[0] == 0
+    text = _customers(stack).read_text("utf-8")
+    victim = next(r for r in csv.DictReader(text.splitlines())
+                  if r["customer_id"] == "C000002")  # 189.55: churn and SMS, not VIP
+    line = ",".join(victim.values())
+    _customers(stack).write_text(text.replace(line, line.replace(
+        f",{victim['lifetime_value']},", ",abc,", 1), 1), "utf-8")
+    code, plan = _run(stack, "plan", "--detailed-exitcode")
+    assert code == 0, plan  # no change: the customer is held where it is
+    issue = "! 1 rows not synced: bad source row (customers.lifetime_value: not a decimal) e.g. ***"
+    assert plan.count(issue) == 4, plan  # both models read customers
+    held = "! warning: 1 match key is on bad source rows (a value unfit for its declared type"
+    assert plan.count(held) == 4, plan
+    assert "abc" not in plan and "C000002" not in plan and "cannot plan" not in plan
+    _customers(stack).write_text(text, "utf-8")
+    assert _run(stack, "plan", "--detailed-exitcode") == (
+        0, "No changes. The destinations match the manifests.\n")
