@@ -19,6 +19,8 @@ class DiffTables:
     contacts = property(lambda self: self._named("contacts"))
     snapshot = property(lambda self: self._named("snapshot"))
     actual = property(lambda self: self._named("actual"))
+    # keys on several audience rows whose members stay as they are (duplicateKeys: keep)
+    held = property(lambda self: self._named("held"))
     # desired ∩ contacts, what to sync: (member_key, attributes_hash), the next snapshot
     members = property(lambda self: self._named("members"))
     # desired ⋉ contacts ⟗ snapshot, one row per key with a change code (see planning/diff.py)

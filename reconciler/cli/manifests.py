@@ -101,6 +101,7 @@ def settings_as_yaml(settings: EffectiveActivation) -> CommentedMap:
         "matchKey": settings.match_key,
         "schedule": settings.schedule,
         "deletionPolicy": settings.deletion_policy,
+        "duplicateKeys": settings.duplicate_keys,
         "validityPeriod": settings.validity_period,
     }
     for key, value in simple.items():

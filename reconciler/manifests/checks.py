@@ -1,4 +1,5 @@
-"""Semantic checks across documents: names, references, destination naming rules, schedules.
+"""Semantic checks across documents: names, references, destination naming rules, schedules,
+segment values against declared column types (`conditiontypes.py`).
 
 Each check appends diagnostics and never stops at the first problem. Checks need no network,
 database or environment variable: what only the destination knows (e.g. whether a custom
@@ -13,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from reconciler.manifests import naming
+from reconciler.manifests.conditiontypes import check_condition_types
 from reconciler.manifests.diagnostics import Diagnostic, Severity
 from reconciler.manifests.models import (
     ActitoDestination,
@@ -48,6 +50,7 @@ def check_project(project: Project, unseen: Unseen | None = None) -> list[Diagno
     diagnostics.extend(_dangling_references(project, unseen))
     diagnostics.extend(_dangling_channels(project, unseen))
     diagnostics.extend(_deprecated_fields(project))
+    diagnostics.extend(check_condition_types(project))
     destinations = project.of_kind(Kind.DESTINATION)
     effective = []
     for activation in project.of_kind(Kind.ACTIVATION).values():

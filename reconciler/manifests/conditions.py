@@ -126,11 +126,28 @@ AnyOf.model_rebuild()
 Not.model_rebuild()
 
 
+ConditionPath = tuple[str | int, ...]
+"""Where a node is in its condition tree, as the YAML spells it: `("all", 1, "any", 0)`."""
+
+
+def child_nodes(condition: AllOf | AnyOf | Not) -> list[tuple[ConditionPath, Condition]]:
+    """A group's children, each with its step from the group."""
+    if isinstance(condition, Not):
+        return [(("not",), condition.not_)]
+    key, children = ("all", condition.all) if isinstance(condition, AllOf) else (
+        "any", condition.any)
+    return [((key, number), child) for number, child in enumerate(children)]
+
+
+def iter_predicate_paths(condition: AllOf | AnyOf | Not | Predicate,
+                         path: ConditionPath = ()) -> list[tuple[ConditionPath, Predicate]]:
+    """Every leaf of a condition tree with its path, in order."""
+    if isinstance(condition, Predicate):
+        return [(path, condition)]
+    return [leaf for step, child in child_nodes(condition)
+            for leaf in iter_predicate_paths(child, path + step)]
+
+
 def iter_predicates(condition: AllOf | AnyOf | Not | Predicate) -> list[Predicate]:
     """Every leaf of a condition tree, in order."""
-    if isinstance(condition, Predicate):
-        return [condition]
-    if isinstance(condition, Not):
-        return iter_predicates(condition.not_)
-    children = condition.all if isinstance(condition, AllOf) else condition.any
-    return [leaf for child in children for leaf in iter_predicates(child)]
+    return [predicate for _, predicate in iter_predicate_paths(condition)]

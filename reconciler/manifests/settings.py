@@ -2,7 +2,8 @@
 over the built-in defaults — with the origin of every value, so users see where it came from.
 
 Merge rules (documented in the README):
-- `matchKey`, `schedule`, `deletionPolicy`, `validityPeriod`: the activation's value wins whole.
+- `matchKey`, `schedule`, `deletionPolicy`, `validityPeriod`, `duplicateKeys`: the
+  activation's value wins whole.
 - `warnings`: merged field by field.
 - `fields`: the union of both lists, matched by destination field; the activation's mapping
   wins for the same destination field.
@@ -22,6 +23,7 @@ from reconciler.manifests.models import (
     CronSchedule,
     DeletionPolicy,
     DestinationDocument,
+    DuplicateKeys,
     EverySchedule,
     FieldMapping,
     Kind,
@@ -72,6 +74,7 @@ class EffectiveActivation:
     warnings: Warnings
     deletion_policy: DeletionPolicy
     validity_period: str | None  # Actito only
+    duplicate_keys: DuplicateKeys = DuplicateKeys.KEEP
     origins: dict[str, Origin] = field(default_factory=dict)
 
     @property
@@ -150,6 +153,7 @@ def effective_settings(
         warnings=_merge_warnings(activation, destination, spec.warnings, defaults, origins),
         deletion_policy=pick("deletion_policy", DeletionPolicy.KEEP),
         validity_period=pick("validity_period", BUILTIN_VALIDITY_PERIOD if is_actito else None),
+        duplicate_keys=pick("duplicate_keys", DuplicateKeys.KEEP),
         origins=origins,
     )
 

@@ -5,7 +5,11 @@ Inputs are temp tables of one connection (all keyed by `member_key`):
 - `contacts`: keys that exist at the destination (the contact index; maybe more than the
   desired ones, maybe twice);
 - `snapshot`: what was last applied (`member_key`, `attributes_hash`), maybe empty;
-- `actual` (optional): the remote list's members, read with --refresh or with no snapshot.
+- `actual` (optional): the remote list's members, read with --refresh or with no snapshot;
+- `held` (optional): keys left out of `desired` whose members stay exactly as they are
+  (a key on several audience rows, `duplicateKeys: keep`): a held member of the list (or,
+  without `actual`, of the snapshot) stays in `members` with the snapshot's hash, so it is
+  neither removed nor updated; a held key that is not a member is not added.
 
 Outputs are change-set tables (`adds`, `removes`, `updates`, `members`) that stay in DuckDB for
 apply, and counts for the plan. The field values of `updates` come from an `UpdateFiller` (the
@@ -23,7 +27,7 @@ from reconciler.changes.tables import DiffTables, count_rows
 from reconciler.masking import mask_value
 
 # The change codes of `joined` rows.
-_KEPT, _ADDED, _CHANGED, _REMOVED = 0, 1, 2, 3
+_KEPT, _ADDED, _CHANGED, _REMOVED, _HELD = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class DiffResult:
     unsettled: int = 0
     """Members whose values changed in the source while planning: not sent this time, and
     their hash forgotten so the next plan sends them."""
+    held: int = 0
+    """Members kept as they are because their key is held (not counted in `matched`)."""
 
 
 UpdateFiller = Callable[[str, str], None]
@@ -58,6 +64,7 @@ def compute_diff(
     samples: int = 3,
     mask: bool = True,
     fill_updates: UpdateFiller | None = None,
+    held: str | None = None,
 ) -> DiffResult:
     """Build the change-set tables of one activation and count them.
 
@@ -65,15 +72,19 @@ def compute_diff(
     drift is corrected), else against the snapshot. Attribute updates are the matched rows
     whose hash differs from the snapshot's (every matched row before the first apply); their
     values come from `fill_updates` (by default from `desired`, when it holds the fields).
+    `held` names the table of held keys, when there are any.
     """
     t = tables
     update_filter = "TRUE" if has_fields else "FALSE"
     _drop_relation(conn, t.members)  # a table or a view, from an earlier plan of it
     if has_actual:
         conn.execute(f'CREATE TEMP TABLE "{t.members}" AS {_matched(t)}')
+        held_members = _hold_actual_members(conn, t, held) if held else 0
         _diff_against_actual(conn, t, update_filter)
     else:
-        _diff_against_snapshot(conn, t, update_filter)
+        _diff_against_snapshot(conn, t, update_filter, held)
+        held_members = _scalar(conn, f'SELECT count(*) FROM "{t.joined}" '
+                                     f'WHERE change = {_HELD}') if held else 0
     (fill_updates or _updates_from_desired(conn, t))(t.changed, t.updates)
     unsettled = _settle_updates(conn, t, t.members if has_actual else t.joined)
     added_outside = removed_outside = None
@@ -82,16 +93,16 @@ def compute_diff(
     sample_rows = conn.execute(
         f'SELECT member_key FROM "{t.adds}" USING SAMPLE reservoir({int(samples)} ROWS) '
         'REPEATABLE (7) ORDER BY member_key').fetchall()
-    matched, adds, removes = (count_rows(conn, name) for name in (t.members, t.adds, t.removes))
+    listed, adds, removes = (count_rows(conn, name) for name in (t.members, t.adds, t.removes))
     if has_actual:
         base_members = _scalar(conn, f'SELECT count(DISTINCT member_key) FROM "{t.actual}"')
     else:
         # Members have unique keys, so the snapshot's distinct keys are the members found in
         # it plus the removes: no second pass over the snapshot to count them.
-        base_members = matched - adds + removes
+        base_members = listed - adds + removes
     return DiffResult(
         desired=count_rows(conn, t.desired),
-        matched=matched,
+        matched=listed - held_members,
         adds=adds,
         removes=removes,
         updates=count_rows(conn, t.updates),
@@ -100,6 +111,7 @@ def compute_diff(
         removed_outside=removed_outside,
         samples=tuple(mask_value(row[0]) if mask else str(row[0]) for row in sample_rows),
         unsettled=unsettled,
+        held=held_members,
     )
 
 
@@ -125,25 +137,33 @@ def _matched(t: DiffTables) -> str:
 
 
 def _diff_against_snapshot(conn: duckdb.DuckDBPyConnection, t: DiffTables,
-                           update_filter: str) -> None:
+                           update_filter: str, held: str | None = None) -> None:
     """Members, adds, removes and updates from one pass: desired ⋉ contacts ⟗ snapshot.
 
     The join's rows are kept once, narrow (the member's key and hash, a change code, the key
     of a removed member); `members` is a view of them and the three change sets are cut from
     them, so each large input is scanned and hashed once. Snapshot keys are unique (a
-    snapshot is written from `members`); a removed key found twice is removed once.
+    snapshot is written from `members`); a removed key found twice is removed once. A held
+    snapshot member (never in `desired`) stays, with the snapshot's hash.
     """
+    h = "h.member_key" if held else "NULL"
+    hold = f'LEFT JOIN "{held}" AS h ON h.member_key = s.member_key' if held else ""
     conn.execute(f'''
         CREATE OR REPLACE TEMP TABLE "{t.joined}" AS
-        SELECT m.member_key, m.attributes_hash,
-               CASE WHEN m.member_key IS NULL THEN s.member_key END AS removed_key,
-               CASE WHEN m.member_key IS NULL THEN {_REMOVED}
+        SELECT coalesce(m.member_key, {h}) AS member_key,
+               CASE WHEN {h} IS NULL THEN m.attributes_hash
+                    ELSE s.attributes_hash END AS attributes_hash,
+               CASE WHEN m.member_key IS NULL AND {h} IS NULL THEN s.member_key END
+                    AS removed_key,
+               CASE WHEN {h} IS NOT NULL THEN {_HELD}
+                    WHEN m.member_key IS NULL THEN {_REMOVED}
                     WHEN s.member_key IS NULL THEN {_ADDED}
                     WHEN {update_filter}
                          AND s.attributes_hash IS DISTINCT FROM m.attributes_hash THEN {_CHANGED}
                     ELSE {_KEPT} END AS change
         FROM ({_matched(t)}) AS m
-        FULL JOIN "{t.snapshot}" AS s ON m.member_key = s.member_key''')
+        FULL JOIN "{t.snapshot}" AS s ON m.member_key = s.member_key
+        {hold}''')
     conn.execute(f'''
         CREATE TEMP VIEW "{t.members}" AS
         SELECT member_key, attributes_hash FROM "{t.joined}" WHERE change <> {_REMOVED}''')
@@ -159,6 +179,18 @@ def _diff_against_snapshot(conn: duckdb.DuckDBPyConnection, t: DiffTables,
     _create_changed(conn, t, f'''
         SELECT member_key, attributes_hash FROM "{t.joined}"
         WHERE change = {_CHANGED} OR ({update_filter} AND change = {_ADDED})''')
+
+
+def _hold_actual_members(conn: duckdb.DuckDBPyConnection, t: DiffTables, held: str) -> int:
+    """Add the held keys found in the list as read to `members`, with the snapshot's hash (or
+    none): they are then neither added, removed nor updated. Their count."""
+    conn.execute(f'''
+        INSERT INTO "{t.members}"
+        SELECT h.member_key, s.attributes_hash FROM "{held}" AS h
+        SEMI JOIN "{t.actual}" AS a USING (member_key)
+        LEFT JOIN "{t.snapshot}" AS s USING (member_key)''')
+    return _scalar(conn, f'SELECT count(*) FROM "{held}" SEMI JOIN "{t.actual}" '
+                         'USING (member_key)')
 
 
 def _diff_against_actual(conn: duckdb.DuckDBPyConnection, t: DiffTables,

@@ -31,6 +31,9 @@ class MembershipChange(_Frozen):
     matched: int = Field(ge=0, description="Desired rows whose key exists at the destination.")
     adds: int = Field(ge=0)
     removes: int = Field(ge=0)
+    held: int = Field(
+        default=0, ge=0, description="Members whose match key is on several rows of the "
+        "audience, kept as they are (duplicateKeys: keep); not counted in `matched`.")
     samples: tuple[str, ...] = Field(default=(), description="A few masked keys added.")
 
     @computed_field  # type: ignore[prop-decorator]
@@ -57,7 +60,7 @@ class Drift(_Frozen):
 
 
 class DataIssue(_Frozen):
-    """Rows of the audience that cannot be synced (null/duplicate keys, bad values)."""
+    """Rows that cannot be synced (null/duplicate keys, bad values, bad source rows)."""
 
     kind: str
     count: int = Field(ge=1)

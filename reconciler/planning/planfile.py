@@ -76,7 +76,7 @@ def sources_fingerprint(project: Project) -> dict[str, str]:
             continue
         base = manifest.file.parent
         paths = [spec.path] if spec.path else []
-        paths += list(spec.files.values())
+        paths += [table.path for table in spec.file_tables().values()]
         digest = hashlib.sha256()
         for pattern in sorted(paths):
             for file in sorted(base.glob(pattern)) if any(c in pattern for c in "*?[") else [

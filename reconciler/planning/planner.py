@@ -17,7 +17,6 @@ from pathlib import Path
 
 import duckdb
 
-from reconciler.changes.guards import GuardKind, GuardStop
 from reconciler.changes.tables import DiffTables
 from reconciler.destinations.base import DestinationObserver, Structure
 from reconciler.destinations.capabilities import import_target
@@ -26,10 +25,15 @@ from reconciler.manifests.models import Kind, ModelDocument, SegmentDocument
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.planning.diff import DiffResult, compute_diff
+from reconciler.planning.findings import (
+    data_issues,
+    error_message,
+    guard_stops,
+    warnings_of,
+)
 from reconciler.planning.plan import (
     ActivationPlan,
     AttributeChange,
-    DataIssue,
     Drift,
     MembershipChange,
     Plan,
@@ -45,7 +49,6 @@ from reconciler.sources import (
     materialize_rows,
     open_source,
 )
-from reconciler.sources.quality import AudienceReport
 from reconciler.state import SnapshotHashes, SnapshotInfo, StateReader
 
 WORKSPACE_MEMORY_LIMIT = "750MB"
@@ -151,7 +154,7 @@ class Planner:
                                                "error": "; ".join(structure.errors)})
             return self._plan(settings, observer, structure, options, head)
         except ReconcilerError as exc:  # this activation cannot be planned; the others can
-            return head.model_copy(update={"error": str(exc)})
+            return head.model_copy(update={"error": error_message(self.project, exc)})
 
     def _plan(self, settings: EffectiveActivation, observer: DestinationObserver,
               structure: Structure, options: PlanOptions, head: ActivationPlan) -> ActivationPlan:
@@ -159,7 +162,8 @@ class Planner:
         source, spec = self._audience(settings, structure.field_lengths)
         steps = Steps(self.steps, settings.name)
         with steps.step(f"reading the audience from source {source.name}") as found:
-            report = materialize_audience(source, spec, conn, tables.desired, now=options.now)
+            report = materialize_audience(source, spec, conn, tables.desired, now=options.now,
+                                          held=tables.held)
             found.text = f"{report.valid_rows:,} rows"
         with steps.step("reading the last applied snapshot") as found:
             snapshot = self.state.snapshot_info(settings.name)
@@ -179,24 +183,21 @@ class Planner:
         with steps.step("comparing"):
             diff = compute_diff(conn, tables, has_actual=has_actual, has_snapshot=has_snapshot,
                                 has_fields=bool(settings.fields), mask=not options.show_members,
-                                fill_updates=fill_updates)
+                                fill_updates=fill_updates,
+                                held=tables.held if report.held_keys else None)
         return head.model_copy(update=dict(
             remote_name=structure.remote_name,
             resources=structure.resources,
             members=MembershipChange(desired=diff.desired, matched=diff.matched, adds=diff.adds,
-                                     removes=diff.removes, samples=diff.samples),
+                                     removes=diff.removes, held=diff.held,
+                                     samples=diff.samples),
             attributes=AttributeChange(updates=diff.updates,
                                        fields=tuple(f.destination for f in settings.fields))
             if settings.fields else None,
             drift=_drift(diff),
-            data_issues=tuple(
-                DataIssue(kind=f"{p.kind} ({p.field})" if p.field else str(p.kind),
-                          count=p.rows, samples=p.samples)
-                for p in report.problems),
-            warnings=structure.warnings + tuple(_data_warnings(settings, report))
-            + _empty_warnings(settings, report, diff)
-            + _hash_warnings(hashes, diff) + _unsettled_warnings(diff),
-            stops=tuple(_guard_stops(settings, diff)),
+            data_issues=data_issues(report),
+            warnings=structure.warnings + warnings_of(settings, report, diff, hashes),
+            stops=guard_stops(settings, diff),
             batching=structure.batching.for_changes(diff.adds, diff.removes, diff.updates)
             if structure.batching is not None else None,
         ))
@@ -219,6 +220,7 @@ class Planner:
                                        lengths.get(f.destination)) for f in settings.fields),
             segment=settings.segment,
             where=segment.spec.where if segment else None,
+            duplicate_keys=settings.duplicate_keys,
         )
         return source, spec
 
@@ -238,68 +240,9 @@ def _snapshot_hashes(settings: EffectiveActivation, snapshot: SnapshotInfo | Non
     return SnapshotHashes.UNKNOWN
 
 
-def _hash_warnings(hashes: SnapshotHashes, diff: DiffResult) -> tuple[str, ...]:
-    if hashes is not SnapshotHashes.UNKNOWN or not diff.updates:
-        return ()
-    return ("the last applied snapshot's attribute hashes were made by another version of "
-            "reconciler or DuckDB, so they cannot be compared: every member's attributes are "
-            "sent once more (later plans compare again)",)
-
-
-def _unsettled_warnings(diff: DiffResult) -> tuple[str, ...]:
-    if not diff.unsettled:
-        return ()
-    return (f"{diff.unsettled:,} members' values changed in the source while planning: their "
-            "attributes are not updated now, the next plan sends them",)
-
-
 def _drift(diff: DiffResult) -> Drift | None:
     if diff.added_outside is None or diff.removed_outside is None:
         return None
     if not diff.added_outside and not diff.removed_outside:
         return None
     return Drift(added_outside=diff.added_outside, removed_outside=diff.removed_outside)
-
-
-def _guard_stops(settings: EffectiveActivation, diff: DiffResult) -> list[GuardStop]:
-    """The activation's guards that apply will stop on, said at plan time already."""
-    warnings, name = settings.warnings, settings.name
-    out = []
-    rate = diff.matched / diff.desired if diff.desired else 1.0
-    if warnings.min_match_rate and rate < warnings.min_match_rate:
-        out.append(GuardStop(kind=GuardKind.MIN_MATCH_RATE, activation=name, measured=rate,
-                             limit=warnings.min_match_rate))
-    if warnings.max_removal_ratio is not None and diff.base_members:
-        ratio = diff.removes / diff.base_members
-        if ratio > warnings.max_removal_ratio:
-            out.append(GuardStop(kind=GuardKind.MAX_REMOVAL_RATIO, activation=name,
-                                 measured=ratio, limit=warnings.max_removal_ratio))
-    if warnings.empty_audience and diff.matched == 0 and diff.base_members:
-        out.append(GuardStop(kind=GuardKind.EMPTY_AUDIENCE, activation=name,
-                             measured=diff.base_members))
-    return out
-
-
-def _empty_warnings(settings: EffectiveActivation, report: AudienceReport,
-                    diff: DiffResult) -> tuple[str, ...]:
-    """An audience of 0 rows is most often a mistake (a condition, a stale table): say so."""
-    if not report.rows_read:
-        what = (f"segment {settings.segment!r} matches" if settings.segment
-                else "the model returns")
-        return (f"{what} 0 rows: the audience is empty (check its conditions and the "
-                "source's data)",)
-    if not diff.matched:
-        return (f"none of the audience's {report.rows_read:,} rows matches a contact at the "
-                "destination: the audience synced is empty (check the match key)",)
-    return ()
-
-
-def _data_warnings(settings: EffectiveActivation, report: AudienceReport) -> list[str]:
-    limit = settings.warnings.max_rejected_ratio
-    if not report.rows_read or limit is None:
-        return []
-    rejected = report.rejected_rows / report.rows_read
-    if rejected <= limit:
-        return []
-    return [f"{rejected:.1%} of the audience's rows are not synced (bad data), over "
-            f"maxRejectedRatio {limit:.0%}"]

@@ -85,8 +85,14 @@ def _drift_lines(plan: Plan) -> list[str]:
     return lines
 
 
+def _worth_a_section(activation: ActivationPlan) -> bool:
+    """Changes, an error, a warning, a guard, or data that could not be synced."""
+    return bool(activation.has_changes or activation.error or activation.warnings
+                or activation.stops or activation.data_issues)
+
+
 def render_text(plan: Plan) -> str:
-    sections = [a for a in plan.activations if a.has_changes or a.error or a.warnings or a.stops]
+    sections = [a for a in plan.activations if _worth_a_section(a)]
     if not sections and not plan.summary.activations_failed:
         return "No changes. The destinations match the manifests.\n"
     out = ["Audience Reconciler will perform the following actions:", ""]
@@ -119,7 +125,7 @@ def render_markdown(plan: Plan, *, artifact_hint: str = "the full plan in the jo
     left out with a pointer to the full artifact.
     """
     head = ["### Audience Reconciler plan", "", f"**{summary_line(plan)}**", ""]
-    sections = [a for a in plan.activations if a.has_changes or a.error or a.warnings or a.stops]
+    sections = [a for a in plan.activations if _worth_a_section(a)]
     if not sections:
         head.append("No changes. The destinations match the manifests.")
     body: list[str] = []

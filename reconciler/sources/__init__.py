@@ -17,10 +17,12 @@ from reconciler.sources.audience import (
 from reconciler.sources.base import Source
 from reconciler.sources.columns import Column, ColumnKind
 from reconciler.sources.compiler import SqlFragment, compile_condition
+from reconciler.sources.conversion import hash_format
 from reconciler.sources.dialects import DUCKDB, POSTGRES, Dialect, DialectName
 from reconciler.sources.errors import (
     ColumnOwner,
     ConditionError,
+    DuplicateKeysError,
     NoValidRowsError,
     SourceConnectionError,
     SourceError,
@@ -29,7 +31,7 @@ from reconciler.sources.errors import (
 )
 from reconciler.sources.factory import open_source
 from reconciler.sources.problems import AudienceReport, DataProblem, ProblemKind
-from reconciler.sources.quality import hash_format, materialize_audience, materialize_rows
+from reconciler.sources.quality import materialize_audience, materialize_rows
 
 __all__ = [
     "DUCKDB",
@@ -46,6 +48,7 @@ __all__ = [
     "DataProblem",
     "Dialect",
     "DialectName",
+    "DuplicateKeysError",
     "NoValidRowsError",
     "ProblemKind",
     "Source",

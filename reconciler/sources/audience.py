@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from reconciler.manifests.conditions import AllOf, AnyOf, Not, Predicate
-from reconciler.manifests.models import FieldType, ModelSpec
+from reconciler.manifests.models import DuplicateKeys, FieldType, ModelSpec
 from reconciler.sources.base import DEFAULT_BATCH_ROWS, Source
 from reconciler.sources.columns import Column
 from reconciler.sources.compiler import SqlFragment, check_columns, compile_condition
@@ -54,6 +54,8 @@ class AudienceSpec:
     segment: str | None = None
     where: AllOf | AnyOf | Not | Predicate | None = None
     """The segment's condition; None syncs every row of the model."""
+    duplicate_keys: DuplicateKeys = DuplicateKeys.KEEP
+    """What a key on several rows does (see `duplicates.py`)."""
 
     def __post_init__(self) -> None:
         seen: set[str] = {name.casefold() for name in RESERVED_COLUMNS}

@@ -2,12 +2,14 @@
 
 Owns the contract only: run a SELECT with bound parameters and hand back Arrow record
 batches as a stream (never a whole result in Python), copy such a result into a DuckDB
-table, and describe a query's columns. Implementations: `duckdb_source.py`,
+table, describe a query's columns, and report the rows of its tables it had to leave out
+(a file value that does not fit its declared type). Implementations: `duckdb_source.py`,
 `postgres_source.py`; the Arrow/DuckDB plumbing is `reconciler.arrow_streams`. Sources only
 read: they never write to a warehouse.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 import duckdb
@@ -19,6 +21,20 @@ from reconciler.sources.compiler import SqlFragment
 from reconciler.sources.dialects import Dialect
 
 DEFAULT_BATCH_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class BadRows:
+    """Rows of a source table left out because a value does not fit its column's declared
+    type (they never reach a model)."""
+
+    table: str
+    column: str
+    type: str
+    """The declared type (`decimal`, `date`, …)."""
+    rows: int
+    samples: tuple[str, ...] = ()
+    """A few of the unfit values, masked."""
 
 
 class Source(Closing, Protocol):
@@ -54,3 +70,13 @@ class Source(Closing, Protocol):
         """
         ...
 
+    def bad_rows(self, query: SqlFragment, *, samples: int = 3) -> tuple[BadRows, ...]:
+        """The rows the tables `query` reads had to leave out (none when nothing is typed)."""
+        ...
+
+    def materialize_bad_keys(self, query: SqlFragment, key: str,
+                             into: duckdb.DuckDBPyConnection, table: str) -> bool:
+        """Create temp table `table` (`member_key`) in `into` with the `key` column's values in
+        the bad rows of the tables `query` reads that have such a column: the members whose
+        data could not all be read. False, creating nothing, when there are none to read."""
+        ...

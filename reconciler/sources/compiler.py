@@ -12,6 +12,7 @@ and `ne` / `notIn` are the complements of `eq` / `in`. `contains` / `startsWith`
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,15 +23,18 @@ from reconciler.manifests.conditions import (
     LIST_OPERATORS,
     AllOf,
     AnyOf,
+    ConditionPath,
     Not,
     Predicate,
-    iter_predicates,
+    child_nodes,
+    iter_predicate_paths,
 )
+from reconciler.manifests.literals import describe_literal, literal_mismatch
+from reconciler.manifests.models import FieldType
 from reconciler.manifests.values import parse_duration
 from reconciler.sources.columns import Column, ColumnKind
 from reconciler.sources.dialects import Dialect
 from reconciler.sources.errors import ColumnOwner, ConditionError, UnknownColumnError
-from reconciler.sources.literals import check_literal
 
 ConditionNode = AllOf | AnyOf | Not | Predicate
 LIKE_ESCAPE = "\\"
@@ -49,7 +53,13 @@ class _Context:
     segment: str
     dialect: Dialect
     now: dt.datetime
-    kinds: Mapping[str, ColumnKind] | None
+    columns: Mapping[str, Column] | None
+    path: ConditionPath = ()
+    """Where the predicate being compiled is, from the segment's `where`."""
+
+    def error(self, message: str, column: str, *step: str | int) -> ConditionError:
+        return ConditionError(message, segment=self.segment, column=column,
+                              path=(*self.path, *step))
 
 
 def compile_condition(
@@ -63,21 +73,18 @@ def compile_condition(
     """Compile a segment's condition tree; `columns`, when known, are checked and typed.
 
     Raises `UnknownColumnError` for a column the model lacks and `ConditionError` for an
-    operator that does not fit the column's type (e.g. `withinLast` on a number).
+    operator or a value that does not fit the column's type (`withinLast` on a number, a
+    text column compared with a number); both carry the predicate's path in the condition.
     """
     if now.tzinfo is None:
         now = now.replace(tzinfo=dt.UTC)
-    kinds = None
+    known = None
     if columns is not None:
-        check_columns(
-            [p.column for p in iter_predicates(condition)],
-            columns,
-            owner_kind=ColumnOwner.SEGMENT,
-            owner=segment,
-            dialect=dialect,
-        )
-        kinds = {_key(c.name, dialect): c.kind for c in columns}
-    return _compile(condition, _Context(segment, dialect, now, kinds))
+        for path, predicate in iter_predicate_paths(condition):
+            check_columns([predicate.column], columns, owner_kind=ColumnOwner.SEGMENT,
+                          owner=segment, dialect=dialect, path=(*path, "column"))
+        known = {_key(c.name, dialect): c for c in columns}
+    return _compile(condition, _Context(segment, dialect, now, known))
 
 
 def check_columns(
@@ -87,12 +94,14 @@ def check_columns(
     owner_kind: ColumnOwner,
     owner: str,
     dialect: Dialect,
+    path: ConditionPath | None = None,
 ) -> None:
     """Raise `UnknownColumnError` for the first of `names` that is not among `columns`."""
     for name in names:
         if not any(dialect.same_column(name, c.name) for c in columns):
             raise UnknownColumnError(
-                owner_kind=owner_kind, owner=owner, column=name, known=[c.name for c in columns]
+                owner_kind=owner_kind, owner=owner, column=name, known=[c.name for c in columns],
+                path=path,
             )
 
 
@@ -102,13 +111,12 @@ def _key(name: str, dialect: Dialect) -> str:
 
 def _compile(node: ConditionNode, ctx: _Context) -> SqlFragment:
     if isinstance(node, Predicate):
-        return _predicate(node, ctx)
+        return _predicate(node, dataclasses.replace(ctx, path=(*ctx.path, node.operator)))
+    parts = [_compile(child, dataclasses.replace(ctx, path=ctx.path + step))
+             for step, child in child_nodes(node)]
     if isinstance(node, Not):
-        inner = _compile(node.not_, ctx)
-        return SqlFragment(f"NOT COALESCE({inner.sql}, FALSE)", inner.params)
-    children = node.all if isinstance(node, AllOf) else node.any
+        return SqlFragment(f"NOT COALESCE({parts[0].sql}, FALSE)", parts[0].params)
     joiner = " AND " if isinstance(node, AllOf) else " OR "
-    parts = [_compile(child, ctx) for child in children]
     return SqlFragment(
         "(" + joiner.join(p.sql for p in parts) + ")",
         tuple(param for p in parts for param in p.params),
@@ -125,27 +133,37 @@ def _predicate(predicate: Predicate, ctx: _Context) -> SqlFragment:
 
 
 def _literals(predicate: Predicate, ctx: _Context) -> Any:
-    """The predicate's value(s), checked against (and bound for) the column's kind."""
-    kind = _kind(predicate, ctx)
-    values = predicate.value if isinstance(predicate.value, list) else [predicate.value]
-    bound = []
-    for value in values:
-        literal, expected = check_literal(value, kind)
-        if expected is not None:
-            raise ConditionError(
-                f"{predicate.operator} compares a {kind} column with {value!r}; "
-                f"expected {expected}",
-                segment=ctx.segment,
-                column=predicate.column,
-            )
-        bound.append(literal)
-    return bound if isinstance(predicate.value, list) else bound[0]
+    """The predicate's value(s), checked against the column's type: never converted."""
+    column = _column(predicate, ctx)
+    kind = _FIELD_TYPES.get(column.kind) if column is not None else None
+    listed = isinstance(predicate.value, list)
+    for number, value in enumerate(predicate.value if listed else [predicate.value]):
+        expected = literal_mismatch(value, kind) if kind is not None else None
+        if expected is not None and column is not None:
+            raise ctx.error(
+                f"{predicate.operator} compares {_a(column.kind)} column "
+                f"({column.native_type}) with {describe_literal(value)}; expected {expected}",
+                predicate.column, *((number,) if listed else ()))
+    return predicate.value
+
+
+_FIELD_TYPES: dict[ColumnKind, FieldType] = {
+    kind: FieldType(kind.value) for kind in ColumnKind if kind != ColumnKind.OTHER}
+
+
+def _a(kind: ColumnKind | None) -> str:
+    return f"an {kind}" if str(kind)[:1] in "aeiou" else f"a {kind}"
+
+
+def _column(predicate: Predicate, ctx: _Context) -> Column | None:
+    if ctx.columns is None:
+        return None
+    return ctx.columns.get(_key(predicate.column, ctx.dialect))
 
 
 def _kind(predicate: Predicate, ctx: _Context) -> ColumnKind | None:
-    if ctx.kinds is None:
-        return None
-    return ctx.kinds.get(_key(predicate.column, ctx.dialect))
+    column = _column(predicate, ctx)
+    return column.kind if column is not None else None
 
 
 def _comparison(sql_operator: str) -> Callable[..., SqlFragment]:
@@ -191,13 +209,11 @@ def _like(prefix: str, suffix: str) -> Callable[..., SqlFragment]:
 
 def _relative(sql_operator: str) -> Callable[..., SqlFragment]:
     def build(column: str, value: str, p: Predicate, ctx: _Context) -> SqlFragment:
-        kind = _kind(p, ctx)
-        if kind not in (None, ColumnKind.DATE, ColumnKind.TIMESTAMP):
-            raise ConditionError(
-                f"{p.operator} needs a date or timestamp column, not a {kind} column",
-                segment=ctx.segment,
-                column=p.column,
-            )
+        found = _column(p, ctx)
+        kind = found.kind if found is not None else None
+        if found is not None and kind not in (ColumnKind.DATE, ColumnKind.TIMESTAMP):
+            raise ctx.error(f"{p.operator} needs a date or timestamp column, not "
+                            f"{_a(kind)} column ({found.native_type})", p.column)
         boundary: dt.datetime | dt.date = ctx.now - parse_duration(value)
         if kind == ColumnKind.DATE:
             boundary = ctx.now.astimezone(dt.UTC).date() - parse_duration(value)

@@ -5,7 +5,8 @@
     ├── SourceQueryError         the warehouse refused a model's query (bad SQL, missing table)
     ├── ConditionError           a segment condition cannot be compiled (names segment, column)
     ├── UnknownColumnError       a segment, match key or field names a column the model lacks
-    └── NoValidRowsError         an audience had rows but none survived the bad-data checks
+    ├── NoValidRowsError         an audience had rows but none survived the bad-data checks
+    └── DuplicateKeysError       a match key on several rows, with `duplicateKeys: fail`
 
 Driver exceptions (duckdb, psycopg) never leave `sources/`: they are chained as the cause of
 one of these. Messages never carry raw row values, only masked samples.
@@ -16,6 +17,9 @@ import enum
 from collections.abc import Sequence
 
 from reconciler.errors import ReconcilerError
+
+ConditionPath = tuple[str | int, ...]
+"""Where in a segment's `where` a problem is (see `manifests.conditions.ConditionPath`)."""
 
 
 class SourceError(ReconcilerError):
@@ -35,10 +39,13 @@ class SourceQueryError(SourceError):
 class ConditionError(SourceError):
     """A segment condition that cannot be turned into SQL; names the segment and column."""
 
-    def __init__(self, message: str, *, segment: str, column: str) -> None:
+    def __init__(self, message: str, *, segment: str, column: str,
+                 path: ConditionPath | None = None) -> None:
         super().__init__(f"segment {segment!r}, column {column!r}: {message}")
         self.segment = segment
         self.column = column
+        self.path = path
+        """Where in the segment's `where`, when known (for a file:line:col)."""
 
 
 class ColumnOwner(enum.StrEnum):
@@ -52,7 +59,8 @@ class UnknownColumnError(SourceError):
     """A column named by a manifest (segment or activation) that the model does not have."""
 
     def __init__(
-        self, *, owner_kind: ColumnOwner, owner: str, column: str, known: Sequence[str]
+        self, *, owner_kind: ColumnOwner, owner: str, column: str, known: Sequence[str],
+        path: ConditionPath | None = None,
     ) -> None:
         listed = ", ".join(known) if known else "none"
         super().__init__(
@@ -62,6 +70,8 @@ class UnknownColumnError(SourceError):
         self.owner = owner
         self.column = column
         self.known = tuple(known)
+        self.path = path
+        """A segment's: where in its `where`, when known (for a file:line:col)."""
 
     @property
     def segment(self) -> str | None:
@@ -70,3 +80,7 @@ class UnknownColumnError(SourceError):
 
 class NoValidRowsError(SourceError):
     """Every row of an audience was rejected as bad data; nothing can be synced."""
+
+
+class DuplicateKeysError(SourceError):
+    """Match keys on several rows of an audience whose activation says `duplicateKeys: fail`."""

@@ -21,7 +21,7 @@ from reconciler.arrow_streams import load_reader_into
 from reconciler.closing import Closing
 from reconciler.manifests.models import PostgresSource
 from reconciler.manifests.values import resolve_env_ref
-from reconciler.sources.base import DEFAULT_BATCH_ROWS
+from reconciler.sources.base import DEFAULT_BATCH_ROWS, BadRows
 from reconciler.sources.columns import Column, kind_of
 from reconciler.sources.compiler import SqlFragment
 from reconciler.sources.dialects import POSTGRES
@@ -136,6 +136,14 @@ class PostgresWarehouse(Closing):
             load_reader_into(self.stream(query), into, table, select=select, where=where)
         except duckdb.Error as exc:  # the stream failed midway, or the select list did
             raise SourceQueryError(f"source {self.name!r}: {exc}") from exc
+
+    def bad_rows(self, query: SqlFragment, *, samples: int = 3) -> tuple[BadRows, ...]:
+        """None: PostgreSQL's columns are typed, so no value is left out by its type here."""
+        return ()
+
+    def materialize_bad_keys(self, query: SqlFragment, key: str,
+                             into: duckdb.DuckDBPyConnection, table: str) -> bool:
+        return False
 
     def close(self) -> None:
         self._conn.close()

@@ -19,7 +19,13 @@ from reconciler.sources.dialects import DUCKDB
 class ProblemKind(enum.StrEnum):
     NULL_KEY = "null key"
     DUPLICATE_KEY = "duplicate key"
+    """Every row of the key is left out; with `duplicateKeys: keep` its member is held."""
+    DUPLICATE_ROW = "duplicate key (first row kept)"
+    """`duplicateKeys: first`: the key's other rows are left out."""
     INVALID_VALUE = "invalid value"
+    BAD_SOURCE_ROW = "bad source row"
+    """A row of a source's file table whose value does not fit its column's declared type:
+    it never reaches the model (see `filetables.py`)."""
 
 
 @dataclass(frozen=True)
@@ -29,10 +35,13 @@ class DataProblem:
     samples: tuple[str, ...] = ()
     """Masked examples, e.g. `C*****1` or `C*****1: a***c`."""
     field: str | None = None
-    """The destination field, for INVALID_VALUE."""
+    """The destination field, for INVALID_VALUE; `table.column: not a TYPE`, for
+    BAD_SOURCE_ROW."""
 
     def describe(self) -> str:
         what = f"an invalid {self.field} value" if self.field else f"a {self.kind}"
+        if self.kind is ProblemKind.BAD_SOURCE_ROW:
+            what = f"a value unfit for its declared type ({self.field})"
         examples = f" (e.g. {', '.join(self.samples)})" if self.samples else ""
         return f"{self.rows} rows with {what}{examples}"
 
@@ -44,6 +53,15 @@ class AudienceReport:
     rows_read: int
     valid_rows: int
     problems: tuple[DataProblem, ...]
+    held_duplicate_keys: int = 0
+    """Keys on several rows whose members stay as they are (`duplicateKeys: keep`)."""
+    held_bad_keys: int = 0
+    """Keys of bad source rows (left out by their file's declared types) whose members stay
+    as they are; their other rows, if any, are not counted as read."""
+
+    @property
+    def held_keys(self) -> int:
+        return self.held_duplicate_keys + self.held_bad_keys
 
     @property
     def rejected_rows(self) -> int:

@@ -2,8 +2,9 @@
 
 Owns the checks every audience passes before it may be synced, run as SQL in the caller's
 DuckDB connection (the same place the planner computes diffs), whatever the source:
-- a NULL or blank member key, or a key found on several rows (all its rows are left out:
-  which one to sync would be a guess);
+- a NULL or blank member key (its row is left out);
+- a key found on several rows, settled by the activation's `duplicateKeys` (`duplicates.py`:
+  by default all its rows are left out and its member is held as it is);
 - a mapped value that does not fit its destination field's declared type (its row is left
   out, so a contact is never synced with half its fields).
 Each problem is counted, and a few samples are kept, masked through `reconciler.masking`:
@@ -18,123 +19,46 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 
 import duckdb
 
-from reconciler.manifests.models import FieldType
+from reconciler.manifests.models import DuplicateKeys
 from reconciler.masking import mask_value
 from reconciler.sources.audience import (
     HASH_COLUMN,
     KEY_COLUMN,
-    AudienceField,
     AudienceSpec,
     build_audience_query,
     discover_columns,
+    model_query,
 )
-from reconciler.sources.base import Source
+from reconciler.sources.base import BadRows, Source
 from reconciler.sources.columns import Column, is_zoned
 from reconciler.sources.compiler import SqlFragment
+from reconciler.sources.conversion import (
+    fits,
+    invalid_column,
+    raw_value,
+    rows_select,
+    staging_select,
+    typed_fields,
+)
 from reconciler.sources.dialects import DUCKDB, Dialect
+from reconciler.sources.duplicates import (
+    Duplicates,
+    find_duplicates,
+    settle_duplicates,
+)
 from reconciler.sources.errors import NoValidRowsError
-from reconciler.sources.problems import AudienceReport, Check, ProblemKind, count_problems
-
-HASH_FORMAT_VERSION = "duckdb-hash/1"
-"""The attribute hash: DuckDB's 64-bit `hash()` of the converted values (see
-`attributes_hash`). Snapshots record `hash_format(conn)`, this name plus a canary, so a plan
-compares hashes only with hashes made the same way."""
-
-_CANARY = ("hash('reconciler', 42::BIGINT, 1.5::DOUBLE, TRUE, DATE '2020-01-02', "
-           "TIMESTAMP '2020-01-02 03:04:05', NULL::VARCHAR, 'é')")
-
-_DUCKDB_TYPES = {
-    FieldType.STRING: "VARCHAR",
-    FieldType.INTEGER: "BIGINT",
-    FieldType.DECIMAL: "DOUBLE",
-    FieldType.BOOLEAN: "BOOLEAN",
-    FieldType.DATE: "DATE",
-    FieldType.TIMESTAMP: "TIMESTAMP",
-}
-
-
-def converted(field: AudienceField, column: str) -> str:
-    """The DuckDB expression of a raw value converted to its field's type (NULL if unfit)."""
-    return f"TRY_CAST({column} AS {_DUCKDB_TYPES[field.type or FieldType.STRING]})"
-
-
-def fits(field: AudienceField, column: str) -> str:
-    """A DuckDB condition: the raw value is NULL or converts to the field's type exactly."""
-    check = f"{converted(field, column)} IS NOT NULL"
-    if field.type == FieldType.INTEGER:  # TRY_CAST rounds 1.5 to 2: refuse fractions
-        check += f" AND TRY_CAST({column} AS DECIMAL(38,10)) = TRY_CAST({column} AS BIGINT)"
-    elif field.type == FieldType.DECIMAL:
-        check += f" AND isfinite(TRY_CAST({column} AS DOUBLE))"
-    if field.max_length is not None and field.type in (None, FieldType.STRING):
-        check += f" AND length(CAST({column} AS VARCHAR)) <= {int(field.max_length)}"
-    return f"({column} IS NULL OR ({check}))"
-
-
-def raw_value(field: AudienceField, zoned: AbstractSet[str] = frozenset()) -> str:
-    """A staged field's raw value; instants are read in UTC so no result (nor hash) depends
-    on the TimeZone setting of the machine that plans."""
-    column = DUCKDB.quote(field.destination)
-    return f"timezone('UTC', {column})" if field.destination in zoned else column
-
-
-def attributes_hash(fields: Sequence[AudienceField], zoned: AbstractSet[str] = frozenset()) -> str:
-    """The DuckDB expression hashing a row's converted field values into a UBIGINT.
-
-    DuckDB's `hash()` of a digest of the destination names (so remapping a field changes
-    every hash too) and of each converted value, typed, NULL included: 64 bits, plenty to tell
-    one row's old values from its new ones, and ten times cheaper than md5 over text. It is
-    not promised stable across DuckDB releases, hence `hash_format`. Without fields there is
-    nothing to compare: the hash is NULL.
-    """
-    if not fields:
-        return "CAST(NULL AS UBIGINT)"
-    mapping = json.dumps([f.destination for f in fields]).encode()
-    names = hashlib.md5(mapping, usedforsecurity=False).hexdigest()[:8]
-    values = "".join(f", {converted(f, raw_value(f, zoned))}" for f in fields)
-    return f"hash('{names}'{values})"
-
-
-def hash_format(conn: duckdb.DuckDBPyConnection) -> str:
-    """How this DuckDB makes attribute hashes: the format's name and the hash of a canary row
-    of every field type. A snapshot made under another format is not compared by hash."""
-    rows = conn.execute(f"SELECT {_CANARY}").fetchall()
-    return f"{HASH_FORMAT_VERSION}:{int(rows[0][0]):016x}"
-
-
-def invalid_column(index: int) -> str:
-    return f"__invalid_{index}"
-
-
-def _typed(spec: AudienceSpec) -> list[tuple[int, AudienceField]]:
-    """The fields whose values may not fit their type (strings do, unless they have a
-    length), with indexes."""
-    return [(i, f) for i, f in enumerate(spec.fields)
-            if f.type not in (None, FieldType.STRING) or f.max_length is not None]
-
-
-def _staging_select(spec: AudienceSpec, zoned: AbstractSet[str]) -> str:
-    """Key, hash, and per typed field whether its value is unfit."""
-    q = DUCKDB.quote
-    parts = [q(KEY_COLUMN), f"{attributes_hash(spec.fields, zoned)} AS {q(HASH_COLUMN)}"]
-    parts += [f"NOT {fits(f, raw_value(f, zoned))} AS {q(invalid_column(i))}"
-              for i, f in _typed(spec)]
-    return ", ".join(parts)
-
-
-def _rows_select(spec: AudienceSpec, zoned: AbstractSet[str]) -> str:
-    """Key, converted fields and hash: what is sent for a member."""
-    q = DUCKDB.quote
-    parts = [q(KEY_COLUMN)]
-    parts += [f"{converted(f, raw_value(f, zoned))} AS {q(f.destination)}" for f in spec.fields]
-    parts.append(f"{attributes_hash(spec.fields, zoned)} AS {q(HASH_COLUMN)}")
-    return ", ".join(parts)
+from reconciler.sources.problems import (
+    AudienceReport,
+    Check,
+    DataProblem,
+    ProblemKind,
+    count_problems,
+)
 
 
 def _zoned_fields(spec: AudienceSpec, columns: Sequence[Column], dialect: Dialect) -> set[str]:
@@ -145,15 +69,14 @@ def _zoned_fields(spec: AudienceSpec, columns: Sequence[Column], dialect: Dialec
     }
 
 
-def _checks(spec: AudienceSpec, dups: str) -> list[Check]:
+def _checks(spec: AudienceSpec, dups: Duplicates) -> list[Check]:
     """(kind, field, SQL condition true for a bad row) for every check of this audience."""
     key = DUCKDB.quote(KEY_COLUMN)
-    checks = [
-        Check(ProblemKind.NULL_KEY, None, f"{key} IS NULL OR trim({key}) = ''", None),
-        Check(ProblemKind.DUPLICATE_KEY, None,
-              f"{key} IN (SELECT {key} FROM {DUCKDB.quote(dups)})", "NULL"),
-    ]
-    for i, f in _typed(spec):
+    checks = [Check(ProblemKind.NULL_KEY, None, f"{key} IS NULL OR trim({key}) = ''", None)]
+    if dups.keys and spec.duplicate_keys is DuplicateKeys.KEEP:
+        checks.append(Check(ProblemKind.DUPLICATE_KEY, None,
+                            f"{key} IN (SELECT {key} FROM {DUCKDB.quote(dups.table)})", "NULL"))
+    for i, f in typed_fields(spec):
         # Samples of the raw values are read again from the source (see _value_samples).
         checks.append(Check(ProblemKind.INVALID_VALUE, f.destination,
                             DUCKDB.quote(invalid_column(i)), None))
@@ -169,12 +92,17 @@ def materialize_audience(
     now: dt.datetime,
     columns: Sequence[Column] | None = None,
     samples: int = 3,
+    held: str | None = None,
 ) -> AudienceReport:
     """Make `table` in `into` (a temp view) hold the audience's valid rows only.
 
     Its columns: `member_key` and `attributes_hash` (the field values are read again for the
     rows that need them: `materialize_rows`). The rows live in temp table `<table>__staged`.
-    Raises `NoValidRowsError` when the audience had rows and none of them is valid.
+    When `held` is named, the keys whose members stay as they are (on several rows, with
+    `duplicateKeys: keep`; on a bad source row) go in that temp table (`report.held_keys`
+    counts them); without it they are only left out. Raises `DuplicateKeysError`
+    (`duplicateKeys: fail`), and `NoValidRowsError` when the audience had rows and none of
+    them is valid or held.
     """
     if columns is None:
         columns = discover_columns(source, spec.model)
@@ -183,18 +111,73 @@ def materialize_audience(
     staged = f"{table}__staged"
     into.execute(f"DROP VIEW IF EXISTS {q(table)}")
     zoned = _zoned_fields(spec, columns, source.dialect)
-    source.materialize(query, into, staged, select=_staging_select(spec, zoned))
-    report = _check_staged(into, spec, table, staged, samples)
+    source.materialize(query, into, staged, select=staging_select(spec, zoned))
+    held_bad = _hold_bad_source_rows(source, spec, into, staged, table) if held else None
+    dups = find_duplicates(into, staged, f"{table}__dups", samples)
+
+    def reread(read: str, select: str, where: str) -> None:
+        source.materialize(query, into, read, select=select, where=where)
+
+    first = settle_duplicates(spec, into, staged, dups, reread, zoned)
+    report = _check_staged(into, spec, table, staged, samples, dups)
+    if first is not None:  # the rows left out for a first one count as read and rejected
+        report = dataclasses.replace(report, rows_read=report.rows_read + first.rows,
+                                     problems=(*report.problems, first))
+    held_dups = dups.table if dups.keys and spec.duplicate_keys is DuplicateKeys.KEEP else None
+    if held is not None:
+        report = _hold(into, report, held, held_dups, held_bad)
+    into.execute(f"DROP TABLE {q(dups.table)}")
     report = _value_samples(source, query, into, spec, report, zoned, samples)
+    bad = source.bad_rows(model_query(spec.model, source.dialect), samples=samples)
+    report = dataclasses.replace(report, problems=(*report.problems,
+                                                   *(_bad_source_rows(b) for b in bad)))
     final = f"{q(KEY_COLUMN)}, {q(HASH_COLUMN)}"
     into.execute(f"CREATE OR REPLACE TEMP VIEW {q(table)} AS SELECT {final} FROM {q(staged)}")
-    if report.rows_read and not report.valid_rows:
+    if report.rows_read and not report.valid_rows and not report.held_keys:
         details = "; ".join(p.describe() for p in report.problems)
         raise NoValidRowsError(
             f"activation {spec.activation!r}: none of the {report.rows_read} rows of its "
             f"audience can be synced: {details}"
         )
     return report
+
+
+def _hold_bad_source_rows(source: Source, spec: AudienceSpec, into: duckdb.DuckDBPyConnection,
+                          staged: str, table: str) -> str | None:
+    """The table of the keys whose source rows were left out as bad (a file value unfit for
+    its declared type), their staged rows deleted: their members are held as they are, since
+    the audience cannot say what they should be. None when there are none."""
+    bad = f"{table}__badkeys"
+    if not source.materialize_bad_keys(model_query(spec.model, source.dialect), spec.match_key,
+                                       into, bad):
+        return None
+    q, key = DUCKDB.quote, DUCKDB.quote(KEY_COLUMN)
+    into.execute(f"DELETE FROM {q(staged)} WHERE {key} IN (SELECT {key} FROM {q(bad)})")
+    return bad
+
+
+def _hold(into: duckdb.DuckDBPyConnection, report: AudienceReport, held: str,
+          duplicates: str | None, bad: str | None) -> AudienceReport:
+    """Make temp table `held` hold the keys whose members stay as they are (duplicated keys
+    under `duplicateKeys: keep`, keys of bad source rows); the report counts them."""
+    q, key = DUCKDB.quote, DUCKDB.quote(KEY_COLUMN)
+    counts = {}
+    for name in (duplicates, bad):
+        if name is not None:
+            counts[name] = int(into.execute(f"SELECT count(*) FROM {q(name)}").fetchall()[0][0])
+    union = " UNION ".join(f"SELECT {key} FROM {q(name)}" for name in counts)
+    if any(counts.values()):
+        into.execute(f"CREATE OR REPLACE TEMP TABLE {q(held)} AS {union}")
+    if bad is not None:
+        into.execute(f"DROP TABLE {q(bad)}")
+    return dataclasses.replace(report, held_duplicate_keys=counts.get(duplicates or "", 0),
+                               held_bad_keys=counts.get(bad or "", 0))
+
+
+def _bad_source_rows(bad: BadRows) -> DataProblem:
+    article = "an" if bad.type[:1] in "aeiou" else "a"
+    return DataProblem(ProblemKind.BAD_SOURCE_ROW, bad.rows, bad.samples,
+                       f"{bad.table}.{bad.column}: not {article} {bad.type}")
 
 
 def materialize_rows(
@@ -225,7 +208,7 @@ def materialize_rows(
         query = SqlFragment(f"SELECT * FROM ({query.sql}) AS q LIMIT 0", query.params)
     zoned = _zoned_fields(spec, columns, source.dialect)
     read = f"{table}__read"
-    source.materialize(query, into, read, select=_rows_select(spec, zoned),
+    source.materialize(query, into, read, select=rows_select(spec, zoned),
                        where=f"{q(KEY_COLUMN)} IN (SELECT {q(KEY_COLUMN)} FROM {q(keys)})")
     into.execute(
         f"CREATE OR REPLACE TEMP TABLE {q(table)} AS SELECT r.* FROM {q(read)} AS r "
@@ -242,7 +225,7 @@ def _value_samples(source: Source, query: SqlFragment, into: duckdb.DuckDBPyConn
     again from the source in one pass (the staged rows keep only a flag)."""
     q = DUCKDB.quote
     invalid = {p.field for p in report.problems if p.kind is ProblemKind.INVALID_VALUE}
-    typed = [(i, f) for i, f in _typed(spec) if f.destination in invalid]
+    typed = [(i, f) for i, f in typed_fields(spec) if f.destination in invalid]
     if samples <= 0 or not typed:
         return report
     found = f"{report.table}__invalid"
@@ -268,21 +251,14 @@ def _value_samples(source: Source, query: SqlFragment, into: duckdb.DuckDBPyConn
     return dataclasses.replace(report, problems=problems)
 
 
-def _check_staged(
-    into: duckdb.DuckDBPyConnection, spec: AudienceSpec, table: str, staged: str, samples: int
-) -> AudienceReport:
+def _check_staged(into: duckdb.DuckDBPyConnection, spec: AudienceSpec, table: str,
+                  staged: str, samples: int, dups: Duplicates) -> AudienceReport:
     """Count and sample the staged rows' problems, then delete the rows that have any."""
     q = DUCKDB.quote
-    dups, key = f"{table}__dups", q(KEY_COLUMN)
-    into.execute(
-        f"CREATE OR REPLACE TEMP TABLE {q(dups)} AS SELECT {key} FROM {q(staged)} "
-        f"WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1"
-    )
     checks = _checks(spec, dups)
     report = count_problems(into, spec.activation, table, staged, checks, samples)
     if report.rejected_rows:
         into.execute(
             f"DELETE FROM {q(staged)} WHERE " + " OR ".join(f"({c.condition})" for c in checks)
         )
-    into.execute(f"DROP TABLE {q(dups)}")
     return report

@@ -53,7 +53,7 @@ class SnapshotInfo:
     serial: int
     """The activation's state serial the snapshot was written at."""
     hash_format: str | None = None
-    """How its attribute hashes were made (`sources.quality.hash_format`); None: unknown (a
+    """How its attribute hashes were made (`sources.conversion.hash_format`); None: unknown (a
     snapshot written before formats were recorded)."""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.manifests.loading import load_project
-from reconciler.manifests.models import DeletionPolicy, EverySchedule, Kind
+from reconciler.manifests.models import DeletionPolicy, DuplicateKeys, EverySchedule, Kind
 from reconciler.manifests.settings import (
     BUILTIN_WARNINGS,
     EffectiveActivation,
@@ -68,3 +68,21 @@ def test_actito_defaults_and_segment_name_as_list_name(example_copy: Path) -> No
     assert sms.audience_name == "sms-benelux" and sms.validity_period == "36h"
     assert sms.schedule_interval().total_seconds() == 86400  # type: ignore[union-attr]
     assert sms.schedule.cron == "0 6 * * *"
+
+
+def test_duplicate_keys_from_built_in_destination_defaults_or_activation(
+        example_copy: Path) -> None:
+    # Scenario: duplicateKeys is `keep` unless the destination's defaults say `first`, which
+    # an activation's own `fail` overrides whole.
+    assert _effective(example_copy, "churn-selligent").duplicate_keys is DuplicateKeys.KEEP
+    assert _effective(example_copy, "churn-selligent").origins["duplicateKeys"].kind is (
+        OriginKind.BUILTIN)
+    replace_in(example_copy / "destinations.yaml", "    schedule: {every: 1h}\n",
+               "    schedule: {every: 1h}\n    duplicateKeys: first\n")
+    replace_in(example_copy / "activations/vip-selligent.yaml", "  warnings:",
+               "  duplicateKeys: fail\n  warnings:")
+    churn, vip = (_effective(example_copy, name) for name in ("churn-selligent", "vip-selligent"))
+    assert (churn.duplicate_keys, vip.duplicate_keys) == (DuplicateKeys.FIRST,
+                                                          DuplicateKeys.FAIL)
+    assert churn.origins["duplicateKeys"].kind is OriginKind.DESTINATION_DEFAULTS
+    assert vip.origins["duplicateKeys"].kind is OriginKind.ACTIVATION

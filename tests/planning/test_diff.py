@@ -101,3 +101,51 @@ def test_rows_that_changed_while_planning_are_sent_next_time() -> None:
     assert conn.execute(f'SELECT member_key, attributes_hash FROM "{T.members}" '
                         'ORDER BY 1').fetchall() == [
         ("A", "h1"), ("B", None), ("C", "h3"), ("D", "h4")]
+
+
+def _hold(conn: duckdb.DuckDBPyConnection, keys: list[str]) -> str:
+    conn.execute(f'CREATE TEMP TABLE "{T.held}" AS SELECT unnest(?::VARCHAR[]) AS member_key',
+                 [keys])
+    return T.held
+
+
+# H1 and H2 are on two rows each of the audience (so not in `desired`); H1 was synced with hash
+# h7, H2 never was. C, the only other change, is new.
+HELD_SNAPSHOT = [("A", "h1"), ("B", "h2"), ("D", "h4"), ("H1", "h7")]
+
+
+def test_held_keys_keep_their_members_as_they_are_against_the_snapshot() -> None:
+    # Scenario: duplicateKeys keep: H1, a member, is neither removed nor updated and stays in
+    # the next snapshot with its old hash; H2, not a member, is not added.
+    conn = _workspace(DESIRED, [*CONTACTS, "H1", "H2"], HELD_SNAPSHOT)
+    result = compute_diff(conn, T, has_actual=False, has_snapshot=True, has_fields=True,
+                          held=_hold(conn, ["H1", "H2"]))
+    assert (_keys(conn, T.adds), _keys(conn, T.removes), _keys(conn, T.updates)) == (
+        ["C"], [], ["C"])
+    assert (result.matched, result.held, result.base_members) == (4, 1, 4)
+    assert conn.execute(f'SELECT member_key, attributes_hash FROM "{T.members}" '
+                        'ORDER BY 1').fetchall() == [
+        ("A", "h1"), ("B", "h2"), ("C", "h3"), ("D", "h4"), ("H1", "h7")]
+
+
+def test_without_held_keys_a_duplicated_member_would_be_removed() -> None:
+    # Scenario: the same audience with nothing held (what happened before duplicateKeys):
+    # H1 left `desired`, so it is removed.
+    conn = _workspace(DESIRED, [*CONTACTS, "H1", "H2"], HELD_SNAPSHOT)
+    result = compute_diff(conn, T, has_actual=False, has_snapshot=True, has_fields=True)
+    assert (_keys(conn, T.removes), result.held) == (["H1"], 0)
+
+
+def test_held_keys_keep_their_members_as_they_are_against_the_list_as_read() -> None:
+    # Scenario: with --refresh, H1 (in the list and the snapshot) and H3 (in the list only,
+    # e.g. added by an apply killed before its snapshot) stay; H2 is not added.
+    conn = _workspace(DESIRED, [*CONTACTS, "H1", "H2", "H3"], HELD_SNAPSHOT,
+                      actual=["A", "B", "D", "H1", "H3"])
+    result = compute_diff(conn, T, has_actual=True, has_snapshot=True, has_fields=True,
+                          held=_hold(conn, ["H1", "H2", "H3"]))
+    assert (_keys(conn, T.adds), _keys(conn, T.removes), _keys(conn, T.updates)) == (
+        ["C"], [], ["C"])
+    assert (result.matched, result.held, result.base_members) == (4, 2, 5)
+    assert conn.execute(f'SELECT member_key, attributes_hash FROM "{T.members}" '
+                        'ORDER BY 1').fetchall() == [
+        ("A", "h1"), ("B", "h2"), ("C", "h3"), ("D", "h4"), ("H1", "h7"), ("H3", None)]

@@ -159,11 +159,21 @@ def test_percent_in_postgres_literals_is_doubled() -> None:
 
 
 LITERALS: list[tuple[str, ColumnKind, dict[str, Any], tuple[Any, ...] | str]] = [
-    ("number on text is bound as text", ColumnKind.STRING, {"column": "c", "eq": 1000},
-     ("1000",)),
-    ("numbers in a list on text", ColumnKind.STRING, {"column": "c", "in": [1, "B"]},
-     ("1", "B")),
-    ("whole number", ColumnKind.INTEGER, {"column": "c", "gte": "12"}, ("12",)),
+    ("number on text", ColumnKind.STRING, {"column": "c", "gte": 800},
+     r"gte compares a string column \(string\) with the number 800; expected text, in "
+     r"quotes \('800'\); if the column should not be text, some of its values do not fit"),
+    ("numbers in a list on text", ColumnKind.STRING, {"column": "c", "in": ["B", 1]},
+     "with the number 1; expected text"),
+    ("text on a text column", ColumnKind.STRING, {"column": "c", "in": ["1", "B"]}, ("1", "B")),
+    ("whole number", ColumnKind.INTEGER, {"column": "c", "gte": 12}, (12,)),
+    ("whole number in quotes", ColumnKind.INTEGER, {"column": "c", "gte": "12"},
+     "an integer column.*the text '12'; expected a whole number, without quotes"),
+    ("number in quotes", ColumnKind.DECIMAL, {"column": "c", "gte": "800"},
+     "expected a number, without quotes"),
+    ("date on a number", ColumnKind.DECIMAL, {"column": "c", "gte": dt.date(2026, 1, 1)},
+     "with the date 2026-01-01; expected a number"),
+    ("number on a date", ColumnKind.DATE, {"column": "c", "gte": 20260101},
+     "with the number 20260101; expected a date"),
     ("fraction on an integer", ColumnKind.INTEGER, {"column": "c", "gte": 1.5},
      "expected a whole number"),
     ("word on a number", ColumnKind.DECIMAL, {"column": "c", "lt": "lots"}, "expected a number"),
@@ -180,10 +190,29 @@ LITERALS: list[tuple[str, ColumnKind, dict[str, Any], tuple[Any, ...] | str]] = 
 def test_literals_are_checked_against_the_column_kind(
     name: str, kind: ColumnKind, raw: dict[str, Any], expected: tuple[Any, ...] | str
 ) -> None:
-    # Scenario: a condition's value must fit its column; numbers on text columns become text.
+    # Scenario: a condition's value must fit its column's type, never converted: a number on
+    # a text column (what one bad cell makes of a number column) is an error.
     columns = [Column("c", kind, str(kind))]
     if isinstance(expected, str):
         with pytest.raises(ConditionError, match=f"segment 'vip', column 'c'.*{expected}"):
             _compile(raw, POSTGRES, columns=columns)
     else:
         assert _compile(raw, POSTGRES, columns=columns).params == expected
+
+
+def test_errors_carry_where_in_the_condition_they_are() -> None:
+    # Scenario: a bad value deep in a tree, one in a list and an unknown column each name the
+    # path to it in the segment's `where`, for the plan to point at its file:line.
+    columns = [Column("ltv", ColumnKind.STRING, "VARCHAR"), Column("c", ColumnKind.STRING, "x")]
+    deep = {"all": [{"column": "c", "eq": "x"},
+                    {"any": [{"not": {"column": "ltv", "gte": 800}}]}]}
+    with pytest.raises(ConditionError) as caught:
+        _compile(deep, columns=columns)
+    assert caught.value.path == ("all", 1, "any", 0, "not", "gte")
+    with pytest.raises(ConditionError) as caught:
+        _compile({"column": "c", "in": ["a", 2]}, columns=columns)
+    assert caught.value.path == ("in", 1)
+    with pytest.raises(UnknownColumnError) as unknown:
+        _compile({"all": [{"column": "c", "eq": "x"}, {"column": "zz", "eq": "y"}]},
+                 columns=columns)
+    assert unknown.value.path == ("all", 1, "column")

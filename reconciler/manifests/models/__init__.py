@@ -11,6 +11,7 @@ from reconciler.manifests.models.activation import (
     ActivationSpec,
     CronSchedule,
     DeletionPolicy,
+    DuplicateKeys,
     EverySchedule,
     FieldMapping,
     FieldType,
@@ -58,14 +59,19 @@ from reconciler.manifests.models.documents import (
     SourceDocument,
 )
 from reconciler.manifests.models.segment import ModelSpec, SegmentSpec
-from reconciler.manifests.models.source import DuckDBSource, PostgresSource, SourceSpec
+from reconciler.manifests.models.source import (
+    DuckDBSource,
+    FileTable,
+    PostgresSource,
+    SourceSpec,
+)
 
 __all__ = [
     "API_VERSION", "DOCUMENT_CLASSES", "EMAIL_PATTERN", "NAME_PATTERN", "ActitoCredentials",
     "ActitoDestination", "ActitoLimits", "ActivationDocument", "ActivationSettings",
     "ActivationSpec", "ChannelSpec", "CronSchedule", "DeletionPolicy", "DestinationDocument",
-    "DestinationSpec", "Document", "DocumentBase", "DuckDBSource", "EmailAddress",
-    "EmailChannel", "EverySchedule", "FieldMapping", "FieldType", "FileTransfer",
+    "DestinationSpec", "Document", "DocumentBase", "DuckDBSource", "DuplicateKeys", "EmailAddress",
+    "EmailChannel", "EverySchedule", "FieldMapping", "FieldType", "FileTable", "FileTransfer",
     "FileTransferProtocol", "Kind", "MatchKey", "Metadata", "ModelDocument", "ModelSpec", "Name",
     "NotificationChannelDocument", "PostgresSource", "Schedule", "SegmentDocument",
     "SegmentSpec", "SelligentCredentials", "SelligentDestination", "SelligentLimits",

@@ -25,6 +25,14 @@ class DeletionPolicy(enum.StrEnum):
     DELETE = "delete"
 
 
+class DuplicateKeys(enum.StrEnum):
+    """What a plan does with a match key found on several rows of the audience."""
+
+    KEEP = "keep"  # the key's member stays as it is: neither added, removed nor updated
+    FIRST = "first"  # one row is synced: the first by its mapped values (see sources/)
+    FAIL = "fail"  # the activation is not planned
+
+
 class MatchKey(StrictModel):
     source: str = Field(min_length=1, description="The model column holding the key.")
     destination: str = Field(
@@ -124,6 +132,11 @@ class ActivationSettings(StrictModel):
     validity_period: Duration | None = Field(
         default=None, description="Actito only: how long an external target list file is valid."
     )
+    duplicate_keys: DuplicateKeys | None = Field(
+        default=None,
+        description="A match key on several rows of the audience: `keep` (default) leaves its "
+        "member as it is this run (not added, removed or updated) and warns; `first` syncs "
+        "the row whose mapped values sort first; `fail` plans nothing for the activation.")
 
 
 class ActivationSpec(ActivationSettings):
