@@ -7,8 +7,8 @@ profiles, and profile updates run as ETL executions in UPDATE_ONLY mode.
 
 Which keys exist: the adapter picks the cheaper of two strategies, counted in API calls because
 the per-minute budget (~100 calls) is what bounds Actito work:
-- lookup by unique attribute (`profile/customerId=…`): one call per key, exact, best for small
-  sets (a few hundred keys);
+- lookup by unique attribute (v5 `…/profiles/customerId=…`): one call per key, exact, best
+  for small sets (a few hundred keys);
 - paging the v5 profile listing with only the key attribute: one call per 1000 profiles,
   whatever the audience size; chosen when there are more keys than pages. Actito's file
   exports (Data OUT) would scale further but need a second location and are not modelled.

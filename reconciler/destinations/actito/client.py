@@ -1,9 +1,13 @@
 """The Actito wire: tokens, the licence gate, retries, and one method per route we use.
 
-Routes follow `../shared/api/actito.md`; the family-prefixed form is used everywhere (§1.3).
-Routes the notes only infer ([I]) are marked so here too. This module holds no business rules:
-the adapter decides what to call. It logs call names and statuses only: never the API key, a
-token, a password or a profile value (which is why paths are never logged or put in errors).
+Routes follow `../shared/api/actito-evidence.md` ("evidence §n") and `actito.md`; the
+family-prefixed form is used everywhere (the only one since June 2025, [C]). v5 paths address a
+profile table by its id ([C] evidence §2): methods take the table's name, as the manifests say
+it, and put the id they resolve once per client from the table list in the path. Routes and
+shapes that are only inferred ([I]) or unknown ([?]) are marked so. This module holds no
+business rules: the adapter decides what to call. It logs call names and statuses only: never
+the API key, a token, a password or a profile value (which is why paths are never logged or put
+in errors).
 """
 from __future__ import annotations
 
@@ -22,12 +26,17 @@ import requests
 from reconciler.destinations.actito import errors
 from reconciler.destinations.actito.limits import ActitoLimits, licence_gate
 from reconciler.destinations.actito.polling import poll_delays
-from reconciler.destinations.errors import AuthenticationError, TransientApiError
+from reconciler.destinations.errors import (
+    AuthenticationError,
+    PermanentApiError,
+    TransientApiError,
+)
 from reconciler.destinations.http import RetryPolicy, mask_in_urls, with_retries
 
 log = logging.getLogger(__name__)
 JSON = "application/json"
-LOOKUP = re.compile(r"(/profile/[^/=?\s]+=)[^/?\s\"]+")
+# A lookup's `{profileKey}` (v5 `/profiles/attr=value`; v4 `/profile/attr=value`) holds a key.
+LOOKUP = re.compile(r"(/profiles?/[^/=?\s]+=)[^/?\s\"]+")
 
 
 # urllib3 logs each URL at DEBUG; a lookup URL holds the key (an e-mail, a phone).
@@ -53,6 +62,8 @@ class ActitoClient:
         self._token: str | None = None
         self._token_expiry = 0.0
         self._token_lock = threading.Lock()
+        self._table_ids: dict[str, str] = {}  # profile table name → id, read once
+        self._tables_lock = threading.Lock()
 
     def __repr__(self) -> str:  # never show the key
         return f"ActitoClient({self.base_url!r}, entity={self.entity!r})"
@@ -125,41 +136,74 @@ class ActitoClient:
     def _entity_v5(self, family: str, rest: str) -> str:
         return f"/{family}/v5/entities/{quote(self.entity, safe='')}{rest}"
 
+    def _table_v5(self, family: str, table: str, rest: str = "") -> str:
+        """A v5 path under the profile table named `table`, addressed by its id."""
+        return self._entity_v5(family, f"/profile-tables/{quote(self.table_id(table))}{rest}")
+
+    def table_id(self, table: str) -> str:
+        """The id of the profile table named `table`, from the entity's table list ([C]
+        evidence §2: `GET …/profile-tables`, full definitions with `id` and `name`), read once
+        per client. The list's envelope key is [?]: `profileTables` [I], or a bare list."""
+        with self._tables_lock:
+            if table not in self._table_ids:
+                body = self.call("GET", self._entity_v5("profile-table-structure",
+                                                        "/profile-tables"),
+                                 call="GET profile tables", subject=self._about())
+                listed = body.get("profileTables") if isinstance(body, dict) else body
+                if not isinstance(listed, list):
+                    raise errors.bad_answer("GET profile tables", self._about(),
+                                            "no list of profile tables")
+                for entry in listed:
+                    if isinstance(entry, dict) and entry.get("name") and entry.get("id"):
+                        self._table_ids[str(entry["name"])] = str(entry["id"])
+                if table not in self._table_ids:
+                    names = ", ".join(sorted(self._table_ids)) or "none"
+                    raise PermanentApiError(
+                        f"profile table {table!r} not found in entity {self.entity} (its tables: "
+                        f"{names}); set the destination's profileTable to one of these names",
+                        destination=errors.DESTINATION, call="GET profile tables")
+            return self._table_ids[table]
+
     def profile_table(self, table: str) -> dict[str, Any]:
-        path = self._entity_v5("profile-table-structure", f"/profile-tables/{quote(table)}")
-        return dict(self.call("GET", path, call="GET profile table structure",
-                              subject=self._about(table)))
+        """[C] evidence §2: the table's structure, by its id."""
+        return dict(self.call("GET", self._table_v5("profile-table-structure", table),
+                              call="GET profile table structure", subject=self._about(table)))
 
     def create_attribute(self, table: str, attribute: dict[str, Any]) -> dict[str, Any]:
-        """[I] route (§2.2): POST one attribute to the table's structure."""
-        path = self._entity_v5("profile-table-structure",
-                               f"/profile-tables/{quote(table)}/attributes")
+        """[I] route (evidence §3, [?] there): POST one attribute to the table's structure."""
+        path = self._table_v5("profile-table-structure", table, "/attributes")
         return dict(self.call("POST", path, json=attribute, call="POST profile table attribute",
                               subject=f"{self._about(table)}, attribute {attribute['name']}")
                     or {})
 
     def find_profile(self, table: str, attribute: str, value: str) -> dict[str, Any] | None:
-        """The profile whose unique `attribute` is `value`, or None (404)."""
-        path = (f"/profiles/v4/entity/{quote(self.entity, safe='')}/table/{quote(table)}"
-                f"/profile/{quote(attribute)}={quote(str(value), safe='')}")
+        """The profile whose unique `attribute` is `value`, or None. [C] route (evidence §5:
+        `GET /profiles/v5/…/profile-tables/{profileTableId}/profiles/{profileKey}`); [I] the
+        key as `attr=value` with the `=` literal (as v4 clients send it) and 404 for "no such
+        profile" (the not-found status is [?]); [?] the answer's shape (only its presence is
+        used)."""
+        key = f"{quote(attribute, safe='')}={quote(str(value), safe='')}"
+        path = self._table_v5("profiles", table, f"/profiles/{key}")
         try:
             return dict(self.call("GET", path, call=f"GET profile by {attribute}",
                                   subject=self._about(table)))
-        except errors.PermanentApiError as exc:
+        except PermanentApiError as exc:
             if exc.status == 404:
                 return None
             raise
 
     def profiles_page(self, table: str, page: int, size: int,
                       attributes: list[str]) -> dict[str, Any]:
-        """[?] route (§2.3): one page of the v5 profile listing, only `attributes`."""
-        path = self._entity_v5("profiles", f"/profile-tables/{quote(table)}/profiles")
+        """[I] route, [?] parameters and answer (evidence §4): one page of the v5 profile
+        listing with only `attributes`; the adapter decides when the listing is complete."""
         params = {"page": page, "size": size, "attributes": ",".join(attributes)}
-        return dict(self.call("GET", path, params=params, call="GET profiles page",
+        return dict(self.call("GET", self._table_v5("profiles", table, "/profiles"),
+                              params=params, call="GET profiles page",
                               subject=self._about(table)))
 
     def start_etl(self, definition: dict[str, Any], data_file: Path) -> str:
-        """POST a one-shot ETL execution (§2.7) with the file at `data_file`; its id."""
+        """POST a one-shot ETL execution ([C] route, evidence §6) with the file at `data_file`;
+        its id."""
         path = self._entity_v5("mass-imports", "/etl-executions")
         text = json.dumps(definition)
 

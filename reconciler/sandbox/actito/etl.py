@@ -61,10 +61,8 @@ def _definition(parts: dict[str, bytes]) -> dict[str, Any]:
     return definition
 
 
-def _destination(entity: Entity, definition: dict[str, Any]) -> Table:
-    table = entity.table(str(definition.get("table") or ""))
-    if table is None:
-        raise not_found(f"profile table {definition.get('table')}")
+def _destination(routes: Routes, entity: Entity, definition: dict[str, Any]) -> Table:
+    table = routes.table_in_body(entity, str(definition.get("table") or ""))
     if definition["keyAttribute"] not in table.unique_names():
         raise bad_request(f"{definition['keyAttribute']} is not a unique attribute")
     return table
@@ -98,7 +96,8 @@ def _create(routes: Routes, request: Request) -> Response:
     data = parts[inferred.ETL_FILE_PART]
     if len(data) > routes.config.max_file_bytes:
         raise bad_request(f"the file exceeds the {routes.config.max_file_bytes} bytes limit")
-    execution_id = _record(routes, entity, _destination(entity, definition), definition)
+    execution_id = _record(routes, entity, _destination(routes, entity, definition),
+                           definition)
     timer = threading.Timer(routes.config.etl_delay_seconds, _run,
                             (routes, execution_id, definition, data))
     timer.daemon = True

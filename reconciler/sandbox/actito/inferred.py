@@ -1,8 +1,9 @@
 """Every Actito behaviour the sandbox serves that the public sources do NOT confirm, in one place.
 
-`../shared/api/actito.md` marks facts [C] (confirmed), [I] (inferred) or [?] (unknown). What
-is [C] lives in the other modules; each guess below is named, says why it was chosen, and is the
-only place to change once a real licence shows the truth. The README lists the same items.
+`../shared/api/actito.md` and `../shared/api/actito-evidence.md` ("evidence §n") mark facts [C]
+(confirmed), [I] (inferred) or [?] (unknown). What is [C] lives in the other modules; each
+guess below is named, says why it was chosen, and is the only place to change once a real
+licence shows the truth. The README lists the same items.
 """
 from __future__ import annotations
 
@@ -13,9 +14,19 @@ from typing import Any
 ATTRIBUTE_CREATE = "/v5/entities/{entity}/profile-tables/{table}/attributes"
 # [I] §2.7: the ETL execution status, polled until FINISHED or ERROR.
 ETL_EXECUTION = "/v5/entities/{entity}/etl-executions/{execution}"
-# [?] §2.3: v5 profile listing; paging by `page` (0-based) and `size` (max PAGE_SIZE_MAX).
+# [I] evidence §4: the v5 profile listing, the collection above the [C] single-profile route
+# (`…/profiles/{profileKey}`, served in profiles.py); its parameters and answer are [?]: paging
+# by `page` (0-based) and `size` (max PAGE_SIZE_MAX), answering `{profiles, page: {number,
+# size, totalElements, totalPages}}`.
 PROFILES_V5 = "/v5/entities/{entity}/profile-tables/{table}/profiles"
 PAGE_SIZE_MAX = 1000
+# [?] evidence §2: the envelope key of the profile-table list (its entries are [C]).
+TABLE_LIST_KEY = "profileTables"
+# [I] evidence "new facts" 2: the v4 single-profile calls were to be replaced by the end of Q1
+# 2026; what Actito answers them since is undocumented. 410 Gone rather than 404: the old
+# client read a 404 on a lookup as "no such profile", so a 404 would have let it see every key
+# as absent without a word; 410 makes any caller of a retired route fail loudly.
+RETIRED_STATUS = 410
 # [I] §2.8: file transfer locations, file synchronizations, external target lists.
 LOCATIONS = "/v5/entities/{entity}/file-transfer-locations"
 SYNCHRONIZATIONS = "/v5/entities/{entity}/file-synchronizations"
@@ -52,7 +63,8 @@ def error_body(status: int, code: str, message: str) -> dict[str, Any]:
 
 
 def profile_body(profile_id: int, attributes: dict[str, Any]) -> dict[str, Any]:
-    """[I] §2.3: a single profile as read back: attributes as a name/value list."""
+    """[I] §2.3, evidence §5: a profile as read back (v5 shape [?], v4's reused): attributes as a
+    name/value list."""
     return {
         "profileId": profile_id,
         "attributes": [{"name": k, "value": v} for k, v in attributes.items() if v is not None],
