@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 JSON = "application/json"
 # A lookup's `{profileKey}` (v5 `/profiles/attr=value`; v4 `/profile/attr=value`) holds a key.
 LOOKUP = re.compile(r"(/profiles?/[^/=?\s]+=)[^/?\s\"]+")
+# [C] evidence §10 "concurrency or quota": a 429 on an import start is retried briefly (this
+# many tries in all, with the retry policy's backoff), then taken for the daily quota.
+IMPORT_START_429_TRIES = 3
 
 
 # urllib3 logs each URL at DEBUG; a lookup URL holds the key (an e-mail, a phone).
@@ -84,20 +87,24 @@ class ActitoClient:
             return self._token
 
     # --- the one way to call -----------------------------------------------------------------
-    def call(self, method: str, path: str, *, call: str, subject: str, **kwargs: Any) -> Any:
-        """Send with a token; renew it once on 401; parsed JSON (None for an empty body)."""
+    def call(self, method: str, path: str, *, call: str, subject: str,
+             give_up: Callable[[TransientApiError], bool] | None = None, **kwargs: Any) -> Any:
+        """Send with a token; renew it once on 401; parsed JSON (None for an empty body).
+        `give_up` stops the retries early for the transient errors it picks."""
         bearer = self._bearer()
         try:
-            return self._send(method, path, call, subject, bearer=bearer, **kwargs)
+            return self._send(method, path, call, subject, bearer=bearer, give_up=give_up,
+                              **kwargs)
         except AuthenticationError as exc:
             if exc.status != 401:
                 raise
             log.info("actito %s: 401, renewing the token once", call)
-            return self._send(method, path, call, subject,
-                              bearer=self._bearer(renew=True), **kwargs)
+            return self._send(method, path, call, subject, bearer=self._bearer(renew=True),
+                              give_up=give_up, **kwargs)
 
     def _send(self, method: str, path: str, call: str, subject: str, *,
               bearer: str | None = None, headers: dict[str, str] | None = None,
+              give_up: Callable[[TransientApiError], bool] | None = None,
               **kwargs: Any) -> Any:
         """One logical call: gate, retries on transient failures, errors mapped."""
         sent_headers = {"Accept": JSON, **(headers or {})}
@@ -105,7 +112,7 @@ class ActitoClient:
             sent_headers["Authorization"] = f"Bearer {bearer}"
         return with_retries(
             lambda: self._attempt(method, path, call, subject, sent_headers, kwargs),
-            self.retry, name=f"actito {call}")
+            self.retry, name=f"actito {call}", give_up=give_up)
 
     def _attempt(self, method: str, path: str, call: str, subject: str,
                  headers: dict[str, str], kwargs: dict[str, Any]) -> Any:
@@ -203,16 +210,29 @@ class ActitoClient:
 
     def start_etl(self, definition: dict[str, Any], data_file: Path) -> str:
         """POST a one-shot ETL execution ([C] route, evidence §6) with the file at `data_file`;
-        its id."""
+        its id. A 429 still there after IMPORT_START_429_TRIES tries is QuotaExceededError."""
         path = self._entity_v5("mass-imports", "/etl-executions")
         text = json.dumps(definition)
+        subject = self._about(definition.get("table"))
+        refusals = 0
 
         def parts() -> dict[str, Any]:
             return {"inputFile": (data_file.name, data_file.open("rb"), "application/zip"),
                     "parameters": (None, text, JSON)}
 
-        body = self.call("POST", path, files=parts, call="POST etl-executions",
-                         subject=self._about(definition.get("table")))
+        def quota_after_tries(error: TransientApiError) -> bool:
+            nonlocal refusals
+            if error.status == 429:
+                refusals += 1
+            return refusals >= IMPORT_START_429_TRIES
+
+        try:
+            body = self.call("POST", path, files=parts, call="POST etl-executions",
+                             subject=subject, give_up=quota_after_tries)
+        except TransientApiError as exc:
+            if exc.status != 429:
+                raise
+            raise errors.quota_refusal(exc, subject, max(refusals, 1)) from exc
         if not isinstance(body, dict) or "id" not in body:
             raise errors.bad_answer("POST etl-executions", self._about(), "no execution id")
         return str(body["id"])

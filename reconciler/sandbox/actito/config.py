@@ -42,11 +42,11 @@ class ActitoSandboxConfig:
     sftp_users: list[TransferUser] = field(
         default_factory=lambda: [TransferUser("sandbox", "sandbox-sftp-password")]
     )
-    # Actito's documented limits (§3.4), all configurable.
+    # Actito's documented limits (evidence §10), all configurable.
     token_ttl_seconds: float = 900.0
     max_in_flight: int | None = 5
     calls_per_minute: float | None = 100.0
-    bulk_imports_per_day: int = 12
+    bulk_imports_per_day: int = 24  # [C] limitations/: Mass Imports API, per table per day
     max_file_bytes: int = 100 * MEGABYTE
     # How fast the sandbox works in the background.
     etl_delay_seconds: float = 0.1  # an ETL execution stays RUNNING at least this long

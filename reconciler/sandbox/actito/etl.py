@@ -1,5 +1,6 @@
 """v5 one-shot ETL executions (§2.7): the multipart upload, the limits that refuse it (100 MB →
-400, the daily bulk quota → 429), the background run (validation, then write) and its status.
+400, the daily bulk quota → 429 with a body that says nothing of it), the background run
+(validation, then write) and its status.
 
 The definition's keys and the status shape are [I] (see inferred.py); the file rules are [C].
 """
@@ -75,7 +76,7 @@ def _record(routes: Routes, entity: Entity, table: Table, definition: dict[str, 
         quota_key = f"{table.name}|{routes.config.clock.now().astimezone(UTC).date().isoformat()}"
         used = store.bulk_counts.get(quota_key, 0)
         if inferred.ETL_COUNTS_AS_BULK and used >= limit:
-            raise ApiProblem(429, "TOO_MANY_REQUESTS", inferred.quota_message(table.name, limit))
+            raise ApiProblem(429, "TOO_MANY_REQUESTS", inferred.QUOTA_REFUSAL_MESSAGE)
         store.bulk_counts[quota_key] = used + 1
         execution_id = store.new_id()
         store.etl_executions[execution_id] = {

@@ -49,8 +49,12 @@ ETL_RUNNING, ETL_FINISHED, ETL_ERROR = "RUNNING", "FINISHED", "ERROR"
 EMPTY_VALUE_CLEARS = True
 # [I] §2.7: a line with the wrong number of columns is rejected alone, not the whole file.
 REJECT_LINE_ON_COLUMN_COUNT = True
-# [I] §3.4: v5 ETL executions share the v4 bulk quota (12 per table per day).
+# [I] evidence §6, §10: one-shot ETL executions count against the Mass Imports API's bulk quota
+# (24 per table per day, [C] limitations/; the config's `bulk_imports_per_day`).
 ETL_COUNTS_AS_BULK = True
+# [?] evidence §10: the body of the quota's 429 is undocumented, and a 429 for concurrency looks
+# alike. So the sandbox's says nothing helpful (no "quota"): a client must not read the words.
+QUOTA_REFUSAL_MESSAGE = "Too Many Requests"
 # [I] §2.8: validity period units of an external target list.
 VALIDITY_UNITS = {"SECONDS": 1, "MINUTES": 60, "HOURS": 3600, "DAYS": 86400}
 # [I] §2.8: a target-list file is a CSV (ETL rules) whose header names the key attribute.
@@ -71,8 +75,3 @@ def profile_body(profile_id: int, attributes: dict[str, Any]) -> dict[str, Any]:
         "subscriptions": [],
         "segmentations": [],
     }
-
-
-def quota_message(table: str, limit: int) -> str:
-    """[I] §3.4: the words of the daily bulk quota's 429 (clients look for 'quota')."""
-    return f"daily bulk import quota of {limit} reached for table {table}"
