@@ -51,6 +51,11 @@ class ActitoSandboxConfig:
     # How fast the sandbox works in the background.
     etl_delay_seconds: float = 0.1  # an ETL execution stays RUNNING at least this long
     sync_poll_seconds: float = 1.0  # how often the transfer directories are scanned
+    # The v5 profile listing's undocumented paging ([?] evidence §4), made unkind on purpose:
+    # serve at most this many profiles a page whatever size is asked (None: as asked), and
+    # False leaves out the answer's `page` block (no totalElements / totalPages).
+    listing_page_cap: int | None = None
+    listing_totals: bool = True
     # Faults.
     latency_ms: float = 0.0
     error_ratio: float = 0.0

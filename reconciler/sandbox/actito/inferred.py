@@ -17,7 +17,7 @@ ETL_EXECUTION = "/v5/entities/{entity}/etl-executions/{execution}"
 # [I] evidence §4: the v5 profile listing, the collection above the [C] single-profile route
 # (`…/profiles/{profileKey}`, served in profiles.py); its parameters and answer are [?]: paging
 # by `page` (0-based) and `size` (max PAGE_SIZE_MAX), answering `{profiles, page: {number,
-# size, totalElements, totalPages}}`.
+# size, totalElements, totalPages}}` (the config's `listing_*` knobs change that).
 PROFILES_V5 = "/v5/entities/{entity}/profile-tables/{table}/profiles"
 PAGE_SIZE_MAX = 1000
 # [?] evidence §2: the envelope key of the profile-table list (its entries are [C]).

@@ -3,7 +3,8 @@
 - `GET /profiles/v5/entities/{e}/profile-tables/{profileTableId}/profiles/{profileKey}` is the
   documented replacement of the v4 "Get a profile" ([C] evidence §5); the `attr=value` key
   syntax, the answer's shape and 404 for no match are [I] (inferred.py).
-- The listing above it is [I] (route) and [?] (parameters, shape): see inferred.py.
+- The listing above it is [I] (route) and [?] (parameters, shape): see inferred.py and the
+  `listing_*` knobs of the config, which make it cap pages or leave out its totals.
 - The v4 single-profile calls (get, upsert, update, delete) are retired ([C] evidence "new
   facts" 2): they answer `inferred.RETIRED_STATUS` naming the v5 route.
 """
@@ -47,7 +48,8 @@ def _retired(request: Request) -> Response:
 
 
 def _page(routes: Routes, request: Request) -> Response:
-    """[?] v5 listing: `page`/`size` paging in profile id order, optional `attributes` filter."""
+    """[?] v5 listing: `page`/`size` paging in profile id order, optional `attributes` filter.
+    `listing_page_cap` serves fewer than asked; `listing_totals` False drops the `page` block."""
     table = routes.table(request)
     try:
         page = int(request.arg("page", "0") or 0)
@@ -56,6 +58,8 @@ def _page(routes: Routes, request: Request) -> Response:
         raise bad_request("page and size must be integers") from None
     if page < 0 or not 1 <= size <= inferred.PAGE_SIZE_MAX:
         raise bad_request(f"size must be 1-{inferred.PAGE_SIZE_MAX}, page >= 0")
+    cap = routes.config.listing_page_cap
+    size = min(size, cap) if cap else size
     wanted = [a for a in (request.arg("attributes") or "").split(",") if a]
     with routes.store.lock:
         ids = sorted(table.profiles)
@@ -64,6 +68,8 @@ def _page(routes: Routes, request: Request) -> Response:
         inferred.profile_body(pid, {k: v for k, v in values.items() if not wanted or k in wanted})
         for pid, values in chosen
     ]
+    if not routes.config.listing_totals:
+        return Response(200, {"profiles": profiles})
     total_pages = (len(ids) + size - 1) // size
     return Response(200, {"profiles": profiles, "page": {
         "number": page, "size": size, "totalElements": len(ids), "totalPages": total_pages}})
