@@ -19,6 +19,7 @@ the per-minute budget (~100 calls) is what bounds Actito work:
 from __future__ import annotations
 
 import itertools
+import logging
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -30,6 +31,7 @@ from typing import Any
 from reconciler.destinations.actito import targeting
 from reconciler.destinations.actito.client import ActitoClient
 from reconciler.destinations.actito.etlfile import Section, write_zipped_csv, write_zipped_sections
+from reconciler.destinations.actito.executions import EtlEnd, end_of, raw_status
 from reconciler.destinations.actito.limits import ActitoLimits
 from reconciler.destinations.actito.models import (
     Attribute,
@@ -44,7 +46,9 @@ from reconciler.destinations.actito.transfer import FileTransferSettings, upload
 from reconciler.destinations.errors import PermanentApiError, TransientApiError
 from reconciler.destinations.http import RetryPolicy
 from reconciler.manifests.naming import actito_file_stem
+from reconciler.masking import mask_in_text
 
+log = logging.getLogger(__name__)
 MEGABYTE = 1024 * 1024
 LOOKUP_CHUNK = 500  # keys looked up per batch of concurrent calls
 
@@ -250,7 +254,9 @@ class ActitoAdapter:
                         on_started: Callable[[str], None] | None = None) -> UpdateReport:
         """One UPDATE_ONLY ETL execution of `part`, waited for; `on_started(id)` as soon as
         Actito accepted it (it then counts against the daily quota whatever happens next).
-        QuotaExceededError when Actito refuses it for the quota."""
+        QuotaExceededError when Actito refuses it for the quota. An execution ending
+        WITH_ERROR with rejected lines is reported (masked samples) and `unsettled`; one
+        ending WITH_ERROR with no line counted (the file refused whole) is an error."""
         definition = {"table": self.table, "mode": "UPDATE_ONLY", "keyAttribute": key_attribute,
                       "file": {"encoding": "UTF-8", "separator": ","}}
         execution_id = self.client.start_etl(definition, part)
@@ -259,12 +265,22 @@ class ActitoAdapter:
         execution = self.client.wait_for_etl(
             execution_id, timeout_seconds=self.etl_timeout_seconds,
             poll_seconds=self.poll_seconds)
-        if execution.get("status") != "FINISHED":
-            raise PermanentApiError(
-                f"ETL execution {execution_id} on table {self.table} failed",
-                destination="actito", call="GET etl-execution",
-                api_message="; ".join(execution.get("errors") or []))
-        return UpdateReport().plus(execution)
+        report = UpdateReport().plus(execution)
+        if end_of(execution) is EtlEnd.WITH_ERROR:
+            if not report.rejected:
+                raise PermanentApiError(
+                    f"ETL execution {execution_id} on table {self.table} failed "
+                    f"({raw_status(execution)})", destination="actito",
+                    call="GET etl-execution",
+                    api_message=mask_in_text("; ".join(map(str, execution.get("errors") or []))))
+            samples = "; ".join(f"line {r['line']}: {r['reason']}"
+                                for r in report.rejected_lines[:3])
+            log.warning("actito ETL execution %s on table %s ended %s: %d of %d lines "
+                        "rejected (e.g. %s); none of its rows is recorded as applied, so the "
+                        "next run sends them again", execution_id, self.table,
+                        raw_status(execution), report.rejected, report.lines, samples)
+        return report
+
 
 def announced_total(body: dict[str, Any]) -> int | None:
     """How many profiles a listing page says there are ([?] evidence §4: `page.totalElements`

@@ -24,6 +24,7 @@ from urllib.parse import quote
 import requests
 
 from reconciler.destinations.actito import errors
+from reconciler.destinations.actito.executions import end_of, raw_status
 from reconciler.destinations.actito.limits import ActitoLimits, licence_gate
 from reconciler.destinations.actito.polling import poll_delays
 from reconciler.destinations.errors import (
@@ -238,24 +239,26 @@ class ActitoClient:
         return str(body["id"])
 
     def etl_execution(self, execution_id: str) -> dict[str, Any]:
-        """[I] route (§2.7): an ETL execution's status, counters and rejected lines."""
+        """[C] route (evidence §7: the webhook's `_links.etlExecution`); [?] its body."""
         path = self._entity_v5("mass-imports", f"/etl-executions/{quote(execution_id)}")
         return dict(self.call("GET", path, call="GET etl-execution",
                               subject=f"{self._about()}, execution {execution_id}"))
 
     def wait_for_etl(self, execution_id: str, *, timeout_seconds: float,
                      poll_seconds: float = 2.0) -> dict[str, Any]:
-        """Poll until FINISHED or ERROR; TransientApiError when `timeout_seconds` pass first."""
+        """Poll until the execution ends (SUCCESS or WITH_ERROR, in any spelling
+        executions.py reads), not one look more; TransientApiError when `timeout_seconds`
+        pass first."""
         deadline = time.monotonic() + timeout_seconds
         delays = poll_delays(poll_seconds)
         while True:
             execution = self.etl_execution(execution_id)
-            if execution.get("status") in ("FINISHED", "ERROR"):
+            if end_of(execution) is not None:
                 return execution
             if time.monotonic() >= deadline:
                 raise TransientApiError(
-                    f"ETL execution {execution_id} still {execution.get('status')} after "
-                    f"{timeout_seconds:.0f}s", destination=errors.DESTINATION,
+                    f"ETL execution {execution_id} still {raw_status(execution) or 'running'} "
+                    f"after {timeout_seconds:.0f}s", destination=errors.DESTINATION,
                     call="GET etl-execution")
             time.sleep(next(delays))
 

@@ -1,6 +1,6 @@
 """v5 one-shot ETL executions (§2.7): the multipart upload, the limits that refuse it (100 MB →
 400, the daily bulk quota → 429 with a body that says nothing of it), the background run
-(validation, then write) and its status.
+(validation, then write) and its status, ending SUCCESS or WITH_ERROR ([C] evidence §7).
 
 The definition's keys and the status shape are [I] (see inferred.py); the file rules are [C].
 """
@@ -21,6 +21,8 @@ from reconciler.sandbox.http import Request, Response
 
 EXECUTIONS = "/v5/entities/{entity}/etl-executions"
 FAMILY = "mass-imports"
+# [C] evidence §7: the end values of `etl.executionStatus` in the FINISHED webhook.
+SUCCESS, WITH_ERROR = "SUCCESS", "WITH_ERROR"
 
 
 def split_multipart(request: Request) -> dict[str, bytes]:
@@ -82,7 +84,8 @@ def _record(routes: Routes, entity: Entity, table: Table, definition: dict[str, 
         store.etl_executions[execution_id] = {
             "id": execution_id, "entity": entity.name, "table": table.name,
             "mode": definition["mode"], "keyAttribute": definition["keyAttribute"],
-            "status": inferred.ETL_RUNNING, "createdAt": now_text(routes.config.clock),
+            inferred.ETL_STATUS_FIELD: inferred.ETL_RUNNING,
+            "createdAt": now_text(routes.config.clock),
             "finishedAt": None,
             "counters": {}, "rejectedLines": [], "errors": [],
         }
@@ -122,8 +125,9 @@ def register_etl(routes: Routes) -> None:
 
 
 def _run(routes: Routes, execution_id: str, definition: dict[str, Any], data: bytes) -> None:
-    """Validation then write, as one step; the record says FINISHED or ERROR with counters.
-    The outcome is saved before it is shown, so a FINISHED execution survives a restart."""
+    """Validation then write, as one step. The record ends SUCCESS, or WITH_ERROR when lines
+    were rejected (counters and rejected lines) or the file was refused whole (errors only).
+    The outcome is saved before it is shown, so an ended execution survives a restart."""
     store = routes.store
     execution = store.etl_executions[execution_id]
     file_options = definition.get("file") or {}
@@ -139,10 +143,11 @@ def _run(routes: Routes, execution_id: str, definition: dict[str, Any], data: by
             stamp = now_text(routes.config.clock)
             counters, rejected = apply_lines(table, files, definition, stamp)
             outcome = {"counters": counters, "rejectedLines": rejected[:1000],
-                       "status": inferred.ETL_FINISHED}
+                       inferred.ETL_STATUS_FIELD: WITH_ERROR if rejected else SUCCESS}
         except FileRefused as exc:
-            outcome = {"status": inferred.ETL_ERROR, "errors": [str(exc)]}
+            outcome = {inferred.ETL_STATUS_FIELD: WITH_ERROR, "errors": [str(exc)]}
         except Exception as exc:  # noqa: BLE001 - a sandbox bug must end the run, not hang
-            outcome = {"status": inferred.ETL_ERROR, "errors": [f"sandbox error: {exc}"]}
+            outcome = {inferred.ETL_STATUS_FIELD: WITH_ERROR,
+                       "errors": [f"sandbox error: {exc}"]}
         execution.update(outcome, finishedAt=now_text(routes.config.clock))
         store.save()  # under the lock the status route also takes: saved before it is shown

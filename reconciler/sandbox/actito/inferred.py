@@ -12,7 +12,7 @@ from typing import Any
 # --- Routes ------------------------------------------------------------------------------------
 # [I] §2.2: creating a custom attribute; one attribute object in the structure's own shape.
 ATTRIBUTE_CREATE = "/v5/entities/{entity}/profile-tables/{table}/attributes"
-# [I] §2.7: the ETL execution status, polled until FINISHED or ERROR.
+# [C] evidence §7 (the webhook's `_links.etlExecution`): an ETL execution, polled until it ends.
 ETL_EXECUTION = "/v5/entities/{entity}/etl-executions/{execution}"
 # [I] evidence §4: the v5 profile listing, the collection above the [C] single-profile route
 # (`…/profiles/{profileKey}`, served in profiles.py); its parameters and answer are [?]: paging
@@ -41,9 +41,16 @@ TARGETING_FAMILY = "targetings"
 # [I] §2.7: multipart part names of an ETL execution (the v4 import's names, reused).
 ETL_FILE_PART = "inputFile"
 ETL_DEFINITION_PART = "parameters"
-# [I] §2.7: ETL modes (the v4 import's), and the execution statuses.
+# [I] §2.7: ETL modes (the v4 import's).
 ETL_MODES = ("CREATE_ONLY", "UPDATE_ONLY", "CREATE_UPDATE")
-ETL_RUNNING, ETL_FINISHED, ETL_ERROR = "RUNNING", "FINISHED", "ERROR"
+# [I] evidence §7: the execution's status field is named as in the FINISHED webhook
+# (`etl.executionStatus`, whose end values SUCCESS / WITH_ERROR are [C], in etl.py); whether the
+# GET body calls it `status` or `executionStatus` is [?]. Its value while running is [?].
+ETL_STATUS_FIELD = "executionStatus"
+ETL_RUNNING = "RUNNING"
+# [I] evidence §7: counters (`totalLines`, `created`, `updated`, `unchanged`, `rejected`),
+# `rejectedLines` ({line, reason}; the header is line 1) and `errors` are [?] in shape; an
+# execution with rejected lines ends WITH_ERROR, as does one whose file is refused whole.
 # [?] §2.7: the doc on empty values during an update was cut off; here an empty cell clears the
 # attribute (a mandatory attribute's line is rejected instead).
 EMPTY_VALUE_CLEARS = True
