@@ -58,3 +58,27 @@ def mask_value(value: object) -> str:
     if _PHONE.match(stripped) and sum(c.isdigit() for c in stripped) >= 7:
         return mask_phone(stripped)
     return mask_text(text)
+
+
+# In free text: a quoted value, an e-mail address, or a word holding a digit (a key such as
+# C000123, a phone number, a date); each alternative is masked once, left to right.
+_IN_TEXT = re.compile(
+    r"""(?P<quote>['"])(?P<quoted>[^'"]+)(?P=quote)"""
+    r"|(?P<email>[^\s@'\"()<>,;]+@[^\s@'\"()<>,;]+)"
+    r"|(?P<word>\+?[\w./-]*\d[\w./+-]*)")
+
+
+def mask_in_text(text: str) -> str:
+    """Free text from a remote system (an error, the reason a line was rejected) with what may
+    be personal data masked: quoted values, e-mail addresses and words of four characters or
+    more holding a digit. Other words stay, so the sentence still says what went wrong."""
+    def masked(match: re.Match[str]) -> str:
+        if match.group("quoted") is not None:
+            quote = match.group("quote")
+            return f"{quote}{mask_value(match.group('quoted'))}{quote}"
+        if match.group("email") is not None:
+            return mask_value(match.group("email"))
+        word = match.group("word")
+        return word if len(word) < 4 else mask_value(word)
+
+    return _IN_TEXT.sub(masked, text)

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from reconciler.masking import mask_email, mask_phone, mask_value
+from reconciler.masking import mask_email, mask_in_text, mask_phone, mask_value
 
 CASES = [
     ("email keeps first letter and domain", "john.doe@example.com", "j***@example.com"),
@@ -31,3 +31,21 @@ def test_odd_inputs_never_come_back_raw() -> None:
     # Scenario: malformed emails and very short phones still hide their content.
     assert mask_email("not-an-email") == "n**********l"
     assert mask_phone("+3212") == "+****"
+
+
+TEXT_CASES = [
+    ("a reason without data stays", "no profile matches (update only)",
+     "no profile matches (update only)"),
+    ("a quoted key", "no profile with customerId 'C000123'",
+     "no profile with customerId 'C*****3'"),
+    ("an e-mail anywhere", "duplicate john.doe@example.com here",
+     "duplicate j***@example.com here"),
+    ("a phone and a date", "+32472507455 on 2026-01-31", "+32*******55 on 2*****31"),
+    ("small numbers stay", "line 3: 4 columns, not 255", "line 3: 4 columns, not 255"),
+]
+
+
+@pytest.mark.parametrize(("name", "raw", "masked"), TEXT_CASES, ids=[c[0] for c in TEXT_CASES])
+def test_mask_in_text(name: str, raw: str, masked: str) -> None:
+    # Scenario: a remote system's sentence keeps its words, loses the values it quotes.
+    assert mask_in_text(raw) == masked

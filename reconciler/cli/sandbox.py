@@ -181,7 +181,7 @@ def sandbox(
     actito_api_key: str = typer.Option("sandbox-api-key", help="Accepted Actito API key."),
     actito_token_seconds: float = typer.Option(900.0, help="Actito: token lifetime."),
     actito_calls_per_minute: float = typer.Option(100.0, help="Actito: above it, slow down."),
-    actito_imports_per_day: int = typer.Option(12, help="Actito: ETL runs per table per day."),
+    actito_imports_per_day: int = typer.Option(24, help="Actito: ETL runs per table per day."),
     actito_max_file_mb: float = typer.Option(100.0, help="Actito: file size cap (MB)."),
 ) -> None:
     """Run the local API sandboxes in the foreground until Ctrl-C."""

@@ -44,16 +44,20 @@ class Structure:
 
 @dataclass(frozen=True)
 class WriteResult:
-    """What the destination confirmed for one step, in rows."""
+    """What the destination confirmed for one step, in rows. `unsettled`: it rejected rows
+    without saying which, so none of the rows sent may be recorded as applied (the executor's
+    snapshot keeps no hash for them and the next plan sends them again)."""
 
     sent: int
     applied: int
     not_found: int = 0
     rejected: int = 0
+    unsettled: bool = False
 
     def plus(self, other: WriteResult) -> WriteResult:
         return WriteResult(self.sent + other.sent, self.applied + other.applied,
-                           self.not_found + other.not_found, self.rejected + other.rejected)
+                           self.not_found + other.not_found, self.rejected + other.rejected,
+                           self.unsettled or other.unsettled)
 
 
 class DestinationWriter(Protocol):

@@ -10,7 +10,8 @@ Actito activations of one run on one table share one import for their attribute 
 the table's daily import budget may defer them to the next slot (see `importbudget.py`): such a
 group is written together, each under its own lock (taken in plan order), at its first
 activation's turn — members first, then the shared import; a deferred activation's snapshot
-keeps no hash for the rows not updated, so the next run sends them.
+keeps no hash for the rows not updated, so the next run sends them; so does one whose updates
+came back unsettled (rows rejected, the destination not saying which).
 
 Resume: a run killed midway stays `running` in the store; the next apply marks it interrupted
 and (see `cli/plan.py`) plans that activation against the destination's actual membership, so
@@ -297,7 +298,7 @@ class Executor:
         sent = WriteResult(0, 0) if deferred else updates
         assert isinstance(sent, WriteResult)
         snapshot = tables.members
-        if deferred is not None:
+        if deferred is not None or sent.unsettled:
             snapshot = without_hashes_of_updates(self.workspace.conn, tables)
         self.state.write_snapshot_from_duckdb(name, self.workspace.conn, snapshot,
                                               hash_format=self.workspace.hash_format)
@@ -313,8 +314,11 @@ class Executor:
                               finished_at=self.clock())
         record_applied(self.state, begun.planned, begun.settings.deletion_policy, self.clock())
         self.progress.finish(name, "applied")
-        result = ActivationResult(name, Outcome.APPLIED, members, sent,
-                                  message=deferred.budget.deferral() if deferred else "",
+        message = deferred.budget.deferral() if deferred else ""
+        if sent.unsettled:
+            message = (f"{sent.rejected:,} of {sent.sent:,} profile updates rejected by the "
+                       "destination, which does not say which: all are sent again next run")
+        result = ActivationResult(name, Outcome.APPLIED, members, sent, message=message,
                                   seconds=time.perf_counter() - begun.started)
         return self._release(begun.stack, begun.keeper, result)
 

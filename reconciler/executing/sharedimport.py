@@ -98,7 +98,8 @@ def _deferred(shares: Sequence[tuple[UpdateShare, BatchJournal]],
 def share_out(total: WriteResult, rows: Sequence[int]) -> list[WriteResult]:
     """Each activation's part of an import's totals. An import reports its lines as a whole,
     so rejected lines are shared out in proportion to each activation's rows (largest
-    remainder: the parts add up to the total); exact for a group of one."""
+    remainder: the parts add up to the total); exact for a group of one. An unsettled import
+    leaves every activation in it unsettled (which rows were rejected is not known)."""
     if not rows:
         return []
     whole = sum(rows) or 1
@@ -106,12 +107,14 @@ def share_out(total: WriteResult, rows: Sequence[int]) -> list[WriteResult]:
     order = sorted(range(len(rows)), key=lambda i: -(total.rejected * rows[i] % whole))
     for index in order[:total.rejected - sum(rejected)]:
         rejected[index] += 1
-    return [WriteResult(r, max(0, r - x), 0, x) for r, x in zip(rows, rejected, strict=True)]
+    return [WriteResult(r, max(0, r - x), 0, x, total.unsettled)
+            for r, x in zip(rows, rejected, strict=True)]
 
 
 def without_hashes_of_updates(conn: duckdb.DuckDBPyConnection, tables: DiffTables) -> str:
-    """A table of the members to record when their attribute updates were not sent: the rows
-    to update carry no hash, so the next plan finds them changed and sends them."""
+    """A table of the members to record when their attribute updates were not sent, or not
+    all applied with no way to tell which (unsettled): the rows to update carry no hash, so
+    the next plan finds them changed and sends them."""
     name = f"{tables.prefix}_applied"
     conn.execute(f'''
         CREATE OR REPLACE TEMP TABLE "{name}" AS

@@ -98,13 +98,14 @@ def test_permanent_errors_are_never_retried_and_429s_are_reported() -> None:
 def test_urls_logged_by_urllib3_lose_query_strings_and_registered_parts(
         caplog: pytest.LogCaptureFixture) -> None:
     # Scenario: urllib3 logs a lookup by e-mail with a query string: both are masked, for
-    # every client (the filter sits on urllib3's logger, installed once).
+    # every client (the filter sits on urllib3's logger, installed once). The lookup is
+    # Actito's v5 route (the v4 one it replaces is retired).
     logger = logging.getLogger("urllib3.connectionpool")
     with caplog.at_level(logging.DEBUG, logger="urllib3.connectionpool"):
         logger.debug('%s "%s %s HTTP/1.1" %s', "http://h:1", "GET",
-                     "/profiles/v4/entity/e/table/t/profile/emailAddress=a.b@example.com"
-                     "?apiKey=secret", 200)
+                     "/profiles/v5/entities/e/profile-tables/16/profiles/"
+                     "emailAddress=a.b%40example.com?apiKey=secret", 200)
     [record] = caplog.records
     assert "example.com" not in record.getMessage() and "secret" not in record.getMessage()
-    assert "profile/emailAddress=***" in record.getMessage()
+    assert "profiles/emailAddress=***" in record.getMessage()
     assert masked_url("/x?q=1") == "/x?***"

@@ -7,15 +7,19 @@ profiles, and profile updates run as ETL executions in UPDATE_ONLY mode.
 
 Which keys exist: the adapter picks the cheaper of two strategies, counted in API calls because
 the per-minute budget (~100 calls) is what bounds Actito work:
-- lookup by unique attribute (`profile/customerId=…`): one call per key, exact, best for small
-  sets (a few hundred keys);
+- lookup by unique attribute (v5 `…/profiles/customerId=…`): one call per key, exact, best
+  for small sets (a few hundred keys);
 - paging the v5 profile listing with only the key attribute: one call per 1000 profiles,
-  whatever the audience size; chosen when there are more keys than pages. Actito's file
-  exports (Data OUT) would scale further but need a second location and are not modelled.
+  whatever the audience size; chosen when there are more keys than pages (or when the listing
+  announces no total). Its paging is undocumented ([?] evidence §4), so it is read until a
+  short or empty page, and a listing that ends below the total it announced is an error: a
+  truncated index would make existing profiles look absent. Actito's file exports (Data OUT)
+  would scale further but need a second location and are not modelled.
 """
 from __future__ import annotations
 
 import itertools
+import logging
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -27,6 +31,7 @@ from typing import Any
 from reconciler.destinations.actito import targeting
 from reconciler.destinations.actito.client import ActitoClient
 from reconciler.destinations.actito.etlfile import Section, write_zipped_csv, write_zipped_sections
+from reconciler.destinations.actito.executions import EtlEnd, end_of, raw_status
 from reconciler.destinations.actito.limits import ActitoLimits
 from reconciler.destinations.actito.models import (
     Attribute,
@@ -41,7 +46,9 @@ from reconciler.destinations.actito.transfer import FileTransferSettings, upload
 from reconciler.destinations.errors import PermanentApiError, TransientApiError
 from reconciler.destinations.http import RetryPolicy
 from reconciler.manifests.naming import actito_file_stem
+from reconciler.masking import mask_in_text
 
+log = logging.getLogger(__name__)
 MEGABYTE = 1024 * 1024
 LOOKUP_CHUNK = 500  # keys looked up per batch of concurrent calls
 
@@ -83,9 +90,9 @@ class ActitoAdapter:
         holding the audience: `keys` (about `count` of them) are looked up in chunks when that
         needs fewer calls than paging; otherwise every profile's key is paged (a superset of
         the answer: join it with the audience)."""
-        first = self.client.profiles_page(self.table, 0, 1, [key_attribute])
-        pages = -(-int(first.get("page", {}).get("totalElements", 0)) // self.page_size)
-        if count > pages:
+        total = announced_total(self.client.profiles_page(self.table, 0, 1, [key_attribute]))
+        pages = -(-total // self.page_size) if total is not None else None
+        if pages is None or count > pages:
             yield from self.iter_keys(key_attribute)
             return
         iterator = iter(keys)
@@ -107,15 +114,33 @@ class ActitoAdapter:
 
     def iter_keys(self, key_attribute: str) -> Iterator[list[str]]:
         """Every profile's `key_attribute` value, a page (≤ page_size) at a time, for large
-        audiences: stream it into the planner's SQL engine rather than into a Python set."""
+        audiences: stream it into the planner's SQL engine rather than into a Python set.
+        Pages are read until one is short or empty; PermanentApiError when fewer profiles
+        came than the listing announced (never a silently truncated index)."""
+        seen, total = 0, None
         for number in itertools.count():
             body = self.client.profiles_page(self.table, number, self.page_size, [key_attribute])
-            values = [str(a["value"]) for p in body.get("profiles") or []
+            profiles = body.get("profiles")
+            if not isinstance(profiles, list):
+                raise PermanentApiError(
+                    f"the profile listing of table {self.table} (entity {self.entity}) answered "
+                    "without a profiles list", destination="actito", call="GET profiles page")
+            seen += len(profiles)
+            total = announced_total(body) if total is None else total
+            values = [str(a["value"]) for p in profiles
                       for a in p.get("attributes") or [] if a.get("name") == key_attribute]
             if values:
                 yield values
-            if number + 1 >= int(body.get("page", {}).get("totalPages", 0)):
-                return
+            if len(profiles) < self.page_size:
+                break
+        if total is not None and seen < total:
+            raise PermanentApiError(
+                f"the profile listing of table {self.table} (entity {self.entity}) ended after "
+                f"{seen:,} profiles of the {total:,} it announced, in pages of up to "
+                f"{self.page_size:,} asked: nothing was planned from a partial index. The "
+                "listing's paging is undocumented (Actito may serve smaller pages than asked); "
+                "ask Actito for its page size limit and lower the adapter's page_size to it",
+                destination="actito", call="GET profiles page")
 
     def read_target_list(self, name: str) -> TargetList | None:
         """The external target list called `name`, or None."""
@@ -229,7 +254,9 @@ class ActitoAdapter:
                         on_started: Callable[[str], None] | None = None) -> UpdateReport:
         """One UPDATE_ONLY ETL execution of `part`, waited for; `on_started(id)` as soon as
         Actito accepted it (it then counts against the daily quota whatever happens next).
-        QuotaExceededError when Actito refuses it for the quota."""
+        QuotaExceededError when Actito refuses it for the quota. An execution ending
+        WITH_ERROR with rejected lines is reported (masked samples) and `unsettled`; one
+        ending WITH_ERROR with no line counted (the file refused whole) is an error."""
         definition = {"table": self.table, "mode": "UPDATE_ONLY", "keyAttribute": key_attribute,
                       "file": {"encoding": "UTF-8", "separator": ","}}
         execution_id = self.client.start_etl(definition, part)
@@ -238,9 +265,26 @@ class ActitoAdapter:
         execution = self.client.wait_for_etl(
             execution_id, timeout_seconds=self.etl_timeout_seconds,
             poll_seconds=self.poll_seconds)
-        if execution.get("status") != "FINISHED":
-            raise PermanentApiError(
-                f"ETL execution {execution_id} on table {self.table} failed",
-                destination="actito", call="GET etl-execution",
-                api_message="; ".join(execution.get("errors") or []))
-        return UpdateReport().plus(execution)
+        report = UpdateReport().plus(execution)
+        if end_of(execution) is EtlEnd.WITH_ERROR:
+            if not report.rejected:
+                raise PermanentApiError(
+                    f"ETL execution {execution_id} on table {self.table} failed "
+                    f"({raw_status(execution)})", destination="actito",
+                    call="GET etl-execution",
+                    api_message=mask_in_text("; ".join(map(str, execution.get("errors") or []))))
+            samples = "; ".join(f"line {r['line']}: {r['reason']}"
+                                for r in report.rejected_lines[:3])
+            log.warning("actito ETL execution %s on table %s ended %s: %d of %d lines "
+                        "rejected (e.g. %s); none of its rows is recorded as applied, so the "
+                        "next run sends them again", execution_id, self.table,
+                        raw_status(execution), report.rejected, report.lines, samples)
+        return report
+
+
+def announced_total(body: dict[str, Any]) -> int | None:
+    """How many profiles a listing page says there are ([?] evidence §4: `page.totalElements`
+    [I]), or None when it does not say."""
+    page = body.get("page")
+    value = page.get("totalElements") if isinstance(page, dict) else None
+    return int(value) if isinstance(value, int | str) and str(value).isdigit() else None

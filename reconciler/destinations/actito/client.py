@@ -1,9 +1,13 @@
 """The Actito wire: tokens, the licence gate, retries, and one method per route we use.
 
-Routes follow `../shared/api/actito.md`; the family-prefixed form is used everywhere (§1.3).
-Routes the notes only infer ([I]) are marked so here too. This module holds no business rules:
-the adapter decides what to call. It logs call names and statuses only: never the API key, a
-token, a password or a profile value (which is why paths are never logged or put in errors).
+Routes follow `../shared/api/actito-evidence.md` ("evidence §n") and `actito.md`; the
+family-prefixed form is used everywhere (the only one since June 2025, [C]). v5 paths address a
+profile table by its id ([C] evidence §2): methods take the table's name, as the manifests say
+it, and put the id they resolve once per client from the table list in the path. Routes and
+shapes that are only inferred ([I]) or unknown ([?]) are marked so. This module holds no
+business rules: the adapter decides what to call. It logs call names and statuses only: never
+the API key, a token, a password or a profile value (which is why paths are never logged or put
+in errors).
 """
 from __future__ import annotations
 
@@ -20,14 +24,23 @@ from urllib.parse import quote
 import requests
 
 from reconciler.destinations.actito import errors
+from reconciler.destinations.actito.executions import end_of, raw_status
 from reconciler.destinations.actito.limits import ActitoLimits, licence_gate
 from reconciler.destinations.actito.polling import poll_delays
-from reconciler.destinations.errors import AuthenticationError, TransientApiError
+from reconciler.destinations.errors import (
+    AuthenticationError,
+    PermanentApiError,
+    TransientApiError,
+)
 from reconciler.destinations.http import RetryPolicy, mask_in_urls, with_retries
 
 log = logging.getLogger(__name__)
 JSON = "application/json"
-LOOKUP = re.compile(r"(/profile/[^/=?\s]+=)[^/?\s\"]+")
+# A lookup's `{profileKey}` (v5 `/profiles/attr=value`; v4 `/profile/attr=value`) holds a key.
+LOOKUP = re.compile(r"(/profiles?/[^/=?\s]+=)[^/?\s\"]+")
+# [C] evidence §10 "concurrency or quota": a 429 on an import start is retried briefly (this
+# many tries in all, with the retry policy's backoff), then taken for the daily quota.
+IMPORT_START_429_TRIES = 3
 
 
 # urllib3 logs each URL at DEBUG; a lookup URL holds the key (an e-mail, a phone).
@@ -53,6 +66,8 @@ class ActitoClient:
         self._token: str | None = None
         self._token_expiry = 0.0
         self._token_lock = threading.Lock()
+        self._table_ids: dict[str, str] = {}  # profile table name → id, read once
+        self._tables_lock = threading.Lock()
 
     def __repr__(self) -> str:  # never show the key
         return f"ActitoClient({self.base_url!r}, entity={self.entity!r})"
@@ -73,20 +88,24 @@ class ActitoClient:
             return self._token
 
     # --- the one way to call -----------------------------------------------------------------
-    def call(self, method: str, path: str, *, call: str, subject: str, **kwargs: Any) -> Any:
-        """Send with a token; renew it once on 401; parsed JSON (None for an empty body)."""
+    def call(self, method: str, path: str, *, call: str, subject: str,
+             give_up: Callable[[TransientApiError], bool] | None = None, **kwargs: Any) -> Any:
+        """Send with a token; renew it once on 401; parsed JSON (None for an empty body).
+        `give_up` stops the retries early for the transient errors it picks."""
         bearer = self._bearer()
         try:
-            return self._send(method, path, call, subject, bearer=bearer, **kwargs)
+            return self._send(method, path, call, subject, bearer=bearer, give_up=give_up,
+                              **kwargs)
         except AuthenticationError as exc:
             if exc.status != 401:
                 raise
             log.info("actito %s: 401, renewing the token once", call)
-            return self._send(method, path, call, subject,
-                              bearer=self._bearer(renew=True), **kwargs)
+            return self._send(method, path, call, subject, bearer=self._bearer(renew=True),
+                              give_up=give_up, **kwargs)
 
     def _send(self, method: str, path: str, call: str, subject: str, *,
               bearer: str | None = None, headers: dict[str, str] | None = None,
+              give_up: Callable[[TransientApiError], bool] | None = None,
               **kwargs: Any) -> Any:
         """One logical call: gate, retries on transient failures, errors mapped."""
         sent_headers = {"Accept": JSON, **(headers or {})}
@@ -94,7 +113,7 @@ class ActitoClient:
             sent_headers["Authorization"] = f"Bearer {bearer}"
         return with_retries(
             lambda: self._attempt(method, path, call, subject, sent_headers, kwargs),
-            self.retry, name=f"actito {call}")
+            self.retry, name=f"actito {call}", give_up=give_up)
 
     def _attempt(self, method: str, path: str, call: str, subject: str,
                  headers: dict[str, str], kwargs: dict[str, Any]) -> Any:
@@ -125,73 +144,121 @@ class ActitoClient:
     def _entity_v5(self, family: str, rest: str) -> str:
         return f"/{family}/v5/entities/{quote(self.entity, safe='')}{rest}"
 
+    def _table_v5(self, family: str, table: str, rest: str = "") -> str:
+        """A v5 path under the profile table named `table`, addressed by its id."""
+        return self._entity_v5(family, f"/profile-tables/{quote(self.table_id(table))}{rest}")
+
+    def table_id(self, table: str) -> str:
+        """The id of the profile table named `table`, from the entity's table list ([C]
+        evidence §2: `GET …/profile-tables`, full definitions with `id` and `name`), read once
+        per client. The list's envelope key is [?]: `profileTables` [I], or a bare list."""
+        with self._tables_lock:
+            if table not in self._table_ids:
+                body = self.call("GET", self._entity_v5("profile-table-structure",
+                                                        "/profile-tables"),
+                                 call="GET profile tables", subject=self._about())
+                listed = body.get("profileTables") if isinstance(body, dict) else body
+                if not isinstance(listed, list):
+                    raise errors.bad_answer("GET profile tables", self._about(),
+                                            "no list of profile tables")
+                for entry in listed:
+                    if isinstance(entry, dict) and entry.get("name") and entry.get("id"):
+                        self._table_ids[str(entry["name"])] = str(entry["id"])
+                if table not in self._table_ids:
+                    names = ", ".join(sorted(self._table_ids)) or "none"
+                    raise PermanentApiError(
+                        f"profile table {table!r} not found in entity {self.entity} (its tables: "
+                        f"{names}); set the destination's profileTable to one of these names",
+                        destination=errors.DESTINATION, call="GET profile tables")
+            return self._table_ids[table]
+
     def profile_table(self, table: str) -> dict[str, Any]:
-        path = self._entity_v5("profile-table-structure", f"/profile-tables/{quote(table)}")
-        return dict(self.call("GET", path, call="GET profile table structure",
-                              subject=self._about(table)))
+        """[C] evidence §2: the table's structure, by its id."""
+        return dict(self.call("GET", self._table_v5("profile-table-structure", table),
+                              call="GET profile table structure", subject=self._about(table)))
 
     def create_attribute(self, table: str, attribute: dict[str, Any]) -> dict[str, Any]:
-        """[I] route (§2.2): POST one attribute to the table's structure."""
-        path = self._entity_v5("profile-table-structure",
-                               f"/profile-tables/{quote(table)}/attributes")
+        """[I] route (evidence §3, [?] there): POST one attribute to the table's structure."""
+        path = self._table_v5("profile-table-structure", table, "/attributes")
         return dict(self.call("POST", path, json=attribute, call="POST profile table attribute",
                               subject=f"{self._about(table)}, attribute {attribute['name']}")
                     or {})
 
     def find_profile(self, table: str, attribute: str, value: str) -> dict[str, Any] | None:
-        """The profile whose unique `attribute` is `value`, or None (404)."""
-        path = (f"/profiles/v4/entity/{quote(self.entity, safe='')}/table/{quote(table)}"
-                f"/profile/{quote(attribute)}={quote(str(value), safe='')}")
+        """The profile whose unique `attribute` is `value`, or None. [C] route (evidence §5:
+        `GET /profiles/v5/…/profile-tables/{profileTableId}/profiles/{profileKey}`); [I] the
+        key as `attr=value` with the `=` literal (as v4 clients send it) and 404 for "no such
+        profile" (the not-found status is [?]); [?] the answer's shape (only its presence is
+        used)."""
+        key = f"{quote(attribute, safe='')}={quote(str(value), safe='')}"
+        path = self._table_v5("profiles", table, f"/profiles/{key}")
         try:
             return dict(self.call("GET", path, call=f"GET profile by {attribute}",
                                   subject=self._about(table)))
-        except errors.PermanentApiError as exc:
+        except PermanentApiError as exc:
             if exc.status == 404:
                 return None
             raise
 
     def profiles_page(self, table: str, page: int, size: int,
                       attributes: list[str]) -> dict[str, Any]:
-        """[?] route (§2.3): one page of the v5 profile listing, only `attributes`."""
-        path = self._entity_v5("profiles", f"/profile-tables/{quote(table)}/profiles")
+        """[I] route, [?] parameters and answer (evidence §4): one page of the v5 profile
+        listing with only `attributes`; the adapter decides when the listing is complete."""
         params = {"page": page, "size": size, "attributes": ",".join(attributes)}
-        return dict(self.call("GET", path, params=params, call="GET profiles page",
+        return dict(self.call("GET", self._table_v5("profiles", table, "/profiles"),
+                              params=params, call="GET profiles page",
                               subject=self._about(table)))
 
     def start_etl(self, definition: dict[str, Any], data_file: Path) -> str:
-        """POST a one-shot ETL execution (§2.7) with the file at `data_file`; its id."""
+        """POST a one-shot ETL execution ([C] route, evidence §6) with the file at `data_file`;
+        its id. A 429 still there after IMPORT_START_429_TRIES tries is QuotaExceededError."""
         path = self._entity_v5("mass-imports", "/etl-executions")
         text = json.dumps(definition)
+        subject = self._about(definition.get("table"))
+        refusals = 0
 
         def parts() -> dict[str, Any]:
             return {"inputFile": (data_file.name, data_file.open("rb"), "application/zip"),
                     "parameters": (None, text, JSON)}
 
-        body = self.call("POST", path, files=parts, call="POST etl-executions",
-                         subject=self._about(definition.get("table")))
+        def quota_after_tries(error: TransientApiError) -> bool:
+            nonlocal refusals
+            if error.status == 429:
+                refusals += 1
+            return refusals >= IMPORT_START_429_TRIES
+
+        try:
+            body = self.call("POST", path, files=parts, call="POST etl-executions",
+                             subject=subject, give_up=quota_after_tries)
+        except TransientApiError as exc:
+            if exc.status != 429:
+                raise
+            raise errors.quota_refusal(exc, subject, max(refusals, 1)) from exc
         if not isinstance(body, dict) or "id" not in body:
             raise errors.bad_answer("POST etl-executions", self._about(), "no execution id")
         return str(body["id"])
 
     def etl_execution(self, execution_id: str) -> dict[str, Any]:
-        """[I] route (§2.7): an ETL execution's status, counters and rejected lines."""
+        """[C] route (evidence §7: the webhook's `_links.etlExecution`); [?] its body."""
         path = self._entity_v5("mass-imports", f"/etl-executions/{quote(execution_id)}")
         return dict(self.call("GET", path, call="GET etl-execution",
                               subject=f"{self._about()}, execution {execution_id}"))
 
     def wait_for_etl(self, execution_id: str, *, timeout_seconds: float,
                      poll_seconds: float = 2.0) -> dict[str, Any]:
-        """Poll until FINISHED or ERROR; TransientApiError when `timeout_seconds` pass first."""
+        """Poll until the execution ends (SUCCESS or WITH_ERROR, in any spelling
+        executions.py reads), not one look more; TransientApiError when `timeout_seconds`
+        pass first."""
         deadline = time.monotonic() + timeout_seconds
         delays = poll_delays(poll_seconds)
         while True:
             execution = self.etl_execution(execution_id)
-            if execution.get("status") in ("FINISHED", "ERROR"):
+            if end_of(execution) is not None:
                 return execution
             if time.monotonic() >= deadline:
                 raise TransientApiError(
-                    f"ETL execution {execution_id} still {execution.get('status')} after "
-                    f"{timeout_seconds:.0f}s", destination=errors.DESTINATION,
+                    f"ETL execution {execution_id} still {raw_status(execution) or 'running'} "
+                    f"after {timeout_seconds:.0f}s", destination=errors.DESTINATION,
                     call="GET etl-execution")
             time.sleep(next(delays))
 

@@ -1,9 +1,13 @@
 """How Actito answers become our errors (the tree is in reconciler/destinations/errors.py).
 
     401/403                     → AuthenticationError (after one token refresh, for 401)
-    429 naming the bulk quota   → QuotaExceededError (the 12 imports per table per day)
     408, 429, 5xx, connection   → TransientApiError (retried, honouring Retry-After)
+    429 still, on an import     → QuotaExceededError (`quota_refusal`, see below)
     other 4xx, bad answers      → PermanentApiError
+
+A 429 means "over 5 requests in flight" or "over the 24 imports per table per day" ([C]
+evidence §10), and its body is undocumented ([?]): the words are never read. On the call that
+starts an import, a 429 that persists through a few quick retries is taken for the quota.
 
 Every error names the call (a route template, never a concrete path: paths can hold e-mail
 addresses) and what it was about (entity, table, list); never the key, a token or a value.
@@ -47,15 +51,21 @@ def error_for(response: requests.Response, call: str, subject: str) -> Destinati
     about = f"failed for {subject}" if subject else "failed"
     if status in (401, 403):
         return AuthenticationError(f"credentials refused; {about}", **where)  # type: ignore[arg-type]
-    if status == 429 and "quota" in message.lower():
-        return QuotaExceededError(
-            f"{about}: the daily bulk import quota is used up; retry tomorrow or buy an "
-            "extension pack", **where,  # type: ignore[arg-type]
-        )
     if status in TRANSIENT_STATUSES or status >= 500:
         return TransientApiError(about, retry_after=server_wait(response.headers),
                                  **where)  # type: ignore[arg-type]
     return PermanentApiError(about, **where)  # type: ignore[arg-type]
+
+
+def quota_refusal(refused: TransientApiError, subject: str, attempts: int) -> QuotaExceededError:
+    """A 429 that `attempts` tries of an import start all got, taken for the daily quota
+    (evidence §10: "concurrency or quota": retry briefly, then treat as quota)."""
+    return QuotaExceededError(
+        f"refused for {subject} with 429 ({attempts} tries): taken for the daily bulk import "
+        "quota (Actito documents 24 per table per day; its 429 does not say which limit it "
+        "is); retry tomorrow or buy an extension pack",
+        destination=DESTINATION, call=refused.call, status=429,
+        api_message=refused.api_message)
 
 
 def connection_error(exc: requests.RequestException, call: str, subject: str) -> TransientApiError:

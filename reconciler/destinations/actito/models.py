@@ -6,6 +6,9 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from reconciler.destinations.actito.executions import EtlEnd, end_of
+from reconciler.masking import mask_in_text
+
 
 class ValueType(StrEnum):
     """Custom attribute value types ([C]: STRING, INTEGER, TIMESTAMP; [I]: the others)."""
@@ -80,25 +83,37 @@ class MembershipReport:
 
 @dataclass(frozen=True)
 class UpdateReport:
+    """What UPDATE_ONLY ETL executions did, from their counters ([I] evidence §7, read as
+    executions.py says). `rejected_lines` are samples ({line, reason}) with the reason masked:
+    Actito's words may quote the rejected values. `unsettled`: an execution ended WITH_ERROR,
+    and nothing documented says which rows it rejected, so none of the rows sent may be
+    recorded as applied."""
+
     executions: int = 0
     lines: int = 0
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
     rejected_lines: tuple[dict[str, Any], ...] = field(default_factory=tuple)  # line + reason
+    unsettled: bool = False
 
     def plus(self, execution: dict[str, Any], keep: int = 100) -> UpdateReport:
         counters = execution.get("counters") or {}
-        rejected = (*self.rejected_lines, *execution.get("rejectedLines", []))[:keep]
+        samples = tuple({"line": r.get("line"), "reason": mask_in_text(str(r.get("reason", "")))}
+                        for r in (execution.get("rejectedLines") or [])[:keep]
+                        if isinstance(r, dict))
         return UpdateReport(
             self.executions + 1, self.lines + int(counters.get("totalLines", 0)),
             self.updated + int(counters.get("updated", 0)),
             self.unchanged + int(counters.get("unchanged", 0)),
-            self.rejected + int(counters.get("rejected", 0)), rejected,
+            self.rejected + int(counters.get("rejected", 0)),
+            (*self.rejected_lines, *samples)[:keep],
+            self.unsettled or end_of(execution) is EtlEnd.WITH_ERROR,
         )
 
     def merge(self, other: UpdateReport, keep: int = 100) -> UpdateReport:
         return UpdateReport(
             self.executions + other.executions, self.lines + other.lines,
             self.updated + other.updated, self.unchanged + other.unchanged,
-            self.rejected + other.rejected, (*self.rejected_lines, *other.rejected_lines)[:keep])
+            self.rejected + other.rejected, (*self.rejected_lines, *other.rejected_lines)[:keep],
+            self.unsettled or other.unsettled)

@@ -4,7 +4,8 @@ Members are replaced by dropping the whole key file (Actito lists are replaced, 
 one journaled batch. Profile values go through UPDATE_ONLY ETL executions, as few as the file
 cap allows (the daily import quota is scarce): the executor sends those of every activation on
 one table together (`prepare_import` / `run_import_file`, one CSV per activation in the zip).
-No profile is created.
+No profile is created. An execution that ended WITH_ERROR comes back `unsettled`: which of its
+rows Actito rejected is undocumented, so none is recorded as applied.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from reconciler.changes.resources import ResourceChange, ResourceType
 from reconciler.changes.tables import DiffTables, count_rows
 from reconciler.destinations.actito.adapter import ActitoAdapter
 from reconciler.destinations.actito.etlfile import Section
-from reconciler.destinations.actito.models import AttributeSpec
+from reconciler.destinations.actito.models import AttributeSpec, UpdateReport
 from reconciler.destinations.actito.observer import ACTITO_VALUE_TYPES
 from reconciler.destinations.base import UpdateShare, WriteResult
 from reconciler.destinations.rows import iter_keys, iter_rows
@@ -74,7 +75,7 @@ class ActitoWriter:
             rows = iter_rows(conn, tables.updates, ["member_key", *fields])
             report = self.adapter.update_profiles(_key(activation), fields, rows)
             handle.confirm(report.updated + report.unchanged)
-        return WriteResult(report.lines, report.updated + report.unchanged, 0, report.rejected)
+        return _result(report)
 
     def prepare_import(self, key_attribute: str, shares: Sequence[UpdateShare],
                        conn: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
@@ -88,8 +89,7 @@ class ActitoWriter:
 
     def run_import_file(self, part: Path, key_attribute: str,
                         on_started: Callable[[str], None]) -> WriteResult:
-        report = self.adapter.run_update_file(part, key_attribute, on_started)
-        return WriteResult(report.lines, report.updated + report.unchanged, 0, report.rejected)
+        return _result(self.adapter.run_update_file(part, key_attribute, on_started))
 
     def close(self) -> None:
         """Nothing to release."""
@@ -97,3 +97,8 @@ class ActitoWriter:
 
 def _key(activation: EffectiveActivation) -> str:
     return activation.match_key.destination
+
+
+def _result(report: UpdateReport) -> WriteResult:
+    return WriteResult(report.lines, report.updated + report.unchanged, 0, report.rejected,
+                       unsettled=report.unsettled)

@@ -1,5 +1,6 @@
 """The Actito REST routes of the data model ([C] unless inferred.py says): entities (§2.0),
-profile tables and their structure (§2.1), custom attribute creation (§2.2, [I]).
+profile tables and their structure (§2.1; one table by its id), custom attribute creation
+(§2.2, [I]).
 
 Profiles live in profiles.py, ETL executions in etl.py, file transfer and target lists in
 transferroutes.py.
@@ -32,7 +33,7 @@ def register_model(routes: Routes) -> None:
 
     def tables(request: Request) -> Response:
         found = [_table_body(t) for t in routes.entity(request).tables.values()]
-        return Response(200, {"profileTables": found})
+        return Response(200, {inferred.TABLE_LIST_KEY: found})
 
     def table(request: Request) -> Response:
         return Response(200, _table_body(routes.table(request)))
@@ -46,10 +47,8 @@ def register_model(routes: Routes) -> None:
         return Response(201, attribute, {"Location": f"{request.path}/{attribute['name']}"})
 
     routes.add("GET", "entities", "/v5/entities", entities)
-    routes.add("GET", "entities", "/v4/entity", entities)
     routes.add("GET", "profile-table-structure", TABLES_V5, tables)
-    routes.add("GET", "profile-table-structure", "/v4/entity/{entity}/table", tables)
-    routes.add("GET", "profile-table-structure", TABLES_V5 + "/{table}", table)
+    routes.add("GET", "profile-table-structure", TABLES_V5 + "/{table}", table)  # {table}: id
     routes.add("POST", "profile-table-structure", inferred.ATTRIBUTE_CREATE, create_attribute)
 
 

@@ -42,15 +42,20 @@ class ActitoSandboxConfig:
     sftp_users: list[TransferUser] = field(
         default_factory=lambda: [TransferUser("sandbox", "sandbox-sftp-password")]
     )
-    # Actito's documented limits (§3.4), all configurable.
+    # Actito's documented limits (evidence §10), all configurable.
     token_ttl_seconds: float = 900.0
     max_in_flight: int | None = 5
     calls_per_minute: float | None = 100.0
-    bulk_imports_per_day: int = 12
+    bulk_imports_per_day: int = 24  # [C] limitations/: Mass Imports API, per table per day
     max_file_bytes: int = 100 * MEGABYTE
     # How fast the sandbox works in the background.
     etl_delay_seconds: float = 0.1  # an ETL execution stays RUNNING at least this long
     sync_poll_seconds: float = 1.0  # how often the transfer directories are scanned
+    # The v5 profile listing's undocumented paging ([?] evidence §4), made unkind on purpose:
+    # serve at most this many profiles a page whatever size is asked (None: as asked), and
+    # False leaves out the answer's `page` block (no totalElements / totalPages).
+    listing_page_cap: int | None = None
+    listing_totals: bool = True
     # Faults.
     latency_ms: float = 0.0
     error_ratio: float = 0.0

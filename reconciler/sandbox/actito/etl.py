@@ -1,5 +1,6 @@
 """v5 one-shot ETL executions (§2.7): the multipart upload, the limits that refuse it (100 MB →
-400, the daily bulk quota → 429), the background run (validation, then write) and its status.
+400, the daily bulk quota → 429 with a body that says nothing of it), the background run
+(validation, then write) and its status, ending SUCCESS or WITH_ERROR ([C] evidence §7).
 
 The definition's keys and the status shape are [I] (see inferred.py); the file rules are [C].
 """
@@ -20,6 +21,8 @@ from reconciler.sandbox.http import Request, Response
 
 EXECUTIONS = "/v5/entities/{entity}/etl-executions"
 FAMILY = "mass-imports"
+# [C] evidence §7: the end values of `etl.executionStatus` in the FINISHED webhook.
+SUCCESS, WITH_ERROR = "SUCCESS", "WITH_ERROR"
 
 
 def split_multipart(request: Request) -> dict[str, bytes]:
@@ -61,10 +64,8 @@ def _definition(parts: dict[str, bytes]) -> dict[str, Any]:
     return definition
 
 
-def _destination(entity: Entity, definition: dict[str, Any]) -> Table:
-    table = entity.table(str(definition.get("table") or ""))
-    if table is None:
-        raise not_found(f"profile table {definition.get('table')}")
+def _destination(routes: Routes, entity: Entity, definition: dict[str, Any]) -> Table:
+    table = routes.table_in_body(entity, str(definition.get("table") or ""))
     if definition["keyAttribute"] not in table.unique_names():
         raise bad_request(f"{definition['keyAttribute']} is not a unique attribute")
     return table
@@ -77,13 +78,14 @@ def _record(routes: Routes, entity: Entity, table: Table, definition: dict[str, 
         quota_key = f"{table.name}|{routes.config.clock.now().astimezone(UTC).date().isoformat()}"
         used = store.bulk_counts.get(quota_key, 0)
         if inferred.ETL_COUNTS_AS_BULK and used >= limit:
-            raise ApiProblem(429, "TOO_MANY_REQUESTS", inferred.quota_message(table.name, limit))
+            raise ApiProblem(429, "TOO_MANY_REQUESTS", inferred.QUOTA_REFUSAL_MESSAGE)
         store.bulk_counts[quota_key] = used + 1
         execution_id = store.new_id()
         store.etl_executions[execution_id] = {
             "id": execution_id, "entity": entity.name, "table": table.name,
             "mode": definition["mode"], "keyAttribute": definition["keyAttribute"],
-            "status": inferred.ETL_RUNNING, "createdAt": now_text(routes.config.clock),
+            inferred.ETL_STATUS_FIELD: inferred.ETL_RUNNING,
+            "createdAt": now_text(routes.config.clock),
             "finishedAt": None,
             "counters": {}, "rejectedLines": [], "errors": [],
         }
@@ -98,7 +100,8 @@ def _create(routes: Routes, request: Request) -> Response:
     data = parts[inferred.ETL_FILE_PART]
     if len(data) > routes.config.max_file_bytes:
         raise bad_request(f"the file exceeds the {routes.config.max_file_bytes} bytes limit")
-    execution_id = _record(routes, entity, _destination(entity, definition), definition)
+    execution_id = _record(routes, entity, _destination(routes, entity, definition),
+                           definition)
     timer = threading.Timer(routes.config.etl_delay_seconds, _run,
                             (routes, execution_id, definition, data))
     timer.daemon = True
@@ -122,8 +125,9 @@ def register_etl(routes: Routes) -> None:
 
 
 def _run(routes: Routes, execution_id: str, definition: dict[str, Any], data: bytes) -> None:
-    """Validation then write, as one step; the record says FINISHED or ERROR with counters.
-    The outcome is saved before it is shown, so a FINISHED execution survives a restart."""
+    """Validation then write, as one step. The record ends SUCCESS, or WITH_ERROR when lines
+    were rejected (counters and rejected lines) or the file was refused whole (errors only).
+    The outcome is saved before it is shown, so an ended execution survives a restart."""
     store = routes.store
     execution = store.etl_executions[execution_id]
     file_options = definition.get("file") or {}
@@ -139,10 +143,11 @@ def _run(routes: Routes, execution_id: str, definition: dict[str, Any], data: by
             stamp = now_text(routes.config.clock)
             counters, rejected = apply_lines(table, files, definition, stamp)
             outcome = {"counters": counters, "rejectedLines": rejected[:1000],
-                       "status": inferred.ETL_FINISHED}
+                       inferred.ETL_STATUS_FIELD: WITH_ERROR if rejected else SUCCESS}
         except FileRefused as exc:
-            outcome = {"status": inferred.ETL_ERROR, "errors": [str(exc)]}
+            outcome = {inferred.ETL_STATUS_FIELD: WITH_ERROR, "errors": [str(exc)]}
         except Exception as exc:  # noqa: BLE001 - a sandbox bug must end the run, not hang
-            outcome = {"status": inferred.ETL_ERROR, "errors": [f"sandbox error: {exc}"]}
+            outcome = {inferred.ETL_STATUS_FIELD: WITH_ERROR,
+                       "errors": [f"sandbox error: {exc}"]}
         execution.update(outcome, finishedAt=now_text(routes.config.clock))
         store.save()  # under the lock the status route also takes: saved before it is shown

@@ -47,7 +47,10 @@ def _apply_line(table: Table, mode: str, key: str, values: dict[str, Any], now: 
     existing = table.find(key, str(values[key]) if key == "profileId" else values[key])
     if existing is None:
         if mode == "UPDATE_ONLY":
-            raise ValueError(f"no profile with this {key} (update only: nothing created)")
+            # [?] the reason's words; quoting the value, as import reports often do, makes a
+            # client prove that it masks what it shows of them.
+            raise ValueError(f"no profile with {key} '{values[key]}' (update only: nothing "
+                             "created)")
         if key == "profileId":
             raise ValueError("profileId cannot be given to a new profile")
         if table.conflicts(values, None):

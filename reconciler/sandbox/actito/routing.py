@@ -1,8 +1,12 @@
-"""How Actito routes are registered: both path styles, auth guard, and lookups shared by handlers.
+"""How Actito routes are registered: family-prefixed paths only, auth guard, and lookups shared
+by handlers.
 
-Every data route is served under its plain form (`/v4/entity/…`, `/v5/entities/…`) and under its
-API-family prefix (`/profiles/v4/…`, `/mass-imports/v5/…`): §1.3 says both appear ([I] aliases).
-Handlers raise `ApiProblem` instead of building error responses.
+Every data route is served under its API-family prefix only (`/profiles/v5/…`,
+`/mass-imports/v5/…`): the plain forms (`/v4/entity/…`, `/v5/entities/…`) stopped working at
+the end of June 2025 ([C] evidence "new facts" 1, API-reference-reorganization), so they answer
+404 here as they would there. A v5 path addresses a profile table by its id ([C] evidence §2);
+a name in that slot is a 404 saying so. Handlers raise `ApiProblem` instead of building error
+responses.
 """
 from __future__ import annotations
 
@@ -44,10 +48,8 @@ class Routes:
     config: ActitoSandboxConfig
 
     def add(self, method: str, family: str, path: str, handler: Handler) -> None:
-        """Serve `handler` at `path` and at `/{family}{path}`, behind the token check."""
-        wrapped = self.guard(self._answering(handler))
-        self.router.add(method, path, wrapped)
-        self.router.add(method, f"/{family}{path}", wrapped)
+        """Serve `handler` at `/{family}{path}` only, behind the token check."""
+        self.router.add(method, f"/{family}{path}", self.guard(self._answering(handler)))
 
     def _answering(self, handler: Handler) -> Handler:
         def handle(request: Request) -> Response:
@@ -65,9 +67,23 @@ class Routes:
         return entity
 
     def table(self, request: Request) -> Table:
-        table = self.entity(request).table(request.params["table"])
+        """The table a v5 path's `{table}` slot names by id; a table's name there is refused."""
+        entity, ref = self.entity(request), request.params["table"]
+        table = entity.table_by_id(ref)
+        if table is not None:
+            return table
+        named = entity.table(ref)
+        if named is not None:
+            raise ApiProblem(404, "NOT_FOUND", f"profile table {ref} not found: v5 paths take a "
+                             "profile table's id, not its name (list the tables to find it)")
+        raise not_found(f"profile table {ref}")
+
+    def table_in_body(self, entity: Entity, ref: str) -> Table:
+        """The table a request body names: whether bodies (ETL definition, target list) want
+        the id or the name is [?] (evidence §6, §8), so either is accepted here."""
+        table = entity.table_by_id(ref) or entity.table(ref)
         if table is None:
-            raise not_found(f"profile table {request.params['table']}")
+            raise not_found(f"profile table {ref}")
         return table
 
     def json_body(self, request: Request) -> dict:  # type: ignore[type-arg]

@@ -13,7 +13,7 @@ from reconciler.sandbox.actito import inferred
 from reconciler.sandbox.actito.app import register_model
 from reconciler.sandbox.actito.auth import TokenIssuer, guarded, token_route
 from reconciler.sandbox.actito.config import ActitoSandboxConfig
-from reconciler.sandbox.actito.etl import register_etl
+from reconciler.sandbox.actito.etl import WITH_ERROR, register_etl
 from reconciler.sandbox.actito.ftps import FtpsServer, ensure_certificate
 from reconciler.sandbox.actito.profiles import register_profiles
 from reconciler.sandbox.actito.routing import Routes
@@ -105,8 +105,9 @@ def open_store(config: ActitoSandboxConfig) -> Store:
         seed_store(config, store)
         store.save()
     for execution in store.etl_executions.values():
-        if execution["status"] == inferred.ETL_RUNNING:
-            execution.update(status=inferred.ETL_ERROR, errors=["interrupted by a restart"])
+        if execution.get(inferred.ETL_STATUS_FIELD) == inferred.ETL_RUNNING:
+            execution.update({inferred.ETL_STATUS_FIELD: WITH_ERROR,
+                              "errors": ["interrupted by a restart"]})
     return store
 
 

@@ -91,12 +91,14 @@ class Entity:
     name: str
     tables: dict[str, Table] = field(default_factory=dict)
 
-    def table(self, name_or_id: str) -> Table | None:
-        """v5 addresses a table by id or name (§2.1 ambiguity); accept both."""
-        for table in self.tables.values():
-            if name_or_id in (table.id, table.name) or name_or_id.lower() == table.name.lower():
-                return table
-        return None
+    def table(self, name: str) -> Table | None:
+        """The table called `name` (what a v4 path and the sandbox's own callers hold)."""
+        return next((t for t in self.tables.values() if t.name.lower() == name.lower()), None)
+
+    def table_by_id(self, table_id: str) -> Table | None:
+        """The table whose id is `table_id`: what a v5 path's `{profileTableId}` holds ([C],
+        evidence §2); a name there finds nothing."""
+        return next((t for t in self.tables.values() if t.id == table_id), None)
 
 
 @dataclass

@@ -98,9 +98,7 @@ class _TransferRoutes:
         body = self.routes.json_body(request)
         _required(body, "name", "profileTable", "fileSynchronizationId", "keyAttribute",
                   "validityPeriod")
-        table = entity.table(str(body["profileTable"]))
-        if table is None:
-            raise not_found(f"profile table {body['profileTable']}")
+        table = self.routes.table_in_body(entity, str(body["profileTable"]))
         if body["keyAttribute"] not in table.unique_names():
             raise bad_request(f"{body['keyAttribute']} is not a unique attribute")
         if str(body["fileSynchronizationId"]) not in self.store.synchronizations:

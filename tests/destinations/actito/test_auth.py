@@ -48,7 +48,8 @@ def test_tokens_expire_and_the_client_refreshes_before_expiry(
                          headers={"Authorization": "sandbox-api-key"}).json()
     assert token["expiresIn"] == "1s"
     clock.advance(1.1)
-    expired = requests.get(f"{sandbox.url}/v5/entities", timeout=5,
+    # Family-prefixed: the plain `/v5/entities` form is gone since June 2025 (a 404 now).
+    expired = requests.get(f"{sandbox.url}/entities/v5/entities", timeout=5,
                            headers={"Authorization": f"Bearer {token['accessToken']}"})
     assert expired.status_code == 401
     sandbox.log.clear()

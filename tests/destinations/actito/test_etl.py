@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.destinations.actito.etlfile import format_value
+from reconciler.destinations.actito.executions import EtlEnd, end_of
 from reconciler.sandbox.actito import ActitoSandbox
 from tests.destinations.actito.conftest import make_adapter, make_client, profile, profile_count
 
@@ -36,15 +37,41 @@ def test_quotes_newlines_non_ascii_and_empty_values_round_trip(sandbox: ActitoSa
     assert cleared is not None and cleared["firstName"] is None and cleared["lastName"] is None
 
 
-def test_update_only_never_creates_profiles(sandbox: ActitoSandbox) -> None:
-    # Scenario: half the rows carry keys of no profile; they are rejected, not created.
+def test_update_only_never_creates_profiles(sandbox: ActitoSandbox,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    # Scenario: most rows carry keys of no profile; they are rejected, not created; the
+    # execution ends WITH_ERROR and is reported with counts and masked samples only.
     before = profile_count(sandbox)
     rows = [("C000001", "Known"), ("NOPE-1", "Ghost"), ("C000004", "Left out"), ("NOPE-2", "X")]
     report = make_adapter(sandbox).update_profiles("customerId", ["firstName"], rows)
     assert profile_count(sandbox) == before
-    assert (report.updated, report.rejected) == (1, 3)
+    assert (report.updated, report.rejected, report.unsettled) == (1, 3, True)
     assert [r["line"] for r in report.rejected_lines] == [3, 4, 5]
-    assert "update only" in report.rejected_lines[0]["reason"]
+    reasons = " ".join(r["reason"] for r in report.rejected_lines)
+    assert "update only" in reasons and "N****1" in reasons
+    execution = next(e.response_json() for e in reversed(sandbox.log.entries())
+                     if "/etl-executions/" in e.path)
+    assert "NOPE-1" in execution["rejectedLines"][0]["reason"]  # the raw answer quotes it
+    warning = next(r.getMessage() for r in caplog.records if "WITH_ERROR" in r.getMessage())
+    assert "3 of 4 lines rejected" in warning and "sends them again" in warning
+    for raw in ("NOPE-1", "NOPE-2", "C000004"):
+        assert raw not in reasons and raw not in caplog.text
+
+
+def test_success_ends_the_wait_without_another_look(sandbox: ActitoSandbox,
+                                                    tmp_path: Path) -> None:
+    # Scenario: an execution ends SUCCESS (the documented value): the client stops polling at
+    # the first answer saying so, long before its timeout.
+    path = tmp_path / "ok.csv"
+    path.write_text("customerId,firstName\nC000001,Done\n", encoding="utf-8")
+    client = make_client(sandbox)
+    execution_id = client.start_etl(UPDATE, path)
+    execution = client.wait_for_etl(execution_id, timeout_seconds=60, poll_seconds=0.05)
+    assert execution["executionStatus"] == "SUCCESS"
+    looks = [e.response_json()["executionStatus"] for e in sandbox.log.entries()
+             if e.path.endswith(f"/etl-executions/{execution_id}")]
+    assert looks[-1] == "SUCCESS" and looks.count("SUCCESS") == 1
+    assert set(looks[:-1]) <= {"RUNNING"}
 
 
 def test_a_file_with_a_bom_is_rejected(sandbox: ActitoSandbox, tmp_path: Path) -> None:
@@ -52,7 +79,7 @@ def test_a_file_with_a_bom_is_rejected(sandbox: ActitoSandbox, tmp_path: Path) -
     path = tmp_path / "bom.csv"
     path.write_bytes(b"\xef\xbb\xbfcustomerId,firstName\nC000001,Bommed\n")
     execution = _run(sandbox, path)
-    assert execution["status"] == "ERROR" and "BOM" in execution["errors"][0]
+    assert execution["executionStatus"] == "WITH_ERROR" and "BOM" in execution["errors"][0]
     assert profile(sandbox, "C000001")["firstName"] == "Finn"  # type: ignore[index]
 
 
@@ -71,7 +98,7 @@ def test_plain_gzip_and_zip_files_are_read(sandbox: ActitoSandbox, tmp_path: Pat
             archive.writestr("a.csv", first)
             archive.writestr("b.csv", second)
     execution = _run(sandbox, path)
-    assert execution["status"] == "FINISHED"
+    assert execution["executionStatus"] == "SUCCESS"
     assert profile(sandbox, "C000001")["firstName"] == "Packed"  # type: ignore[index]
 
 
@@ -102,7 +129,7 @@ def test_a_header_without_the_key_column_fails_the_execution(sandbox: ActitoSand
     path = tmp_path / "nokey.csv"
     path.write_text("emailAddress,firstName\nfinn.maes1@example.com,X\n", encoding="utf-8")
     execution = _run(sandbox, path)
-    assert execution["status"] == "ERROR" and "customerId" in execution["errors"][0]
+    assert execution["executionStatus"] == "WITH_ERROR" and "customerId" in execution["errors"][0]
 
 
 @pytest.mark.parametrize(("value", "text"), [
@@ -112,3 +139,21 @@ def test_a_header_without_the_key_column_fails_the_execution(sandbox: ActitoSand
 def test_values_are_written_in_the_documented_formats(value: object, text: str) -> None:
     # Scenario: Python values become the ETL's text formats.
     assert format_value(value) == text
+
+
+@pytest.mark.parametrize(("answer", "end"), [
+    ({"executionStatus": "SUCCESS"}, EtlEnd.SUCCESS),
+    ({"executionStatus": "WITH_ERROR"}, EtlEnd.WITH_ERROR),
+    ({"status": "SUCCESS"}, EtlEnd.SUCCESS),
+    ({"status": "FINISHED"}, EtlEnd.SUCCESS),
+    ({"status": "ERROR"}, EtlEnd.WITH_ERROR),
+    ({"executionStatus": "with_error"}, EtlEnd.WITH_ERROR),
+    ({"executionStatus": "RUNNING"}, None),
+    ({"status": "QUEUED"}, None),
+    ({}, None),
+])
+def test_an_execution_ends_in_either_spelling_of_either_field(
+        answer: dict[str, str], end: EtlEnd | None) -> None:
+    # Scenario: the documented SUCCESS / WITH_ERROR and the older FINISHED / ERROR, under
+    # `executionStatus` (the webhook's name) or `status`; anything else is still running.
+    assert end_of(answer) is end

@@ -1,4 +1,4 @@
-"""Profiles and the data model: both path styles, lookups, upsert, attributes, persistence."""
+"""Profiles and the data model: v5 routes by table id, lookups, attributes, persistence."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -26,41 +26,62 @@ class Api:
         return requests.request(method, self.url + path, headers=self.headers, timeout=5, **kwargs)
 
 
-def test_both_path_styles_serve_the_same_data(sandbox: ActitoSandbox) -> None:
-    # Scenario: a profile and the table read through the plain and the family-prefixed paths.
+V5 = "/profiles/v5/entities/sandbox/profile-tables"
+STRUCTURE = "/profile-table-structure/v5/entities/sandbox/profile-tables"
+
+
+def test_v5_profile_routes_take_the_table_id_under_the_family_prefix(
+        sandbox: ActitoSandbox) -> None:
+    # Scenario: one profile read on the documented v5 route by key, e-mail and id; the table's
+    # name in the id slot, the plain (unprefixed) forms and the retired v4 calls are refused.
+    # (Replaces "both path styles serve the same data" and the v4 upsert test: plain forms are
+    # gone since June 2025, v5 takes the table's id, and v4 single-profile calls are retired.)
     api = Api(sandbox)
-    plain = api("GET", "/v4/entity/sandbox/table/Profiles/profile/customerId=C000001").json()
-    family = api("GET", "/profiles/v4/entity/sandbox/table/Profiles/profile/1").json()
-    assert plain == family and plain["profileId"] == 1
-    by_email = api("GET", "/v4/entity/sandbox/table/Profiles/profile/"
-                          "emailAddress=finn.maes1%40example.com").json()
-    assert by_email["profileId"] == 1
-    structure = api("GET", "/profile-table-structure/v5/entities/sandbox/profile-tables/16").json()
-    assert structure == api("GET", "/v5/entities/sandbox/profile-tables/Profiles").json()
+    by_key = api("GET", f"{V5}/16/profiles/customerId=C000001").json()
+    assert by_key["profileId"] == 1
+    assert api("GET", f"{V5}/16/profiles/emailAddress=finn.maes1%40example.com").json() == by_key
+    assert api("GET", f"{V5}/16/profiles/1").json() == by_key
+    assert api("GET", f"{V5}/16/profiles/customerId=C000004").status_code == 404
+    assert api("GET", f"{V5}/16/profiles/firstName=Finn").status_code == 400
+    by_name = api("GET", f"{V5}/Profiles/profiles/customerId=C000001")
+    assert by_name.status_code == 404 and "id, not its name" in by_name.json()["message"]
+    assert api("GET", f"{STRUCTURE}/Profiles").status_code == 404
+    assert api("GET", f"{V5}/Profiles/profiles?page=0&size=1").status_code == 404
+    for plain in ("/v5/entities/sandbox/profile-tables/16",
+                  "/v4/entity/sandbox/table/Profiles/profile/1", "/v5/entities"):
+        assert api("GET", plain).status_code == 404, plain
+    v4 = "/profiles/v4/entity/sandbox/table/Profiles/profile"
+    retired = [api("GET", f"{v4}/customerId=C000001"), api("DELETE", f"{v4}/1"),
+               api("POST", f"{v4}?allowUpdate=true", json={"attributes": []})]
+    assert [r.status_code for r in retired] == [410] * 3
+    assert "/profiles/v5/" in retired[0].json()["message"]
+    structure = api("GET", f"{STRUCTURE}/16").json()
+    listed = api("GET", STRUCTURE).json()["profileTables"]
+    assert [(t["id"], t["name"]) for t in listed] == [("16", "Profiles")]
     names = {a["name"]: a for a in structure["attributes"]}
     assert names["customerId"]["unique"] and names["customerId"]["valueType"] == "STRING"
     email = names["emailAddress"]
     assert email["type"] == "EMAIL_ADDRESS" and "valueType" not in email
     assert names["gsmNumber"]["unique"]
-    one = "/v4/entity/sandbox/table/Profiles/profile/"
-    assert api("GET", one + "customerId=C000004").status_code == 404
-    assert api("GET", one + "firstName=Finn").status_code == 400
 
 
-def test_upsert_needs_allow_update_to_update(sandbox: ActitoSandbox) -> None:
-    # Scenario: POST of an existing key without and with allowUpdate, then of a new profile.
-    api = Api(sandbox)
-    path = "/profiles/v4/entity/sandbox/table/Profiles/profile"
-    body = {"attributes": [{"name": "customerId", "value": "C000001"},
-                           {"name": "firstName", "value": "Updated"}]}
-    assert api("POST", path, json=body).status_code == 409
-    assert api("POST", path + "?allowUpdate=true", json=body).json() == {"profileId": 1}
-    assert profile(sandbox, "C000001")["firstName"] == "Updated"  # type: ignore[index]
-    bad = {"attributes": [{"name": "emailAddress", "value": "not-an-email"}]}
-    assert api("POST", path, json=bad).status_code == 400
-    new = {"attributes": [{"name": "customerId", "value": "NEW-1"}]}
-    before = profile_count(sandbox)
-    assert api("POST", path, json=new).status_code == 200 and profile_count(sandbox) == before + 1
+def test_the_client_resolves_the_table_id_once_for_every_v5_path(sandbox: ActitoSandbox) -> None:
+    # Scenario: structure, attribute creation, key lookups and paging through one adapter: the
+    # table list is read once and every v5 path carries the id 16, never the name.
+    adapter = make_adapter(sandbox)
+    sandbox.log.clear()
+    adapter.ensure_attributes([AttributeSpec("churnScore", ValueType.DECIMAL)])
+    assert existing_keys(adapter, "customerId", ["C000001", "NOPE"]) == {"C000001"}
+    assert sum(len(page) for page in adapter.iter_keys("customerId")) == profile_count(sandbox)
+    paths = [e.path for e in sandbox.log.entries() if "/profile-tables" in e.path]
+    assert paths.count(STRUCTURE) == 1
+    in_table = [p for p in paths if p != STRUCTURE]
+    assert len(in_table) >= 5 and all("/profile-tables/16" in p for p in in_table)
+    assert not [p for p in paths if "Profiles" in p]
+    with pytest.raises(PermanentApiError) as missing:
+        make_adapter(sandbox, profile_table="Contacts").read_structure()
+    message = str(missing.value)
+    assert "'Contacts' not found in entity sandbox" in message and "Profiles" in message
 
 
 def test_missing_attributes_are_created_once(sandbox: ActitoSandbox) -> None:
@@ -82,11 +103,11 @@ def test_existing_keys_agree_between_lookup_and_paging(sandbox: ActitoSandbox) -
     few = ["C000001", "C000004", "NOPE"]
     sandbox.log.clear()
     assert existing_keys(adapter, "customerId", few) == {"C000001"}
-    assert sum("profile/customerId=" in e.path for e in sandbox.log.entries()) == 3
+    assert sum("/profiles/customerId=" in e.path for e in sandbox.log.entries()) == 3
     many = [f"C{n:06d}" for n in range(1, 200)] + ["NOPE"]
     sandbox.log.clear()
     found = existing_keys(adapter, "customerId", many)
-    assert not any("profile/customerId=" in e.path for e in sandbox.log.entries())
+    assert not any("/profiles/customerId=" in e.path for e in sandbox.log.entries())
     assert found == {k for k in many if profile(sandbox, k) is not None}
     assert sum(len(page) for page in adapter.iter_keys("customerId")) == profile_count(sandbox)
     streamed = adapter.iter_existing_keys("customerId", iter(few), len(few))
