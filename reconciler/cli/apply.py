@@ -17,11 +17,14 @@ from reconciler.cli.app import (
     user_errors,
 )
 from reconciler.cli.plan import load_valid_project, print_note
-from reconciler.clock import clock_from
+from reconciler.clock import Clock, clock_from
+from reconciler.errors import ReconcilerError
 from reconciler.executing.executor import ActivationResult, Outcome
 from reconciler.executing.progress import plan_steps_for_terminal
+from reconciler.manifests.project import Project
 from reconciler.operations.applying import execute
 from reconciler.operations.plans import load_saved_plan, make_plan
+from reconciler.planning.plan import Plan
 from reconciler.planning.planner import Workspace
 from reconciler.planning.render import render_text
 
@@ -43,19 +46,19 @@ def apply(
     now: str | None = NOW_OPTION,
     lock_timeout: float = LOCK_TIMEOUT_OPTION,
 ) -> None:
-    """Plan, show the plan, ask for confirmation, then apply it (or run a saved plan)."""
+    """Plan, show the plan, ask for confirmation, then apply it; or apply a plan saved by
+    `plan --out` without asking (refused if anything it read has changed)."""
     with user_errors():
         clock = clock_from(now)
         workspace = Workspace()
         try:
             if path is not None and zipfile.is_zipfile(path):
-                # A plan file: the state of the project it was made from.
-                option = state
-                saved = load_saved_plan(
-                    path, workspace, lambda root: use_state(option, root, locate_project(
-                        root).file), load_valid_project, clock)
-                project, plan, serials = saved.project, saved.plan, saved.state_serials
-                state = saved.state
+                if activation or refresh:
+                    raise ReconcilerError("a saved plan is applied whole, as it was planned: "
+                                          "-a/--activation and --refresh go to `reconciler "
+                                          "plan --out`")
+                # Terraform's way: the plan was reviewed when it was saved; no question asked.
+                project, plan, serials, state = _saved(path, workspace, state, clock)
             else:
                 where = locate_project(path)
                 project = load_valid_project(where.manifests)
@@ -64,11 +67,11 @@ def apply(
                                 workspace=workspace, clock=clock, note=print_note,
                                 steps=plan_steps_for_terminal(), writing=True)
                 plan, serials = run.plan, run.fingerprint.state_serials
-            typer.echo(render_text(plan), nl=False)
-            if plan.has_changes and not auto_approve and not typer.confirm(
-                    "Apply these changes?", default=False):
-                typer.echo("Apply cancelled; nothing was changed.")
-                raise typer.Exit(1)
+                typer.echo(render_text(plan), nl=False)
+                if plan.has_changes and not auto_approve and not typer.confirm(
+                        "Apply these changes?", default=False):
+                    typer.echo("Apply cancelled; nothing was changed.")
+                    raise typer.Exit(1)
             # Without changes this still records the first snapshot of activations in sync.
             results = execute(project, plan, workspace, state, allow_mass_removal, fail_fast,
                               clock=clock, planned_serials=serials,
@@ -82,6 +85,19 @@ def apply(
     typer.echo(f"Apply complete: {applied} applied, {len(failed)} failed or stopped.")
     if failed:
         raise typer.Exit(1)
+
+
+def _saved(path: Path, workspace: Workspace, option: str | None,
+           clock: Clock) -> tuple[Project, Plan, dict[str, int], str | None]:
+    """A saved plan checked against the world (refused when stale), shown before it runs;
+    the state it is checked against is the one its project names (unless --state)."""
+    saved = load_saved_plan(
+        path, workspace, lambda root: use_state(option, root, locate_project(root).file),
+        load_valid_project, clock)
+    typer.echo(render_text(saved.plan), nl=False)
+    typer.echo(f"Applying the saved plan {path} (checked: nothing it read has changed).",
+               err=True)
+    return saved.project, saved.plan, saved.state_serials, saved.state
 
 
 def describe_result(result: ActivationResult) -> str:

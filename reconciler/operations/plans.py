@@ -22,14 +22,9 @@ from reconciler.manifests.project import Project
 from reconciler.manifests.projectfile import ProjectFile
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.operations.budgets import shared_request_budgets
+from reconciler.planning.fingerprint import Fingerprint, fingerprint_of, structure_hash
 from reconciler.planning.plan import Plan
-from reconciler.planning.planfile import (
-    Fingerprint,
-    StalePlanError,
-    fingerprint_of,
-    read_plan_file,
-    structure_hash,
-)
+from reconciler.planning.planfile import StalePlanError, read_plan_file
 from reconciler.planning.planner import Planner, PlanOptions, Workspace
 from reconciler.planning.removal import removed_records
 from reconciler.planning.steps import SILENT, StepReporter
@@ -102,9 +97,14 @@ def open_observers(project: Project, settings: Settings, chosen: list[str],
             observer.close()
 
 
-def remote_fingerprint(structures: dict[str, Structure]) -> dict[str, str]:
-    return {name: structure_hash([[r.model_dump(mode="json") for r in s.resources],
-                                  list(s.errors), s.list_exists, s.field_lengths])
+def remote_fingerprint(structures: dict[str, Structure]) -> dict[str, dict[str, str]]:
+    """Per activation, a hash of each part of its structure at the destination (the parts
+    of `fingerprint.REMOTE_PARTS`), so a stale plan can say which one changed."""
+    return {name: {"resources": structure_hash([r.model_dump(mode="json")
+                                                for r in s.resources]),
+                   "list": structure_hash(s.list_exists),
+                   "fields": structure_hash(s.field_lengths),
+                   "errors": structure_hash(list(s.errors))}
             for name, s in structures.items()}
 
 
@@ -192,6 +192,7 @@ def load_saved_plan(path: Path, workspace: Workspace, state_for: Callable[[Path]
     names = [a.activation for a in plan.activations]
     reasons = saved.differences(current_fingerprint(project, names, state, clock))
     if reasons:
-        raise StalePlanError(f"the saved plan {path} is stale: {'; '.join(reasons)}. "
-                             "Run `reconciler plan` again.")
+        listed = "".join(f"\n  - {reason}" for reason in reasons)
+        raise StalePlanError(f"the saved plan {path} is stale; since it was made:{listed}",
+                             hint="run `reconciler plan --out` again and apply the new plan")
     return SavedPlan(project, plan, saved.state_serials, state)

@@ -98,7 +98,7 @@ def test_saved_plan_applies_exactly_once_and_stale_plans_are_refused(stack: Stac
     segments.write_text(segments.read_text("utf-8").replace("gte: 1000", "gte: 900"), "utf-8")
     edited = runner.invoke(app, ["apply", str(second), "--state", str(stack.state),
                                  "--auto-approve"])
-    assert edited.exit_code == 1 and "the manifests changed" in edited.output
+    assert edited.exit_code == 1 and "manifest segments.yaml changed" in edited.output
 
 
 def test_show_members_is_an_explicit_local_opt_in(stack: Stack, monkeypatch) -> None:
