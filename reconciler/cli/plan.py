@@ -69,7 +69,9 @@ def plan(
     output: PlanFormat = typer.Option(PlanFormat.TEXT, "--format", help="text, json or markdown"),
     state: str | None = STATE_OPTION,
     detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
-                                           help="Exit 0 without changes, 2 with changes."),
+                                           help="Exit 0 without changes, 2 with changes "
+                                           "to apply, 3 when a guard will stop an "
+                                           "activation (1: errors)."),
     out: Path | None = typer.Option(None, "--out", help="Save the plan for `reconciler apply "
                                     "FILE` (a zip of the plan and its change sets)."),
     show_members: bool = typer.Option(False, "--show-members", help="Show sample member keys "
@@ -99,8 +101,16 @@ def plan(
         if out is not None:
             typer.echo(f"Saved the plan to {out}; `reconciler apply {out}` runs exactly it.",
                        err=True)
-    failed = result.summary.activations_failed
-    if failed:
-        raise typer.Exit(1)
-    if detailed_exitcode and result.has_changes:
-        raise typer.Exit(2)
+    raise typer.Exit(exit_code(result, detailed_exitcode))
+
+
+def exit_code(result: Plan, detailed: bool) -> int:
+    """1 when an activation could not be planned; with --detailed-exitcode, else 3 when a
+    guard will stop an activation, 2 with changes, 0 without (plain: 0 unless an error)."""
+    if result.summary.activations_failed:
+        return 1
+    if not detailed:
+        return 0
+    if result.summary.activations_blocked:
+        return 3
+    return 2 if result.has_changes else 0
