@@ -3,7 +3,8 @@
     ReconcilerError                  a problem the user can fix; `hint` says how, when it can
     ├── ManifestError                the manifests are invalid (diagnostics were printed)
     ├── InvalidNowError              `--now` is not an ISO 8601 date-time (clock.py)
-    ├── MissingEnvironmentVariable   a `${env:NAME}` is unset when needed (manifests/values.py)
+    ├── MissingEnvironmentVariable   a `${env:NAME}` is unset or empty when needed (values.py)
+    ├── MissingEnvironmentVariables  every unset or empty one a run needs, located (environment.py)
     ├── SourceError                  reading a warehouse failed (sources/errors.py)
     ├── StateError                   the state store failed or is locked (state/errors.py)
     ├── DestinationError             a destination's API failed (destinations/errors.py)

@@ -23,7 +23,7 @@ from reconciler.executing.executor import ActivationResult, Outcome
 from reconciler.executing.progress import plan_steps_for_terminal
 from reconciler.manifests.project import Project
 from reconciler.operations.applying import execute
-from reconciler.operations.plans import load_saved_plan, make_plan
+from reconciler.operations.plans import channel_environment, load_saved_plan, make_plan
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import Workspace
 from reconciler.planning.render import render_text
@@ -72,6 +72,7 @@ def apply(
                         "Apply these changes?", default=False):
                     typer.echo("Apply cancelled; nothing was changed.")
                     raise typer.Exit(1)
+            warn_of_undeliverable_channels(project, plan)
             # Without changes this still records the first snapshot of activations in sync.
             results = execute(project, plan, workspace, state, allow_mass_removal, fail_fast,
                               clock=clock, planned_serials=serials,
@@ -98,6 +99,16 @@ def _saved(path: Path, workspace: Workspace, option: str | None,
     typer.echo(f"Applying the saved plan {path} (checked: nothing it read has changed).",
                err=True)
     return saved.project, saved.plan, saved.state_serials, saved.state
+
+
+def warn_of_undeliverable_channels(project: Project, plan: Plan) -> None:
+    """Said before writing, all at once: the channels whose variables are missing or empty
+    would not get this apply's warnings (the sync itself goes on)."""
+    problems = channel_environment(project, [a.activation for a in plan.activations])
+    if problems:
+        listed = "".join(f"\n  {problem}" for problem in problems)
+        typer.echo(f"Warning: these notification channels cannot be reached (their warnings "
+                   f"would not be delivered):{listed}", err=True)
 
 
 def describe_result(result: ActivationResult) -> str:

@@ -17,7 +17,7 @@ from reconciler.cli.app import (
     use_state,
     user_errors,
 )
-from reconciler.cli.apply import describe_result
+from reconciler.cli.apply import describe_result, warn_of_undeliverable_channels
 from reconciler.cli.plan import load_valid_project, print_note
 from reconciler.clock import clock_from
 from reconciler.destinations.readiness import api_key_expiries, expiry_finding
@@ -70,6 +70,7 @@ def run(
                                 workspace=workspace, clock=clock, note=print_note,
                                 steps=plan_steps_for_terminal(), writing=True)
             typer.echo(render_text(planned.plan), nl=False)
+            warn_of_undeliverable_channels(project, planned.plan)
             results = execute(project, planned.plan, workspace, state, allow_mass_removal, False,
                               clock=clock,
                               planned_serials=planned.fingerprint.state_serials,

@@ -17,6 +17,12 @@ from reconciler.destinations.base import DestinationObserver, Structure
 from reconciler.destinations.factory import open_observer
 from reconciler.errors import ReconcilerError
 from reconciler.executing.importplan import annotate_imports
+from reconciler.manifests.environment import (
+    EnvProblem,
+    MissingEnvironmentVariables,
+    environment_problems,
+    manifests_used,
+)
 from reconciler.manifests.models import Kind
 from reconciler.manifests.project import Project
 from reconciler.manifests.projectfile import ProjectFile
@@ -121,6 +127,7 @@ def make_plan(project: Project, *, activations: list[str], refresh: bool,
     the other jobs of a matrix from the plan's first call, not only from the apply's)."""
     moment = clock.now()
     settings = effective_activations(project)
+    require_environment(project, settings, activations or list(settings))
     location = state_location(state)
     if writing:
         open_state_store(location).close()
@@ -150,6 +157,21 @@ def make_plan(project: Project, *, activations: list[str], refresh: bool,
     return PlanRun(plan, fingerprint)
 
 
+def require_environment(project: Project, settings: Settings, activations: list[str]) -> None:
+    """Every variable the activations' destinations and sources need is set and not empty,
+    else one error listing each missing one where it is written (before anything opens)."""
+    problems = environment_problems(manifests_used(project, settings, activations))
+    if problems:
+        raise MissingEnvironmentVariables(problems, "the planned activations need")
+
+
+def channel_environment(project: Project, activations: list[str]) -> list[EnvProblem]:
+    """The unset or empty variables of the notification channels `activations` warn: their
+    warnings would not be delivered (said before applying; the sync itself goes on)."""
+    settings = effective_activations(project)
+    return environment_problems(manifests_used(project, settings, activations, channels=True))
+
+
 def needs_refresh(reader: StateReader, activation: str) -> bool:
     """After a killed or failed apply the snapshot may lag the destination: read it instead."""
     if reader.unfinished_runs(activation):
@@ -162,6 +184,7 @@ def current_fingerprint(project: Project, activations: list[str], state: str | N
                         clock: Clock = SYSTEM_CLOCK) -> Fingerprint:
     """What a saved plan's inputs look like now (reads only)."""
     settings = effective_activations(project)
+    require_environment(project, settings, activations)
     reader = open_state_reader(state_location(state))
     try:
         serials = {name: reader.serial(name) for name in activations}
