@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from reconciler.state.postgres_backend import printable_url
+from reconciler.connections import printable_url
 
 POSTGRES_URL_ENV = "RECONCILER_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"

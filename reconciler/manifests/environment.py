@@ -43,7 +43,7 @@ class EnvProblem:
 class MissingEnvironmentVariables(ReconcilerError):
     """Several `${env:NAME}` references are unset or empty; the message lists each."""
 
-    hint = ("export them (or add them to the .env file beside your manifests: a variable "
+    hint = ("export each variable (or add it to the .env file beside your manifests: a variable "
             "already set, even empty, wins over the file); in GitHub Actions, define the "
             "secrets the workflow's `env:` names")
 

@@ -49,7 +49,7 @@ def test_plan_reports_every_missing_and_empty_variable_at_once(
            "(needed by destination 'actito-sandbox')" in result.output
     assert "ACTITO_FTPS_PASSWORD" not in result.output and "CRM_ALERTS_WEBHOOK" not in \
         result.output  # set; and a channel is not needed to plan
-    assert "Hint: export them" in result.output
+    assert "Hint: export each variable" in result.output
     only = runner.invoke(app, ["plan", "manifests", "-a", "vip-selligent",
                                "--state", str(tmp_path / "s.duckdb")])
     assert only.exit_code == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import socket
 from pathlib import Path
 
 import pyarrow as pa
@@ -294,3 +295,20 @@ def test_status_and_run_due_warn_of_a_selligent_key_expiring_within_two_weeks(
     assert printed.out.startswith("::warning::destination selligent-sandbox:")
     _warn_of_expiring_keys(project, dt.date(2026, 11, 1))  # 35 days ahead: nothing said
     assert capsys.readouterr() == ("", "")
+
+
+def test_a_state_server_that_refuses_the_connection_is_one_located_error(
+        tmp_path: Path) -> None:
+    # Scenario: --state names a PostgreSQL port nothing listens on: `plan` stops at once with
+    # the URL (no password), the driver's reason on one line, and what to check.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = runner.invoke(app, ["plan", str(EXAMPLE), "--state",
+                                 f"postgresql://ops:hunter2@127.0.0.1:{port}/db"])
+    assert result.exit_code == 1, result.output
+    [error] = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert error.startswith(f"Error: cannot open the state store postgresql://127.0.0.1:{port}"
+                            "/db (schema reconciler): ")
+    assert "Connection refused" in error and "hunter2" not in result.output
+    assert "Hint: check the state location (--state" in result.output
