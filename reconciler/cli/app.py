@@ -48,7 +48,8 @@ def root(
 
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn errors a user can act on into `Error: …` and exit 1 (tracebacks with --debug)."""
+    """Turn errors a user can act on into `Error: …` and exit 1 (tracebacks with --debug);
+    Ctrl-C outside an apply's writes (which report themselves) into a line and exit 130."""
     try:
         yield
     except ReconcilerError as exc:
@@ -58,6 +59,11 @@ def user_errors() -> Iterator[None]:
         if exc.hint:
             typer.echo(f"Hint: {exc.hint}", err=True)
         raise typer.Exit(1) from exc
+    except KeyboardInterrupt as exc:  # an apply's own report comes first (cli/interrupts.py)
+        if _options["debug"]:
+            raise
+        typer.echo("\nInterrupted (Ctrl-C).", err=True)
+        raise typer.Exit(130) from exc
 
 
 @app.command()

@@ -16,6 +16,7 @@ from reconciler.cli.app import (
     use_state,
     user_errors,
 )
+from reconciler.cli.interrupts import interruptible
 from reconciler.cli.plan import load_valid_project, print_note
 from reconciler.clock import Clock, clock_from
 from reconciler.errors import ReconcilerError
@@ -60,23 +61,13 @@ def apply(
                 # Terraform's way: the plan was reviewed when it was saved; no question asked.
                 project, plan, serials, state = _saved(path, workspace, state, clock)
             else:
-                where = locate_project(path)
-                project = load_valid_project(where.manifests)
-                state = use_state(state, project.root, where.file)
-                run = make_plan(project, activations=activation, refresh=refresh, state=state,
-                                workspace=workspace, clock=clock, note=print_note,
-                                steps=plan_steps_for_terminal(), writing=True)
-                plan, serials = run.plan, run.fingerprint.state_serials
-                typer.echo(render_text(plan), nl=False)
-                if plan.has_changes and not auto_approve and not typer.confirm(
-                        "Apply these changes?", default=False):
-                    typer.echo("Apply cancelled; nothing was changed.")
-                    raise typer.Exit(1)
+                project, plan, serials, state = _planned(path, activation, refresh, state,
+                                                         workspace, clock, auto_approve)
             warn_of_undeliverable_channels(project, plan)
             # Without changes this still records the first snapshot of activations in sync.
-            results = execute(project, plan, workspace, state, allow_mass_removal, fail_fast,
-                              clock=clock, planned_serials=serials,
-                              lock_wait_seconds=lock_timeout)
+            results = interruptible(lambda: execute(
+                project, plan, workspace, state, allow_mass_removal, fail_fast, clock=clock,
+                planned_serials=serials, lock_wait_seconds=lock_timeout), describe_result)
         finally:
             workspace.close()
     for result in results:
@@ -86,6 +77,24 @@ def apply(
     typer.echo(f"Apply complete: {applied} applied, {len(failed)} failed or stopped.")
     if failed:
         raise typer.Exit(1)
+
+
+def _planned(path: Path | None, activation: list[str], refresh: bool, option: str | None,
+             workspace: Workspace, clock: Clock, auto_approve: bool
+             ) -> tuple[Project, Plan, dict[str, int], str | None]:
+    """Plan the manifests, show the plan and ask (unless --auto-approve or no changes)."""
+    where = locate_project(path)
+    project = load_valid_project(where.manifests)
+    state = use_state(option, project.root, where.file)
+    run = make_plan(project, activations=activation, refresh=refresh, state=state,
+                    workspace=workspace, clock=clock, note=print_note,
+                    steps=plan_steps_for_terminal(), writing=True)
+    typer.echo(render_text(run.plan), nl=False)
+    if run.plan.has_changes and not auto_approve and not typer.confirm(
+            "Apply these changes?", default=False):
+        typer.echo("Apply cancelled; nothing was changed.")
+        raise typer.Exit(1)
+    return project, run.plan, run.fingerprint.state_serials, state
 
 
 def _saved(path: Path, workspace: Workspace, option: str | None,

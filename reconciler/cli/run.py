@@ -18,6 +18,7 @@ from reconciler.cli.app import (
     user_errors,
 )
 from reconciler.cli.apply import describe_result, warn_of_undeliverable_channels
+from reconciler.cli.interrupts import interruptible
 from reconciler.cli.plan import load_valid_project, print_note
 from reconciler.clock import clock_from
 from reconciler.destinations.readiness import api_key_expiries, expiry_finding
@@ -71,10 +72,10 @@ def run(
                                 steps=plan_steps_for_terminal(), writing=True)
             typer.echo(render_text(planned.plan), nl=False)
             warn_of_undeliverable_channels(project, planned.plan)
-            results = execute(project, planned.plan, workspace, state, allow_mass_removal, False,
-                              clock=clock,
-                              planned_serials=planned.fingerprint.state_serials,
-                              lock_wait_seconds=lock_timeout)
+            results = interruptible(lambda: execute(
+                project, planned.plan, workspace, state, allow_mass_removal, False, clock=clock,
+                planned_serials=planned.fingerprint.state_serials,
+                lock_wait_seconds=lock_timeout), describe_result)
         finally:
             workspace.close()
     for result in results:

@@ -121,7 +121,8 @@ def make_plan(project: Project, *, activations: list[str], refresh: bool,
               steps: StepReporter = SILENT, writing: bool = False) -> PlanRun:
     """Plan the chosen activations (all when none is named) against their destinations;
     `clock` says when (relative conditions, the day whose import budget counts); `note`
-    receives what people should know on the way (a resume after a killed apply), `steps`
+    receives what people should know on the way (a resume after an interrupted or failed
+    apply), `steps`
     each planning step as it starts and ends. `writing`: this process applies the plan next,
     so the store is created or migrated first (a new store then shares request budgets with
     the other jobs of a matrix from the plan's first call, not only from the apply's)."""
@@ -134,10 +135,11 @@ def make_plan(project: Project, *, activations: list[str], refresh: bool,
     reader = open_state_reader(location)
     try:
         chosen = _chosen(settings, activations, reader)
-        resumed = [name for name in chosen if name in settings and needs_refresh(reader, name)]
-        if resumed and not refresh:
-            note(f"Resuming after an interrupted or failed apply of {', '.join(resumed)}: "
-                 "reading the destinations' actual membership.")
+        lagging = {name: why for name in chosen if name in settings
+                   and (why := refresh_reason(reader, name)) is not None}
+        if lagging and not refresh:
+            for line in refresh_notes(lagging):
+                note(line)
             refresh = True
         with shared_request_budgets(location), \
                 open_observers(project, settings, chosen, clock) as observers:
@@ -172,12 +174,30 @@ def channel_environment(project: Project, activations: list[str]) -> list[EnvPro
     return environment_problems(manifests_used(project, settings, activations, channels=True))
 
 
-def needs_refresh(reader: StateReader, activation: str) -> bool:
-    """After a killed or failed apply the snapshot may lag the destination: read it instead."""
+def refresh_reason(reader: StateReader, activation: str) -> RunStatus | None:
+    """Why the snapshot may lag the destination, so the plan reads the destination instead:
+    the last apply was interrupted (killed, or stopped by Ctrl-C, midway) or failed."""
     if reader.unfinished_runs(activation):
-        return True
+        return RunStatus.INTERRUPTED  # still `running`: killed; the next apply marks it so
     runs = reader.runs(activation, limit=1)
-    return bool(runs) and runs[0].status in (RunStatus.FAILED, RunStatus.INTERRUPTED)
+    if runs and runs[0].status in (RunStatus.FAILED, RunStatus.INTERRUPTED):
+        return runs[0].status
+    return None
+
+
+def refresh_notes(lagging: Mapping[str, RunStatus]) -> list[str]:
+    """What to tell people when activations are planned against the destination because
+    their last apply was interrupted or failed (each said as what it was)."""
+    interrupted = [name for name, why in lagging.items() if why is RunStatus.INTERRUPTED]
+    failed = [name for name, why in lagging.items() if why is RunStatus.FAILED]
+    notes = []
+    if interrupted:
+        notes.append(f"Resuming after an interrupted apply of {', '.join(interrupted)}: "
+                     "reading the destinations' actual membership.")
+    if failed:
+        notes.append(f"The last apply of {', '.join(failed)} failed (it may have written part "
+                     "of its changes): reading the destinations' actual membership.")
+    return notes
 
 
 def current_fingerprint(project: Project, activations: list[str], state: str | None,
