@@ -16,6 +16,7 @@ from reconciler.cli.app import (
     use_state,
     user_errors,
 )
+from reconciler.cli.colour import NO_COLOR_OPTION, echo_plan
 from reconciler.cli.interrupts import interruptible
 from reconciler.cli.plan import load_valid_project, print_note
 from reconciler.clock import Clock, clock_from
@@ -34,7 +35,7 @@ from reconciler.planning.render import render_text
 def apply(
     path: Path | None = typer.Argument(None, help=MANIFESTS_HELP[:-1] + "; or a plan file "
                                        "saved by `reconciler plan --out`.", show_default=False),
-    activation: list[str] = typer.Option([], "--activation", "-a",
+    activation: list[str] = typer.Option([], "--activation", "-a", metavar="NAME",
                                          help="Apply only this activation (repeatable)."),
     auto_approve: bool = typer.Option(False, "--auto-approve",
                                       help="Apply without asking (for CI)."),
@@ -46,6 +47,7 @@ def apply(
     state: str | None = STATE_OPTION,
     now: str | None = NOW_OPTION,
     lock_timeout: float = LOCK_TIMEOUT_OPTION,
+    no_color: bool = NO_COLOR_OPTION,
 ) -> None:
     """Plan, show the plan, ask for confirmation, then apply it; or apply a plan saved by
     `plan --out` without asking (refused if anything it read has changed)."""
@@ -59,10 +61,11 @@ def apply(
                                           "-a/--activation and --refresh go to `reconciler "
                                           "plan --out`")
                 # Terraform's way: the plan was reviewed when it was saved; no question asked.
-                project, plan, serials, state = _saved(path, workspace, state, clock)
+                project, plan, serials, state = _saved(path, workspace, state, clock,
+                                                       no_color)
             else:
-                project, plan, serials, state = _planned(path, activation, refresh, state,
-                                                         workspace, clock, auto_approve)
+                project, plan, serials, state = _planned(
+                    path, activation, refresh, state, workspace, clock, auto_approve, no_color)
             warn_of_undeliverable_channels(project, plan)
             # Without changes this still records the first snapshot of activations in sync.
             results = interruptible(lambda: execute(
@@ -80,7 +83,7 @@ def apply(
 
 
 def _planned(path: Path | None, activation: list[str], refresh: bool, option: str | None,
-             workspace: Workspace, clock: Clock, auto_approve: bool
+             workspace: Workspace, clock: Clock, auto_approve: bool, no_color: bool
              ) -> tuple[Project, Plan, dict[str, int], str | None]:
     """Plan the manifests, show the plan and ask (unless --auto-approve or no changes)."""
     where = locate_project(path)
@@ -89,7 +92,7 @@ def _planned(path: Path | None, activation: list[str], refresh: bool, option: st
     run = make_plan(project, activations=activation, refresh=refresh, state=state,
                     workspace=workspace, clock=clock, note=print_note,
                     steps=plan_steps_for_terminal(), writing=True)
-    typer.echo(render_text(run.plan), nl=False)
+    echo_plan(render_text(run.plan), no_color)
     if run.plan.has_changes and not auto_approve and not typer.confirm(
             "Apply these changes?", default=False):
         typer.echo("Apply cancelled; nothing was changed.")
@@ -97,14 +100,14 @@ def _planned(path: Path | None, activation: list[str], refresh: bool, option: st
     return project, run.plan, run.fingerprint.state_serials, state
 
 
-def _saved(path: Path, workspace: Workspace, option: str | None,
-           clock: Clock) -> tuple[Project, Plan, dict[str, int], str | None]:
+def _saved(path: Path, workspace: Workspace, option: str | None, clock: Clock,
+           no_color: bool) -> tuple[Project, Plan, dict[str, int], str | None]:
     """A saved plan checked against the world (refused when stale), shown before it runs;
     the state it is checked against is the one its project names (unless --state)."""
     saved = load_saved_plan(
         path, workspace, lambda root: use_state(option, root, locate_project(root).file),
         load_valid_project, clock)
-    typer.echo(render_text(saved.plan), nl=False)
+    echo_plan(render_text(saved.plan), no_color)
     typer.echo(f"Applying the saved plan {path} (checked: nothing it read has changed).",
                err=True)
     return saved.project, saved.plan, saved.state_serials, saved.state

@@ -18,6 +18,7 @@ from reconciler.cli.app import (
     user_errors,
 )
 from reconciler.cli.apply import describe_result, warn_of_undeliverable_channels
+from reconciler.cli.colour import NO_COLOR_OPTION, echo_plan
 from reconciler.cli.interrupts import interruptible
 from reconciler.cli.plan import load_valid_project, print_note
 from reconciler.clock import clock_from
@@ -40,8 +41,10 @@ def run(
     due: bool = typer.Option(False, "--due", help="Sync the activations whose schedule is due."),
     now: str | None = NOW_OPTION,
     lock_timeout: float = LOCK_TIMEOUT_OPTION,
-    allow_mass_removal: bool = typer.Option(False, "--allow-mass-removal"),
+    allow_mass_removal: bool = typer.Option(False, "--allow-mass-removal",
+                                            help="Apply even when a guard would stop."),
     state: str | None = STATE_OPTION,
+    no_color: bool = NO_COLOR_OPTION,
 ) -> None:
     """Plan and apply (without asking) every activation that is due; say when the others are."""
     with user_errors():
@@ -70,7 +73,7 @@ def run(
             planned = make_plan(project, activations=chosen, refresh=False, state=state,
                                 workspace=workspace, clock=clock, note=print_note,
                                 steps=plan_steps_for_terminal(), writing=True)
-            typer.echo(render_text(planned.plan), nl=False)
+            echo_plan(render_text(planned.plan), no_color)
             warn_of_undeliverable_channels(project, planned.plan)
             results = interruptible(lambda: execute(
                 project, planned.plan, workspace, state, allow_mass_removal, False, clock=clock,
