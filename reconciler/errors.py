@@ -11,6 +11,9 @@
     ├── StalePlanError               a saved plan no longer matches the world (planfile.py)
     └── DeliveryError                a warning did not reach its channel (notifying)
 
+`ApplyInterrupted` (executing/outcomes.py) is no error but Ctrl-C carrying what an apply
+did: a KeyboardInterrupt, so that no `except Exception` swallows it.
+
 The CLI catches `ReconcilerError` once (`cli/app.py`): it prints `Error: <message>`, then the
 hint, and exits 1; `--debug` shows the traceback. Anything else is a bug and keeps its
 traceback. Library exceptions (requests, duckdb, psycopg) never reach the CLI bare: each
