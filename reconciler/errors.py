@@ -3,12 +3,16 @@
     ReconcilerError                  a problem the user can fix; `hint` says how, when it can
     ├── ManifestError                the manifests are invalid (diagnostics were printed)
     ├── InvalidNowError              `--now` is not an ISO 8601 date-time (clock.py)
-    ├── MissingEnvironmentVariable   a `${env:NAME}` is unset when needed (manifests/values.py)
+    ├── MissingEnvironmentVariable   a `${env:NAME}` is unset or empty when needed (values.py)
+    ├── MissingEnvironmentVariables  every unset or empty one a run needs, located (environment.py)
     ├── SourceError                  reading a warehouse failed (sources/errors.py)
     ├── StateError                   the state store failed or is locked (state/errors.py)
     ├── DestinationError             a destination's API failed (destinations/errors.py)
     ├── StalePlanError               a saved plan no longer matches the world (planfile.py)
     └── DeliveryError                a warning did not reach its channel (notifying)
+
+`ApplyInterrupted` (executing/outcomes.py) is no error but Ctrl-C carrying what an apply
+did: a KeyboardInterrupt, so that no `except Exception` swallows it.
 
 The CLI catches `ReconcilerError` once (`cli/app.py`): it prints `Error: <message>`, then the
 hint, and exits 1; `--debug` shows the traceback. Anything else is a bug and keeps its

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from reconciler.state.postgres_backend import printable_url
+from reconciler.connections import printable_url
 
 POSTGRES_URL_ENV = "RECONCILER_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -48,9 +48,17 @@ def postgres_schema(postgres_url: str) -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def _fresh_request_budgets() -> Iterator[None]:
-    """Each test starts with no shared pacer (a Selligent key's budget lives per process)."""
+    """Each test starts with no shared pacer (a Selligent key's budget lives per process) and
+    no Actito licence gate: a gate is kept per base URL and key with its first client's
+    limits, and a sandbox on a port an earlier test's sandbox used would inherit its limits."""
+    from reconciler.destinations.actito import limits as actito_limits
     from reconciler.destinations.pacing import forget_shared_pacers
 
-    forget_shared_pacers()
+    def forget() -> None:
+        forget_shared_pacers()
+        with actito_limits._GATES_LOCK:
+            actito_limits._GATES.clear()
+
+    forget()
     yield
-    forget_shared_pacers()
+    forget()

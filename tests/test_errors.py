@@ -17,6 +17,9 @@ from reconciler.errors import ReconcilerError
 
 # Exceptions that never leave their module (caught where they are raised).
 INTERNAL = {"reconciler.destinations.selligent.chunking.RowTooLargeError"}
+# Not errors: Ctrl-C carrying what an apply did; a KeyboardInterrupt, so that no
+# `except Exception` swallows it (the CLI reports it, cli/interrupts.py).
+INTERRUPTIONS = {"reconciler.executing.outcomes.ApplyInterrupted"}
 
 
 def _exception_classes() -> dict[str, type[BaseException]]:
@@ -36,9 +39,11 @@ def test_every_error_of_the_package_has_the_one_root() -> None:
     # Scenario: a new error class derives from Exception: callers would have to re-list roots.
     classes = _exception_classes()
     assert "reconciler.destinations.errors.DestinationError" in classes
+    allowed = INTERNAL | INTERRUPTIONS
     strays = sorted(name for name, cls in classes.items()
-                    if not issubclass(cls, ReconcilerError) and name not in INTERNAL)
+                    if not issubclass(cls, ReconcilerError) and name not in allowed)
     assert strays == []
+    assert all(issubclass(classes[name], KeyboardInterrupt) for name in INTERRUPTIONS)
 
 
 def test_the_cli_prints_the_error_and_its_hint_once(tmp_path: Path) -> None:

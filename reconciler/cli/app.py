@@ -10,14 +10,14 @@ from pathlib import Path
 
 import typer
 
+from reconciler.cli.conventions import Typer
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.projectfile import DEFAULT_MANIFESTS, ProjectFile, find_project_file
 from reconciler.operations.plans import STATE_ENV, state_location
 from reconciler.state.store import describe_location
 
-app = typer.Typer(
+app = Typer(
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     help="Audience Reconciler: declarative sync of warehouse audiences to Selligent and Actito.",
 )
@@ -28,9 +28,9 @@ NOW_OPTION = typer.Option(None, "--now", hidden=True, envvar=NOW_ENV,
                           help="Pretend it is this time (ISO 8601; naive times are UTC).")
 # One --state option for every command that reads or writes the state store.
 STATE_OPTION = typer.Option(
-    None, "--state", help=f"State store: a DuckDB file or a postgresql:// URL (default "
-    f"${STATE_ENV}, else the project file's `state`, else .reconciler/state.duckdb beside the "
-    "manifests directory).")
+    None, "--state", metavar="URL",
+    help=f"State store: a DuckDB file or a postgresql:// URL (default ${STATE_ENV}, else the "
+    "project file's `state`, else .reconciler/state.duckdb beside the manifests directory).")
 LOCK_TIMEOUT_OPTION = typer.Option(
     30.0, "--lock-timeout", min=0, metavar="SECONDS",
     help="How long to wait for an activation's lock held by another apply before that "
@@ -38,9 +38,19 @@ LOCK_TIMEOUT_OPTION = typer.Option(
 _options = {"debug": False}
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from reconciler import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
 @app.callback()
 def root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print the version and exit."),
 ) -> None:
     """Audience Reconciler: declarative sync of warehouse audiences to Selligent and Actito."""
     _options["debug"] = debug
@@ -48,7 +58,8 @@ def root(
 
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn errors a user can act on into `Error: …` and exit 1 (tracebacks with --debug)."""
+    """Turn errors a user can act on into `Error: …` and exit 1 (tracebacks with --debug);
+    Ctrl-C outside an apply's writes (which report themselves) into a line and exit 130."""
     try:
         yield
     except ReconcilerError as exc:
@@ -58,6 +69,11 @@ def user_errors() -> Iterator[None]:
         if exc.hint:
             typer.echo(f"Hint: {exc.hint}", err=True)
         raise typer.Exit(1) from exc
+    except KeyboardInterrupt as exc:  # an apply's own report comes first (cli/interrupts.py)
+        if _options["debug"]:
+            raise
+        typer.echo("\nInterrupted (Ctrl-C).", err=True)
+        raise typer.Exit(130) from exc
 
 
 @app.command()

@@ -16,12 +16,17 @@ from reconciler.cli.app import (
     use_state,
     user_errors,
 )
+from reconciler.cli.colour import NO_COLOR_OPTION, echo_plan
+from reconciler.cli.interrupts import interruptible
 from reconciler.cli.plan import load_valid_project, print_note
-from reconciler.clock import clock_from
+from reconciler.clock import Clock, clock_from
+from reconciler.errors import ReconcilerError
 from reconciler.executing.executor import ActivationResult, Outcome
 from reconciler.executing.progress import plan_steps_for_terminal
+from reconciler.manifests.project import Project
 from reconciler.operations.applying import execute
-from reconciler.operations.plans import load_saved_plan, make_plan
+from reconciler.operations.plans import channel_environment, load_saved_plan, make_plan
+from reconciler.planning.plan import Plan
 from reconciler.planning.planner import Workspace
 from reconciler.planning.render import render_text
 
@@ -30,7 +35,7 @@ from reconciler.planning.render import render_text
 def apply(
     path: Path | None = typer.Argument(None, help=MANIFESTS_HELP[:-1] + "; or a plan file "
                                        "saved by `reconciler plan --out`.", show_default=False),
-    activation: list[str] = typer.Option([], "--activation", "-a",
+    activation: list[str] = typer.Option([], "--activation", "-a", metavar="NAME",
                                          help="Apply only this activation (repeatable)."),
     auto_approve: bool = typer.Option(False, "--auto-approve",
                                       help="Apply without asking (for CI)."),
@@ -42,37 +47,30 @@ def apply(
     state: str | None = STATE_OPTION,
     now: str | None = NOW_OPTION,
     lock_timeout: float = LOCK_TIMEOUT_OPTION,
+    no_color: bool = NO_COLOR_OPTION,
 ) -> None:
-    """Plan, show the plan, ask for confirmation, then apply it (or run a saved plan)."""
+    """Plan, show the plan, ask for confirmation, then apply it; or apply a plan saved by
+    `plan --out` without asking (refused if anything it read has changed)."""
     with user_errors():
         clock = clock_from(now)
         workspace = Workspace()
         try:
             if path is not None and zipfile.is_zipfile(path):
-                # A plan file: the state of the project it was made from.
-                option = state
-                saved = load_saved_plan(
-                    path, workspace, lambda root: use_state(option, root, locate_project(
-                        root).file), load_valid_project, clock)
-                project, plan, serials = saved.project, saved.plan, saved.state_serials
-                state = saved.state
+                if activation or refresh:
+                    raise ReconcilerError("a saved plan is applied whole, as it was planned: "
+                                          "-a/--activation and --refresh go to `reconciler "
+                                          "plan --out`")
+                # Terraform's way: the plan was reviewed when it was saved; no question asked.
+                project, plan, serials, state = _saved(path, workspace, state, clock,
+                                                       no_color)
             else:
-                where = locate_project(path)
-                project = load_valid_project(where.manifests)
-                state = use_state(state, project.root, where.file)
-                run = make_plan(project, activations=activation, refresh=refresh, state=state,
-                                workspace=workspace, clock=clock, note=print_note,
-                                steps=plan_steps_for_terminal(), writing=True)
-                plan, serials = run.plan, run.fingerprint.state_serials
-            typer.echo(render_text(plan), nl=False)
-            if plan.has_changes and not auto_approve and not typer.confirm(
-                    "Apply these changes?", default=False):
-                typer.echo("Apply cancelled; nothing was changed.")
-                raise typer.Exit(1)
+                project, plan, serials, state = _planned(
+                    path, activation, refresh, state, workspace, clock, auto_approve, no_color)
+            warn_of_undeliverable_channels(project, plan)
             # Without changes this still records the first snapshot of activations in sync.
-            results = execute(project, plan, workspace, state, allow_mass_removal, fail_fast,
-                              clock=clock, planned_serials=serials,
-                              lock_wait_seconds=lock_timeout)
+            results = interruptible(lambda: execute(
+                project, plan, workspace, state, allow_mass_removal, fail_fast, clock=clock,
+                planned_serials=serials, lock_wait_seconds=lock_timeout), describe_result)
         finally:
             workspace.close()
     for result in results:
@@ -82,6 +80,47 @@ def apply(
     typer.echo(f"Apply complete: {applied} applied, {len(failed)} failed or stopped.")
     if failed:
         raise typer.Exit(1)
+
+
+def _planned(path: Path | None, activation: list[str], refresh: bool, option: str | None,
+             workspace: Workspace, clock: Clock, auto_approve: bool, no_color: bool
+             ) -> tuple[Project, Plan, dict[str, int], str | None]:
+    """Plan the manifests, show the plan and ask (unless --auto-approve or no changes)."""
+    where = locate_project(path)
+    project = load_valid_project(where.manifests)
+    state = use_state(option, project.root, where.file)
+    run = make_plan(project, activations=activation, refresh=refresh, state=state,
+                    workspace=workspace, clock=clock, note=print_note,
+                    steps=plan_steps_for_terminal(), writing=True)
+    echo_plan(render_text(run.plan), no_color)
+    if run.plan.has_changes and not auto_approve and not typer.confirm(
+            "Apply these changes?", default=False):
+        typer.echo("Apply cancelled; nothing was changed.")
+        raise typer.Exit(1)
+    return project, run.plan, run.fingerprint.state_serials, state
+
+
+def _saved(path: Path, workspace: Workspace, option: str | None, clock: Clock,
+           no_color: bool) -> tuple[Project, Plan, dict[str, int], str | None]:
+    """A saved plan checked against the world (refused when stale), shown before it runs;
+    the state it is checked against is the one its project names (unless --state)."""
+    saved = load_saved_plan(
+        path, workspace, lambda root: use_state(option, root, locate_project(root).file),
+        load_valid_project, clock)
+    echo_plan(render_text(saved.plan), no_color)
+    typer.echo(f"Applying the saved plan {path} (checked: nothing it read has changed).",
+               err=True)
+    return saved.project, saved.plan, saved.state_serials, saved.state
+
+
+def warn_of_undeliverable_channels(project: Project, plan: Plan) -> None:
+    """Said before writing, all at once: the channels whose variables are missing or empty
+    would not get this apply's warnings (the sync itself goes on)."""
+    problems = channel_environment(project, [a.activation for a in plan.activations])
+    if problems:
+        listed = "".join(f"\n  {problem}" for problem in problems)
+        typer.echo(f"Warning: these notification channels cannot be reached (their warnings "
+                   f"would not be delivered):{listed}", err=True)
 
 
 def describe_result(result: ActivationResult) -> str:

@@ -17,7 +17,7 @@ MARKS = {True: "ok  ", False: "FAIL", None: "skip"}
 @app.command()
 def doctor(
     path: Path | None = typer.Argument(None, help=MANIFESTS_HELP, show_default=False),
-    destination: list[str] = typer.Option([], "--destination", "-d",
+    destination: list[str] = typer.Option([], "--destination", "-d", metavar="NAME",
                                           help="Check only this destination (repeatable)."),
     now: str | None = NOW_OPTION,
 ) -> None:

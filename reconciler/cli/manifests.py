@@ -13,6 +13,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from reconciler.changes.resources import ResourceType
 from reconciler.cli.annotations import workflow_commands
 from reconciler.cli.app import MANIFESTS_HELP, app, locate_project, user_errors
+from reconciler.cli.conventions import Typer
 from reconciler.destinations.capabilities import capabilities_of
 from reconciler.manifests.diagnostics import Diagnostic, Severity, has_errors
 from reconciler.manifests.loading import load_project
@@ -67,12 +68,15 @@ def _counts(project: Project) -> dict[str, int]:
     return counts
 
 
-show_app = typer.Typer(no_args_is_help=True, help="Show resolved manifests.")
+show_app = Typer(no_args_is_help=True, help="Show resolved manifests.")
 app.add_typer(show_app, name="show")
 
 
 @show_app.command("activation")
-def show_activation(name: str, path: Path | None = PathArgument) -> None:
+def show_activation(
+    name: str = typer.Argument(..., help="The activation (its metadata.name)."),
+    path: Path | None = PathArgument,
+) -> None:
     """Print an activation's effective settings, after its destination's defaults merge in."""
     with user_errors():
         project, diagnostics = load_project(locate_project(path).manifests)
@@ -140,13 +144,14 @@ def print_problems(diagnostics: list[Diagnostic], *, only_errors: bool = False) 
         typer.echo("The manifests have errors (see above); run `reconciler validate`.", err=True)
 
 
-schema_app = typer.Typer(no_args_is_help=True, help="The manifests' JSON Schemas.")
+schema_app = Typer(no_args_is_help=True, help="The manifests' JSON Schemas.")
 app.add_typer(schema_app, name="schema")
 
 
 @schema_app.command("export")
 def schema_export(
-    out: Path = typer.Option(Path("schemas"), "--out", help="Where to write the schemas."),
+    out: Path = typer.Option(Path("schemas"), "--out", metavar="DIR",
+                             help="Where to write the schemas."),
     check: bool = typer.Option(False, "--check", help="Only check that the files are current."),
 ) -> None:
     """Write one JSON Schema (Draft 2020-12) per manifest kind, generated from the models."""

@@ -16,6 +16,7 @@ from reconciler.cli.app import (
     use_state,
     user_errors,
 )
+from reconciler.cli.colour import NO_COLOR_OPTION, echo_plan
 from reconciler.cli.manifests import print_problems
 from reconciler.clock import clock_from
 from reconciler.errors import ManifestError, ReconcilerError
@@ -62,18 +63,22 @@ def render(plan: Plan, output: PlanFormat) -> str:
 @app.command()
 def plan(
     path: Path | None = typer.Argument(None, help=MANIFESTS_HELP, show_default=False),
-    activation: list[str] = typer.Option([], "--activation", "-a",
+    activation: list[str] = typer.Option([], "--activation", "-a", metavar="NAME",
                                          help="Plan only this activation (repeatable)."),
     refresh: bool = typer.Option(False, "--refresh",
                                  help="Read the remote members too, to show drift."),
     output: PlanFormat = typer.Option(PlanFormat.TEXT, "--format", help="text, json or markdown"),
     state: str | None = STATE_OPTION,
     detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
-                                           help="Exit 0 without changes, 2 with changes."),
-    out: Path | None = typer.Option(None, "--out", help="Save the plan for `reconciler apply "
-                                    "FILE` (a zip of the plan and its change sets)."),
+                                           help="Exit 0 without changes, 2 with changes "
+                                           "to apply, 3 when a guard will stop an "
+                                           "activation (1: errors)."),
+    out: Path | None = typer.Option(None, "--out", metavar="FILE",
+                                    help="Save the plan for `reconciler apply FILE` (a zip of "
+                                    "the plan and its change sets)."),
     show_members: bool = typer.Option(False, "--show-members", help="Show sample member keys "
                                       "unmasked (local use; refused when CI=true)."),
+    no_color: bool = NO_COLOR_OPTION,
     now: str | None = NOW_OPTION,
 ) -> None:
     """Show what apply would change at each destination (reads only; never writes)."""
@@ -95,12 +100,23 @@ def plan(
         finally:
             workspace.close()
         result = run.plan
-        typer.echo(render(result, output), nl=False)
+        if output is PlanFormat.TEXT:
+            echo_plan(render_text(result), no_color)
+        else:
+            typer.echo(render(result, output), nl=False)
         if out is not None:
             typer.echo(f"Saved the plan to {out}; `reconciler apply {out}` runs exactly it.",
                        err=True)
-    failed = result.summary.activations_failed
-    if failed:
-        raise typer.Exit(1)
-    if detailed_exitcode and result.has_changes:
-        raise typer.Exit(2)
+    raise typer.Exit(exit_code(result, detailed_exitcode))
+
+
+def exit_code(result: Plan, detailed: bool) -> int:
+    """1 when an activation could not be planned; with --detailed-exitcode, else 3 when a
+    guard will stop an activation, 2 with changes, 0 without (plain: 0 unless an error)."""
+    if result.summary.activations_failed:
+        return 1
+    if not detailed:
+        return 0
+    if result.summary.activations_blocked:
+        return 3
+    return 2 if result.has_changes else 0

@@ -17,7 +17,9 @@ from reconciler.cli.app import (
     use_state,
     user_errors,
 )
-from reconciler.cli.apply import describe_result
+from reconciler.cli.apply import describe_result, warn_of_undeliverable_channels
+from reconciler.cli.colour import NO_COLOR_OPTION, echo_plan
+from reconciler.cli.interrupts import interruptible
 from reconciler.cli.plan import load_valid_project, print_note
 from reconciler.clock import clock_from
 from reconciler.destinations.readiness import api_key_expiries, expiry_finding
@@ -39,8 +41,10 @@ def run(
     due: bool = typer.Option(False, "--due", help="Sync the activations whose schedule is due."),
     now: str | None = NOW_OPTION,
     lock_timeout: float = LOCK_TIMEOUT_OPTION,
-    allow_mass_removal: bool = typer.Option(False, "--allow-mass-removal"),
+    allow_mass_removal: bool = typer.Option(False, "--allow-mass-removal",
+                                            help="Apply even when a guard would stop."),
     state: str | None = STATE_OPTION,
+    no_color: bool = NO_COLOR_OPTION,
 ) -> None:
     """Plan and apply (without asking) every activation that is due; say when the others are."""
     with user_errors():
@@ -69,11 +73,12 @@ def run(
             planned = make_plan(project, activations=chosen, refresh=False, state=state,
                                 workspace=workspace, clock=clock, note=print_note,
                                 steps=plan_steps_for_terminal(), writing=True)
-            typer.echo(render_text(planned.plan), nl=False)
-            results = execute(project, planned.plan, workspace, state, allow_mass_removal, False,
-                              clock=clock,
-                              planned_serials=planned.fingerprint.state_serials,
-                              lock_wait_seconds=lock_timeout)
+            echo_plan(render_text(planned.plan), no_color)
+            warn_of_undeliverable_channels(project, planned.plan)
+            results = interruptible(lambda: execute(
+                project, planned.plan, workspace, state, allow_mass_removal, False, clock=clock,
+                planned_serials=planned.fingerprint.state_serials,
+                lock_wait_seconds=lock_timeout), describe_result)
         finally:
             workspace.close()
     for result in results:

@@ -20,13 +20,14 @@ from reconciler.cli.app import (
     use_state,
     user_errors,
 )
+from reconciler.cli.conventions import Typer
 from reconciler.cli.manifests import OutputFormat
 from reconciler.cli.plan import load_valid_project
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.settings import effective_activations
 from reconciler.state import LockInfo, open_state_reader, open_state_store
 
-state_app = typer.Typer(no_args_is_help=True, help="Inspect and repair the state store.")
+state_app = Typer(no_args_is_help=True, help="Inspect and repair the state store.")
 app.add_typer(state_app, name="state")
 
 StateOption = STATE_OPTION

@@ -3,6 +3,7 @@
     DestinationError                 anything that went wrong talking to a destination
                                      (a ReconcilerError)
     ├── TransientApiError            worth retrying: 408, 429, 5xx, connection and timeout errors
+    │   └── UnreachableError         no connection made (refused, unknown host): retried once
     ├── PermanentApiError            not worth retrying: other 4xx, bad answers, refused input
     │   └── AuthenticationError      401/403: wrong, expired or under-privileged credentials
     └── QuotaExceededError           a documented quota is used up (e.g. Actito's daily imports)
@@ -45,6 +46,13 @@ class TransientApiError(DestinationError):
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.retry_after = retry_after
         self.elapsed = elapsed  # seconds the call ran before it failed, when measured
+
+
+class UnreachableError(TransientApiError):
+    """No connection could be made at all (refused, the host name does not resolve, no
+    route): a wrong address or a service that is down, which a backoff of minutes would only
+    hide; the shared policy tries once more, then gives up. The message names the URL and
+    host:port tried and what to check."""
 
 
 class PermanentApiError(DestinationError):

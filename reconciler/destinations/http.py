@@ -2,7 +2,10 @@
 long to wait first.
 
 A call is retried only on a `TransientApiError` (408, 429, 5xx, no answer: each client maps
-its answers to our error tree). Before the next attempt it waits:
+its answers to our error tree, and its connection failures with `connection_error`). A
+connection that could not be made at all (`UnreachableError`: refused, unknown host) is tried
+once more, then given up: it fails in a second, not after minutes of backoff. Timeouts and
+dropped connections keep the backoff. Before the next attempt it waits:
 - what the server asked, when it said: `Retry-After` (seconds or an HTTP date; RFC 9110) or
   `X-RateLimit-Reset` (seconds until the rate-limit window resets: Selligent's documented 429,
   api/selligent.md §8, which sends no `Retry-After`), plus a little jitter so that clients
@@ -29,12 +32,17 @@ import email.utils
 import logging
 import random
 import re
+import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from reconciler.destinations.errors import TransientApiError
+import requests
+from urllib3.exceptions import NewConnectionError
+
+from reconciler.connections import host_and_port, printable_url
+from reconciler.destinations.errors import TransientApiError, UnreachableError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -76,6 +84,7 @@ def masked_url(text: str) -> str:
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 6  # the first try included
+    unreachable_attempts: int = 2  # a refused connection or unknown host: one retry at most
     backoff_base: float = 0.5  # seconds before the 2nd attempt; doubles each time
     backoff_max: float = 60.0
     jitter: float = 0.5  # up to this share of each backoff is random
@@ -138,7 +147,9 @@ def with_retries(send: Callable[[], T], policy: RetryPolicy, *, name: str,
         try:
             return send()
         except TransientApiError as error:
-            if attempt >= policy.max_attempts or (give_up is not None and give_up(error)):
+            limit = (policy.unreachable_attempts if isinstance(error, UnreachableError)
+                     else policy.max_attempts)
+            if attempt >= limit or (give_up is not None and give_up(error)):
                 raise
             wait = policy.wait(attempt, error.retry_after, rng)
             if wait is None or clock() + wait - started > policy.deadline:
@@ -149,3 +160,60 @@ def with_retries(send: Callable[[], T], policy: RetryPolicy, *, name: str,
                         error.status or "no answer", attempt, policy.max_attempts - 1, wait)
             sleep(wait)
             attempt += 1
+
+
+CHECK_ADDRESS = ("check the destination's baseUrl, that the service is up and that this "
+                 "machine may reach it (proxy, firewall, VPN)")
+
+
+def connection_error(exc: requests.RequestException, url: str, *, destination: str,
+                     call: str, where: str = "") -> TransientApiError:
+    """A connection failure of `requests` in words: the URL tried (without credentials or
+    query) and its host:port, what happened and what to check. `UnreachableError` when no
+    connection was made (refused, unknown host, no route), else a `TransientApiError`
+    (timeouts, a connection dropped mid-call)."""
+    target = f"{printable_url(url)} ({host_and_port(url)})"
+    prefix = f"{where}: " if where else ""
+    reason = _unreachable_reason(exc)
+    if reason is not None:
+        return UnreachableError(f"{prefix}cannot connect to {target}: {reason}; {CHECK_ADDRESS}",
+                                destination=destination, call=call)
+    if isinstance(exc, requests.ConnectTimeout):
+        what = "connecting timed out"
+    elif isinstance(exc, requests.Timeout):
+        what = "no answer in time (read timed out)"
+    else:
+        what = f"the connection failed ({type(exc).__name__})"
+    return TransientApiError(f"{prefix}{target}: {what}; if it lasts, check the network path "
+                             "to it (proxy, firewall) and the service's status",
+                             destination=destination, call=call)
+
+
+def _unreachable_reason(exc: requests.RequestException) -> str | None:
+    """Why no connection was made (refused, unknown host, …); None when one was made, or
+    on a timeout (the host may only be slow)."""
+    if isinstance(exc, requests.Timeout):
+        return None
+    chain = list(_chain(exc))
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return "connection refused"
+    if any(isinstance(e, socket.gaierror) for e in chain):
+        return "the host name does not resolve"
+    if any(isinstance(e, NewConnectionError) for e in chain):
+        return "no connection could be made"
+    return None
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, its causes and contexts, and what requests and urllib3 wrap in their
+    own (`args`, `reason`)."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        pending.extend([getattr(current, "reason", None), current.__cause__,
+                        current.__context__, *current.args])

@@ -14,19 +14,20 @@ keeps no hash for the rows not updated, so the next run sends them; so does one 
 came back unsettled (rows rejected, the destination not saying which).
 
 Resume: a run killed midway stays `running` in the store; the next apply marks it interrupted
-and (see `cli/plan.py`) plans that activation against the destination's actual membership, so
-re-sending what was already applied is harmless (every write is idempotent).
+and (see `operations/plans.py`) plans that activation against the destination's actual
+membership, so re-sending what was already applied is harmless (every write is idempotent).
+Ctrl-C is not a kill: the batches in flight are answered and journaled, the run is recorded
+as interrupted, its lock given back, and `ApplyInterrupted` says what each activation got to.
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import enum
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from reconciler.changes.guards import GuardStop
 from reconciler.changes.resources import ResourceType
 from reconciler.changes.tables import count_rows
 from reconciler.destinations.base import (
@@ -43,6 +44,7 @@ from reconciler.executing.importbudget import (
     sends_updates,
 )
 from reconciler.executing.journal import BatchJournal
+from reconciler.executing.outcomes import ActivationResult, ApplyInterrupted, Outcome
 from reconciler.executing.progress import ProgressReporter, SilentProgress
 from reconciler.executing.removal import apply_removal, record_applied
 from reconciler.executing.sharedimport import (
@@ -60,26 +62,6 @@ from reconciler.state.errors import LockError, LockLostError
 from reconciler.state.keeper import LockKeeper
 from reconciler.state.locks import default_owner
 
-
-class Outcome(enum.StrEnum):
-    APPLIED = "applied"
-    UNCHANGED = "unchanged"
-    STOPPED = "stopped"  # a guard stopped it before any write
-    FAILED = "failed"
-    NOT_ATTEMPTED = "not attempted"
-
-
-@dataclass(frozen=True)
-class ActivationResult:
-    activation: str
-    outcome: Outcome
-    members: WriteResult | None = None
-    updates: WriteResult | None = None
-    message: str = ""
-    seconds: float = 0.0  # time spent writing to the destination
-    stops: tuple[GuardStop, ...] = ()  # the guards that stopped it (STOPPED)
-
-
 _REMOTE_KINDS = {
     ResourceType.SELLIGENT_SEGMENT: RemoteKind.SEGMENT,
     ResourceType.ACTITO_TARGET_LIST: RemoteKind.TARGET_LIST,
@@ -88,6 +70,7 @@ _REMOTE_KINDS = {
 }
 
 
+log = logging.getLogger(__name__)
 LEASE_SECONDS = 30.0  # renewed every 10 s while the apply runs; a dead holder's lapses soon
 
 
@@ -147,18 +130,29 @@ class Executor:
             and isinstance(self.writers.get(p.destination), BulkImportWriter))
             for name in group.activations}
         results: dict[str, ActivationResult] = {}
-        for activation in plan.activations:
-            if activation.activation in results:
-                continue
-            if fail_fast and any(r.outcome is Outcome.FAILED for r in results.values()):
-                results[activation.activation] = ActivationResult(
-                    activation.activation, Outcome.NOT_ATTEMPTED,
-                    message="an earlier activation failed")
-                continue
-            group = groups.get(activation.activation)
-            unit = [p for p in plan.activations
-                    if group is not None and p.activation in group.activations] or [activation]
-            results.update(self._apply_unit(unit, group, allow_mass_removal))
+        unit: list[ActivationPlan] = []
+        try:
+            for activation in plan.activations:
+                if activation.activation in results:
+                    continue
+                if fail_fast and any(r.outcome is Outcome.FAILED for r in results.values()):
+                    results[activation.activation] = ActivationResult(
+                        activation.activation, Outcome.NOT_ATTEMPTED,
+                        message="an earlier activation failed")
+                    continue
+                group = groups.get(activation.activation)
+                unit = [p for p in plan.activations if group is not None
+                        and p.activation in group.activations] or [activation]
+                results.update(self._apply_unit(unit, group, allow_mass_removal))
+        except KeyboardInterrupt as stop:  # Ctrl-C: say what each activation got to
+            if isinstance(stop, ApplyInterrupted):
+                results.update({r.activation: r for r in stop.results})
+            results.update({p.activation: ActivationResult(  # Ctrl-C twice: not recorded
+                p.activation, Outcome.INTERRUPTED, message="Ctrl-C before its run was "
+                "recorded (the next apply resumes it)") for p in unit
+                if p.activation not in results})
+            raise ApplyInterrupted([results.get(a.activation) or ActivationResult(
+                a.activation, Outcome.NOT_ATTEMPTED) for a in plan.activations]) from None
         return [results[a.activation] for a in plan.activations]
 
     def _apply_unit(self, unit: list[ActivationPlan], group: ImportGroup | None,
@@ -182,6 +176,10 @@ class Executor:
             waiting = [o for o in opened if o.planned.activation not in results]
             if group is not None and waiting:
                 results.update(self._shared_updates(group, waiting))
+        except KeyboardInterrupt:
+            results.update({o.planned.activation: self._interrupted(o) for o in opened
+                            if o.planned.activation not in results})
+            raise ApplyInterrupted(list(results.values())) from None
         finally:
             for begun in opened:  # stop renewing leases even when something unexpected broke
                 begun.stack.close()
@@ -328,6 +326,26 @@ class Executor:
         self.progress.finish(begun.settings.name, "failed")
         failed = ActivationResult(begun.settings.name, Outcome.FAILED, message=str(exc))
         return self._release(begun.stack, begun.keeper, failed)
+
+    def _interrupted(self, begun: _Open) -> ActivationResult:
+        """Ctrl-C while `begun` was written (its batches in flight are journaled by then):
+        its run is recorded as interrupted, so the next plan reads the destination's actual
+        membership, and its lock given back. Best effort: if the store fails now, the run
+        stays `running` and the next apply marks it interrupted all the same."""
+        name = begun.settings.name
+        message = f"Ctrl-C {begun.journal.describe_progress()}"
+        try:
+            self.state.finish_run(begun.run_id, RunStatus.INTERRUPTED,
+                                  error=f"interrupted: {message}; the next apply resumes it",
+                                  finished_at=self.clock())
+            self.progress.finish(name, "interrupted")
+            begun.stack.close()
+            self.state.release_lock(begun.keeper.lock)
+        except Exception as exc:  # saying what was done matters more now
+            log.warning("%s: the interruption was not fully recorded (%s); the next apply "
+                        "resumes it anyway", name, exc)
+        return ActivationResult(name, Outcome.INTERRUPTED, begun.members, message=message,
+                                seconds=time.perf_counter() - begun.started)
 
     def _remove(self, planned: ActivationPlan, keeper: LockKeeper) -> ActivationResult:
         try:

@@ -54,9 +54,10 @@ class Diagnostic:
 def display_path(path: Path) -> str:
     """The path relative to the working directory when it is below it, else as given."""
     try:
-        return os.path.relpath(path)
-    except ValueError:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
         return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 def format_field_path(parts: tuple[str | int, ...]) -> str:

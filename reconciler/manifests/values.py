@@ -44,14 +44,18 @@ Duration = Annotated[
 
 
 class MissingEnvironmentVariable(ReconcilerError):
-    """A `${env:NAME}` reference whose variable is not set when the value is needed."""
+    """A `${env:NAME}` reference whose variable is not set, or empty, when the value is
+    needed (an unset CI secret becomes an empty variable: it is never sent as a value)."""
 
-    def __init__(self, name: str, where: str) -> None:
+    def __init__(self, name: str, where: str, *, empty: bool = False) -> None:
+        state = ("is empty (an unset CI secret becomes an empty variable)" if empty
+                 else "is not set")
         super().__init__(
-            f"environment variable {name} is not set (needed by {where}); "
+            f"environment variable {name} {state} (needed by {where}); "
             f"export it or add it to the .env file beside your manifests"
         )
         self.name = name
+        self.empty = empty
 
 
 def env_ref_name(value: str) -> str:
@@ -60,11 +64,12 @@ def env_ref_name(value: str) -> str:
 
 
 def resolve_env_ref(value: str, where: str) -> str:
-    """Return the variable's value now; a missing one is a clear error naming the field."""
+    """Return the variable's value now; a missing or blank one is a clear error naming the
+    field (see `environment.py` for checking every reference of a run at once)."""
     name = env_ref_name(value)
     resolved = os.environ.get(name)
-    if resolved is None:
-        raise MissingEnvironmentVariable(name, where)
+    if resolved is None or not resolved.strip():
+        raise MissingEnvironmentVariable(name, where, empty=resolved is not None)
     return resolved
 
 

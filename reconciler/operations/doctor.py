@@ -1,7 +1,7 @@
 """`reconciler doctor`: every destination of a project checked for readiness, read-only.
 
-A destination that cannot even be opened (a missing environment variable) is one failed
-finding, not a crash: the others are still checked.
+A destination that cannot even be opened is a failed finding, not a crash: the others are
+still checked. Its unset or empty environment variables are one finding each, all at once.
 """
 from __future__ import annotations
 
@@ -13,8 +13,14 @@ from reconciler.destinations.factory import open_actito_adapter, open_selligent_
 from reconciler.destinations.readiness import Finding, expiry_finding
 from reconciler.destinations.selligent.readiness import check_service_account
 from reconciler.errors import ReconcilerError
-from reconciler.manifests.models import ActitoDestination, Kind, SelligentDestination
-from reconciler.manifests.project import Project
+from reconciler.manifests.environment import environment_problems
+from reconciler.manifests.models import (
+    ActitoDestination,
+    DestinationDocument,
+    Kind,
+    SelligentDestination,
+)
+from reconciler.manifests.project import Manifest, Project
 
 
 def check_destinations(project: Project, names: list[str],
@@ -25,8 +31,15 @@ def check_destinations(project: Project, names: list[str],
     if unknown:
         raise ReconcilerError(f"no destination named {', '.join(unknown)} (defined: "
                               f"{', '.join(sorted(manifests))})")
-    return {name: _check(name, manifests[name].document.spec, manifests[name].file.parent,
-                         clock) for name in (names or sorted(manifests))}
+    return {name: _unset(manifests[name]) or _check(
+        name, manifests[name].document.spec, manifests[name].file.parent, clock)
+        for name in (names or sorted(manifests))}
+
+
+def _unset(manifest: Manifest[DestinationDocument]) -> list[Finding]:
+    """Every variable the destination names that is unset or empty (then nothing is called)."""
+    return [Finding("environment", False, str(problem))
+            for problem in environment_problems([manifest])]
 
 
 def _check(name: str, spec: SelligentDestination | ActitoDestination, directory: Path,

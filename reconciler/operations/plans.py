@@ -17,19 +17,20 @@ from reconciler.destinations.base import DestinationObserver, Structure
 from reconciler.destinations.factory import open_observer
 from reconciler.errors import ReconcilerError
 from reconciler.executing.importplan import annotate_imports
+from reconciler.manifests.environment import (
+    EnvProblem,
+    MissingEnvironmentVariables,
+    environment_problems,
+    manifests_used,
+)
 from reconciler.manifests.models import Kind
 from reconciler.manifests.project import Project
 from reconciler.manifests.projectfile import ProjectFile
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.operations.budgets import shared_request_budgets
+from reconciler.planning.fingerprint import Fingerprint, fingerprint_of, structure_hash
 from reconciler.planning.plan import Plan
-from reconciler.planning.planfile import (
-    Fingerprint,
-    StalePlanError,
-    fingerprint_of,
-    read_plan_file,
-    structure_hash,
-)
+from reconciler.planning.planfile import StalePlanError, read_plan_file
 from reconciler.planning.planner import Planner, PlanOptions, Workspace
 from reconciler.planning.removal import removed_records
 from reconciler.planning.steps import SILENT, StepReporter
@@ -103,9 +104,14 @@ def open_observers(project: Project, settings: Settings, chosen: list[str],
             observer.close()
 
 
-def remote_fingerprint(structures: dict[str, Structure]) -> dict[str, str]:
-    return {name: structure_hash([[r.model_dump(mode="json") for r in s.resources],
-                                  list(s.errors), s.list_exists, s.field_lengths])
+def remote_fingerprint(structures: dict[str, Structure]) -> dict[str, dict[str, str]]:
+    """Per activation, a hash of each part of its structure at the destination (the parts
+    of `fingerprint.REMOTE_PARTS`), so a stale plan can say which one changed."""
+    return {name: {"resources": structure_hash([r.model_dump(mode="json")
+                                                for r in s.resources]),
+                   "list": structure_hash(s.list_exists),
+                   "fields": structure_hash(s.field_lengths),
+                   "errors": structure_hash(list(s.errors))}
             for name, s in structures.items()}
 
 
@@ -116,22 +122,25 @@ def make_plan(project: Project, *, activations: list[str], refresh: bool,
               steps: StepReporter = SILENT, writing: bool = False) -> PlanRun:
     """Plan the chosen activations (all when none is named) against their destinations;
     `clock` says when (relative conditions, the day whose import budget counts); `note`
-    receives what people should know on the way (a resume after a killed apply), `steps`
+    receives what people should know on the way (a resume after an interrupted or failed
+    apply), `steps`
     each planning step as it starts and ends. `writing`: this process applies the plan next,
     so the store is created or migrated first (a new store then shares request budgets with
     the other jobs of a matrix from the plan's first call, not only from the apply's)."""
     moment = clock.now()
     settings = effective_activations(project)
+    require_environment(project, settings, activations or list(settings))
     location = state_location(state)
     if writing:
         open_state_store(location).close()
     reader = open_state_reader(location)
     try:
         chosen = _chosen(settings, activations, reader)
-        resumed = [name for name in chosen if name in settings and needs_refresh(reader, name)]
-        if resumed and not refresh:
-            note(f"Resuming after an interrupted or failed apply of {', '.join(resumed)}: "
-                 "reading the destinations' actual membership.")
+        lagging = {name: why for name in chosen if name in settings
+                   and (why := refresh_reason(reader, name)) is not None}
+        if lagging and not refresh:
+            for line in refresh_notes(lagging):
+                note(line)
             refresh = True
         with shared_request_budgets(location), \
                 open_observers(project, settings, chosen, clock) as observers:
@@ -151,18 +160,52 @@ def make_plan(project: Project, *, activations: list[str], refresh: bool,
     return PlanRun(plan, fingerprint)
 
 
-def needs_refresh(reader: StateReader, activation: str) -> bool:
-    """After a killed or failed apply the snapshot may lag the destination: read it instead."""
+def require_environment(project: Project, settings: Settings, activations: list[str]) -> None:
+    """Every variable the activations' destinations and sources need is set and not empty,
+    else one error listing each missing one where it is written (before anything opens)."""
+    problems = environment_problems(manifests_used(project, settings, activations))
+    if problems:
+        raise MissingEnvironmentVariables(problems, "the planned activations need")
+
+
+def channel_environment(project: Project, activations: list[str]) -> list[EnvProblem]:
+    """The unset or empty variables of the notification channels `activations` warn: their
+    warnings would not be delivered (said before applying; the sync itself goes on)."""
+    settings = effective_activations(project)
+    return environment_problems(manifests_used(project, settings, activations, channels=True))
+
+
+def refresh_reason(reader: StateReader, activation: str) -> RunStatus | None:
+    """Why the snapshot may lag the destination, so the plan reads the destination instead:
+    the last apply was interrupted (killed, or stopped by Ctrl-C, midway) or failed."""
     if reader.unfinished_runs(activation):
-        return True
+        return RunStatus.INTERRUPTED  # still `running`: killed; the next apply marks it so
     runs = reader.runs(activation, limit=1)
-    return bool(runs) and runs[0].status in (RunStatus.FAILED, RunStatus.INTERRUPTED)
+    if runs and runs[0].status in (RunStatus.FAILED, RunStatus.INTERRUPTED):
+        return runs[0].status
+    return None
+
+
+def refresh_notes(lagging: Mapping[str, RunStatus]) -> list[str]:
+    """What to tell people when activations are planned against the destination because
+    their last apply was interrupted or failed (each said as what it was)."""
+    interrupted = [name for name, why in lagging.items() if why is RunStatus.INTERRUPTED]
+    failed = [name for name, why in lagging.items() if why is RunStatus.FAILED]
+    notes = []
+    if interrupted:
+        notes.append(f"Resuming after an interrupted apply of {', '.join(interrupted)}: "
+                     "reading the destinations' actual membership.")
+    if failed:
+        notes.append(f"The last apply of {', '.join(failed)} failed (it may have written part "
+                     "of its changes): reading the destinations' actual membership.")
+    return notes
 
 
 def current_fingerprint(project: Project, activations: list[str], state: str | None,
                         clock: Clock = SYSTEM_CLOCK) -> Fingerprint:
     """What a saved plan's inputs look like now (reads only)."""
     settings = effective_activations(project)
+    require_environment(project, settings, activations)
     reader = open_state_reader(state_location(state))
     try:
         serials = {name: reader.serial(name) for name in activations}
@@ -193,6 +236,7 @@ def load_saved_plan(path: Path, workspace: Workspace, state_for: Callable[[Path]
     names = [a.activation for a in plan.activations]
     reasons = saved.differences(current_fingerprint(project, names, state, clock))
     if reasons:
-        raise StalePlanError(f"the saved plan {path} is stale: {'; '.join(reasons)}. "
-                             "Run `reconciler plan` again.")
+        listed = "".join(f"\n  - {reason}" for reason in reasons)
+        raise StalePlanError(f"the saved plan {path} is stale; since it was made:{listed}",
+                             hint="run `reconciler plan --out` again and apply the new plan")
     return SavedPlan(project, plan, saved.state_serials, state)

@@ -7,6 +7,7 @@ executor runs the same Plan, so what a reviewer reads is what apply does.
 """
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
@@ -19,7 +20,8 @@ from reconciler.changes.resources import Action, ResourceChange
 from reconciler.manifests.settings import EffectiveActivation
 
 # 2.0: `stops` are guard verdicts as objects (kind, activation, measured, limit), not sentences.
-FORMAT_VERSION = "2.0"
+# 2.1: each activation's `verdict`, and the summary's `activations_blocked`.
+FORMAT_VERSION = "2.1"
 
 
 class _Frozen(BaseModel):
@@ -67,6 +69,15 @@ class DataIssue(_Frozen):
     samples: tuple[str, ...] = ()
 
 
+class Verdict(enum.StrEnum):
+    """What apply will do with an activation, as the plan sees it."""
+
+    NO_CHANGES = "no-changes"  # the destination already matches
+    WILL_APPLY = "will-apply"  # it has changes and nothing stops them
+    BLOCKED = "blocked"  # a guard stops it before any write (unless --allow-mass-removal)
+    ERROR = "error"  # it could not be planned; apply fails it
+
+
 class ActivationPlan(_Frozen):
     activation: str
     destination: str
@@ -102,6 +113,18 @@ class ActivationPlan(_Frozen):
         updates = self.attributes is not None and self.attributes.updates > 0
         return bool(self.resources or members or updates)
 
+    @computed_field(  # type: ignore[prop-decorator]
+        description="What apply will do with this activation: no-changes, will-apply, blocked "
+        "(a guard in `stops` stops it unless --allow-mass-removal) or error (it could not be "
+        "planned).")
+    @property
+    def verdict(self) -> Verdict:
+        if self.error is not None:
+            return Verdict.ERROR
+        if self.stops:
+            return Verdict.BLOCKED
+        return Verdict.WILL_APPLY if self.has_changes else Verdict.NO_CHANGES
+
 
 class Summary(_Frozen):
     to_create: int
@@ -112,6 +135,7 @@ class Summary(_Frozen):
     profile_updates: int
     activations_with_changes: int
     activations_failed: int
+    activations_blocked: int = Field(description="Activations a guard will stop.")
 
 
 class Plan(_Frozen):
@@ -131,7 +155,8 @@ class Plan(_Frozen):
             member_removes=sum(a.members.removes for a in self.activations if a.members),
             profile_updates=sum(a.attributes.updates for a in self.activations if a.attributes),
             activations_with_changes=sum(a.has_changes for a in self.activations),
-            activations_failed=sum(a.error is not None for a in self.activations),
+            activations_failed=sum(a.verdict is Verdict.ERROR for a in self.activations),
+            activations_blocked=sum(a.verdict is Verdict.BLOCKED for a in self.activations),
         )
 
     @property

@@ -1,95 +1,31 @@
 """Saved plans: `plan --out FILE` writes one, `apply FILE` runs exactly it, or refuses it if stale.
 
 A plan file is a zip holding `plan.json` (the rendered Plan), `meta.json` (format version,
-project path, table prefixes and the fingerprint of everything the plan read) and one Parquet
-file per change-set table (members, adds, removes, updates of each activation), so millions of
-keys travel compactly. The fingerprint covers the manifests (content hash), the state (serial
-per activation), the sources (file sizes and times; a database source is re-read at apply
-time only through its serial-free data, so it is recorded as unknown) and the destinations'
-structure (what had to be created).
+project path, table prefixes and the fingerprint of everything the plan read, see
+`fingerprint.py`) and one Parquet file per change-set table (members, adds, removes, updates
+of each activation), so millions of keys travel compactly.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 import zipfile
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 
 from reconciler.errors import ReconcilerError
-from reconciler.manifests.loader import discover_files
-from reconciler.manifests.models import DuckDBSource, Kind
-from reconciler.manifests.project import Project
+from reconciler.planning.fingerprint import Fingerprint
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import Workspace
 from reconciler.private import create_private
 
-PLAN_FILE_VERSION = 3  # 3: activations carry their effective settings and import target
+PLAN_FILE_VERSION = 4  # 4: the fingerprint names each file and structure part it hashed
 CHANGE_SET_ROLES = ("members", "adds", "removes", "updates")
 
 
 class StalePlanError(ReconcilerError):
     """What a saved plan read has changed since: it no longer says what apply would do."""
-
-
-@dataclass(frozen=True)
-class Fingerprint:
-    manifests: str
-    state_serials: dict[str, int] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
-    remote: dict[str, str] = field(default_factory=dict)
-
-    def differences(self, current: Fingerprint) -> list[str]:
-        """Why `current` no longer matches this (saved) fingerprint; empty when it does."""
-        reasons = []
-        if self.manifests != current.manifests:
-            reasons.append("the manifests changed")
-        for name, serial in self.state_serials.items():
-            if current.state_serials.get(name, serial) != serial:
-                reasons.append(f"the state of activation {name!r} changed (an apply ran since)")
-        for name, value in self.sources.items():
-            if current.sources.get(name, value) != value:
-                reasons.append(f"the data of source {name!r} changed")
-        for name, value in self.remote.items():
-            if current.remote.get(name, value) != value:
-                reasons.append(f"the destination of activation {name!r} changed")
-        return reasons
-
-
-def manifests_hash(root: Path) -> str:
-    digest = hashlib.sha256()
-    for file in discover_files(root):
-        digest.update(file.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(file.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def sources_fingerprint(project: Project) -> dict[str, str]:
-    """DuckDB sources: sizes and modification times of their files; others: 'unknown'."""
-    out = {}
-    for name, manifest in project.of_kind(Kind.SOURCE).items():
-        spec = manifest.document.spec
-        if not isinstance(spec, DuckDBSource):
-            out[name] = "unknown"
-            continue
-        base = manifest.file.parent
-        paths = [spec.path] if spec.path else []
-        paths += [table.path for table in spec.file_tables().values()]
-        digest = hashlib.sha256()
-        for pattern in sorted(paths):
-            for file in sorted(base.glob(pattern)) if any(c in pattern for c in "*?[") else [
-                    base / pattern]:
-                stat = file.stat() if file.exists() else None
-                digest.update(f"{file}:{stat.st_size if stat else -1}:"
-                              f"{stat.st_mtime_ns if stat else -1}\n".encode())
-        out[name] = digest.hexdigest()
-    return out
-
-
-def structure_hash(value: object) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def write_plan_file(path: Path, plan: Plan, workspace: Workspace, fingerprint: Fingerprint,
@@ -143,9 +79,3 @@ def _existing_tables(workspace: Workspace, roles: Iterable[str]) -> list[str]:
         "UNION ALL SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
     return [name for tables in workspace.tables.values() for role in roles
             if (name := getattr(tables, role)) in present]
-
-
-def fingerprint_of(project: Project, serials: Mapping[str, int],
-                   remote: Mapping[str, str]) -> Fingerprint:
-    return Fingerprint(manifests=manifests_hash(project.root), state_serials=dict(serials),
-                       sources=sources_fingerprint(project), remote=dict(remote))

@@ -34,6 +34,9 @@ def summary_line(plan: Plan) -> str:
     )
     if s.activations_failed:
         line += f" {s.activations_failed} activation(s) could not be planned."
+    if s.activations_blocked:
+        line += (f" {s.activations_blocked} activation(s) will be stopped by a guard "
+                 "(apply --allow-mass-removal to apply them anyway).")
     return line
 
 

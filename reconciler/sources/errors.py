@@ -29,7 +29,8 @@ class SourceError(ReconcilerError):
 class SourceConnectionError(SourceError):
     """The warehouse (file or server) could not be opened."""
 
-    hint = "check the Source's connection settings and that the warehouse answers"
+    hint = ("check the Source's connection settings (its `url` variable or `path`), that the "
+            "warehouse is running and that this machine may reach it")
 
 
 class SourceQueryError(SourceError):

@@ -19,6 +19,7 @@ from psycopg.postgres import types as pg_types
 
 from reconciler.arrow_streams import load_reader_into
 from reconciler.closing import Closing
+from reconciler.connections import one_line, printable_url
 from reconciler.manifests.models import PostgresSource
 from reconciler.manifests.values import resolve_env_ref
 from reconciler.sources.base import DEFAULT_BATCH_ROWS, BadRows
@@ -62,7 +63,8 @@ class PostgresWarehouse(Closing):
                 self._conn.execute(statement)
                 self._conn.commit()
         except psycopg.Error as exc:
-            raise SourceConnectionError(f"source {name!r}: cannot connect: {exc}") from exc
+            raise SourceConnectionError(f"source {name!r}: cannot connect to "
+                                        f"{printable_url(url)}: {one_line(exc)}") from exc
 
     @classmethod
     def from_spec(cls, name: str, spec: PostgresSource) -> PostgresWarehouse:

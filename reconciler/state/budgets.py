@@ -26,7 +26,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from reconciler.state.postgres_backend import printable_url
+from reconciler.connections import printable_url
 from reconciler.state.store import DEFAULT_POSTGRES_SCHEMA, is_postgres_location, split_schema
 
 log = logging.getLogger(__name__)

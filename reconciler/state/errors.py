@@ -26,6 +26,10 @@ class StateError(ReconcilerError):
 class StateConnectionError(StateError):
     """The state store could not be opened."""
 
+    hint = ("check the state location (--state, $RECONCILER_STATE_URL or the project file's "
+            "`state`), that its server is running and that this machine may reach it; a "
+            "password comes from PGPASSWORD or ~/.pgpass, never the URL")
+
 
 class StateSchemaError(StateError):
     """The store's schema version is not one this code can use as it is."""

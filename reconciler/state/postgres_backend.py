@@ -16,7 +16,6 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 import duckdb
 import psycopg
@@ -25,6 +24,7 @@ import pyarrow.csv as pa_csv
 from psycopg import sql
 
 from reconciler.arrow_streams import load_reader_into
+from reconciler.connections import one_line, printable_url
 from reconciler.state.backend import (
     SNAPSHOT_SCHEMA,
     SNAPSHOT_SELECT,
@@ -36,14 +36,6 @@ from reconciler.state.errors import StateConnectionError, StateError
 from reconciler.state.records import SNAPSHOT_HASH, SNAPSHOT_KEY
 
 _cursors = itertools.count()
-
-
-def printable_url(url: str) -> str:
-    """The URL without user info: `postgresql://host:5432/db`."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 class PostgresBackend:
@@ -69,7 +61,7 @@ class PostgresBackend:
             self.conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
         except psycopg.Error as exc:
             raise StateConnectionError(
-                f"cannot open the state store {self.location}: {exc}"
+                f"cannot open the state store {self.location}: {one_line(exc)}"
             ) from exc
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:

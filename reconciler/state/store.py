@@ -20,12 +20,13 @@ import pyarrow as pa
 
 from reconciler.changes.journal import JournalStep
 from reconciler.closing import Closing
+from reconciler.connections import printable_url
 from reconciler.private import exposed
 from reconciler.state.backend import Backend, SnapshotHashes
 from reconciler.state.duckdb_backend import DuckDBBackend
 from reconciler.state.errors import StateConnectionError, StoreInUseError
 from reconciler.state.keeper import LockKeeper
-from reconciler.state.postgres_backend import PostgresBackend, printable_url
+from reconciler.state.postgres_backend import PostgresBackend
 from reconciler.state.reader import SqlStateReader
 from reconciler.state.records import (
     ActivationRecord,

@@ -4,12 +4,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import socket
 
 import pytest
+import requests
 
 import reconciler.destinations.actito.client  # noqa: F401 - registers Actito's lookup masks
-from reconciler.destinations.errors import PermanentApiError, TransientApiError
-from reconciler.destinations.http import RetryPolicy, masked_url, server_wait, with_retries
+from reconciler.destinations.errors import PermanentApiError, TransientApiError, UnreachableError
+from reconciler.destinations.http import (
+    RetryPolicy,
+    connection_error,
+    masked_url,
+    server_wait,
+    with_retries,
+)
 
 NOW = dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC)
 
@@ -109,3 +117,65 @@ def test_urls_logged_by_urllib3_lose_query_strings_and_registered_parts(
     assert "example.com" not in record.getMessage() and "secret" not in record.getMessage()
     assert "profiles/emailAddress=***" in record.getMessage()
     assert masked_url("/x?q=1") == "/x?***"
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _failure(url: str, **timeouts: float) -> requests.RequestException:
+    try:
+        requests.get(url, timeout=(timeouts.get("connect", 5), timeouts.get("read", 5)))
+    except requests.RequestException as exc:
+        return exc
+    raise AssertionError(f"{url} answered")
+
+
+def test_a_refused_connection_names_the_url_and_what_to_check() -> None:
+    # Scenario: baseUrl points at a port nothing listens on (a typo, a service down): the
+    # error says where it tried (no password, no query), why, and what to check.
+    port = _closed_port()
+    url = f"http://user:hunter2@127.0.0.1:{port}/Portal/Api?token=abc"
+    error = connection_error(_failure(f"http://127.0.0.1:{port}/x"), url,
+                             destination="Selligent", call="GET /x", where="org O")
+    assert isinstance(error, UnreachableError)
+    assert str(error) == (
+        f"Selligent GET /x: org O: cannot connect to http://127.0.0.1:{port}/Portal/Api "
+        f"(127.0.0.1:{port}): connection refused; check the destination's baseUrl, that the "
+        "service is up and that this machine may reach it (proxy, firewall, VPN)")
+
+
+def test_a_host_that_does_not_resolve_is_unreachable_too() -> None:
+    # Scenario: a misspelt tenant host (the .invalid domain never resolves, RFC 2606).
+    error = connection_error(_failure("https://tenant.invalid/x"), "https://tenant.invalid/Api",
+                             destination="Selligent", call="GET /x")
+    assert isinstance(error, UnreachableError)
+    assert "https://tenant.invalid/Api (tenant.invalid:443): the host name does not resolve" \
+        in str(error)
+
+
+def test_a_timeout_is_transient_not_unreachable() -> None:
+    # Scenario: the server accepts the connection but never answers: a read timeout, which
+    # keeps the backoff (the service may be slow, not gone).
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/x"
+        error = connection_error(_failure(url, read=0.2), url, destination="D", call="GET /x")
+    assert type(error) is TransientApiError
+    assert "no answer in time (read timed out)" in str(error)
+
+
+def test_an_unreachable_destination_is_tried_twice_others_keep_the_backoff() -> None:
+    # Scenario: a refused connection fails after one retry (seconds, not minutes of
+    # backoff); a timeout or a 5xx goes on to the policy's max_attempts.
+    refused = Recorder([UnreachableError("refused") for _ in range(5)])
+    with pytest.raises(UnreachableError):
+        refused.run(RetryPolicy())
+    assert refused.calls == 2 and len(refused.slept) == 1 and refused.slept[0] <= 0.5
+    slow = Recorder([TransientApiError("timed out") for _ in range(4)]
+                    + [TransientApiError("busy", status=503)])
+    assert slow.run(RetryPolicy()) == "answer" and slow.calls == 6

@@ -108,7 +108,8 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path,
     state store of the parameter's backend."""
     state = state_for(request.param, request, tmp_path)
     for name in ("SELLIGENT_API_KEY", "SELLIGENT_API_SECRET", "ACTITO_API_KEY",
-                 "ACTITO_FTPS_PASSWORD", "RECONCILER_STATE_URL", "RECONCILER_NOW"):
+                 "ACTITO_FTPS_PASSWORD", "CRM_ALERTS_WEBHOOK", "RECONCILER_STATE_URL",
+                 "RECONCILER_NOW"):
         monkeypatch.delenv(name, raising=False)
     clock = StageClock(NOW)
     selligent = start_selligent_sandbox(SelligentSandboxConfig(port=0, data_dir=None,

@@ -1,6 +1,7 @@
 """Safety: a mass removal is stopped before any write, and two applies never write at once."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -24,10 +25,17 @@ def _writes(stack: Stack) -> int:
 
 def test_half_the_members_removed_is_stopped_without_the_flag(stack: Stack) -> None:
     # Scenario: a segment edit would remove most of vip-selligent's members (maxRemovalRatio
-    # 0.1): apply stops it before writing; --allow-mass-removal lets it through.
+    # 0.1): `plan --detailed-exitcode` exits 3 and calls it blocked; apply stops it before
+    # writing; --allow-mass-removal lets it through.
     assert runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"]).exit_code == 0
     segments = stack.manifests / "segments.yaml"
     segments.write_text(segments.read_text("utf-8").replace("gte: 1000", "gte: 2000"), "utf-8")
+    planned = runner.invoke(app, ["plan", *stack.cli_args(), "--detailed-exitcode",
+                                  "--format", "json"])
+    assert planned.exit_code == 3, planned.output  # changes, but a guard will stop one
+    verdicts = {a["activation"]: a["verdict"] for a in json.loads(planned.stdout)["activations"]}
+    assert verdicts == {"vip-selligent": "blocked", "churn-selligent": "no-changes",
+                        "churn-actito": "no-changes", "sms-actito": "no-changes"}
     before = _writes(stack)
     stopped = runner.invoke(app, ["apply", *stack.cli_args(), "-a", "vip-selligent",
                                   "--auto-approve"])

@@ -38,9 +38,14 @@ def test_first_plan_shows_creations_and_adds_only_and_writes_nothing(stack: Stac
 
 
 def test_apply_converges_then_plan_is_empty(stack: Stack) -> None:
-    # Scenario: apply the example project, then a second plan has nothing to do.
+    # Scenario: apply the example project, then a second plan has nothing to do. Its one
+    # channel's webhook variable is unset (as in the demo): said before writing, located.
     applied = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"])
     assert applied.exit_code == 0, applied.output
+    assert ("Warning: these notification channels cannot be reached (their warnings would "
+            "not be delivered):\n  ") in applied.output
+    assert ("notifications.yaml:11:8: spec.url: environment variable CRM_ALERTS_WEBHOOK is not "
+            "set (needed by notification channel 'crm-alerts')") in applied.output
     assert "Apply complete: 4 applied, 0 failed or stopped." in applied.output
     code, text = _plan(stack, "--detailed-exitcode")
     assert code == 0, text
@@ -99,7 +104,7 @@ def test_saved_plan_applies_exactly_once_and_stale_plans_are_refused(stack: Stac
     segments.write_text(segments.read_text("utf-8").replace("gte: 1000", "gte: 900"), "utf-8")
     edited = runner.invoke(app, ["apply", str(second), "--state", str(stack.state),
                                  "--auto-approve"])
-    assert edited.exit_code == 1 and "the manifests changed" in edited.output
+    assert edited.exit_code == 1 and "manifest segments.yaml changed" in edited.output
 
 
 def test_show_members_is_an_explicit_local_opt_in(stack: Stack, monkeypatch) -> None:

@@ -102,7 +102,7 @@ def test_kill_9_mid_write_then_apply_resumes_and_converges(stack: Stack, nth: in
     _apply_killed_at_load(stack, nth)
     resumed = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"])
     assert resumed.exit_code == 0, resumed.output
-    assert "Resuming after an interrupted or failed apply of" in resumed.output
+    assert "Resuming after an interrupted apply of" in resumed.output
     check = runner.invoke(app, ["plan", *stack.cli_args(), "--refresh", "--detailed-exitcode"])
     assert check.exit_code == 0, check.output
     assert check.stdout == "No changes. The destinations match the manifests.\n"
@@ -128,7 +128,7 @@ def test_the_tools_own_writes_of_a_killed_apply_are_not_drift(stack: Stack) -> N
     _apply_killed_at_load(stack, 3, *vip)
     plan = runner.invoke(app, ["plan", *stack.cli_args(), *vip])
     assert plan.exit_code == 0, plan.output
-    assert "Resuming after an interrupted or failed apply of vip-selligent" in plan.output
+    assert "Resuming after an interrupted apply of vip-selligent" in plan.output
     assert "outside this tool" not in plan.output and "Drift" not in plan.output, plan.output
     resumed = runner.invoke(app, ["apply", *stack.cli_args(), *vip, "--auto-approve"])
     assert resumed.exit_code == 0, resumed.output

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+
+import click
+import typer.main
 
 from reconciler.cli import app
 from reconciler.manifests.validation import _field_vocabulary
@@ -31,3 +35,19 @@ def test_cli_reference_mentions_every_command() -> None:
     names += [g.name or "" for g in app.registered_groups]
     missing = [name for name in names if f"reconciler {name}" not in reference]
     assert missing == [], f"document these commands in the README: {missing}"
+
+
+def _commands(group: click.Command, prefix: str = "reconciler") -> Iterator[tuple[str,
+                                                                                 click.Command]]:
+    yield prefix, group
+    for name, command in getattr(group, "commands", {}).items():
+        yield from _commands(command, f"{prefix} {name}")
+
+
+def test_readme_mentions_every_option() -> None:
+    # Scenario: an option is added to a command (or typer adds one, e.g. shell completion)
+    # without a word in the README (the CLI reference, or "Sandboxes" for `sandbox`'s).
+    missing = [f"{path} {opt}" for path, command in _commands(typer.main.get_command(app))
+               for param in command.params if not getattr(param, "hidden", False)
+               for opt in param.opts if opt.startswith("--") and opt not in README]
+    assert missing == [], f"document these options in the README: {missing}"

@@ -41,6 +41,16 @@ def test_env_reference_resolved_only_when_used(monkeypatch: pytest.MonkeyPatch) 
     assert resolve_maybe_env("http://literal", "x") == "http://literal"
 
 
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_an_empty_variable_is_refused_never_sent(monkeypatch: pytest.MonkeyPatch,
+                                                 blank: str) -> None:
+    # Scenario: a GitHub secret that was never defined reaches the job as an empty variable:
+    # it is an error saying so, not an empty API key sent to a destination.
+    monkeypatch.setenv("RECONCILER_TEST_SECRET", blank)
+    with pytest.raises(MissingEnvironmentVariable, match="RECONCILER_TEST_SECRET is empty"):
+        resolve_env_ref("${env:RECONCILER_TEST_SECRET}", "destination d spec.credentials.apiKey")
+
+
 def test_cron_max_interval() -> None:
     # Scenario: daily, weekdays-only (the weekend gap) and every 30 minutes.
     assert cron_max_interval("0 6 * * *") == timedelta(days=1)

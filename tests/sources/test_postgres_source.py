@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from reconciler.sources import (
     AudienceField,
     AudienceSpec,
     ColumnKind,
+    SourceConnectionError,
     SourceQueryError,
     discover_columns,
     materialize_audience,
@@ -172,3 +174,20 @@ def test_instants_and_numerics_arrive_exact(warehouse: PostgresWarehouse) -> Non
     materialize_rows(warehouse, spec, workspace, "rows", "aud", now=NOW)
     assert workspace.execute("SELECT SEEN, BIG FROM rows").fetchall() == [
         (dt.datetime(2026, 3, 1, 8, 0), "12345678901234567890.12")]
+
+
+def test_a_warehouse_that_refuses_the_connection_is_named_without_the_password() -> None:
+    # Scenario: the Source's url names a port nothing listens on: the error says which
+    # server (no user, no password, no query), what happened, on one line.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(SourceConnectionError) as caught:
+        PostgresWarehouse("warehouse", url=f"postgresql://bi:hunter2@127.0.0.1:{port}/wh"
+                                           "?sslmode=disable")
+    message = str(caught.value)
+    assert message.startswith(f"source 'warehouse': cannot connect to "
+                              f"postgresql://127.0.0.1:{port}/wh: ")
+    assert "Connection refused" in message and "\n" not in message
+    assert "hunter2" not in message and "bi@" not in message
+    assert "that the warehouse is running" in caught.value.hint

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -337,3 +338,20 @@ def test_a_copy_of_the_state_lives_in_a_private_folder_removed_on_close(tmp_path
                                   "(reconciler apply))")
     copy.close()
     assert not folder.exists()
+
+
+def test_a_state_server_that_refuses_the_connection_is_one_located_error(
+        tmp_path: Path) -> None:
+    # Scenario: --state names a PostgreSQL port nothing listens on: `plan` stops at once with
+    # the URL (no password), the driver's reason on one line, and what to check.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = runner.invoke(app, ["plan", str(EXAMPLE), "--state",
+                                 f"postgresql://ops:hunter2@127.0.0.1:{port}/db"])
+    assert result.exit_code == 1, result.output
+    [error] = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert error.startswith(f"Error: cannot open the state store postgresql://127.0.0.1:{port}"
+                            "/db (schema reconciler): ")
+    assert "Connection refused" in error and "hunter2" not in result.output
+    assert "Hint: check the state location (--state" in result.output

@@ -2,9 +2,10 @@
 
 Every call (retries included) starts when the shared pacer allows (`pacing.py`: evenly spaced,
 a little under `requests_per_second`; a 429 widens the spacing). Retries follow the one policy
-of every destination (`../http.py`): 408/429/5xx and connection errors and timeouts, waiting
+of every destination (`../http.py`): 408/429/5xx, timeouts and dropped connections, waiting
 what `Retry-After` or the documented `X-RateLimit-Reset` asks (api/selligent.md §8: the 429 is
-plain text with X-RateLimit-* headers and no Retry-After), else backoff with jitter; never on
+plain text with X-RateLimit-* headers and no Retry-After), else backoff with jitter; a refused
+connection or unknown host once only (its error names the base URL and host:port); never on
 other 4xx. `requests` exceptions stop here: callers only see `reconciler.destinations.errors`.
 Nothing logged here carries the API key, the secret, a query string or a body.
 """
@@ -22,7 +23,12 @@ import requests
 
 from reconciler import __version__
 from reconciler.destinations.errors import DestinationError, TransientApiError
-from reconciler.destinations.http import RetryPolicy, server_wait, with_retries
+from reconciler.destinations.http import (
+    RetryPolicy,
+    connection_error,
+    server_wait,
+    with_retries,
+)
 from reconciler.destinations.pacing import shared_pacer
 from reconciler.destinations.selligent.errors import (
     DESTINATION,
@@ -140,10 +146,10 @@ class Transport:
                 headers=headers, timeout=(self.limits.connect_timeout, self.limits.read_timeout),
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TransientApiError(
-                f"{call.where}: no answer ({type(exc).__name__})", destination=DESTINATION,
-                call=call.name, elapsed=time.monotonic() - started,
-            ) from exc
+            failure = connection_error(exc, self.base_url, destination=DESTINATION,
+                                       call=call.name, where=call.where)
+            failure.elapsed = time.monotonic() - started
+            raise failure from exc
         except requests.RequestException as exc:
             raise DestinationError(f"{call.where}: request failed ({type(exc).__name__})",
                                    destination=DESTINATION, call=call.name) from exc

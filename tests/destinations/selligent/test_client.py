@@ -1,6 +1,7 @@
 """The Selligent client against the sandbox: paging, chunking, retries, errors, partial success."""
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from typing import Any
@@ -11,6 +12,7 @@ from reconciler.destinations.errors import (
     AuthenticationError,
     PermanentApiError,
     TransientApiError,
+    UnreachableError,
 )
 from reconciler.destinations.selligent import SelligentClient, SelligentLimits
 from reconciler.destinations.selligent.errors import SelligentNotFoundError
@@ -183,6 +185,23 @@ def test_gives_up_after_max_attempts_and_retries_dropped_connections(
         for _ in range(5):
             client.get_status()
         assert "dropped" in [e.fault for e in dropping.log.entries()]
+
+
+def test_a_refused_connection_fails_after_one_retry_naming_the_url() -> None:
+    # Scenario: baseUrl names a port nothing listens on: one retry (FAST allows 8 attempts
+    # for what may pass), then an error naming the URL and host:port, never the secret.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    waits: list[float] = []
+    client = SelligentClient(f"http://127.0.0.1:{port}/Portal/Api", "sandbox-key",
+                             "sandbox-secret", FAST, sleep=waits.append)
+    with pytest.raises(UnreachableError) as caught:
+        client.get_organization(ORG)
+    assert len(waits) == 1
+    assert (f"cannot connect to http://127.0.0.1:{port}/Portal/Api (127.0.0.1:{port}): "
+            "connection refused; check the destination's baseUrl") in str(caught.value)
+    assert "sandbox-secret" not in str(caught.value)
 
 
 def test_errors_name_the_call_and_the_resource(client: SelligentClient) -> None:
