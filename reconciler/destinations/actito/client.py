@@ -125,7 +125,7 @@ class ActitoClient:
                 response = self._session.request(method, self.base_url + path, headers=headers,
                                                  timeout=self.timeout_seconds, **sent)
         except requests.RequestException as exc:
-            raise errors.connection_error(exc, call, subject) from exc
+            raise errors.connection_error(exc, self.base_url + path, call, subject) from exc
         finally:
             for part in (sent.get("files") or {}).values():
                 if hasattr(part[1], "close"):

@@ -18,6 +18,7 @@ from typing import Any
 
 import requests
 
+from reconciler.destinations import http
 from reconciler.destinations.errors import (
     AuthenticationError,
     DestinationError,
@@ -68,10 +69,11 @@ def quota_refusal(refused: TransientApiError, subject: str, attempts: int) -> Qu
         api_message=refused.api_message)
 
 
-def connection_error(exc: requests.RequestException, call: str, subject: str) -> TransientApiError:
-    about = f"failed for {subject}" if subject else "failed"
-    kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
-    return TransientApiError(f"{about}: {kind}", destination=DESTINATION, call=call)
+def connection_error(exc: requests.RequestException, url: str, call: str,
+                     subject: str) -> TransientApiError:
+    """The shared wording (../http.py): the URL and host:port tried, what to check; a refused
+    connection or an unknown host is retried once, not for the whole backoff."""
+    return http.connection_error(exc, url, destination=DESTINATION, call=call, where=subject)
 
 
 def bad_answer(call: str, subject: str, detail: str) -> PermanentApiError:

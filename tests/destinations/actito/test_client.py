@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.destinations.errors import PermanentApiError
 from reconciler.sandbox.actito import ActitoSandbox
-from tests.destinations.actito.conftest import make_adapter, make_client
+from tests.destinations.actito.conftest import FAST_RETRY, make_adapter, make_client
 
 
 def test_other_4xx_are_not_retried_and_errors_name_the_call(sandbox: ActitoSandbox) -> None:
@@ -57,3 +57,23 @@ def test_logs_hold_no_key_password_token_or_personal_data(
                "+32470000001", *tokens]
     assert caplog.records
     assert not [s for s in secrets if s in caplog.text]
+
+
+def test_a_refused_connection_names_the_address_and_is_not_retried_for_long() -> None:
+    # Scenario: nothing listens at the manifest's baseUrl: the error names the URL and its
+    # host:port and what to check after one retry, not the whole backoff.
+    import socket
+
+    from reconciler.destinations.actito.client import ActitoClient
+    from reconciler.destinations.errors import TransientApiError
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    client = ActitoClient(f"http://127.0.0.1:{port}", "k3y-s3cret", "sandbox", retry=FAST_RETRY)
+    with pytest.raises(TransientApiError) as failed:
+        client.call("GET", "/profile-table-structure/v5/entities/sandbox/profile-tables",
+                    call="GET profile tables", subject="entity sandbox")
+    message = str(failed.value)
+    assert f"http://127.0.0.1:{port}" in message and f"127.0.0.1:{port}" in message
+    assert "k3y-s3cret" not in message and "check" in message
