@@ -13,6 +13,7 @@ import typer
 from reconciler.cli.conventions import Typer
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.projectfile import DEFAULT_MANIFESTS, ProjectFile, find_project_file
+from reconciler.manifests.values import parse_duration
 from reconciler.operations.plans import STATE_ENV, state_location
 from reconciler.state.store import describe_location
 
@@ -31,10 +32,24 @@ STATE_OPTION = typer.Option(
     None, "--state", metavar="URL",
     help=f"State store: a DuckDB file or a postgresql:// URL (default ${STATE_ENV}, else the "
     "project file's `state`, else .reconciler/state.duckdb beside the manifests directory).")
+def lock_timeout_seconds(text: str) -> float:
+    """`--lock-timeout`: seconds (`30`, `0.5`) or a duration (`90s`, `5m`, `1h`)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            seconds = parse_duration(text.strip()).total_seconds()
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    if seconds < 0:
+        raise typer.BadParameter("a lock timeout cannot be negative")
+    return seconds
+
+
 LOCK_TIMEOUT_OPTION = typer.Option(
-    30.0, "--lock-timeout", min=0, metavar="SECONDS",
+    "30", "--lock-timeout", metavar="DURATION", parser=lock_timeout_seconds,
     help="How long to wait for an activation's lock held by another apply before that "
-    "activation fails (0: do not wait).")
+    "activation fails: seconds or a duration such as 5m (0: do not wait).")
 _options = {"debug": False}
 
 

@@ -115,3 +115,19 @@ def test_symbols_are_coloured_as_terraform_s_and_the_text_is_kept() -> None:
     assert "\x1b[33m\x1b[1m~\x1b[0m members  +1 −0" in coloured  # yellow
     assert "\x1b[31m\x1b[1m! stop:\x1b[0m removes" in coloured
     assert click.unstyle(coloured) == text
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("30", 30.0), ("0", 0.0), ("2.5", 2.5),
+                                               ("90s", 90.0), ("5m", 300.0), ("1h", 3600.0)])
+def test_lock_timeout_takes_seconds_or_a_duration(text: str, seconds: float) -> None:
+    # Scenario (issue 15.10): `apply --lock-timeout 5m` waits five minutes, as people write it.
+    from reconciler.cli.app import lock_timeout_seconds
+
+    assert lock_timeout_seconds(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["soon", "-1", "5 minutes"])
+def test_a_lock_timeout_that_is_no_duration_is_a_usage_error(text: str) -> None:
+    result = CliRunner().invoke(app, ["apply", "--lock-timeout", text, "--auto-approve"])
+    assert result.exit_code == 2
+    assert "--lock-timeout" in result.output
