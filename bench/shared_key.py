@@ -32,6 +32,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -45,6 +46,7 @@ from reconciler.operations.applying import execute  # noqa: E402
 from reconciler.operations.plans import make_plan  # noqa: E402
 from reconciler.planning.planner import Workspace  # noqa: E402
 from reconciler.sandbox.selligent import (  # noqa: E402
+    SelligentSandbox,
     SelligentSandboxConfig,
     start_selligent_sandbox,
 )
@@ -149,11 +151,46 @@ def busiest_window(times: list[float], seconds: float = 60.0) -> int:
     return most
 
 
+def start_sandbox(per_minute: int) -> SelligentSandbox:
+    """The Selligent sandbox counting `per_minute` requests per key, seeded with the example."""
+    return start_selligent_sandbox(SelligentSandboxConfig(
+        port=0, data_dir=None, seed_file=DATA / "customers.csv", requests_per_minute=per_minute))
+
+
+def summary(results: list, waits: Waits) -> dict[str, Any]:
+    """What one process applied, and what it waited on the server."""
+    return {"applied": sum(r.outcome is Outcome.APPLIED for r in results),
+            "failed": [f"{r.activation}: {r.outcome.value} {r.message}"
+                       for r in results if r.outcome is not Outcome.APPLIED],
+            "waits": waits.count, "waited": waits.seconds}
+
+
+def report(title: str, outputs: list[dict[str, Any]], entries: list, elapsed: float,
+           per_minute: int) -> dict[str, float]:
+    """Print the processes' `outputs` (`summary`) against the sandbox's log; the totals."""
+    totals = {"applied": sum(o["applied"] for o in outputs),
+              "failed": sum(len(o["failed"]) for o in outputs),
+              "requests": len(entries), "limited": sum(e.status == 429 for e in entries),
+              "waits": sum(o["waits"] for o in outputs),
+              "waited": sum(o["waited"] for o in outputs),
+              "busiest_minute": busiest_window([e.time for e in entries])}
+    rate = len(entries) / elapsed * 60
+    print(title)
+    print(f"  applied {totals['applied']}, failed or stopped {totals['failed']}")
+    for output in outputs:
+        for failure in output["failed"]:
+            print(f"    {failure}")
+    print(f"  Selligent requests {totals['requests']}, 429 answers {totals['limited']}, client "
+          f"waits {totals['waits']} totalling {totals['waited']:.1f} s")
+    print(f"  {rate:.1f} requests/min over {elapsed:.1f} s ({rate / per_minute:.0%} of the "
+          f"server's budget); the busiest 60 s received {totals['busiest_minute']}")
+    return totals
+
+
 def run(activations: int, per_minute: int, client_per_minute: int) -> dict[str, float]:
     """One process, every activation on one key: prints and returns what happened."""
     os.environ.update(BENCH_KEY="sandbox-key", BENCH_SECRET="sandbox-secret")
-    sandbox = start_selligent_sandbox(SelligentSandboxConfig(
-        port=0, data_dir=None, seed_file=DATA / "customers.csv", requests_per_minute=per_minute))
+    sandbox = start_sandbox(per_minute)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-shared-key-") as tmp:
             project_file = write_project(Path(tmp), sandbox.url, activations, client_per_minute)
@@ -163,23 +200,9 @@ def run(activations: int, per_minute: int, client_per_minute: int) -> dict[str, 
             elapsed = time.perf_counter() - started
     finally:
         sandbox.stop()
-    entries = sandbox.log.entries()
-    limited = sum(e.status == 429 for e in entries)
-    applied = sum(r.outcome is Outcome.APPLIED for r in results)
-    failed = [r for r in results if r.outcome is not Outcome.APPLIED]
-    rate = len(entries) / elapsed * 60
-    print(f"{activations} activations on one key, server budget {per_minute}/min, client "
-          f"budget {client_per_minute}/min")
-    print(f"  applied {applied}, failed or stopped {len(failed)}")
-    for result in failed:
-        print(f"    {result.activation}: {result.outcome.value} {result.message}")
-    print(f"  Selligent requests {len(entries)}, 429 answers {limited}, client waits "
-          f"{waits.count} totalling {waits.seconds:.1f} s")
-    print(f"  {rate:.1f} requests/min over {elapsed:.1f} s ({rate / per_minute:.0%} of the "
-          "server's budget)")
-    return {"applied": applied, "failed": len(failed), "requests": len(entries),
-            "limited": limited, "waits": waits.count, "waited": waits.seconds,
-            "busiest_minute": busiest_window([e.time for e in entries])}
+    return report(f"{activations} activations on one key, server budget {per_minute}/min, "
+                  f"client budget {client_per_minute}/min", [summary(results, waits)],
+                  sandbox.log.entries(), elapsed, per_minute)
 
 
 def worker(project_file: Path, state: str, names: list[str], shared: bool) -> None:
@@ -187,11 +210,7 @@ def worker(project_file: Path, state: str, names: list[str], shared: bool) -> No
     os.environ.update(BENCH_KEY="sandbox-key", BENCH_SECRET="sandbox-secret")
     if not shared:  # the baseline: each process paces alone, as before request_budgets
         budgets.open_budget_ledger = lambda location: None  # type: ignore[assignment]
-    results, waits = apply_activations(project_file, state, names)
-    print(json.dumps({"applied": sum(r.outcome is Outcome.APPLIED for r in results),
-                      "failed": [f"{r.activation}: {r.outcome.value} {r.message}"
-                                 for r in results if r.outcome is not Outcome.APPLIED],
-                      "waits": waits.count, "waited": waits.seconds}))
+    print(json.dumps(summary(*apply_activations(project_file, state, names))))
 
 
 def run_matrix(activations: int, processes: int, per_minute: int, client_per_minute: int,
@@ -202,8 +221,7 @@ def run_matrix(activations: int, processes: int, per_minute: int, client_per_min
 
     schema = f"bench_shared_key_{uuid.uuid4().hex[:8]}"
     location = state or f"{LOCAL_POSTGRES}?schema={schema}"
-    sandbox = start_selligent_sandbox(SelligentSandboxConfig(
-        port=0, data_dir=None, seed_file=DATA / "customers.csv", requests_per_minute=per_minute))
+    sandbox = start_sandbox(per_minute)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-shared-key-") as tmp:
             project_file = write_project(Path(tmp), sandbox.url, activations, client_per_minute)
@@ -222,23 +240,10 @@ def run_matrix(activations: int, processes: int, per_minute: int, client_per_min
             with psycopg.connect(LOCAL_POSTGRES, autocommit=True) as conn:
                 conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
                     sql.Identifier(schema)))
-    entries = sandbox.log.entries()
-    limited = sum(e.status == 429 for e in entries)
-    rate = len(entries) / elapsed * 60
     how = "one budget shared through the state" if shared else "each process on its own"
-    print(f"{activations} activations in {processes} processes on one key ({how}), server "
-          f"budget {per_minute}/min, client budget {client_per_minute}/min")
-    print(f"  applied {sum(o['applied'] for o in outputs)}, failed or stopped "
-          f"{sum(len(o['failed']) for o in outputs)}")
-    for output in outputs:
-        for failure in output["failed"]:
-            print(f"    {failure}")
-    print(f"  Selligent requests {len(entries)}, 429 answers {limited}, client waits "
-          f"{sum(o['waits'] for o in outputs)} totalling "
-          f"{sum(o['waited'] for o in outputs):.1f} s")
-    print(f"  {rate:.1f} requests/min over {elapsed:.1f} s ({rate / per_minute:.0%} of the "
-          "server's budget); the busiest 60 s received "
-          f"{busiest_window([e.time for e in entries])}")
+    report(f"{activations} activations in {processes} processes on one key ({how}), server "
+           f"budget {per_minute}/min, client budget {client_per_minute}/min", outputs,
+           sandbox.log.entries(), elapsed, per_minute)
 
 
 def main() -> None:

@@ -77,10 +77,10 @@ LEASE_SECONDS = 30.0  # renewed every 10 s while the apply runs; a dead holder's
 def _row_changes(planned: ActivationPlan) -> int:
     """The rows apply will confirm: the progress bar's total."""
     members = planned.members
-    whole = capabilities_of(planned.destination_type)
+    capabilities = capabilities_of(planned.destination_type)
     if members is None:
         count = 0
-    elif whole is not None and whole.sends_whole_list:
+    elif capabilities is not None and capabilities.sends_whole_list:
         count = members.matched  # every member goes out in the list's file
     else:
         count = members.adds + members.removes
