@@ -142,16 +142,19 @@ SELLIGENT_TENANT_OPTION = typer.Option(
     "0: none), inbound-limit-seconds (documented 15; 0: none), max-take (a page-size cap), "
     "unknown-segment-status (404 or 400), seconds-per-1000-rows (slow loads).")
 
+DOCUMENTED_ONLY_OPTION = typer.Option(
+    False, "--actito-documented-only",
+    help="Actito: answer 501 to every route no public source documents (the request log then "
+    "proves a project needs none).")
+
 
 @app.command()
 def sandbox(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-    selligent_port: int = typer.Option(
-        selligent_defaults.DEFAULT_PORT, "--selligent-port", help="Selligent port (0: any free)."
-    ),
-    data_dir: Path = typer.Option(
-        selligent_defaults.DEFAULT_DATA_DIR, help="Where the sandboxes keep their data."
-    ),
+    selligent_port: int = typer.Option(selligent_defaults.DEFAULT_PORT, "--selligent-port",
+                                       help="Selligent port (0: any free)."),
+    data_dir: Path = typer.Option(selligent_defaults.DEFAULT_DATA_DIR,
+                                  help="Where the sandboxes keep their data."),
     in_memory: bool = typer.Option(False, help="Keep nothing on disk (forget data on exit)."),
     seed_file: Path | None = SEED_FILE_OPTION,
     seed_column: list[str] = SEED_COLUMN_OPTION,
@@ -183,6 +186,7 @@ def sandbox(
     actito_calls_per_minute: float = typer.Option(100.0, help="Actito: above it, slow down."),
     actito_imports_per_day: int = typer.Option(24, help="Actito: ETL runs per table per day."),
     actito_max_file_mb: float = typer.Option(100.0, help="Actito: file size cap (MB)."),
+    actito_documented_only: bool = DOCUMENTED_ONLY_OPTION,
 ) -> None:
     """Run the local API sandboxes in the foreground until Ctrl-C."""
     faults = Faults(
@@ -199,7 +203,7 @@ def sandbox(
         directory, host=host, port=actito_port, ftps_port=actito_ftps_port,
         sftp_port=actito_sftp_port, api_key=actito_api_key, **seed,
         token_ttl_seconds=actito_token_seconds, calls_per_minute=actito_calls_per_minute,
-        bulk_imports_per_day=actito_imports_per_day,
+        bulk_imports_per_day=actito_imports_per_day, documented_only=actito_documented_only,
         max_file_bytes=int(actito_max_file_mb * 1024 * 1024),
         latency_ms=latency_ms, error_ratio=error_ratio, drop_ratio=drop_ratio)
     with user_errors():  # a bad row of the seed file shows when a sandbox is seeded

@@ -153,6 +153,9 @@ def _actito_lines(row: ActivationStatus, now: dt.datetime) -> list[str]:
         key_file = f"expired at {_minute(expires)}: the list targets nobody until the next sync"
     else:
         key_file = f"expires {_minute(expires)}"
+    if row.last_run is not None and row.last_run.counts.get("members_unconfirmed"):
+        key_file += ("; the last file's pickup is not confirmed (Actito reads key files "
+                     "asynchronously and documents no read of a list)")
     lines = [f"  key file  {key_file}"]
     if row.budget is not None:
         lines.append(f"  imports   {row.budget.describe()}")

@@ -40,24 +40,30 @@ class Structure:
     # longer are rejected at plan time. Empty when the destination has no such limit.
     field_lengths: dict[str, int] = field(default_factory=dict)
     batching: Batching | None = None  # how apply sizes its data calls (None: not by rows)
+    # Operations the activation may use whose route or body is undocumented, described.
+    inferred: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class WriteResult:
     """What the destination confirmed for one step, in rows. `unsettled`: it rejected rows
     without saying which, so none of the rows sent may be recorded as applied (the executor's
-    snapshot keeps no hash for them and the next plan sends them again)."""
+    snapshot keeps no hash for them and the next plan sends them again). `unconfirmed`: the
+    rows were handed over (e.g. a key file dropped) but the destination has not said it took
+    them; `applied` is then what was sent."""
 
     sent: int
     applied: int
     not_found: int = 0
     rejected: int = 0
     unsettled: bool = False
+    unconfirmed: bool = False
 
     def plus(self, other: WriteResult) -> WriteResult:
         return WriteResult(self.sent + other.sent, self.applied + other.applied,
                            self.not_found + other.not_found, self.rejected + other.rejected,
-                           self.unsettled or other.unsettled)
+                           self.unsettled or other.unsettled,
+                           self.unconfirmed or other.unconfirmed)
 
 
 class DestinationWriter(Protocol):

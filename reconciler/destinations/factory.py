@@ -9,8 +9,10 @@ from pathlib import Path
 
 from reconciler.clock import SYSTEM_CLOCK, Clock
 from reconciler.destinations.actito.adapter import ActitoAdapter
+from reconciler.destinations.actito.exports import ProfileExport
 from reconciler.destinations.actito.limits import ActitoLimits
 from reconciler.destinations.actito.observer import ActitoObserver
+from reconciler.destinations.actito.routes import RouteBook
 from reconciler.destinations.actito.transfer import FileTransferSettings, TransferProtocol
 from reconciler.destinations.actito.writer import ActitoWriter
 from reconciler.destinations.base import DestinationObserver, DestinationWriter
@@ -20,7 +22,7 @@ from reconciler.destinations.selligent.observer import SelligentObserver
 from reconciler.destinations.selligent.transport import SelligentLimits
 from reconciler.destinations.selligent.writer import SelligentWriter
 from reconciler.manifests.models import ActitoDestination, SelligentDestination
-from reconciler.manifests.values import resolve_env_ref, resolve_maybe_env
+from reconciler.manifests.values import parse_duration, resolve_env_ref, resolve_maybe_env
 
 FTPS_PORT, SFTP_PORT = 21, 22
 
@@ -75,6 +77,16 @@ def open_actito_adapter(name: str, spec: ActitoDestination, manifest_dir: Path) 
         profile_table=spec.profile_table,
         api_key=resolve_env_ref(spec.credentials.api_key, f"{where} spec.credentials.apiKey"),
         transfer=settings,
+        location_id=transfer.location.id if transfer.location else None,
+        location_name=transfer.location.name if transfer.location else None,
+        export=ProfileExport(
+            spec.profile_export.file_name_pattern,
+            spec.profile_export.directory or transfer.directory,
+            parse_duration(spec.profile_export.max_age)) if spec.profile_export else None,
+        routes=RouteBook.from_manifest(
+            {op: route.model_dump(by_alias=True, exclude_unset=True)
+             for op, route in spec.api.routes.items()},
+            spec.api.documented_only, where),
         limits=ActitoLimits(max_in_flight=spec.limits.in_flight(),
                             calls_per_minute=spec.limits.calls_per_minute()),
     )

@@ -305,6 +305,8 @@ class Executor:
                   "members_sent": members.sent, "members_applied": members.applied,
                   "members_not_found": members.not_found, "updates_sent": sent.sent,
                   "updates_applied": sent.applied, "updates_rejected": sent.rejected}
+        if members.unconfirmed:
+            counts["members_unconfirmed"] = members.sent
         if deferred is not None:
             counts["updates_deferred"] = deferred.rows
             self.imports.record_deferral(begun.run_id, name, deferred)

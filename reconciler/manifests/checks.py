@@ -202,6 +202,10 @@ def _selligent_checks(
         yield _error(activation, ("spec", "validityPeriod"),
                      "validityPeriod applies to Actito external target lists only; "
                      "Selligent ignores it", Severity.WARNING)
+    if activation.document.spec.target_list is not None:
+        yield _error(activation, ("spec", "targetList"),
+                     "targetList applies to Actito external target lists only; "
+                     "Selligent ignores it", Severity.WARNING)
 
 
 def _actito_checks(
@@ -221,6 +225,8 @@ def _actito_checks(
                      f"Actito match key {key.destination!r} is not a unique attribute: use "
                      f"{', '.join(allowed)}, or list a unique custom attribute in "
                      f"destination {destination.name!r} spec.uniqueAttributes")
+    yield from _actito_attribute_names(activation, settings)
+    yield from _actito_documented_only(activation, destination, spec, settings)
     interval = settings.schedule_interval()
     if settings.validity_period and interval is not None:
         validity = parse_duration(settings.validity_period)
@@ -237,6 +243,41 @@ def _actito_checks(
                          f"{settings.validity_period} but the schedule runs only every "
                          f"{_human(interval)}: the list will expire between syncs; make "
                          "validityPeriod longer than the schedule interval", Severity.WARNING)
+
+
+# [C] evidence §3: an attribute's technical name is at most 50 characters (and immutable).
+ACTITO_ATTRIBUTE_NAME_MAX = 50
+# Operations `targetList.manage: api` needs (the names of the Actito route table).
+ACTITO_LIST_OPERATIONS = ("listLocations", "createLocation", "listSynchronizations",
+                          "createSynchronization", "listTargetLists", "createTargetList",
+                          "getTargetList", "deleteTargetList")
+
+
+def _actito_attribute_names(activation: Manifest[ActivationDocument],
+                            settings: EffectiveActivation) -> Iterator[Diagnostic]:
+    for index, mapping in enumerate(settings.fields):
+        if mapping.create and len(mapping.destination) > ACTITO_ATTRIBUTE_NAME_MAX:
+            yield _error(activation, ("spec", "fields", str(index), "destination"),
+                         f"Actito attribute name {mapping.destination!r} has "
+                         f"{len(mapping.destination)} characters; Actito allows at most "
+                         f"{ACTITO_ATTRIBUTE_NAME_MAX}, and a name cannot be changed once "
+                         "created")
+
+
+def _actito_documented_only(activation: Manifest[ActivationDocument],
+                            destination: Manifest[DestinationDocument], spec: ActitoDestination,
+                            settings: EffectiveActivation) -> Iterator[Diagnostic]:
+    """`api.documentedOnly` with an activation that needs inferred list routes."""
+    target = settings.target_list
+    if not spec.api.documented_only or target is None or target.manage != "api":
+        return
+    missing = [o for o in ACTITO_LIST_OPERATIONS if o not in spec.api.routes]
+    if missing:
+        yield _error(activation, ("spec", "targetList", "manage"),
+                     f"targetList.manage: api sets the list up through undocumented Actito "
+                     f"routes ({', '.join(missing)}) and destination {destination.name!r} sets "
+                     "api.documentedOnly: true: set the list up in the portal "
+                     "(manage: portal) or give those routes under api.routes")
 
 
 def _list_name_conflicts(

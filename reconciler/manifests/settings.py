@@ -28,6 +28,7 @@ from reconciler.manifests.models import (
     FieldMapping,
     Kind,
     MatchKey,
+    TargetListSettings,
     Warnings,
 )
 from reconciler.manifests.project import Manifest, Project
@@ -75,6 +76,7 @@ class EffectiveActivation:
     deletion_policy: DeletionPolicy
     validity_period: str | None  # Actito only
     duplicate_keys: DuplicateKeys = DuplicateKeys.KEEP
+    target_list: TargetListSettings | None = None  # Actito only
     origins: dict[str, Origin] = field(default_factory=dict)
 
     @property
@@ -154,6 +156,7 @@ def effective_settings(
         deletion_policy=pick("deletion_policy", DeletionPolicy.KEEP),
         validity_period=pick("validity_period", BUILTIN_VALIDITY_PERIOD if is_actito else None),
         duplicate_keys=pick("duplicate_keys", DuplicateKeys.KEEP),
+        target_list=pick("target_list", TargetListSettings() if is_actito else None),
         origins=origins,
     )
 

@@ -21,7 +21,8 @@ from reconciler.manifests.settings import EffectiveActivation
 
 # 2.0: `stops` are guard verdicts as objects (kind, activation, measured, limit), not sentences.
 # 2.1: each activation's `verdict`, and the summary's `activations_blocked`.
-FORMAT_VERSION = "2.1"
+# 2.2: each activation's `inferred_operations`.
+FORMAT_VERSION = "2.2"
 
 
 class _Frozen(BaseModel):
@@ -93,6 +94,10 @@ class ActivationPlan(_Frozen):
     batching: Batching | None = Field(
         default=None, description="How apply cuts the member and profile changes into calls "
         "(destinations that send rows in calls).")
+    inferred_operations: tuple[str, ...] = Field(
+        default=(), description="Destination operations this activation may use whose route "
+        "or body no public source documents (Actito: routes.py's table), as "
+        "'operation (METHOD path)'.")
     stops: tuple[GuardStop, ...] = Field(
         default=(), description="Guards apply will stop on (e.g. mass removal), unless allowed."
     )

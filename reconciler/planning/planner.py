@@ -198,6 +198,7 @@ class Planner:
             data_issues=data_issues(report),
             warnings=structure.warnings + warnings_of(settings, report, diff, hashes),
             stops=guard_stops(settings, diff),
+            inferred_operations=structure.inferred,
             batching=structure.batching.for_changes(diff.adds, diff.removes, diff.updates)
             if structure.batching is not None else None,
         ))

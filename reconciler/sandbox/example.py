@@ -20,6 +20,8 @@ from reconciler.errors import ReconcilerError
 EXAMPLE_FOLDER = "example"  # inside the `reconciler` package, in a wheel
 SOURCE_FOLDER = "manifests"  # beside the `reconciler` package, in a source checkout
 SEED_FILE = ("data", "customers.csv")  # the seed file, inside the example project
+# What the example project's user set up once in the Actito portal (the Actito sandbox's).
+PORTAL_FILE = ("data", "actito-portal.json")
 
 
 class ExampleNotFoundError(ReconcilerError):
@@ -65,5 +67,15 @@ def example_seed_file() -> Path:
     resource = example_resource().joinpath(*SEED_FILE)
     if not isinstance(resource, Path):  # an installation inside a zip file
         raise ExampleNotFoundError(f"the example's seed file {resource} is not a file on "
+                                   "disk")
+    return resource
+
+
+def example_portal_file() -> Path:
+    """The example's Actito portal set-up (lists, ETL definitions), the Actito sandbox's
+    default."""
+    resource = example_resource().joinpath(*PORTAL_FILE)
+    if not isinstance(resource, Path):
+        raise ExampleNotFoundError(f"the example's portal file {resource} is not a file on "
                                    "disk")
     return resource

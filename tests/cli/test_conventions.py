@@ -81,9 +81,10 @@ def test_shell_completion_completes_commands_and_options() -> None:
 
     assert complete("reconciler pl") == ["plan"]
     assert complete("reconciler plan --no") == ["--no-color"]
-    script = subprocess.run([str(RECONCILER), "--show-completion", "bash"], capture_output=True,
-                            text=True, timeout=60, check=True).stdout
-    assert "_RECONCILER_COMPLETE=complete_bash" in script
+    shown = subprocess.run([str(RECONCILER), "--show-completion", "bash"], capture_output=True,
+                           text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert "_RECONCILER_COMPLETE=complete_bash" in shown.stdout
 
 
 class Terminal(io.StringIO):

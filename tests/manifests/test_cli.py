@@ -50,7 +50,7 @@ def test_validate_reports_all_five_problems_with_positions(example_copy: Path) -
         "manifests/activations/vip-selligent.yaml:12:3: error: spec.descripion: unknown field",
         "manifests/activations/churn-selligent.yaml:9:16: error: spec.destination:",
         f"manifests/segments.yaml:{duplicate_line}:9: error: metadata.name: duplicate Segment",
-        "manifests/activations/sms-actito.yaml:11:20: error: spec.schedule.cron:",
+        "manifests/activations/sms-actito.yaml:12:20: error: spec.schedule.cron:",
         "manifests/activations/vip-selligent.yaml:11:17: error: spec.audienceName:",
     }
     assert len(lines) == 5, result.output

@@ -24,7 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from reconciler.destinations.actito import targeting
 from reconciler.destinations.actito.client import ActitoClient
 from reconciler.destinations.actito.etlfile import Section, write_zipped_csv, write_zipped_sections
 from reconciler.destinations.actito.executions import EtlEnd, end_of, raw_status
+from reconciler.destinations.actito.exports import ProfileExport, export_keys
 from reconciler.destinations.actito.limits import ActitoLimits
 from reconciler.destinations.actito.models import (
     Attribute,
@@ -42,10 +43,11 @@ from reconciler.destinations.actito.models import (
     UpdateReport,
 )
 from reconciler.destinations.actito.polling import poll_delays
+from reconciler.destinations.actito.routes import RouteBook
+from reconciler.destinations.actito.targeting import ListTarget
 from reconciler.destinations.actito.transfer import FileTransferSettings, upload_file
-from reconciler.destinations.errors import PermanentApiError, TransientApiError
+from reconciler.destinations.errors import PermanentApiError
 from reconciler.destinations.http import RetryPolicy
-from reconciler.manifests.naming import actito_file_stem
 from reconciler.masking import mask_in_text
 
 log = logging.getLogger(__name__)
@@ -63,18 +65,26 @@ class ActitoAdapter:
 
     def __init__(self, *, base_url: str, entity: str, profile_table: str, api_key: str,
                  transfer: FileTransferSettings, location_name: str | None = None,
+                 location_id: str | None = None, routes: RouteBook | None = None,
+                 export: ProfileExport | None = None,
                  limits: ActitoLimits | None = None, retry: RetryPolicy | None = None,
                  max_file_bytes: int = 100 * MEGABYTE, page_size: int = 1000,
-                 etl_timeout_seconds: float = 3600.0, sync_timeout_seconds: float = 600.0,
+                 etl_timeout_seconds: float = 3600.0, pickup_wait_seconds: float = 30.0,
                  poll_seconds: float = 5.0) -> None:
-        self.client = ActitoClient(base_url, api_key, entity, limits=limits, retry=retry)
+        """`pickup_wait_seconds`: how long a key file's pickup is watched, on a list managed by
+        API only (through an inferred read), before the apply goes on with it unconfirmed."""
+        self.routes = routes or RouteBook()
+        self.client = ActitoClient(base_url, api_key, entity, limits=limits, retry=retry,
+                                   routes=self.routes)
         self.entity, self.table = entity, profile_table
         self.transfer, self.location_name = transfer, location_name
+        self.location_id = location_id
+        self.export = export
         self.limits = limits or ActitoLimits()
         self.retry = retry or RetryPolicy()
         self.max_file_bytes, self.page_size = max_file_bytes, page_size
         self.etl_timeout_seconds = etl_timeout_seconds
-        self.sync_timeout_seconds = sync_timeout_seconds
+        self.pickup_wait_seconds = pickup_wait_seconds
         self.poll_seconds = poll_seconds
 
     # --- reading -----------------------------------------------------------------------------
@@ -84,14 +94,23 @@ class ActitoAdapter:
         attributes = tuple(Attribute.from_api(a) for a in raw.get("attributes") or [])
         return TableStructure(str(raw.get("id")), str(raw.get("name")), attributes)
 
-    def iter_existing_keys(self, key_attribute: str, keys: Iterable[str],
-                           count: int) -> Iterator[list[str]]:
+    def iter_existing_keys(self, key_attribute: str, keys: Iterable[str], count: int,
+                           now: datetime | None = None) -> Iterator[list[str]]:
         """Pages of existing keys for an intersection done elsewhere (e.g. in DuckDB), never
-        holding the audience: `keys` (about `count` of them) are looked up in chunks when that
+        holding the audience: from the profile export when the destination names one (one
+        download, [C]); else `keys` (about `count` of them) are looked up in chunks when that
         needs fewer calls than paging; otherwise every profile's key is paged (a superset of
         the answer: join it with the audience)."""
-        total = announced_total(self.client.profiles_page(self.table, 0, 1, [key_attribute]))
-        pages = -(-total // self.page_size) if total is not None else None
+        if self.export is not None:
+            yield from export_keys(self.export, self.transfer, key_attribute,
+                                   now or datetime.now(UTC), self.retry)
+            return
+        if self.routes.inferred(["listProfiles"]) and self.routes.documented_only:
+            pages: int | None = count  # the listing is undocumented: look every key up
+        else:
+            total = announced_total(self.client.profiles_page(self.table, 0, 1,
+                                                              [key_attribute]))
+            pages = -(-total // self.page_size) if total is not None else None
         if pages is None or count > pages:
             yield from self.iter_keys(key_attribute)
             return
@@ -142,9 +161,9 @@ class ActitoAdapter:
                 "ask Actito for its page size limit and lower the adapter's page_size to it",
                 destination="actito", call="GET profiles page")
 
-    def read_target_list(self, name: str) -> TargetList | None:
-        """The external target list called `name`, or None."""
-        return targeting.find_list(self.client, name)
+    def read_target_list(self, target: ListTarget | str) -> TargetList | None:
+        """The external target list of `target` (or called so), or None. [I] routes."""
+        return targeting.find_list(self.client, target)
 
     # --- writing -----------------------------------------------------------------------------
     def ensure_attributes(self, specs: Sequence[AttributeSpec]) -> list[str]:
@@ -161,54 +180,69 @@ class ActitoAdapter:
                         "Actito cannot change an attribute's type",
                         destination="actito", call="POST profile table attribute")
                 continue
-            body = {"name": spec.name, "type": "CUSTOM", "valueType": spec.value_type.value,
-                    "unique": False, "mandatory": False, "multiValued": False}
             try:
-                self.client.create_attribute(self.table, body)
+                self.client.create_attribute(self.table, spec.name, spec.value_type.value)
             except PermanentApiError as exc:
                 if exc.status != 409:  # 409: a retried POST had already created it
                     raise
             created.append(spec.name)
         return created
 
-    def ensure_target_list(self, name: str, key_attribute: str,
-                           validity: timedelta) -> TargetList:
-        """The external target list `name` keyed by `key_attribute`, with its file
-        synchronization on this adapter's location; created when missing."""
-        location_id = targeting.ensure_location(self.client, self.transfer, self.location_name)
-        return targeting.ensure_list(self.client, self.table, name, key_attribute, validity,
-                                     location_id)
+    def ensure_target_list(self, target: ListTarget) -> TargetList:
+        """[I] routes: the external target list of `target`, keyed by its key attribute, with
+        its file synchronization on this adapter's location; created when missing."""
+        location_id = targeting.ensure_location(self.client, self.transfer, self.location_id,
+                                                self.location_name)
+        return targeting.ensure_list(self.client, self.table, target, location_id)
 
     def delete_target_list(self, name: str) -> bool:
-        """Delete the external target list `name` (the profiles stay); False when it was
-        already gone."""
+        """[I] routes: delete the external target list `name` (the profiles stay); False when
+        it was already gone."""
         return targeting.delete_list(self.client, name)
 
-    def replace_members(self, name: str, keys: Iterable[str], *,
-                        wait: bool = True) -> MembershipReport | None:
-        """Make `keys` the whole membership of list `name` by dropping one key file (header =
-        the key attribute) on the location; with `wait`, the report once Actito has read it.
-        Keys of no profile are counted as unmatched and skipped, never created."""
-        found = self.read_target_list(name)
-        if found is None:
-            raise PermanentApiError(f"external target list {name!r} does not exist; create it "
-                                    "with ensure_target_list first", destination="actito",
-                                    call="GET external-target-lists")
-        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-        remote = f"{actito_file_stem(name)}_{stamp}.zip"
+    def replace_members(self, target: ListTarget, keys: Iterable[str], *,
+                        moment: datetime | None = None) -> MembershipReport:
+        """Make `keys` the whole membership of `target`'s list by dropping one key file (header
+        = the key attribute) on the location, named by the list's file pattern ([C] evidence
+        §8: the last file read becomes the list). Keys of no profile are skipped by Actito,
+        never created. Whether Actito read the file is confirmed only for a list managed by
+        API, through an inferred read, for at most `pickup_wait_seconds`; otherwise the report
+        says `confirmed=False` and the counts are what was sent."""
+        found = self.read_target_list(target) if target.managed_by_api else None
+        if target.managed_by_api and found is None:
+            raise PermanentApiError(f"external target list {target.name!r} does not exist; "
+                                    "create it with ensure_target_list first",
+                                    destination="actito", call="GET external-target-lists")
+        remote = targeting.file_name(target.file_pattern, moment or datetime.now(UTC))
+        sent = 0
         with tempfile.TemporaryDirectory(prefix="actito-") as folder:
-            parts = write_zipped_csv(Path(folder), "keys", [found.key_attribute],
-                                     ([k] for k in keys if k not in (None, "")),
+            def rows() -> Iterator[list[str]]:
+                nonlocal sent
+                for key in keys:
+                    if key not in (None, ""):
+                        sent += 1
+                        yield [key]
+
+            header = found.key_attribute if found is not None else target.key_attribute
+            parts = write_zipped_csv(Path(folder), "keys", [header], rows(),
                                      self.max_file_bytes)
             if len(parts) > 1:
-                raise PermanentApiError(f"the key file of {name!r} would pass the file size cap",
-                                        destination="actito", call="target list file")
+                raise PermanentApiError(f"the key file of {target.name!r} would pass the file "
+                                        "size cap", destination="actito",
+                                        call="target list file")
             upload_file(self.transfer, parts[0], remote, self.retry)
-        return self._wait_for_file(found, remote) if wait else None
+        unconfirmed = MembershipReport(target.name, remote, sent, sent, 0, confirmed=False)
+        if found is None or self.routes.documented_only:
+            log.info("actito: key file %s dropped for list %r (%d keys); Actito reads it "
+                     "asynchronously, not confirmed", remote, target.name, sent)
+            return unconfirmed
+        return self._wait_for_file(found, remote) or unconfirmed
 
-    def _wait_for_file(self, found: TargetList, remote: str) -> MembershipReport:
+    def _wait_for_file(self, found: TargetList, remote: str) -> MembershipReport | None:
+        """[I] the list's `lastReport` once Actito read `remote`; None when the wait ends
+        first (the apply goes on: the file is there, Actito reads it asynchronously)."""
         name = found.name
-        deadline = time.monotonic() + self.sync_timeout_seconds
+        deadline = time.monotonic() + self.pickup_wait_seconds
         delays = poll_delays(self.poll_seconds)
         while True:
             current = targeting.read_list(self.client, found.id)
@@ -222,9 +256,10 @@ class ActitoAdapter:
                                         int(report.get("matched", 0)),
                                         int(report.get("unmatched", 0)))
             if time.monotonic() >= deadline:
-                raise TransientApiError(f"Actito has not read {remote} for list {name!r} after "
-                                        f"{self.sync_timeout_seconds:.0f}s",
-                                        destination="actito", call="target list file")
+                log.warning("actito: list %r has not read %s after %.0fs; going on, "
+                            "unconfirmed (the next plan or status shows it)", name, remote,
+                            self.pickup_wait_seconds)
+                return None
             time.sleep(next(delays))
 
     def update_profiles(self, key_attribute: str, columns: Sequence[str],
@@ -257,8 +292,7 @@ class ActitoAdapter:
         QuotaExceededError when Actito refuses it for the quota. An execution ending
         WITH_ERROR with rejected lines is reported (masked samples) and `unsettled`; one
         ending WITH_ERROR with no line counted (the file refused whole) is an error."""
-        definition = {"table": self.table, "mode": "UPDATE_ONLY", "keyAttribute": key_attribute,
-                      "file": {"encoding": "UTF-8", "separator": ","}}
+        definition = self.client.etl_definition(self.table, key_attribute, [])
         execution_id = self.client.start_etl(definition, part)
         if on_started is not None:
             on_started(execution_id)

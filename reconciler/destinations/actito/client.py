@@ -1,10 +1,10 @@
-"""The Actito wire: tokens, the licence gate, retries, and one method per route we use.
+"""The Actito wire: tokens, the licence gate, retries, and one method per operation we use.
 
-Routes follow `../shared/api/actito-evidence.md` ("evidence §n") and `actito.md`; the
-family-prefixed form is used everywhere (the only one since June 2025, [C]). v5 paths address a
-profile table by its id ([C] evidence §2): methods take the table's name, as the manifests say
-it, and put the id they resolve once per client from the table list in the path. Routes and
-shapes that are only inferred ([I]) or unknown ([?]) are marked so. This module holds no
+Every path, body template and listing key comes from routes.py's table (with the
+destination's `api.routes` replacements), each tagged documented or inferred against
+`../shared/api/actito-evidence.md` ("evidence §n"). v5 paths address a profile table by its id
+([C] evidence §2): methods take the table's name, as the manifests say it, and put the id they
+resolve once per client from the table list in the path. This module holds no
 business rules: the adapter decides what to call. It logs call names and statuses only: never
 the API key, a token, a password or a profile value (which is why paths are never logged or put
 in errors).
@@ -27,6 +27,7 @@ from reconciler.destinations.actito import errors
 from reconciler.destinations.actito.executions import end_of, raw_status
 from reconciler.destinations.actito.limits import ActitoLimits, licence_gate
 from reconciler.destinations.actito.polling import poll_delays
+from reconciler.destinations.actito.routes import Request, RouteBook
 from reconciler.destinations.errors import (
     AuthenticationError,
     PermanentApiError,
@@ -52,9 +53,11 @@ class ActitoClient:
 
     def __init__(self, base_url: str, api_key: str, entity: str, *,
                  limits: ActitoLimits | None = None, retry: RetryPolicy | None = None,
-                 timeout_seconds: float = 60.0,
+                 timeout_seconds: float = 60.0, routes: RouteBook | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        """`clock`: seconds, for the token's lifetime (tests move it)."""
+        """`clock`: seconds, for the token's lifetime (tests move it); `routes`: the route
+        table with the destination's replacements (routes.py)."""
+        self.routes = routes or RouteBook()
         self.base_url = base_url.rstrip("/")
         self._clock = clock
         self.entity = entity
@@ -140,24 +143,34 @@ class ActitoClient:
         except ValueError as exc:
             raise errors.bad_answer(call, subject, "not JSON") from exc
 
-    # --- routes --------------------------------------------------------------------------------
-    def _entity_v5(self, family: str, rest: str) -> str:
-        return f"/{family}/v5/entities/{quote(self.entity, safe='')}{rest}"
+    # --- routes (every path and body comes from routes.py's table) ----------------------------
+    def request(self, operation: str, values: dict[str, Any] | None = None, *,
+                table: str | None = None) -> Request:
+        """`operation` filled in for this entity (and `table`, by its id)."""
+        filled = {"entity": self.entity, **(values or {})}
+        if table is not None:
+            filled["table"] = self.table_id(table)
+            filled.setdefault("tableName", table)
+        return self.routes.request(operation, filled)
 
-    def _table_v5(self, family: str, table: str, rest: str = "") -> str:
-        """A v5 path under the profile table named `table`, addressed by its id."""
-        return self._entity_v5(family, f"/profile-tables/{quote(self.table_id(table))}{rest}")
+    def send(self, request: Request, *, call: str, subject: str, **kwargs: Any) -> Any:
+        if request.body is not None and "files" not in kwargs:
+            kwargs["json"] = request.body
+        if request.query is not None:
+            kwargs["params"] = request.query
+        return self.call(request.route.method, request.path, call=call, subject=subject,
+                         **kwargs)
 
     def table_id(self, table: str) -> str:
         """The id of the profile table named `table`, from the entity's table list ([C]
-        evidence §2: `GET …/profile-tables`, full definitions with `id` and `name`), read once
-        per client. The list's envelope key is [?]: `profileTables` [I], or a bare list."""
+        evidence §2: full definitions with `id` and `name`), read once per client. The list's
+        envelope key is [?]: the route's listKey, or a bare list."""
         with self._tables_lock:
             if table not in self._table_ids:
-                body = self.call("GET", self._entity_v5("profile-table-structure",
-                                                        "/profile-tables"),
-                                 call="GET profile tables", subject=self._about())
-                listed = body.get("profileTables") if isinstance(body, dict) else body
+                listing = self.routes.request("listProfileTables", {"entity": self.entity})
+                body = self.send(listing, call="GET profile tables", subject=self._about())
+                key = listing.route.list_key
+                listed = body.get(key) if isinstance(body, dict) and key else body
                 if not isinstance(listed, list):
                     raise errors.bad_answer("GET profile tables", self._about(),
                                             "no list of profile tables")
@@ -174,15 +187,15 @@ class ActitoClient:
 
     def profile_table(self, table: str) -> dict[str, Any]:
         """[C] evidence §2: the table's structure, by its id."""
-        return dict(self.call("GET", self._table_v5("profile-table-structure", table),
+        return dict(self.send(self.request("getProfileTable", table=table),
                               call="GET profile table structure", subject=self._about(table)))
 
-    def create_attribute(self, table: str, attribute: dict[str, Any]) -> dict[str, Any]:
-        """[I] route (evidence §3, [?] there): POST one attribute to the table's structure."""
-        path = self._table_v5("profile-table-structure", table, "/attributes")
-        return dict(self.call("POST", path, json=attribute, call="POST profile table attribute",
-                              subject=f"{self._about(table)}, attribute {attribute['name']}")
-                    or {})
+    def create_attribute(self, table: str, name: str, value_type: str) -> dict[str, Any]:
+        """[I] route and body (evidence §3, [?] there): one custom attribute."""
+        request = self.request("createAttribute", {"name": name, "valueType": value_type},
+                               table=table)
+        return dict(self.send(request, call="POST profile table attribute",
+                              subject=f"{self._about(table)}, attribute {name}") or {})
 
     def find_profile(self, table: str, attribute: str, value: str) -> dict[str, Any] | None:
         """The profile whose unique `attribute` is `value`, or None. [C] route (evidence §5:
@@ -191,9 +204,9 @@ class ActitoClient:
         profile" (the not-found status is [?]); [?] the answer's shape (only its presence is
         used)."""
         key = f"{quote(attribute, safe='')}={quote(str(value), safe='')}"
-        path = self._table_v5("profiles", table, f"/profiles/{key}")
         try:
-            return dict(self.call("GET", path, call=f"GET profile by {attribute}",
+            return dict(self.send(self.request("getProfile", {"key": key}, table=table),
+                                  call=f"GET profile by {attribute}",
                                   subject=self._about(table)))
         except PermanentApiError as exc:
             if exc.status == 404:
@@ -204,22 +217,36 @@ class ActitoClient:
                       attributes: list[str]) -> dict[str, Any]:
         """[I] route, [?] parameters and answer (evidence §4): one page of the v5 profile
         listing with only `attributes`; the adapter decides when the listing is complete."""
-        params = {"page": page, "size": size, "attributes": ",".join(attributes)}
-        return dict(self.call("GET", self._table_v5("profiles", table, "/profiles"),
-                              params=params, call="GET profiles page",
-                              subject=self._about(table)))
+        values = {"page": page, "size": size, "attributes": ",".join(attributes)}
+        return dict(self.send(self.request("listProfiles", values, table=table),
+                              call="GET profiles page", subject=self._about(table)))
+
+    def etl_definition(self, table: str, key_attribute: str,
+                       columns: list[str]) -> dict[str, Any]:
+        """The one-shot UPDATE_ONLY definition ([I] every key: the route's body template)."""
+        values = {"tableId": self.table_id(table), "keyAttribute": key_attribute,
+                  "columns": columns}
+        return dict(self.request("startEtlExecution", values, table=table).body or {})
 
     def start_etl(self, definition: dict[str, Any], data_file: Path) -> str:
         """POST a one-shot ETL execution ([C] route, evidence §6) with the file at `data_file`;
         its id. A 429 still there after IMPORT_START_429_TRIES tries is QuotaExceededError."""
-        path = self._entity_v5("mass-imports", "/etl-executions")
+        request = self.request("startEtlExecution", {
+            "tableName": definition.get("table"), "tableId": definition.get("table"),
+            "keyAttribute": definition.get("keyAttribute"), "columns": []})
         text = json.dumps(definition)
-        subject = self._about(definition.get("table"))
-        refusals = 0
 
         def parts() -> dict[str, Any]:
             return {"inputFile": (data_file.name, data_file.open("rb"), "application/zip"),
                     "parameters": (None, text, JSON)}
+
+        return self._start_import(request, parts, "POST etl-executions",
+                                  self._about(definition.get("table")))
+
+    def _start_import(self, request: Request, parts: Callable[[], dict[str, Any]], call: str,
+                      subject: str) -> str:
+        """Start an import (a 429 retried briefly, then taken for the quota); its id."""
+        refusals = 0
 
         def quota_after_tries(error: TransientApiError) -> bool:
             nonlocal refusals
@@ -228,20 +255,20 @@ class ActitoClient:
             return refusals >= IMPORT_START_429_TRIES
 
         try:
-            body = self.call("POST", path, files=parts, call="POST etl-executions",
-                             subject=subject, give_up=quota_after_tries)
+            body = self.send(request, files=parts, call=call, subject=subject,
+                             give_up=quota_after_tries)
         except TransientApiError as exc:
             if exc.status != 429:
                 raise
             raise errors.quota_refusal(exc, subject, max(refusals, 1)) from exc
         if not isinstance(body, dict) or "id" not in body:
-            raise errors.bad_answer("POST etl-executions", self._about(), "no execution id")
+            raise errors.bad_answer(call, self._about(), "no execution id")
         return str(body["id"])
 
     def etl_execution(self, execution_id: str) -> dict[str, Any]:
         """[C] route (evidence §7: the webhook's `_links.etlExecution`); [?] its body."""
-        path = self._entity_v5("mass-imports", f"/etl-executions/{quote(execution_id)}")
-        return dict(self.call("GET", path, call="GET etl-execution",
+        request = self.request("getEtlExecution", {"execution": execution_id})
+        return dict(self.send(request, call="GET etl-execution",
                               subject=f"{self._about()}, execution {execution_id}"))
 
     def wait_for_etl(self, execution_id: str, *, timeout_seconds: float,
@@ -262,27 +289,31 @@ class ActitoClient:
                     call="GET etl-execution")
             time.sleep(next(delays))
 
-    def listing(self, family: str, collection: str, key: str) -> list[dict[str, Any]]:
-        """[I] routes (§2.8): every record of a file-transfer or targeting collection."""
-        body = self.call("GET", self._entity_v5(family, f"/{collection}"),
-                         call=f"GET {collection}", subject=self._about())
-        return list((body or {}).get(key) or [])
+    def listing(self, operation: str) -> list[dict[str, Any]]:
+        """Every record of a listing operation ([I] routes, evidence §8)."""
+        request = self.request(operation)
+        body = self.send(request, call=f"GET {operation}", subject=self._about())
+        key = request.route.list_key
+        listed = body.get(key) if isinstance(body, dict) and key else body
+        return [r for r in listed or [] if isinstance(r, dict)]
 
-    def create(self, family: str, collection: str, record: dict[str, Any]) -> str:
-        """[I] routes (§2.8): create a record; its id."""
-        body = self.call("POST", self._entity_v5(family, f"/{collection}"), json=record,
-                         call=f"POST {collection}", subject=f"{self._about()}, {record['name']!r}")
+    def create(self, operation: str, values: dict[str, Any], *,
+               table: str | None = None) -> str:
+        """[I] routes (evidence §8): create a record from the operation's body template; its
+        id."""
+        request = self.request(operation, values, table=table)
+        body = self.send(request, call=f"POST {operation}",
+                         subject=f"{self._about()}, {values.get('name')!r}")
         return str((body or {}).get("id"))
 
-    def delete(self, family: str, collection: str, record_id: str) -> None:
-        """[I] routes (§2.8): delete a record by id."""
-        path = self._entity_v5(family, f"/{collection}/{quote(record_id)}")
-        self.call("DELETE", path, call=f"DELETE {collection} one",
+    def delete(self, operation: str, record_id: str) -> None:
+        """[I] routes (evidence §8): delete a record by id."""
+        self.send(self.request(operation, {"id": record_id}), call=f"DELETE {operation}",
                   subject=f"{self._about()}, id {record_id}")
 
-    def record(self, family: str, collection: str, record_id: str) -> dict[str, Any]:
-        path = self._entity_v5(family, f"/{collection}/{quote(record_id)}")
-        return dict(self.call("GET", path, call=f"GET {collection} one",
+    def record(self, operation: str, record_id: str) -> dict[str, Any]:
+        return dict(self.send(self.request(operation, {"id": record_id}),
+                              call=f"GET {operation}",
                               subject=f"{self._about()}, id {record_id}"))
 
     def _about(self, table: str | None = None) -> str:

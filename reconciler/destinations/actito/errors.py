@@ -52,7 +52,8 @@ def error_for(response: requests.Response, call: str, subject: str) -> Destinati
     about = f"failed for {subject}" if subject else "failed"
     if status in (401, 403):
         return AuthenticationError(f"credentials refused; {about}", **where)  # type: ignore[arg-type]
-    if status in TRANSIENT_STATUSES or status >= 500:
+    # 501 Not Implemented will not change by retrying (a route the service does not serve).
+    if status in TRANSIENT_STATUSES or (status >= 500 and status != 501):
         return TransientApiError(about, retry_after=server_wait(response.headers),
                                  **where)  # type: ignore[arg-type]
     return PermanentApiError(about, **where)  # type: ignore[arg-type]

@@ -72,13 +72,16 @@ class TargetList:
 
 @dataclass(frozen=True)
 class MembershipReport:
-    """What Actito made of a key file: matched keys are members, unmatched are skipped."""
+    """What Actito made of a key file: matched keys are members, unmatched are skipped.
+    `confirmed` False: the file was dropped but nothing documented (or nothing within the
+    wait) said Actito read it; the counts are then what was sent."""
 
     list_name: str
     file_name: str
     lines: int
     matched: int
     unmatched: int
+    confirmed: bool = True
 
 
 @dataclass(frozen=True)

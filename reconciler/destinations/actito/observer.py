@@ -15,13 +15,15 @@ from reconciler.changes.tables import count_rows
 from reconciler.clock import SYSTEM_CLOCK, Clock
 from reconciler.destinations.actito.adapter import ActitoAdapter
 from reconciler.destinations.actito.models import TableStructure, TargetList, ValueType
-from reconciler.destinations.actito.targeting import VALIDITY_MARGIN
+from reconciler.destinations.actito.targeting import VALIDITY_MARGIN, ListTarget, list_target
 from reconciler.destinations.base import Structure, load_key_pages
 from reconciler.destinations.rows import iter_rows
-from reconciler.manifests.models import FieldType
+from reconciler.manifests.models import FieldType, ListManagement
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.manifests.values import parse_duration
 
+# [C] evidence §6 (ETL file rules): a string value holds at most 255 characters.
+STRING_MAX = 255
 ACTITO_VALUE_TYPES = {
     FieldType.STRING: ValueType.STRING,
     FieldType.INTEGER: ValueType.INTEGER,
@@ -52,6 +54,34 @@ def file_refresh(found: TargetList, activation: EffectiveActivation,
         return (f"its file expires at {expires:%Y-%m-%d %H:%M} UTC, before the next scheduled "
                 "run")
     return None
+
+
+def _is_string(structure: TableStructure, name: str, declared: FieldType | None) -> bool:
+    found = structure.attribute(name)
+    if found is not None:
+        return found.value_type == ValueType.STRING.value
+    return declared is FieldType.STRING
+
+
+def operations_used(activation: EffectiveActivation, resources: list[ResourceChange],
+                    documented_only: bool = False, exported: bool = False) -> list[str]:
+    """The route table's operations (routes.py) a plan and apply of `activation` may send
+    (keys read from an export need no call; documented only: they are looked up one by one,
+    never listed)."""
+    used = ["listProfileTables", "getProfileTable"]
+    if not exported:
+        used += ["getProfile"] if documented_only else ["getProfile", "listProfiles"]
+    if any(r.type is ResourceType.ACTITO_ATTRIBUTE for r in resources):
+        used.append("createAttribute")
+    if activation.fields:
+        etl = getattr(activation, "etl_id", None)
+        used += ["triggerEtl" if etl else "startEtlExecution", "getEtlExecution"]
+    settings = activation.target_list
+    if settings is not None and settings.manage is ListManagement.API:
+        used += ["listLocations", "createLocation", "listSynchronizations",
+                 "createSynchronization", "listTargetLists", "createTargetList",
+                 "getTargetList", "deleteTargetList"]
+    return used
 
 
 class ActitoObserver:
@@ -93,29 +123,52 @@ class ActitoObserver:
                 errors.append(f"attribute {mapping.destination} does not exist in table {table}: "
                               "add `create: true` and a `type` to its mapping, or map an "
                               "existing attribute")
-        name = activation.audience_name
-        existing = self.adapter.read_target_list(name)
+        target = list_target(activation)
+        existing = None
+        if target.managed_by_api:
+            existing = self._api_list(activation, target, resources, errors, warnings)
+        routes = self.adapter.routes
+        inferred = routes.inferred(operations_used(activation, resources, routes.documented_only,
+                                                   self.adapter.export is not None))
+        if inferred and routes.documented_only:
+            errors.append(
+                "needs undocumented Actito operations ("
+                + ", ".join(r.operation for r in inferred) + ") and the destination sets "
+                "api.documentedOnly: true: create missing attributes in the portal, or give "
+                "those routes under api.routes")
+        lengths = {m.destination: STRING_MAX for m in activation.fields
+                   if _is_string(structure, m.destination, m.type)}
+        return Structure(activation.audience_name, tuple(resources), tuple(errors),
+                         tuple(warnings), existing is not None or not target.managed_by_api,
+                         existing.member_count if existing is not None else None,
+                         field_lengths=lengths,
+                         inferred=tuple(r.describe() for r in inferred))
+
+    def _api_list(self, activation: EffectiveActivation, target: ListTarget,
+                  resources: list[ResourceChange], errors: list[str],
+                  warnings: list[str]) -> TargetList | None:
+        """[I] a list managed by API: read it, and plan its creation or a file refresh."""
+        name, key = target.name, target.key_attribute
+        existing = self.adapter.read_target_list(target)
         validity = activation.target_list_validity
         if existing is None:
             resources.insert(0, ResourceChange(
                 action=Action.CREATE, type=ResourceType.ACTITO_TARGET_LIST, name=name,
                 detail=f"key {key}, valid {validity}", reason="not found in the entity"))
-        else:
-            if existing.key_attribute != key:
-                errors.append(f"external target list {name!r} is keyed by "
-                              f"{existing.key_attribute}, not {key}: rename the audience")
-            if existing.validity != parse_duration(validity):
-                warnings.append(f"external target list {name!r} keeps its validity of "
-                                f"{existing.validity} (the manifests ask {validity}); change it "
-                                "in Actito")
-            refresh = file_refresh(existing, activation, self.clock.now())
-            if refresh is not None:
-                resources.insert(0, ResourceChange(
-                    action=Action.UPDATE, type=ResourceType.ACTITO_TARGET_LIST, name=name,
-                    detail="drop its key file again", reason=refresh))
-        return Structure(name, tuple(resources), tuple(errors), tuple(warnings),
-                         existing is not None,
-                         existing.member_count if existing is not None else None)
+            return None
+        if existing.key_attribute != key:
+            errors.append(f"external target list {name!r} is keyed by "
+                          f"{existing.key_attribute}, not {key}: rename the audience")
+        if existing.validity != parse_duration(validity):
+            warnings.append(f"external target list {name!r} keeps its validity of "
+                            f"{existing.validity} (the manifests ask {validity}); change it "
+                            "in Actito")
+        refresh = file_refresh(existing, activation, self.clock.now())
+        if refresh is not None:
+            resources.insert(0, ResourceChange(
+                action=Action.UPDATE, type=ResourceType.ACTITO_TARGET_LIST, name=name,
+                detail="drop its key file again", reason=refresh))
+        return existing
 
     def load_contact_index(self, activation: EffectiveActivation,
                            conn: duckdb.DuckDBPyConnection, table: str, desired_table: str) -> None:
@@ -124,7 +177,8 @@ class ActitoObserver:
         keys = (str(row[0]) for row in iter_rows(conn, desired_table, ["member_key"]))
         # Pages of existing keys (maybe a superset: every profile's key); the diff keeps the
         # desired ones.
-        load_key_pages(conn, table, self.adapter.iter_existing_keys(key, keys, count))
+        load_key_pages(conn, table, self.adapter.iter_existing_keys(key, keys, count,
+                                                                   self.clock.now()))
 
     def load_members(self, activation: EffectiveActivation,
                      conn: duckdb.DuckDBPyConnection, table: str) -> bool:

@@ -11,6 +11,7 @@ import contextlib
 import ftplib
 import io
 import logging
+import re
 import socket
 import ssl
 from dataclasses import dataclass, field
@@ -72,12 +73,8 @@ class _SessionReusingFTP(ftplib.FTP_TLS):
 
 
 def _ftps_upload(settings: FileTransferSettings, local: Path, remote_name: str) -> None:
-    context = ssl.create_default_context(cafile=str(settings.ca_file) if settings.ca_file else None)
-    ftp = _SessionReusingFTP(context=context, timeout=settings.timeout_seconds)
+    ftp = _ftps_session(settings)
     try:
-        ftp.connect(settings.host, settings.port)
-        ftp.login(settings.username, settings.password or "")
-        ftp.prot_p()
         ftp.cwd(settings.directory or "/")
         temporary = f".{remote_name}.part"
         with local.open("rb") as handle:
@@ -110,7 +107,7 @@ def _check_host_key(settings: FileTransferSettings, key: paramiko.PKey) -> None:
         raise PermanentApiError("the SFTP server's host key is unknown: set host_key")
 
 
-def _sftp_upload(settings: FileTransferSettings, local: Path, remote_name: str) -> None:
+def _sftp_transport(settings: FileTransferSettings) -> paramiko.Transport:
     transport = paramiko.Transport((settings.host, settings.port))
     try:
         transport.banner_timeout = transport.auth_timeout = settings.timeout_seconds
@@ -120,6 +117,15 @@ def _sftp_upload(settings: FileTransferSettings, local: Path, remote_name: str) 
             transport.auth_publickey(settings.username, _private_key(settings.private_key))
         else:
             transport.auth_password(settings.username, settings.password or "")
+    except BaseException:
+        transport.close()
+        raise
+    return transport
+
+
+def _sftp_upload(settings: FileTransferSettings, local: Path, remote_name: str) -> None:
+    transport = _sftp_transport(settings)
+    try:
         sftp = paramiko.SFTPClient.from_transport(transport)
         assert sftp is not None
         sftp.chdir(settings.directory or "/")
@@ -129,6 +135,71 @@ def _sftp_upload(settings: FileTransferSettings, local: Path, remote_name: str) 
         sftp.close()
     finally:
         transport.close()
+
+
+def _ftps_session(settings: FileTransferSettings) -> _SessionReusingFTP:
+    context = ssl.create_default_context(cafile=str(settings.ca_file) if settings.ca_file else None)
+    ftp = _SessionReusingFTP(context=context, timeout=settings.timeout_seconds)
+    ftp.connect(settings.host, settings.port)
+    ftp.login(settings.username, settings.password or "")
+    ftp.prot_p()
+    return ftp
+
+
+def _ftps_fetch(settings: FileTransferSettings, directory: str, pattern: re.Pattern[str],
+                local: Path) -> str | None:
+    ftp = _ftps_session(settings)
+    try:
+        ftp.cwd(directory)
+        names = sorted(n.rsplit("/", 1)[-1] for n in ftp.nlst())
+        chosen = _newest(names, pattern)
+        if chosen is not None:
+            with local.open("wb") as handle:
+                ftp.retrbinary(f"RETR {chosen}", handle.write)
+        ftp.quit()
+        return chosen
+    finally:
+        ftp.close()
+
+
+def _sftp_fetch(settings: FileTransferSettings, directory: str, pattern: re.Pattern[str],
+                local: Path) -> str | None:
+    transport = _sftp_transport(settings)
+    try:
+        sftp = paramiko.SFTPClient.from_transport(transport)
+        assert sftp is not None
+        sftp.chdir(directory)
+        chosen = _newest(sorted(sftp.listdir()), pattern)
+        if chosen is not None:
+            sftp.get(chosen, str(local))
+        sftp.close()
+        return chosen
+    finally:
+        transport.close()
+
+
+def _newest(names: list[str], pattern: re.Pattern[str]) -> str | None:
+    """The matching name that sorts last: date placeholders resolve to fixed-width digits,
+    so the newest file's name sorts last."""
+    matching = [n for n in names if pattern.match(n)]
+    return matching[-1] if matching else None
+
+
+def fetch_newest(settings: FileTransferSettings, directory: str, pattern: re.Pattern[str],
+                 local: Path, retry: RetryPolicy | None = None) -> str | None:
+    """Download the newest file of `directory` whose name matches `pattern` to `local`; its
+    name, or None when no file matches."""
+    call = f"{settings.protocol.value.upper()} download from {settings.host}:{settings.port}"
+    fetch = _ftps_fetch if settings.protocol is TransferProtocol.FTPS else _sftp_fetch
+
+    def once() -> str | None:
+        try:
+            return fetch(settings, directory, pattern, local)
+        except (OSError, EOFError, ftplib.Error, paramiko.SSHException,
+                DestinationError) as exc:
+            raise _translate(exc, call) from exc
+
+    return with_retries(once, retry or RetryPolicy(), name=f"actito {call}")
 
 
 def _translate(exc: Exception, call: str) -> DestinationError:

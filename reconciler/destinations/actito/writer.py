@@ -21,10 +21,10 @@ from reconciler.destinations.actito.adapter import ActitoAdapter
 from reconciler.destinations.actito.etlfile import Section
 from reconciler.destinations.actito.models import AttributeSpec, UpdateReport
 from reconciler.destinations.actito.observer import ACTITO_VALUE_TYPES
+from reconciler.destinations.actito.targeting import list_target
 from reconciler.destinations.base import UpdateShare, WriteResult
 from reconciler.destinations.rows import iter_keys, iter_rows
 from reconciler.manifests.settings import EffectiveActivation
-from reconciler.manifests.values import parse_duration
 
 
 class ActitoWriter:
@@ -40,9 +40,7 @@ class ActitoWriter:
             if specs:
                 self.adapter.ensure_attributes(specs)
             if any(r.type is ResourceType.ACTITO_TARGET_LIST for r in resources):
-                self.adapter.ensure_target_list(
-                    activation.audience_name, _key(activation),
-                    parse_duration(activation.target_list_validity))
+                self.adapter.ensure_target_list(list_target(activation))
 
     def delete_resources(self, resources: tuple[ResourceChange, ...],
                          journal: Journal) -> None:
@@ -57,11 +55,11 @@ class ActitoWriter:
         # for this activation, a file refresh included, drops one).
         members = count_rows(conn, tables.members)
         with journal.batch(JournalStep.ADD_MEMBERS, members) as handle:
-            report = self.adapter.replace_members(activation.audience_name,
+            report = self.adapter.replace_members(list_target(activation),
                                                   iter_keys(conn, tables.members))
-            assert report is not None  # waited for
             handle.confirm(report.matched)
-        return WriteResult(report.lines, report.matched, report.unmatched)
+        return WriteResult(report.lines, report.matched, report.unmatched,
+                           unconfirmed=not report.confirmed)
 
     def apply_updates(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,
                       tables: DiffTables, journal: Journal) -> WriteResult:

@@ -15,8 +15,10 @@ from reconciler.manifests.models.activation import (
     EverySchedule,
     FieldMapping,
     FieldType,
+    ListManagement,
     MatchKey,
     Schedule,
+    TargetListSettings,
     Warnings,
 )
 from reconciler.manifests.models.channel import (
@@ -36,9 +38,12 @@ from reconciler.manifests.models.common import (
     UrlOrEnv,
 )
 from reconciler.manifests.models.destination import (
+    ActitoApi,
     ActitoCredentials,
     ActitoDestination,
     ActitoLimits,
+    ActitoLocation,
+    ActitoRoute,
     DestinationSpec,
     FileTransfer,
     FileTransferProtocol,
@@ -71,6 +76,7 @@ __all__ = [
     "ActitoDestination", "ActitoLimits", "ActivationDocument", "ActivationSettings",
     "ActivationSpec", "ChannelSpec", "CronSchedule", "DeletionPolicy", "DestinationDocument",
     "DestinationSpec", "Document", "DocumentBase", "DuckDBSource", "DuplicateKeys", "EmailAddress",
+    "ListManagement", "TargetListSettings", "ActitoApi", "ActitoRoute", "ActitoLocation",
     "EmailChannel", "EverySchedule", "FieldMapping", "FieldType", "FileTable", "FileTransfer",
     "FileTransferProtocol", "Kind", "MatchKey", "Metadata", "ModelDocument", "ModelSpec", "Name",
     "NotificationChannelDocument", "PostgresSource", "Schedule", "SegmentDocument",

@@ -33,6 +33,34 @@ class DuplicateKeys(enum.StrEnum):
     FAIL = "fail"  # the activation is not planned
 
 
+class ListManagement(enum.StrEnum):
+    """Who sets an Actito external target list up."""
+
+    PORTAL = "portal"  # once, in the Actito portal: this tool only drops key files (documented)
+    API = "api"  # this tool creates and deletes it through inferred (undocumented) routes
+
+
+class TargetListSettings(StrictModel):
+    """Actito only: the external target list an activation fills."""
+
+    manage: ListManagement = Field(
+        default=ListManagement.PORTAL,
+        description="`portal` (default): the list, its file synchronization and location were "
+        "set up once in the Actito portal; this tool only drops key files over FTPS/SFTP, "
+        "which is documented, and sends no undocumented REST call. `api`: this tool creates, "
+        "reads and deletes the list by API, through routes no public Actito source documents "
+        "(see the README's Actito section).")
+    id: str | None = Field(
+        default=None, min_length=1,
+        description="The list's id in Actito (shown in the portal): recorded in plans and, "
+        "with `manage: api`, used instead of finding the list by name.")
+    file_name_pattern: str | None = Field(
+        default=None, min_length=1,
+        description="The file name pattern of the list's file synchronization, with Actito's "
+        "date placeholders, e.g. `churn_risk_$yyyyMMddHHmmss.zip`; default: the audience name "
+        "in lower case with non-alphanumerics as `_`, then `_$yyyyMMddHHmmss.zip`.")
+
+
 class MatchKey(StrictModel):
     source: str = Field(min_length=1, description="The model column holding the key.")
     destination: str = Field(
@@ -132,6 +160,9 @@ class ActivationSettings(StrictModel):
     validity_period: Duration | None = Field(
         default=None, description="Actito only: how long an external target list file is valid."
     )
+    target_list: TargetListSettings | None = Field(
+        default=None, description="Actito only: how the external target list is set up "
+        "(portal or api), its id and its key files' name pattern.")
     duplicate_keys: DuplicateKeys | None = Field(
         default=None,
         description="A match key on several rows of the audience: `keep` (default) leaves its "

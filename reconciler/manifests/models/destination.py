@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from reconciler.manifests.models.activation import ActivationSettings
 from reconciler.manifests.models.common import StrictModel, UrlOrEnv
-from reconciler.manifests.values import Credential
+from reconciler.manifests.values import Credential, Duration
 
 
 class SelligentCredentials(StrictModel):
@@ -73,6 +73,20 @@ class FileTransferProtocol(enum.StrEnum):
     SFTP = "sftp"
 
 
+class ActitoLocation(StrictModel):
+    """An Actito file transfer location that already exists (set up by Actito or in the
+    portal), for `targetList.manage: api`: found by id or name instead of being created."""
+
+    id: str | None = Field(default=None, min_length=1)
+    name: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _id_or_name(self) -> ActitoLocation:
+        if (self.id is None) == (self.name is None):
+            raise ValueError("a location needs exactly one of `id` or `name`")
+        return self
+
+
 class FileTransfer(StrictModel):
     protocol: FileTransferProtocol
     host: str = Field(min_length=1)
@@ -92,11 +106,80 @@ class FileTransfer(StrictModel):
         "when absent.",
     )
 
+    location: ActitoLocation | None = Field(
+        default=None,
+        description="The Actito file transfer location declared for this server, by `id` or "
+        "`name` (used with `targetList.manage: api` only; found by address, else created, "
+        "when absent).")
+
     @model_validator(mode="after")
     def _some_secret(self) -> FileTransfer:
         if self.password is None and self.private_key is None:
             raise ValueError("a file transfer location needs a `password` or a `privateKey`")
         return self
+
+
+# The operations of reconciler/destinations/actito/routes.py's table (a test keeps the two
+# equal): the names `api.routes` accepts.
+ACTITO_OPERATIONS = (
+    "listProfileTables", "getProfileTable", "createAttribute", "getProfile", "listProfiles",
+    "startEtlExecution", "triggerEtl", "getEtlExecution", "listLocations", "createLocation",
+    "listSynchronizations", "createSynchronization", "listTargetLists", "createTargetList",
+    "getTargetList", "deleteTargetList",
+)
+
+
+class ActitoRoute(StrictModel):
+    """A replacement for one Actito route of this tool's table (from Actito's API reference)."""
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] | None = None
+    path: str | None = Field(
+        default=None, pattern=r"^/",
+        description="A path template, e.g. /targetings/v5/entities/{entity}/lists; "
+        "`{entity}`, `{table}` (the profile table's id) and the operation's own placeholders.")
+    body: Any = Field(
+        default=None, description="A JSON body template: a string `{name}` becomes the value "
+        "itself, `{name}` inside a longer string its text.")
+    query: dict[str, Any] | None = Field(default=None, description="Query parameter templates.")
+    list_key: str | None = Field(
+        default=None, description="The key of a listing answer's list (a bare list when the "
+        "answer is one).")
+
+
+class ActitoApi(StrictModel):
+    documented_only: bool = Field(
+        default=False,
+        description="Refuse, before sending anything, every operation whose route or body no "
+        "public Actito source documents (unless replaced under `routes`); plans say which "
+        "activations would need one.")
+    routes: dict[str, ActitoRoute] = Field(
+        default_factory=dict,
+        description="Replacements for this tool's Actito routes, by operation: "
+        + ", ".join(ACTITO_OPERATIONS) + ".")
+
+    @model_validator(mode="after")
+    def _known_operations(self) -> ActitoApi:
+        unknown = sorted(set(self.routes) - set(ACTITO_OPERATIONS))
+        if unknown:
+            raise ValueError(f"unknown operation(s) {', '.join(unknown)} in `routes`; the "
+                             f"operations are {', '.join(ACTITO_OPERATIONS)}")
+        return self
+
+
+class ProfileExportSettings(StrictModel):
+    """Actito's periodic full export of the profile table (documented; activated once in the
+    portal), read to learn which profiles exist: one download per plan."""
+
+    file_name_pattern: str = Field(
+        min_length=1, pattern=r"\$yyyy",
+        description="The export's file name pattern with Actito's date placeholders, e.g. "
+        "`profiles_$yyyyMMdd.zip`; the newest matching file is read.")
+    directory: str | None = Field(
+        default=None, description="Where on the file transfer server the export is dropped; "
+        "default: fileTransfer.directory.")
+    max_age: Duration = Field(
+        default="36h", description="An export older than this (by the date in its name) "
+        "fails the plan: it could take new profiles for absent ones.")
 
 
 class ActitoCredentials(StrictModel):
@@ -145,6 +228,10 @@ class ActitoDestination(StrictModel):
     )
     file_transfer: FileTransfer
     limits: ActitoLimits = Field(default_factory=ActitoLimits)
+    api: ActitoApi = Field(default_factory=ActitoApi)
+    profile_export: ProfileExportSettings | None = Field(
+        default=None, description="Read which profiles exist from Actito's periodic full "
+        "export (documented) instead of the profile API.")
     defaults: ActivationSettings | None = None
 
 

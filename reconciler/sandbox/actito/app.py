@@ -49,7 +49,8 @@ def register_model(routes: Routes) -> None:
     routes.add("GET", "entities", "/v5/entities", entities)
     routes.add("GET", "profile-table-structure", TABLES_V5, tables)
     routes.add("GET", "profile-table-structure", TABLES_V5 + "/{table}", table)  # {table}: id
-    routes.add("POST", "profile-table-structure", inferred.ATTRIBUTE_CREATE, create_attribute)
+    routes.add("POST", "profile-table-structure", inferred.ATTRIBUTE_CREATE, create_attribute,
+               documented=False)
 
 
 def _checked_attribute(body: dict[str, Any], table: Table) -> dict[str, Any]:

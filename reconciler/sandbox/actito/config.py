@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.clock import SYSTEM_CLOCK, Clock
-from reconciler.sandbox.example import example_seed_file
+from reconciler.sandbox.example import example_portal_file, example_seed_file
 
 DEFAULT_DATA_DIR = Path(".reconciler/sandbox")
 MEGABYTE = 1024 * 1024
@@ -36,6 +36,12 @@ class ActitoSandboxConfig:
     # Default: the example project's customers. None: an empty table.
     seed_file: Path | None = field(default_factory=example_seed_file)
     seed_columns: dict[str, str] = field(default_factory=dict)  # seed field → CSV column
+    # What a user set up once in the Actito portal (attributes, file synchronizations, external
+    # target lists, ETL definitions; portal.py), loaded into a new store. Default: the example
+    # project's. None: nothing.
+    portal_file: Path | None = field(default_factory=example_portal_file)
+    # True: every route no public source documents answers 501 (routing.py).
+    documented_only: bool = False
     ftps_users: list[TransferUser] = field(
         default_factory=lambda: [TransferUser("sandbox", "sandbox-ftp-password")]
     )

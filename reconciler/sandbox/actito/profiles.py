@@ -78,7 +78,7 @@ def _page(routes: Routes, request: Request) -> Response:
 def register_profiles(routes: Routes) -> None:
     """One profile by key (v5), the paged v5 listing, and the retired v4 calls."""
     routes.add("GET", "profiles", PROFILE_V5, partial(_get_one, routes))
-    routes.add("GET", "profiles", inferred.PROFILES_V5, partial(_page, routes))
+    routes.add("GET", "profiles", inferred.PROFILES_V5, partial(_page, routes), documented=False)
     for method in ("GET", "PUT", "DELETE"):
-        routes.add(method, "profiles", PROFILE_V4 + "/{key}", _retired)
-    routes.add("POST", "profiles", PROFILE_V4, _retired)
+        routes.add(method, "profiles", PROFILE_V4 + "/{key}", _retired, documented=False)
+    routes.add("POST", "profiles", PROFILE_V4, _retired, documented=False)

@@ -10,8 +10,9 @@ responses.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 
 from reconciler.clock import Clock
@@ -26,6 +27,12 @@ class ApiProblem(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+
+
+def _not_documented(request: Request) -> Response:
+    raise ApiProblem(501, "NOT_IMPLEMENTED",
+                     f"{request.method} {request.path}: no public Actito source documents this "
+                     "route (the sandbox runs with --actito-documented-only)")
 
 
 def not_found(what: str) -> ApiProblem:
@@ -46,10 +53,26 @@ class Routes:
     guard: Callable[[Handler], Handler]
     store: Store
     config: ActitoSandboxConfig
+    # (method, path regex) of every route no public Actito source documents.
+    undocumented: list[tuple[str, re.Pattern[str]]] = field(default_factory=list)
 
-    def add(self, method: str, family: str, path: str, handler: Handler) -> None:
-        """Serve `handler` at `/{family}{path}` only, behind the token check."""
-        self.router.add(method, f"/{family}{path}", self.guard(self._answering(handler)))
+    def add(self, method: str, family: str, path: str, handler: Handler, *,
+            documented: bool = True) -> None:
+        """Serve `handler` at `/{family}{path}` only, behind the token check. `documented`
+        False: the route is our inference (evidence file: [I]/[?]); with the config's
+        `documented_only` it answers 501 instead, so a client that needs it fails loudly."""
+        pattern = f"/{family}{path}"
+        if not documented:
+            regex = re.sub(r"\{(\w+)\}", r"[^/]+", pattern.rstrip("/"))
+            self.undocumented.append((method.upper(), re.compile(f"^{regex}/?$", re.I)))
+            if self.config.documented_only:
+                handler = _not_documented
+        self.router.add(method, pattern, self.guard(self._answering(handler)))
+
+    def is_documented(self, method: str, path: str) -> bool:
+        """Whether a request reached a route the public sources document."""
+        return not any(m == method.upper() and regex.match(path)
+                       for m, regex in self.undocumented)
 
     def _answering(self, handler: Handler) -> Handler:
         def handle(request: Request) -> Response:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.sandbox.actito.config import ActitoSandboxConfig
+from reconciler.sandbox.actito.portal import load_portal
 from reconciler.sandbox.actito.routing import now_text
 from reconciler.sandbox.actito.store import Entity, Store, Table
 from reconciler.sandbox.seed import read_seed_customers
@@ -64,6 +65,8 @@ def seed_store(config: ActitoSandboxConfig, store: Store) -> None:
             table.create(_profile_values(row), now)
     entity = Entity(id=1, name=config.entity, tables={table.name: table})
     store.entities[entity.name] = entity
+    if config.portal_file is not None:
+        load_portal(store, config.portal_file, table, entity.name)
 
 
 def own_locations(store: Store, host: str, servers: dict[str, tuple[int, str]]) -> None:

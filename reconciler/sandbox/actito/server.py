@@ -14,6 +14,7 @@ from reconciler.sandbox.actito.app import register_model
 from reconciler.sandbox.actito.auth import TokenIssuer, guarded, token_route
 from reconciler.sandbox.actito.config import ActitoSandboxConfig
 from reconciler.sandbox.actito.etl import WITH_ERROR, register_etl
+from reconciler.sandbox.actito.exports import ProfileExports, read_exports
 from reconciler.sandbox.actito.ftps import FtpsServer, ensure_certificate
 from reconciler.sandbox.actito.profiles import register_profiles
 from reconciler.sandbox.actito.routing import Routes
@@ -22,7 +23,7 @@ from reconciler.sandbox.actito.sftp import SftpServer, ensure_host_key
 from reconciler.sandbox.actito.store import Store, load_store
 from reconciler.sandbox.actito.targetlists import TargetListSync
 from reconciler.sandbox.actito.transferroutes import register_transfer_routes
-from reconciler.sandbox.http import Faults, RequestLog, Router, SandboxServer
+from reconciler.sandbox.http import Faults, LogEntry, RequestLog, Router, SandboxServer
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,10 @@ class ActitoSandbox:
 
     def __init__(self, config: ActitoSandboxConfig, store: Store, api: SandboxServer,
                  ftps: FtpsServer, sftp: SftpServer, syncer: TargetListSync,
-                 issuer: TokenIssuer, certificate: Path) -> None:
+                 issuer: TokenIssuer, certificate: Path, routes: Routes,
+                 exports: ProfileExports) -> None:
         self.config, self.store, self.syncer, self.issuer = config, store, syncer, issuer
+        self.routes, self.exports = routes, exports
         self._api, self._ftps, self._sftp = api, ftps, sftp
         self._stopped = threading.Event()
         root = syncer.transfer_root
@@ -72,6 +75,11 @@ class ActitoSandbox:
     def faults(self) -> Faults:
         return self._api.faults
 
+    def undocumented_requests(self) -> list[LogEntry]:
+        """The requests served so far that reached a route no public source documents."""
+        return [e for e in self.log.entries()
+                if e.path != "/auth/token" and not self.routes.is_documented(e.method, e.path)]
+
     def trim_log(self, keep: int = 10_000) -> None:
         """Forget the in-memory log past `keep` exchanges (requests.jsonl keeps the history)."""
         if len(self.log.entries()) > keep:
@@ -80,6 +88,7 @@ class ActitoSandbox:
     def _poll(self) -> None:
         while not self._stopped.wait(self.config.sync_poll_seconds):
             self.syncer.scan()
+            self.exports.run_due()
 
     def stop(self) -> None:
         self._stopped.set()
@@ -147,4 +156,7 @@ def start_actito_sandbox(config: ActitoSandboxConfig | None = None) -> ActitoSan
         "FTPS": (ftps.port, config.ftps_users[0].username),
         "SFTP": (sftp.port, config.sftp_users[0].username),
     })
-    return ActitoSandbox(config, store, api, ftps, sftp, syncer, issuer, certificate)
+    exports = ProfileExports(store, syncer, config.clock, read_exports(config.portal_file))
+    exports.run_due()
+    return ActitoSandbox(config, store, api, ftps, sftp, syncer, issuer, certificate, routes,
+                         exports)

@@ -159,4 +159,4 @@ def register_transfer_routes(routes: Routes, syncer: TargetListSync) -> None:
         ("DELETE", targeting, one_list, handlers.delete_list),
         ("GET", targeting, inferred.TARGET_LIST_MEMBERS, handlers.members),
     ):
-        routes.add(method, family, path, handler)
+        routes.add(method, family, path, handler, documented=False)  # every one [?] §8

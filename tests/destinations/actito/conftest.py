@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from reconciler.destinations.actito import (
     TransferProtocol,
 )
 from reconciler.destinations.actito.client import ActitoClient
+from reconciler.destinations.actito.targeting import ListTarget, default_pattern
 from reconciler.sandbox.actito import ActitoSandbox, ActitoSandboxConfig, start_actito_sandbox
 
 SEED = Path(__file__).resolve().parents[3] / "manifests" / "data" / "customers.csv"
@@ -27,6 +29,7 @@ def sandbox_config(data_dir: Path, **overrides: Any) -> ActitoSandboxConfig:
     settings: dict[str, Any] = {
         "port": 0, "ftps_port": 0, "sftp_port": 0, "data_dir": data_dir, "seed_file": SEED,
         "calls_per_minute": None, "etl_delay_seconds": 0.05, "sync_poll_seconds": 0.1,
+        "portal_file": None,  # nothing set up in the portal: each test sets up its own
     }
     return ActitoSandboxConfig(**{**settings, **overrides})
 
@@ -82,7 +85,7 @@ def make_adapter(sandbox: ActitoSandbox, protocol: str = "ftps", **overrides: An
     values: dict[str, Any] = {
         "base_url": sandbox.url, "entity": "sandbox", "profile_table": "Profiles",
         "api_key": "sandbox-api-key", "transfer": transfer, "limits": FAST_LIMITS,
-        "retry": FAST_RETRY, "poll_seconds": 0.05, "sync_timeout_seconds": 10,
+        "retry": FAST_RETRY, "poll_seconds": 0.05, "pickup_wait_seconds": 10,
         "etl_timeout_seconds": 10,
     }
     return ActitoAdapter(**{**values, **overrides})
@@ -108,3 +111,8 @@ def existing_keys(adapter: ActitoAdapter, key: str, keys: list[str]) -> set[str]
     """The keys that belong to a profile, intersected here as the planner does in DuckDB."""
     pages = adapter.iter_existing_keys(key, keys, len(keys))
     return {k for page in pages for k in page if k in set(keys)}
+
+
+def api_list(name: str, key: str, validity: timedelta = timedelta(days=2)) -> ListTarget:
+    """A list this tool sets up by API (`targetList.manage: api`), default file pattern."""
+    return ListTarget(name, key, True, default_pattern(name), validity=validity)

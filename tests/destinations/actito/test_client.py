@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.destinations.errors import PermanentApiError
 from reconciler.sandbox.actito import ActitoSandbox
-from tests.destinations.actito.conftest import FAST_RETRY, make_adapter, make_client
+from tests.destinations.actito.conftest import FAST_RETRY, api_list, make_adapter, make_client
 
 
 def test_other_4xx_are_not_retried_and_errors_name_the_call(sandbox: ActitoSandbox) -> None:
@@ -47,8 +47,8 @@ def test_logs_hold_no_key_password_token_or_personal_data(
     adapter = make_adapter(sandbox, "ftps")
     looked_up = ["finn.maes1@example.com", "zoe.muller2@example.com"]
     list(adapter.iter_existing_keys("emailAddress", looked_up, len(looked_up)))
-    adapter.ensure_target_list("Logged", "emailAddress", timedelta(days=1))
-    adapter.replace_members("Logged", ["finn.maes1@example.com"])
+    adapter.ensure_target_list(api_list("Logged", "emailAddress", timedelta(days=1)))
+    adapter.replace_members(api_list("Logged", "customerId"), ["finn.maes1@example.com"])
     adapter.update_profiles("emailAddress", ["gsmNumber"], [("finn.maes1@example.com",
                                                              "+32470000001")])
     tokens = [e.response_json()["accessToken"] for e in sandbox.log.entries()

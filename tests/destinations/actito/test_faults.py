@@ -7,7 +7,13 @@ from typing import Any
 
 from reconciler.destinations.actito import AttributeSpec, ValueType
 from reconciler.sandbox.actito import ActitoSandbox
-from tests.destinations.actito.conftest import existing_keys, make_adapter, profile, profile_count
+from tests.destinations.actito.conftest import (
+    api_list,
+    existing_keys,
+    make_adapter,
+    profile,
+    profile_count,
+)
 
 KEYS = [f"C{n:06d}" for n in range(1, 61)] + ["NOPE-1"]
 
@@ -16,9 +22,9 @@ def _activate(sandbox: ActitoSandbox) -> dict[str, Any]:
     """What the executor does for one Actito activation; returns the resulting remote data."""
     adapter = make_adapter(sandbox, "sftp")
     adapter.ensure_attributes([AttributeSpec("churnScore", ValueType.DECIMAL)])
-    adapter.ensure_target_list("Churn risk", "customerId", timedelta(days=2))
+    adapter.ensure_target_list(api_list("Churn risk", "customerId", timedelta(days=2)))
     existing = existing_keys(adapter, "customerId", list(KEYS))
-    report = adapter.replace_members("Churn risk", KEYS)
+    report = adapter.replace_members(api_list("Churn risk", "customerId"), KEYS)
     rows = [(key, round(int(key[1:]) / 100, 2)) for key in sorted(existing)]
     update = adapter.update_profiles("customerId", ["churnScore"], rows)
     record = next(r for r in sandbox.store.target_lists.values() if r["name"] == "Churn risk")
