@@ -137,6 +137,13 @@ class ActivationSettings(StrictModel):
         description="A match key on several rows of the audience: `keep` (default) leaves its "
         "member as it is this run (not added, removed or updated) and warns; `first` syncs "
         "the row whose mapped values sort first; `fail` plans nothing for the activation.")
+    etl_id: str | None = Field(
+        default=None, min_length=1,
+        description="Actito only: the id of an UPDATE_ONLY ETL definition created once in the "
+        "Actito portal, keyed by the activation's match key and mapping its fields' columns "
+        "(header: the match key, then the fields' destination names). Attribute updates then "
+        "push only the data file to it (trigger-execution); without it each update is a "
+        "one-shot ETL execution carrying its own definition.")
 
 
 class ActivationSpec(ActivationSettings):
