@@ -102,19 +102,21 @@ class UpdateShare:
 @runtime_checkable
 class BulkImportWriter(Protocol):
     """A writer whose attribute updates are bulk imports counted against a daily quota per
-    table (Actito). The executor then sends them itself, one import for every activation of
-    a run on one table and key (see executing/importbudget.py), and keeps the budget."""
+    table (Actito). The executor then sends them itself, one import for the activations of a
+    run that fit one file (same table, key and columns: see executing/importbudget.py), and
+    keeps the budget."""
 
-    def prepare_import(self, key_attribute: str, shares: Sequence[UpdateShare],
-                       conn: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
-        """Write the import's files into `folder`, each file one import (usually one), every
-        share's rows carrying only its own columns."""
+    def prepare_import(self, shares: Sequence[UpdateShare], conn: duckdb.DuckDBPyConnection,
+                       folder: Path) -> list[Path]:
+        """Write the import's files into `folder`, each file one import (usually one) of the
+        shares' rows, which have the same key and columns."""
         ...
 
-    def run_import_file(self, part: Path, key_attribute: str,
+    def run_import_file(self, part: Path, shares: Sequence[UpdateShare],
                         on_started: Callable[[str], None]) -> WriteResult:
-        """Run one import file and wait for it; `on_started(id)` once the destination
-        accepted it. QuotaExceededError when the destination refuses it for the quota."""
+        """Run one import file of `shares` and wait for it; `on_started(id)` once the
+        destination accepted it. QuotaExceededError when the destination refuses it for the
+        quota."""
         ...
 
 

@@ -1,13 +1,18 @@
 """A daily bulk-import budget, as the executor, `plan` and `status` see it — for any
-destination that declares an import target (`destinations/capabilities.py`; today Actito: 12
-ETL imports per profile table per day, `limits.bulkImportsPerDay`, api/actito.md §3.4). What
-a file holds and how one is sent is the destination's (`BulkImportWriter`); here, the rules
-that span activations:
+destination that declares an import target (`destinations/capabilities.py`; today Actito: 24
+ETL imports per profile table per day, `limits.bulkImportsPerDay`, evidence §10). What a file
+holds and how one is sent is the destination's (`BulkImportWriter`); here, the rules that span
+activations:
 
-- **Sharing.** The attribute updates of every activation of one run that target the same
-  table with the same match key go out as **one** import (the writer puts each activation's
-  own columns in it, so none blanks a field another owns). An import has one key attribute,
-  so activations keyed differently on one table need one each.
+- **Sharing.** One import carries one CSV per table ([C] evidence §6: "For each target table,
+  provide one CSV file"), so activations of one run on one table share an import only when
+  one CSV fits them all: the same key attribute, the same predefined ETL (`etlId`, or none),
+  the same **set of columns** and the same empty-value rule. Any other activation gets an
+  import of its own: an empty cell of one activation can then never blank an attribute
+  another activation owns (CSVs of different columns are never merged).
+- **Conflicts** are looked for across every activation of a run on one table and key
+  (`table_clusters`): whether they share an import or not, two values for one attribute of
+  one profile in one run is a mapping mistake.
 - **Counting.** The state store's ledger counts the imports started per account, table and
   **UTC day**; a refusal for the quota (`QuotaExceededError`) marks that day used up whatever
   our count (another tool may share it).
@@ -25,6 +30,7 @@ from dataclasses import dataclass
 
 from reconciler.changes.imports import ImportTarget
 from reconciler.destinations.capabilities import import_target
+from reconciler.manifests.models import EmptyValues
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.planning.plan import ActivationPlan
@@ -47,11 +53,16 @@ def import_targets(project: Project,
 
 @dataclass(frozen=True)
 class ImportGroup:
-    """Activations whose attribute updates share one import in a run."""
+    """Activations whose attribute updates go out in one CSV (one import, or several when the
+    file passes the size cap) in a run: same table, key attribute, predefined ETL, columns
+    (sorted) and empty-value rule."""
 
     target: ImportTarget
     key_attribute: str
     activations: tuple[str, ...]
+    columns: tuple[str, ...] = ()
+    etl_id: str | None = None
+    empty_values: EmptyValues = EmptyValues.CLEAR
 
 
 def import_groups(planned: Iterable[ActivationPlan], targets: Mapping[str, ImportTarget],
@@ -59,16 +70,29 @@ def import_groups(planned: Iterable[ActivationPlan], targets: Mapping[str, Impor
                   sends: Callable[[ActivationPlan], bool]) -> list[ImportGroup]:
     """The import groups of a run, in the order of their first activation; only activations
     with a budgeted target, attribute updates, and for which `sends` holds."""
-    members: dict[tuple[ImportTarget, str], list[str]] = {}
+    members: dict[tuple[ImportTarget, str, tuple[str, ...], str | None, EmptyValues],
+                  list[str]] = {}
     for plan in planned:
         target = targets.get(plan.activation)
         if target is None or plan.attributes is None or not plan.attributes.updates:
             continue
         if not sends(plan):
             continue
-        key = settings[plan.activation].match_key
-        members.setdefault((target, key.destination), []).append(plan.activation)
-    return [ImportGroup(target, key, tuple(names)) for (target, key), names in members.items()]
+        one = settings[plan.activation]
+        columns = tuple(sorted({f.destination for f in one.fields}))
+        members.setdefault((target, one.match_key.destination, columns, one.etl_id,
+                            one.empty_values), []).append(plan.activation)
+    return [ImportGroup(target, key, tuple(names), columns, etl_id, empty)
+            for (target, key, columns, etl_id, empty), names in members.items()]
+
+
+def table_clusters(groups: Iterable[ImportGroup]) -> list[tuple[ImportTarget, tuple[str, ...]]]:
+    """The activations of the groups updating one table by one key (whatever their columns
+    or ETL), in order: where two values for one attribute of one profile can meet."""
+    clusters: dict[tuple[ImportTarget, str], list[str]] = {}
+    for group in groups:
+        clusters.setdefault((group.target, group.key_attribute), []).extend(group.activations)
+    return [(target, tuple(names)) for (target, _key), names in clusters.items()]
 
 
 def sends_updates(plan: ActivationPlan, *, allow_mass_removal: bool = False) -> bool:

@@ -1,10 +1,11 @@
 """What a plan says about shared imports and the daily import budget (importbudget.py).
 
 Two things the planner cannot see one activation at a time, added to a built plan:
-- **conflicts**: activations sharing one import that set the same attribute of the same
-  profile to different values in this run. One file cannot carry both, and picking one would
-  hide a mapping mistake: both activations get a plan error naming the attribute, the other
-  activation and how many profiles (never which), so apply writes neither;
+- **conflicts**: activations updating one table by one key that set the same attribute of
+  the same profile to different values in this run. One file cannot carry both, two imports
+  would let the last one win, and picking one would hide a mapping mistake: both activations
+  get a plan error naming the attribute, the other activation and how many profiles (never
+  which), so apply writes neither;
 - **deferrals**: a group whose import no longer fits the table's budget today gets a warning
   on each of its activations ("attribute updates wait for the next import slot …").
 
@@ -15,17 +16,17 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import duckdb
 
 from reconciler.changes.tables import DiffTables
 from reconciler.executing.importbudget import (
-    ImportGroup,
     deferred_groups,
     import_groups,
     read_budget,
     sends_updates,
+    table_clusters,
 )
 from reconciler.manifests.settings import EffectiveActivation
 from reconciler.planning.plan import Plan
@@ -40,10 +41,10 @@ def annotate_imports(plan: Plan, reader: StateReader,
     targets = {p.activation: p.import_target for p in plan.activations if p.import_target}
     groups = import_groups(plan.activations, targets, settings, sends_updates)
     errors: dict[str, list[str]] = {}
-    for group in groups:
-        for name, message in find_conflicts(conn, group, settings, tables_of):
+    for target, names in table_clusters(groups):
+        for name, message in find_conflicts(conn, target.table, names, settings, tables_of):
             errors.setdefault(name, []).append(message)
-    if errors:  # the others still share an import
+    if errors:  # the others still go out
         groups = import_groups(plan.activations, targets, settings,
                                lambda p: sends_updates(p) and p.activation not in errors)
     budgets = {g.target: read_budget(reader, g.target, now) for g in groups}
@@ -61,13 +62,13 @@ def annotate_imports(plan: Plan, reader: StateReader,
     return plan.model_copy(update={"activations": activations})
 
 
-def find_conflicts(conn: duckdb.DuckDBPyConnection, group: ImportGroup,
+def find_conflicts(conn: duckdb.DuckDBPyConnection, table: str, activations: Sequence[str],
                    settings: Mapping[str, EffectiveActivation],
                    tables_of: Callable[[str], DiffTables]) -> list[tuple[str, str]]:
-    """(activation, message) for each activation of the group that sets an attribute of a
-    profile to another value than a second activation of the group does in the same run."""
+    """(activation, message) for each of `activations` (on one table, by one key) that sets
+    an attribute of a profile to another value than a second one does in the same run."""
     found = []
-    for first, second in itertools.combinations(group.activations, 2):
+    for first, second in itertools.combinations(activations, 2):
         shared = sorted({f.destination for f in settings[first].fields}
                         & {f.destination for f in settings[second].fields})
         if not shared:
@@ -84,7 +85,6 @@ def find_conflicts(conn: duckdb.DuckDBPyConnection, group: ImportGroup,
         for one, other in ((first, second), (second, first)):
             found.append((one, (
                 f"sets {', '.join(shared)} of {profiles:,} profiles to other values than "
-                f"activation {other}, and both share one import on table "
-                f"{group.target.table} in this run: map an attribute from one activation "
-                "only, or keep their audiences apart")))
+                f"activation {other}, and both update table {table} in this run: map an "
+                "attribute from one activation only, or keep their audiences apart")))
     return found

@@ -1,5 +1,6 @@
-"""Sending one import group's attribute updates: one import for every activation of a run on
-one table and key, inside the table's daily budget, or deferred to the next slot.
+"""Sending one import group's attribute updates: one import (one CSV) for the activations of a
+run that fit one file (importbudget.py), inside the table's daily budget, or deferred to the
+next slot.
 
 The rules are in `importbudget.py`. Here: the files are written first (so the number of
 imports is known), the budget is read from the state store's ledger, every import the
@@ -46,8 +47,7 @@ class SharedImport:
              shares: Sequence[tuple[UpdateShare, BatchJournal]]) -> dict[str, UpdateOutcome]:
         """Each activation's outcome: what the destination confirmed, or deferred."""
         with tempfile.TemporaryDirectory(prefix="reconciler-import-") as folder:
-            parts = writer.prepare_import(group.key_attribute, [s for s, _ in shares], conn,
-                                          Path(folder))
+            parts = writer.prepare_import([s for s, _ in shares], conn, Path(folder))
             budget = read_budget(self.state, group.target, self.clock())
             if budget.remaining < len(parts):
                 return _deferred(shares, budget)
@@ -74,7 +74,7 @@ class SharedImport:
                        for s, journal in shares]
             for part in parts:
                 total = total.plus(writer.run_import_file(
-                    part, group.key_attribute,
+                    part, [s for s, _ in shares],
                     lambda execution_id: self._count(group, shares, execution_id)))
             for handle, applied in zip(handles, share_out(total, [s.rows for s, _ in shares]),
                                        strict=True):

@@ -21,6 +21,7 @@ from reconciler.manifests.models import (
     ActivationDocument,
     DestinationDocument,
     Document,
+    EmptyValues,
     Kind,
     SelligentDestination,
 )
@@ -206,6 +207,10 @@ def _selligent_checks(
         yield _error(activation, ("spec", "targetList"),
                      "targetList applies to Actito external target lists only; "
                      "Selligent ignores it", Severity.WARNING)
+    if activation.document.spec.etl_id is not None:
+        yield _error(activation, ("spec", "etlId"),
+                     "etlId names an Actito ETL definition; a Selligent activation cannot "
+                     "use one")
 
 
 def _actito_checks(
@@ -227,6 +232,14 @@ def _actito_checks(
                      f"destination {destination.name!r} spec.uniqueAttributes")
     yield from _actito_attribute_names(activation, settings)
     yield from _actito_documented_only(activation, destination, spec, settings)
+    if settings.etl_id is not None and spec.empty_values is EmptyValues.SKIP:
+        from_activation = settings.origins["etlId"].kind is OriginKind.ACTIVATION
+        yield _error(activation if from_activation else destination,
+                     ("spec", "etlId") if from_activation else ("spec", "defaults", "etlId"),
+                     f"etlId {settings.etl_id!r} cannot be used with destination "
+                     f"{destination.name!r} emptyValues: skip: a predefined ETL's columns "
+                     "are fixed, so a NULL could not be left out; use emptyValues: clear or "
+                     "no etlId")
     interval = settings.schedule_interval()
     if settings.validity_period and interval is not None:
         validity = parse_duration(settings.validity_period)

@@ -2,8 +2,9 @@
 over the built-in defaults — with the origin of every value, so users see where it came from.
 
 Merge rules (documented in the README):
-- `matchKey`, `schedule`, `deletionPolicy`, `validityPeriod`, `duplicateKeys`: the
+- `matchKey`, `schedule`, `deletionPolicy`, `validityPeriod`, `duplicateKeys`, `etlId`: the
   activation's value wins whole.
+- the Actito destination's `emptyValues` is carried as it is (the plan says how NULLs go out).
 - `warnings`: merged field by field.
 - `fields`: the union of both lists, matched by destination field; the activation's mapping
   wins for the same destination field.
@@ -24,6 +25,7 @@ from reconciler.manifests.models import (
     DeletionPolicy,
     DestinationDocument,
     DuplicateKeys,
+    EmptyValues,
     EverySchedule,
     FieldMapping,
     Kind,
@@ -77,6 +79,8 @@ class EffectiveActivation:
     validity_period: str | None  # Actito only
     duplicate_keys: DuplicateKeys = DuplicateKeys.KEEP
     target_list: TargetListSettings | None = None  # Actito only
+    etl_id: str | None = None  # Actito only: a predefined ETL (trigger-execution)
+    empty_values: EmptyValues = EmptyValues.CLEAR  # Actito only: the destination's emptyValues
     origins: dict[str, Origin] = field(default_factory=dict)
 
     @property
@@ -157,8 +161,14 @@ def effective_settings(
         validity_period=pick("validity_period", BUILTIN_VALIDITY_PERIOD if is_actito else None),
         duplicate_keys=pick("duplicate_keys", DuplicateKeys.KEEP),
         target_list=pick("target_list", TargetListSettings() if is_actito else None),
+        etl_id=pick("etl_id", None),
+        empty_values=_empty_values(dest_doc.spec if dest_doc else None),
         origins=origins,
     )
+
+
+def _empty_values(spec: object) -> EmptyValues:
+    return getattr(spec, "empty_values", None) or EmptyValues.CLEAR
 
 
 def _merge_warnings(

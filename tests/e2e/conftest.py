@@ -116,7 +116,8 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path,
                                                                seed_file=SEED))
     actito = start_actito_sandbox(ActitoSandboxConfig(
         port=0, ftps_port=0, sftp_port=0, data_dir=tmp_path / "sandbox", seed_file=SEED,
-        calls_per_minute=None, etl_delay_seconds=0.05, sync_poll_seconds=0.1, clock=clock))
+        calls_per_minute=None, etl_delay_seconds=0.05, sync_poll_seconds=0.1, clock=clock,
+        documented_only=request.node.get_closest_marker("actito_documented_only") is not None))
     manifests = copy_project_for(REPO / "manifests", tmp_path / "manifests", selligent, actito)
     set_actito_limit(manifests, "requestsPerMinute", UNPACED_CALLS_PER_MINUTE)
     unpace_selligent(manifests)

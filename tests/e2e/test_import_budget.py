@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
+import zipfile
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from reconciler.cli import app
+from reconciler.sandbox.actito.etl import split_multipart
+from reconciler.sandbox.http import Request
 from tests.e2e.conftest import Stack, printed, set_actito_limit
 
 runner = CliRunner()
@@ -48,6 +52,11 @@ def _etl_posts(stack: Stack) -> int:
                if e.method == "POST" and e.path.endswith("/etl-executions"))
 
 
+def _csv_names(request: Request) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(split_multipart(request)["inputFile"])) as archive:
+        return archive.namelist()
+
+
 def _vip_keys(stack: Stack) -> list[str]:
     with (stack.manifests / "data" / "customers.csv").open(encoding="utf-8") as file:
         return [row["customer_id"] for row in csv.DictReader(file)
@@ -77,42 +86,46 @@ def _remote_value(stack: Stack, key: str) -> float | None:
 
 
 def test_budget_defers_updates_but_not_members_until_the_next_day(stack: Stack) -> None:
-    # Scenario: two activations share one import; the budget of 2 runs out; members still sync,
-    # updates wait (plan and status say so); the next UTC day they go out and plan is empty.
-    _budgeted(stack, per_day=2)
+    # Scenario: two activations set other attributes of one table: an import of one CSV each;
+    # the budget of 3 runs out; members still sync, updates wait (plan and status say so);
+    # the next UTC day they go out and plan is empty.
+    _budgeted(stack, per_day=3)
+    files: list[list[str]] = []
+    stack.actito.faults.before_answer = lambda request: files.extend(
+        [_csv_names(request)] if request.path.endswith("/etl-executions") else [])
     code, first = _cli(stack, "run", DAY1)
     assert code == 0, first
-    assert _etl_posts(stack) == 1  # churn-actito and vip-actito: one ETL execution
+    assert _etl_posts(stack) == 2 and files == [["data.csv"], ["data.csv"]]
     keys = [k for k in _vip_keys(stack) if _remote_value(stack, k) is not None]
     changed, leaving = keys[:3], keys[3]
     _set_values(stack, {key: "5001.5" for key in changed})
     code, second = _cli(stack, "run", DAY1 + dt.timedelta(hours=1, minutes=5))
     assert code == 0 and "vip-actito: applied" in second, second
-    assert _etl_posts(stack) == 2 and _remote_value(stack, changed[0]) == 5001.5
+    assert _etl_posts(stack) == 3 and _remote_value(stack, changed[0]) == 5001.5
 
     later = DAY1 + dt.timedelta(hours=2, minutes=10)
     _set_values(stack, {**{key: "7002.25" for key in changed}, leaving: "10"})
     code, plan = _cli(stack, "plan", later, "-a", "vip-actito")
-    slot = ("attribute updates wait for the next import slot (2/2 ETL imports used on table "
+    slot = ("attribute updates wait for the next import slot (3/3 ETL imports used on table "
             "Profiles today; next slot 2026-11-28 00:00 UTC)")
     assert code == 0 and slot in plan, plan
     code, third = _cli(stack, "run", later)
     assert code == 0 and "vip-actito: applied; members" in third and slot in third, third
-    assert _etl_posts(stack) == 2 and _remote_value(stack, changed[0]) == 5001.5
+    assert _etl_posts(stack) == 3 and _remote_value(stack, changed[0]) == 5001.5
     code, status = _cli(stack, "status", later, "--format", "json")
     vip = next(a for a in json.loads(status)["activations"] if a["activation"] == "vip-actito")
     assert vip["deferred_updates"]["until"] == "2026-11-28T00:00:00+00:00"
-    assert vip["import_budget"] == {"used": 2, "budget": 2, "table": "Profiles",
+    assert vip["import_budget"] == {"used": 3, "budget": 3, "table": "Profiles",
                                     "day": "2026-11-27", "refused": False}
     assert vip["last_run"]["counts"]["updates_deferred"] == 3
     code, text = _cli(stack, "status", later)
-    assert "2/2 ETL imports used on table Profiles today" in text, text
+    assert "3/3 ETL imports used on table Profiles today" in text, text
     assert "attribute updates deferred (3 profiles) until 2026-11-28 00:00 UTC" in text
 
     day2 = dt.datetime(2026, 11, 28, 0, 5, tzinfo=dt.UTC)
     code, fourth = _cli(stack, "run", day2)
     assert code == 0 and "sync vip-actito" in fourth, fourth
-    assert _etl_posts(stack) == 3 and _remote_value(stack, changed[0]) == 7002.25
+    assert _etl_posts(stack) == 4 and _remote_value(stack, changed[0]) == 7002.25
     code, final = _cli(stack, "plan", day2 + dt.timedelta(minutes=1), "-a", "vip-actito",
                        "--detailed-exitcode")
     assert code == 0, final
@@ -136,14 +149,14 @@ def test_a_quota_refused_by_actito_defers_and_is_counted(stack: Stack) -> None:
 def test_two_activations_setting_one_attribute_differently_are_a_plan_error(
         stack: Stack) -> None:
     # Scenario: vip-actito and churn-ltv-actito both write lifetimeValue, from other columns,
-    # to profiles in both audiences: one shared import cannot carry both; plan says so.
+    # to profiles in both audiences: whichever import ran last would win; plan says so.
     _budgeted(stack, per_day=12)
     (stack.manifests / "activations" / "churn-ltv-actito.yaml").write_text(CONFLICTING, "utf-8")
     code, text = _cli(stack, "plan", DAY1, "-a", "vip-actito", "-a", "churn-ltv-actito",
                       "-a", "churn-actito")
     assert code == 1, text
     assert "sets lifetimeValue of " in text and "than activation churn-ltv-actito" in text
-    assert "than activation vip-actito, and both share one import on table Profiles" in text
+    assert "than activation vip-actito, and both update table Profiles in this run" in text
     assert "C0" not in text  # counts only, no customer key
     result = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"])
     out = result.output

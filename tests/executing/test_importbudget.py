@@ -1,6 +1,7 @@
 """Actito's import budget rules: targets, groups, budget use, allocation, shares, conflicts."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from pathlib import Path
@@ -19,10 +20,12 @@ from reconciler.executing.importbudget import (
     import_groups,
     import_targets,
     sends_updates,
+    table_clusters,
 )
 from reconciler.executing.importplan import find_conflicts
 from reconciler.executing.sharedimport import share_out, without_hashes_of_updates
 from reconciler.manifests.loading import load_project
+from reconciler.manifests.models import EmptyValues, FieldMapping
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.planning.plan import ActivationPlan, AttributeChange
@@ -81,7 +84,7 @@ def test_groups_share_a_table_and_key_and_skip_what_apply_would_not_send(
     planned = [_planned("churn-actito"), _planned("sms-actito"), _planned("twin"),
                _planned("vip-selligent")]
     groups = import_groups(planned, targets, both, sends_updates)
-    assert groups == [ImportGroup(TABLE, "customerId", ("churn-actito", "twin")),
+    assert groups == [ImportGroup(TABLE, "customerId", ("churn-actito", "twin"), ("churnScore",)),
                       ImportGroup(TABLE, "gsmNumber", ("sms-actito",))]
     idle = [_planned("churn-actito", updates=0), _planned("twin", error="broken"),
             _planned("sms-actito", stops=(GuardStop(
@@ -91,6 +94,31 @@ def test_groups_share_a_table_and_key_and_skip_what_apply_would_not_send(
     allowed = import_groups(idle, targets, both,
                             lambda p: sends_updates(p, allow_mass_removal=True))
     assert [g.activations for g in allowed] == [("sms-actito",)]
+
+
+def test_only_activations_that_fit_one_csv_share_an_import(
+        settings: dict[str, EffectiveActivation]) -> None:
+    # Scenario: one table, one key: the same columns (in another order) share; other columns,
+    # another etlId or another empty-value rule each get an import of their own (one CSV per
+    # table per execution); the conflict check still sees them all.
+    churn = settings["churn-actito"]
+    score, value = (FieldMapping(source="s", destination="churnScore"),
+                    FieldMapping(source="v", destination="lifetimeValue"))
+    variants = {
+        "a": dataclasses.replace(churn, fields=(score, value)),
+        "b": dataclasses.replace(churn, fields=(value, score)),
+        "c": dataclasses.replace(churn, fields=(value,)),
+        "d": dataclasses.replace(churn, fields=(score, value), etl_id="42"),
+        "e": dataclasses.replace(churn, fields=(score, value), empty_values=EmptyValues.SKIP),
+    }
+    groups = import_groups([_planned(n) for n in variants], dict.fromkeys(variants, TABLE),
+                           variants, sends_updates)
+    assert [(g.activations, g.columns, g.etl_id, g.empty_values) for g in groups] == [
+        (("a", "b"), ("churnScore", "lifetimeValue"), None, EmptyValues.CLEAR),
+        (("c",), ("lifetimeValue",), None, EmptyValues.CLEAR),
+        (("d",), ("churnScore", "lifetimeValue"), "42", EmptyValues.CLEAR),
+        (("e",), ("churnScore", "lifetimeValue"), None, EmptyValues.SKIP)]
+    assert table_clusters(groups) == [(TABLE, ("a", "b", "c", "d", "e"))]
 
 
 @pytest.mark.parametrize(("used", "refused", "remaining"), [
@@ -147,13 +175,13 @@ def test_conflicting_values_for_one_attribute_are_found(
     tables = {"churn-actito": _updates(conn, "a", "churnScore", [("k1", 0.5), ("k2", 0.1)]),
               "twin": _updates(conn, "b", "churnScore", [("k1", 0.5), ("k2", 0.9), ("k3", 1)])}
     both = {**settings, "twin": settings["churn-actito"]}
-    group = ImportGroup(TABLE, "customerId", ("churn-actito", "twin"))
-    found = find_conflicts(conn, group, both, tables.__getitem__)
+    names = ("churn-actito", "twin")
+    found = find_conflicts(conn, "Profiles", names, both, tables.__getitem__)
     assert [name for name, _ in found] == ["churn-actito", "twin"]
     assert found[0][1].startswith("sets churnScore of 1 profiles to other values than "
-                                  "activation twin, and both share one import on table Profiles")
+                                  "activation twin, and both update table Profiles")
     conn.execute('UPDATE "b_updates" SET "churnScore" = 0.1 WHERE member_key = \'k2\'')
-    assert find_conflicts(conn, group, both, tables.__getitem__) == []
+    assert find_conflicts(conn, "Profiles", names, both, tables.__getitem__) == []
 
 
 def test_deferred_rows_are_recorded_without_a_hash() -> None:

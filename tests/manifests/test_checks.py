@@ -5,6 +5,8 @@ from pathlib import Path
 
 from reconciler.manifests.diagnostics import Diagnostic, Severity
 from reconciler.manifests.loading import load_project
+from reconciler.manifests.models import EmptyValues
+from reconciler.manifests.settings import effective_activations
 from tests.manifests.conftest import replace_in
 
 
@@ -180,3 +182,26 @@ def test_email_channel_rules(example_copy: Path) -> None:
     messages = {d.field: d.message for d in _errors(example_copy)}
     assert "environment reference" in messages["spec.password"]
     assert "hunter2" not in " ".join(messages.values())
+
+
+def test_etl_id_is_actito_only_and_not_with_empty_values_skip(example_copy: Path) -> None:
+    # Scenario: etlId on an Actito activation (fine, and in its effective settings), on a
+    # Selligent one (an error), then with the Actito destination's emptyValues: skip (an error:
+    # a predefined ETL's columns are fixed).
+    replace_in(example_copy / "activations/churn-actito.yaml", "  schedule: {every: 1d}",
+               "  schedule: {every: 1d}\n  etlId: '4021'")
+    assert _errors(example_copy) == []
+    project, _ = load_project(example_copy)
+    assert effective_activations(project)["churn-actito"].etl_id == "4021"
+    replace_in(example_copy / "activations/vip-selligent.yaml", "spec:\n", "spec:\n  etlId: x\n")
+    [d] = _errors(example_copy)
+    assert d.field == "spec.etlId" and "Selligent activation cannot use one" in d.message
+    replace_in(example_copy / "activations/vip-selligent.yaml", "  etlId: x\n", "")
+    replace_in(example_copy / "destinations.yaml", "  defaults:\n    validityPeriod: 2d",
+               "  emptyValues: skip\n  defaults:\n    validityPeriod: 2d")
+    [d] = _errors(example_copy)
+    assert d.field == "spec.etlId" and d.position.file.name == "churn-actito.yaml"
+    assert "'4021' cannot be used with destination 'actito-sandbox' emptyValues: skip" in (
+        d.message)
+    project, _ = load_project(example_copy)
+    assert effective_activations(project)["sms-actito"].empty_values is EmptyValues.SKIP

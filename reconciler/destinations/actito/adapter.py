@@ -28,10 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.destinations.actito import targeting
+from reconciler.destinations.actito import targeting, updates
 from reconciler.destinations.actito.client import ActitoClient
-from reconciler.destinations.actito.etlfile import Section, write_zipped_csv, write_zipped_sections
-from reconciler.destinations.actito.executions import EtlEnd, end_of, raw_status
+from reconciler.destinations.actito.etlfile import write_zipped_csv
 from reconciler.destinations.actito.exports import ProfileExport, export_keys
 from reconciler.destinations.actito.limits import ActitoLimits
 from reconciler.destinations.actito.models import (
@@ -48,7 +47,6 @@ from reconciler.destinations.actito.targeting import ListTarget
 from reconciler.destinations.actito.transfer import FileTransferSettings, upload_file
 from reconciler.destinations.errors import PermanentApiError
 from reconciler.destinations.http import RetryPolicy
-from reconciler.masking import mask_in_text
 
 log = logging.getLogger(__name__)
 MEGABYTE = 1024 * 1024
@@ -262,58 +260,23 @@ class ActitoAdapter:
                 return None
             time.sleep(next(delays))
 
+    # --- profile updates: updates.py --------------------------------------------------------
     def update_profiles(self, key_attribute: str, columns: Sequence[str],
-                        rows: Iterable[Sequence[Any]]) -> UpdateReport:
-        """Write changed attributes of existing profiles. Each row is (key, *values for
-        `columns`); None/'' clears a value. Rows go out as UPDATE_ONLY ETL executions, one per
-        file under the size cap (so as few as the daily quota allows); a key of no profile is
-        rejected by Actito, counted, never created. QuotaExceededError when the quota is out."""
-        report = UpdateReport()
-        with tempfile.TemporaryDirectory(prefix="actito-") as folder:
-            iterator = iter(rows)
-            first = next(iterator, None)
-            if first is None:
-                return report
-            section = Section("update.csv", [key_attribute, *columns],
-                              itertools.chain([first], iterator))
-            for part in self.write_update_files(Path(folder), [section]):
-                report = report.merge(self.run_update_file(part, key_attribute))
-        return report
+                        rows: Iterable[Sequence[Any]], *,
+                        etl_id: str | None = None) -> UpdateReport:
+        """Write changed attributes of existing profiles (see updates.update_profiles)."""
+        return updates.update_profiles(self, key_attribute, columns, rows, etl_id=etl_id)
 
-    def write_update_files(self, folder: Path, sections: Sequence[Section]) -> list[Path]:
-        """The zips an update import sends: one CSV per section (each its own header, the key
-        first), split so that no zip passes the size cap. Each zip is one ETL execution."""
-        return write_zipped_sections(folder, "update", sections, self.max_file_bytes)
+    def write_update_files(self, folder: Path, header: Sequence[str],
+                           rows: Iterable[Sequence[Any]]) -> list[Path]:
+        """The zips of one update CSV, each one execution (see updates.write_update_files)."""
+        return updates.write_update_files(self, folder, header, rows)
 
     def run_update_file(self, part: Path, key_attribute: str,
-                        on_started: Callable[[str], None] | None = None) -> UpdateReport:
-        """One UPDATE_ONLY ETL execution of `part`, waited for; `on_started(id)` as soon as
-        Actito accepted it (it then counts against the daily quota whatever happens next).
-        QuotaExceededError when Actito refuses it for the quota. An execution ending
-        WITH_ERROR with rejected lines is reported (masked samples) and `unsettled`; one
-        ending WITH_ERROR with no line counted (the file refused whole) is an error."""
-        definition = self.client.etl_definition(self.table, key_attribute, [])
-        execution_id = self.client.start_etl(definition, part)
-        if on_started is not None:
-            on_started(execution_id)
-        execution = self.client.wait_for_etl(
-            execution_id, timeout_seconds=self.etl_timeout_seconds,
-            poll_seconds=self.poll_seconds)
-        report = UpdateReport().plus(execution)
-        if end_of(execution) is EtlEnd.WITH_ERROR:
-            if not report.rejected:
-                raise PermanentApiError(
-                    f"ETL execution {execution_id} on table {self.table} failed "
-                    f"({raw_status(execution)})", destination="actito",
-                    call="GET etl-execution",
-                    api_message=mask_in_text("; ".join(map(str, execution.get("errors") or []))))
-            samples = "; ".join(f"line {r['line']}: {r['reason']}"
-                                for r in report.rejected_lines[:3])
-            log.warning("actito ETL execution %s on table %s ended %s: %d of %d lines "
-                        "rejected (e.g. %s); none of its rows is recorded as applied, so the "
-                        "next run sends them again", execution_id, self.table,
-                        raw_status(execution), report.rejected, report.lines, samples)
-        return report
+                        on_started: Callable[[str], None] | None = None, *,
+                        etl_id: str | None = None) -> UpdateReport:
+        """One UPDATE_ONLY ETL execution of `part`, waited for (see updates.run_update_file)."""
+        return updates.run_update_file(self, part, key_attribute, on_started, etl_id=etl_id)
 
 
 def announced_total(body: dict[str, Any]) -> int | None:

@@ -1,14 +1,16 @@
 """Applying an activation's plan to Actito: attributes, target list, members, profile values.
 
 Members are replaced by dropping the whole key file (Actito lists are replaced, not patched):
-one journaled batch. Profile values go through UPDATE_ONLY ETL executions, as few as the file
-cap allows (the daily import quota is scarce): the executor sends those of every activation on
-one table together (`prepare_import` / `run_import_file`, one CSV per activation in the zip).
-No profile is created. An execution that ended WITH_ERROR comes back `unsettled`: which of its
-rows Actito rejected is undocumented, so none is recorded as applied.
+one journaled batch. Profile values go through UPDATE_ONLY ETL executions of one CSV each
+(updates.py), as few as the file cap allows (the daily import quota is scarce): the executor
+sends those of the activations of a run that fit one CSV together (`prepare_import` /
+`run_import_file`; executing/importbudget.py says which). No profile is created. An execution
+that ended WITH_ERROR comes back `unsettled`: which of its rows Actito rejected is
+undocumented, so none is recorded as applied.
 """
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -17,13 +19,13 @@ import duckdb
 from reconciler.changes.journal import Journal, JournalStep
 from reconciler.changes.resources import ResourceChange, ResourceType
 from reconciler.changes.tables import DiffTables, count_rows
+from reconciler.destinations.actito import updates
 from reconciler.destinations.actito.adapter import ActitoAdapter
-from reconciler.destinations.actito.etlfile import Section
 from reconciler.destinations.actito.models import AttributeSpec, UpdateReport
 from reconciler.destinations.actito.observer import ACTITO_VALUE_TYPES
 from reconciler.destinations.actito.targeting import list_target
 from reconciler.destinations.base import UpdateShare, WriteResult
-from reconciler.destinations.rows import iter_keys, iter_rows
+from reconciler.destinations.rows import iter_keys
 from reconciler.manifests.settings import EffectiveActivation
 
 
@@ -65,29 +67,25 @@ class ActitoWriter:
                       tables: DiffTables, journal: Journal) -> WriteResult:
         """One activation's updates alone, outside the import budget: the executor sends them
         through `prepare_import`/`run_import_file` instead (shared and counted)."""
-        fields = [f.destination for f in activation.fields]
-        updates = count_rows(conn, tables.updates)
-        if not fields or not updates:
+        updates_count = count_rows(conn, tables.updates)
+        if not activation.fields or not updates_count:
             return WriteResult(0, 0)
-        with journal.batch(JournalStep.UPDATE_PROFILES, updates) as handle:
-            rows = iter_rows(conn, tables.updates, ["member_key", *fields])
-            report = self.adapter.update_profiles(_key(activation), fields, rows)
-            handle.confirm(report.updated + report.unchanged)
-        return _result(report)
+        share = UpdateShare(activation, tables, updates_count)
+        total = WriteResult(0, 0)
+        with journal.batch(JournalStep.UPDATE_PROFILES, updates_count) as handle, \
+                tempfile.TemporaryDirectory(prefix="actito-") as folder:
+            for part in self.prepare_import([share], conn, Path(folder)):
+                total = total.plus(self.run_import_file(part, [share], lambda _id: None))
+            handle.confirm(total.applied)
+        return total
 
-    def prepare_import(self, key_attribute: str, shares: Sequence[UpdateShare],
-                       conn: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
-        sections = []
-        for number, share in enumerate(shares, start=1):
-            fields = [f.destination for f in share.activation.fields]
-            sections.append(Section(
-                f"{number}-{share.activation.name}.csv", [key_attribute, *fields],
-                iter_rows(conn, share.tables.updates, ["member_key", *fields])))
-        return self.adapter.write_update_files(folder, sections)
+    def prepare_import(self, shares: Sequence[UpdateShare], conn: duckdb.DuckDBPyConnection,
+                       folder: Path) -> list[Path]:
+        return updates.write_share_files(self.adapter, shares, conn, folder)
 
-    def run_import_file(self, part: Path, key_attribute: str,
+    def run_import_file(self, part: Path, shares: Sequence[UpdateShare],
                         on_started: Callable[[str], None]) -> WriteResult:
-        return _result(self.adapter.run_update_file(part, key_attribute, on_started))
+        return _result(updates.run_share_file(self.adapter, part, shares, on_started))
 
     def close(self) -> None:
         """Nothing to release."""

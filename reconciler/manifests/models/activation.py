@@ -58,7 +58,7 @@ class TargetListSettings(StrictModel):
         default=None, min_length=1,
         description="The file name pattern of the list's file synchronization, with Actito's "
         "date placeholders, e.g. `churn_risk_$yyyyMMddHHmmss.zip`; default: the audience name "
-        "in lower case with non-alphanumerics as `_`, then `_$yyyyMMddHHmmss.zip`.")
+        "in lower case with non-alphanumerics as `-`, then `_$yyyyMMddHHmmss.zip`.")
 
 
 class MatchKey(StrictModel):
@@ -168,6 +168,13 @@ class ActivationSettings(StrictModel):
         description="A match key on several rows of the audience: `keep` (default) leaves its "
         "member as it is this run (not added, removed or updated) and warns; `first` syncs "
         "the row whose mapped values sort first; `fail` plans nothing for the activation.")
+    etl_id: str | None = Field(
+        default=None, min_length=1,
+        description="Actito only: the id of an UPDATE_ONLY ETL definition created once in the "
+        "Actito portal, keyed by the activation's match key and mapping its fields' columns "
+        "(header: the match key, then the fields' destination names). Attribute updates then "
+        "push only the data file to it (trigger-execution); without it each update is a "
+        "one-shot ETL execution carrying its own definition.")
 
 
 class ActivationSpec(ActivationSettings):

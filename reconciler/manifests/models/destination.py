@@ -203,9 +203,9 @@ class ActitoLimits(StrictModel):
         default=24, ge=1,
         description="ETL imports allowed per profile table per UTC day (Actito documents 24 "
         "for the Mass Imports API on its current limitations page; the older DATA V4 page said "
-        "12). The attribute updates of all activations of a run on one table share one "
-        "import; when the day's imports are used up they wait for the next day while "
-        "memberships still sync.")
+        "12). The attribute updates of the activations of a run on one table share one "
+        "import when one CSV fits them (same match key, etlId and attributes); when the "
+        "day's imports are used up they wait for the next day while memberships still sync.")
 
     def in_flight(self) -> int:
         """Requests this tool keeps in flight per licence, at most."""
@@ -213,6 +213,14 @@ class ActitoLimits(StrictModel):
 
     def calls_per_minute(self) -> float:
         return self.requests_per_minute * self.budget_share
+
+
+class EmptyValues(enum.StrEnum):
+    """What a NULL among an Actito activation's changed values does (Actito's own rule for an
+    empty cell on update is undocumented, [?] evidence §6; the sandbox clears)."""
+
+    CLEAR = "clear"  # sent as an empty cell: the attribute is cleared
+    SKIP = "skip"  # never sent as an empty cell: the attribute keeps its value
 
 
 class ActitoDestination(StrictModel):
@@ -232,6 +240,13 @@ class ActitoDestination(StrictModel):
     profile_export: ProfileExportSettings | None = Field(
         default=None, description="Read which profiles exist from Actito's periodic full "
         "export (documented) instead of the profile API.")
+    empty_values: EmptyValues = Field(
+        default=EmptyValues.CLEAR,
+        description="What a NULL value of an attribute update does: `clear` (default) sends "
+        "an empty cell, taken to clear the attribute (Actito does not document it); `skip` "
+        "never sends an empty cell: a profile's update leaves out the attributes whose new "
+        "value is NULL, which keep their value in Actito (one more import per set of NULL "
+        "attributes; not with an activation's etlId, whose columns are fixed).")
     defaults: ActivationSettings | None = None
 
 

@@ -1,18 +1,23 @@
-"""v5 one-shot ETL executions (§2.7): the multipart upload, the limits that refuse it (100 MB →
-400, the daily bulk quota → 429 with a body that says nothing of it), the background run
-(validation, then write) and its status, ending SUCCESS or WITH_ERROR ([C] evidence §7).
+"""v5 ETL executions (evidence §6): one-shot (`POST …/etl-executions`, a multipart upload of
+the data file and a definition) and triggered (`POST …/etls/{etlId}/trigger-execution`, the
+data file only, run with a predefined ETL: etldefs.py); the limits that refuse them (100 MB →
+400, the daily bulk quota → 429 with a body that says nothing of it, a zip of several CSVs →
+400: [C] "For each target table, provide one CSV file"), the background run (validation, then
+write) and its status, ending SUCCESS or WITH_ERROR ([C] evidence §7). Both kinds run alike.
 
 The definition's keys and the status shape are [I] (see inferred.py); the file rules are [C].
 """
 from __future__ import annotations
 
+import io
 import json
 import threading
+import zipfile
 from datetime import UTC
 from functools import partial
 from typing import Any
 
-from reconciler.sandbox.actito import inferred
+from reconciler.sandbox.actito import etldefs, inferred
 from reconciler.sandbox.actito.datafile import FileRefused, read_csv, unpack
 from reconciler.sandbox.actito.etlrun import apply_lines
 from reconciler.sandbox.actito.routing import ApiProblem, Routes, bad_request, not_found, now_text
@@ -97,16 +102,58 @@ def _create(routes: Routes, request: Request) -> Response:
     entity = routes.entity(request)
     parts = split_multipart(request)
     definition = _definition(parts)
-    data = parts[inferred.ETL_FILE_PART]
+    data = _data_file(routes, parts)
+    table = _destination(routes, entity, definition)
+    return _start(routes, entity, table, definition, data, "etl-executions")
+
+
+def _trigger(routes: Routes, request: Request) -> Response:
+    """[C] evidence §6: run a predefined ETL on the pushed data file (the only part)."""
+    entity = routes.entity(request)
+    definition = etldefs.find_definition(routes.store, entity, request.params["etl"])
+    data = _data_file(routes, split_multipart(request))
+    try:
+        header = read_csv(unpack(data)[0]).header
+    except FileRefused:
+        header = None  # a file Actito would refuse whole: the run says why
+    if header is not None:
+        etldefs.check_header(definition, header)
+    table = _destination(routes, entity, definition)
+    return _start(routes, entity, table, definition, data, "etl-executions")
+
+
+def _data_file(routes: Routes, parts: dict[str, bytes]) -> bytes:
+    """The data part, refused (400) over the size cap or when a zip holds several CSVs."""
+    data = parts.get(inferred.ETL_FILE_PART)
+    if data is None:
+        raise bad_request(f"part {inferred.ETL_FILE_PART!r} is required")
     if len(data) > routes.config.max_file_bytes:
         raise bad_request(f"the file exceeds the {routes.config.max_file_bytes} bytes limit")
-    execution_id = _record(routes, entity, _destination(routes, entity, definition),
-                           definition)
+    if _csv_count(data) > 1:
+        raise bad_request("the zip holds several CSV files: an execution takes one CSV file "
+                          "per target table")
+    return data
+
+
+def _csv_count(data: bytes) -> int:
+    """How many files a zip holds (1 for anything else, or a corrupt zip: the run refuses it)."""
+    if data[:4] != b"PK\x03\x04":
+        return 1
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(1 for n in archive.namelist() if not n.endswith("/"))
+    except zipfile.BadZipFile:
+        return 1
+
+
+def _start(routes: Routes, entity: Entity, table: Table, definition: dict[str, Any],
+           data: bytes, collection: str) -> Response:
+    execution_id = _record(routes, entity, table, definition)
     timer = threading.Timer(routes.config.etl_delay_seconds, _run,
                             (routes, execution_id, definition, data))
     timer.daemon = True
     timer.start()
-    location = request.path.rstrip("/") + f"/{execution_id}"
+    location = f"/{FAMILY}/v5/entities/{entity.name}/{collection}/{execution_id}"
     return Response(201, {"id": execution_id}, {"Location": location})
 
 
@@ -122,6 +169,8 @@ def _status(routes: Routes, request: Request) -> Response:
 def register_etl(routes: Routes) -> None:
     routes.add("POST", FAMILY, EXECUTIONS, partial(_create, routes))
     routes.add("GET", FAMILY, inferred.ETL_EXECUTION, partial(_status, routes))
+    routes.add("POST", FAMILY, etldefs.TRIGGER, partial(_trigger, routes))
+    etldefs.register_etl_list(routes, FAMILY)
 
 
 def _run(routes: Routes, execution_id: str, definition: dict[str, Any], data: bytes) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ReconcilerError
+from reconciler.sandbox.actito.etldefs import load_etl_definitions
 from reconciler.sandbox.actito.routing import ApiProblem
 from reconciler.sandbox.actito.store import Store, Table
 from reconciler.sandbox.actito.targetlists import pattern_regex, validity_seconds
@@ -47,6 +48,7 @@ def load_portal(store: Store, path: Path, table: Table, entity: str) -> None:
                  for raw in setup.get("synchronizations", [])}
         for raw in setup.get("targetLists", []):
             _target_list(store, raw, syncs, table, entity)
+        load_etl_definitions(store, list(setup.get("etls", [])))
     except (OSError, ValueError, KeyError, TypeError, ApiProblem) as exc:
         raise PortalFileError(f"the Actito sandbox's portal file {path}: {exc!r}") from exc
 

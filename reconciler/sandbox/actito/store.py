@@ -112,6 +112,7 @@ class Store:
     locations: dict[str, dict[str, Any]] = field(default_factory=dict)
     synchronizations: dict[str, dict[str, Any]] = field(default_factory=dict)
     target_lists: dict[str, dict[str, Any]] = field(default_factory=dict)
+    etls: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → ETL definition
     next_id: int = 100
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
@@ -135,7 +136,8 @@ class Store:
                 ],
                 "etl_executions": self.etl_executions, "bulk_counts": self.bulk_counts,
                 "locations": self.locations, "synchronizations": self.synchronizations,
-                "target_lists": self.target_lists, "next_id": self.next_id,
+                "target_lists": self.target_lists, "etls": self.etls,
+                "next_id": self.next_id,
             }
             self.path.parent.mkdir(parents=True, exist_ok=True)
             temporary = self.path.with_suffix(".tmp")
@@ -164,4 +166,5 @@ def load_store(path: Path) -> Store | None:
     for name in ("etl_executions", "bulk_counts", "locations", "synchronizations",
                  "target_lists", "next_id"):
         setattr(store, name, document[name])
+    store.etls = document.get("etls", {})  # absent from stores saved before it existed
     return store

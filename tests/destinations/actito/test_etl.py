@@ -9,6 +9,7 @@ import pytest
 
 from reconciler.destinations.actito.etlfile import format_value
 from reconciler.destinations.actito.executions import EtlEnd, end_of
+from reconciler.destinations.errors import PermanentApiError
 from reconciler.sandbox.actito import ActitoSandbox
 from tests.destinations.actito.conftest import make_adapter, make_client, profile, profile_count
 
@@ -83,11 +84,11 @@ def test_a_file_with_a_bom_is_rejected(sandbox: ActitoSandbox, tmp_path: Path) -
     assert profile(sandbox, "C000001")["firstName"] == "Finn"  # type: ignore[index]
 
 
-@pytest.mark.parametrize("packing", ["plain", "gzip", "zip-two-files"])
+@pytest.mark.parametrize("packing", ["plain", "gzip", "zip"])
 def test_plain_gzip_and_zip_files_are_read(sandbox: ActitoSandbox, tmp_path: Path,
                                            packing: str) -> None:
-    # Scenario: the same update sent plain, gzipped, and as a zip of two CSVs.
-    first, second = b"customerId,firstName\nC000001,Packed\n", b"customerId\nC000002\n"
+    # Scenario: the same update sent plain, gzipped, and as a zip of one CSV.
+    first = b"customerId,firstName\nC000001,Packed\n"
     path = tmp_path / "data.bin"  # the extension plays no part
     if packing == "plain":
         path.write_bytes(first)
@@ -96,10 +97,23 @@ def test_plain_gzip_and_zip_files_are_read(sandbox: ActitoSandbox, tmp_path: Pat
     else:
         with zipfile.ZipFile(path, "w") as archive:
             archive.writestr("a.csv", first)
-            archive.writestr("b.csv", second)
     execution = _run(sandbox, path)
     assert execution["executionStatus"] == "SUCCESS"
     assert profile(sandbox, "C000001")["firstName"] == "Packed"  # type: ignore[index]
+
+
+def test_a_zip_of_several_csvs_is_refused(sandbox: ActitoSandbox, tmp_path: Path) -> None:
+    # Scenario: the old shared import's zip, one CSV per activation for one table: Actito
+    # documents one CSV file per target table, so the sandbox refuses it (400), not counted.
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("1-a.csv", "customerId,firstName\nC000001,Two\n")
+        archive.writestr("2-b.csv", "customerId,lastName\nC000001,Files\n")
+    with pytest.raises(PermanentApiError, match="one CSV file per target table") as refused:
+        make_client(sandbox).start_etl(UPDATE, path)
+    assert refused.value.status == 400
+    assert profile(sandbox, "C000001")["firstName"] == "Finn"  # type: ignore[index]
+    assert sandbox.store.bulk_counts == {}
 
 
 def test_documented_value_formats_are_checked_per_line(sandbox: ActitoSandbox,
