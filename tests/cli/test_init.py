@@ -148,7 +148,8 @@ def test_a_folder_holding_files_is_refused_unless_forced(project: Path, tmp_path
 def test_the_new_project_plans_against_the_sandboxes(project: Path) -> None:
     # Scenario: the README's first-project path: the sandboxes' credentials in
     # manifests/.env, the sandboxes running (here on free ports), `reconciler plan` from the
-    # project's folder shows the static segment to create and the members to add.
+    # project's folder shows the static segment to create and the members to add; after
+    # `apply`, the next plan has no changes.
     clock = StageClock(NOW)
     selligent = start_selligent_sandbox(SelligentSandboxConfig(port=0, data_dir=None,
                                                                seed_file=SEED))
@@ -163,6 +164,9 @@ def test_the_new_project_plans_against_the_sandboxes(project: Path) -> None:
         (manifests / ".env").write_text(SANDBOX_ENV, "utf-8")
         plan = subprocess.run([str(BIN / "reconciler"), "plan", "--now", NOW.isoformat()],
                               cwd=project, capture_output=True, text=True, timeout=120)
+        applied = runner.invoke(app, ["apply", str(manifests), "--auto-approve", "--now",
+                                      NOW.isoformat()])
+        again = runner.invoke(app, ["plan", str(manifests), "--now", NOW.isoformat()])
     finally:
         selligent.stop()
         actito.stop()
@@ -171,3 +175,6 @@ def test_the_new_project_plans_against_the_sandboxes(project: Path) -> None:
     assert "+ static segment Newsletter" in plan.stdout
     assert re.search(r"~ members  \+\d+ −0   match rate", plan.stdout), plan.stdout
     assert "State: DuckDB file " in plan.stderr and ".reconciler/state.duckdb" in plan.stderr
+    assert applied.exit_code == 0, applied.output
+    assert "newsletter-selligent: applied" in applied.output
+    assert again.exit_code == 0 and "No changes." in again.stdout, again.output
