@@ -1,24 +1,36 @@
 # The two quick-start commands: `make demo` and `make test`.
-# Both create .venv on first use (python3 -m venv + pip install -e '.[dev]'), nothing else by hand.
+# Both create .venv on first use (python3 -m venv), nothing else by hand: `make demo` installs
+# the package with its runtime dependencies only (pip install -e .), `make test` (and `lint`,
+# `schemas`) adds the dev extra (pip install -e '.[dev]': pytest, ruff, mypy, …).
 PYTHON ?= python3
 VENV := .venv
+VENV_PYTHON := $(VENV)/bin/python
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint schemas clean
 
-$(STAMP): pyproject.toml setup.py
+$(VENV_PYTHON):
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	$(VENV_PYTHON) -m pip install --quiet --upgrade pip
 
-demo: $(STAMP)
+# What `reconciler` needs to run: the package and its dependencies, no dev extra.
+$(RUNTIME_STAMP): pyproject.toml setup.py | $(VENV_PYTHON)
+	$(VENV_PYTHON) -m pip install --quiet -e .
+	touch $(RUNTIME_STAMP)
+
+# The dev extra holds the runtime too: the demo's stamp is made as well.
+$(STAMP): pyproject.toml setup.py | $(VENV_PYTHON)
+	$(VENV_PYTHON) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP) $(RUNTIME_STAMP)
+
+demo: $(RUNTIME_STAMP)
 	$(VENV)/bin/reconciler demo
 
 # Two workers, a file each at a time: the suite runs on both cores (the tests are
 # independent: free ports, their own temp dirs and PostgreSQL schemas).
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile
+	$(VENV_PYTHON) -m pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check reconciler tests bench

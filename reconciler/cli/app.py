@@ -12,7 +12,9 @@ import typer
 
 from reconciler.cli.conventions import Typer
 from reconciler.errors import ReconcilerError
+from reconciler.manifests.project import Project
 from reconciler.manifests.projectfile import DEFAULT_MANIFESTS, ProjectFile, find_project_file
+from reconciler.manifests.selection import parse_labels, select_activations
 from reconciler.manifests.values import parse_duration
 from reconciler.operations.plans import STATE_ENV, state_location
 from reconciler.state.store import describe_location
@@ -50,7 +52,16 @@ LOCK_TIMEOUT_OPTION = typer.Option(
     "30", "--lock-timeout", metavar="DURATION", parser=lock_timeout_seconds,
     help="How long to wait for an activation's lock held by another apply before that "
     "activation fails: seconds or a duration such as 5m (0: do not wait).")
+# -l/--label on every command that works on some activations: all the labels given at once.
+LABEL_OPTION = typer.Option(
+    [], "--label", "-l", metavar="KEY=VALUE",
+    help="Only the activations labelled so in their metadata (repeatable: all of them).")
 _options = {"debug": False}
+
+
+def chosen_activations(project: Project, names: list[str], labels: list[str]) -> list[str]:
+    """The activations `-a` names and `-l` labels (every condition holding; none: all)."""
+    return select_activations(project, names, parse_labels(labels))
 
 
 def _print_version(asked: bool) -> None:

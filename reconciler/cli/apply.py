@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 import typer
 
 from reconciler.cli.app import (
+    LABEL_OPTION,
     LOCK_TIMEOUT_OPTION,
     MANIFESTS_HELP,
     NOW_OPTION,
     STATE_OPTION,
     app,
+    chosen_activations,
     locate_project,
     use_state,
     user_errors,
@@ -19,6 +23,15 @@ from reconciler.cli.app import (
 from reconciler.cli.colour import NO_COLOR_OPTION, echo_plan
 from reconciler.cli.interrupts import interruptible
 from reconciler.cli.plan import load_valid_project, print_note
+from reconciler.cli.summary import (
+    SUMMARY_FORMAT_OPTION,
+    RunOutcome,
+    Skipped,
+    SummaryFormat,
+    stdout_for,
+    summary_document,
+    write_document,
+)
 from reconciler.clock import Clock, clock_from
 from reconciler.errors import ReconcilerError
 from reconciler.executing.executor import ActivationResult, Outcome
@@ -37,6 +50,7 @@ def apply(
                                        "saved by `reconciler plan --out`.", show_default=False),
     activation: list[str] = typer.Option([], "--activation", "-a", metavar="NAME",
                                          help="Apply only this activation (repeatable)."),
+    label: list[str] = LABEL_OPTION,
     auto_approve: bool = typer.Option(False, "--auto-approve",
                                       help="Apply without asking (for CI)."),
     allow_mass_removal: bool = typer.Option(False, "--allow-mass-removal",
@@ -44,6 +58,7 @@ def apply(
     fail_fast: bool = typer.Option(False, "--fail-fast",
                                    help="Stop at the first failing activation."),
     refresh: bool = typer.Option(False, "--refresh", help="Read remote members before planning."),
+    output: SummaryFormat = SUMMARY_FORMAT_OPTION,
     state: str | None = STATE_OPTION,
     now: str | None = NOW_OPTION,
     lock_timeout: float = LOCK_TIMEOUT_OPTION,
@@ -51,45 +66,47 @@ def apply(
 ) -> None:
     """Plan, show the plan, ask for confirmation, then apply it; or apply a plan saved by
     `plan --out` without asking (refused if anything it read has changed)."""
-    with user_errors():
+    with user_errors(), stdout_for(output) as stdout:
         clock = clock_from(now)
+        saved = path is not None and zipfile.is_zipfile(path)
+        if output is SummaryFormat.JSON and not (auto_approve or saved):
+            raise ReconcilerError("--format json applies without asking: add --auto-approve "
+                                  "(or apply a plan saved by `reconciler plan --out`)")
         workspace = Workspace()
         try:
-            if path is not None and zipfile.is_zipfile(path):
-                if activation or refresh:
+            if saved:
+                if activation or label or refresh:
                     raise ReconcilerError("a saved plan is applied whole, as it was planned: "
-                                          "-a/--activation and --refresh go to `reconciler "
-                                          "plan --out`")
+                                          "-a/--activation, -l/--label and --refresh go to "
+                                          "`reconciler plan --out`")
                 # Terraform's way: the plan was reviewed when it was saved; no question asked.
+                assert path is not None
                 project, plan, serials, state = _saved(path, workspace, state, clock,
                                                        no_color)
             else:
                 project, plan, serials, state = _planned(
-                    path, activation, refresh, state, workspace, clock, auto_approve, no_color)
+                    path, activation, label, refresh, state, workspace, clock, auto_approve,
+                    no_color)
             warn_of_undeliverable_channels(project, plan)
             # Without changes this still records the first snapshot of activations in sync.
             results = interruptible(lambda: execute(
                 project, plan, workspace, state, allow_mass_removal, fail_fast, clock=clock,
-                planned_serials=serials, lock_wait_seconds=lock_timeout), describe_result)
+                planned_serials=serials, lock_wait_seconds=lock_timeout), describe_result,
+                then=summarize("apply", plan, output, stdout))
         finally:
             workspace.close()
-    for result in results:
-        typer.echo(describe_result(result))
-    failed = [r for r in results if r.outcome in (Outcome.FAILED, Outcome.STOPPED)]
-    applied = sum(r.outcome is Outcome.APPLIED for r in results)
-    typer.echo(f"Apply complete: {applied} applied, {len(failed)} failed or stopped.")
-    if failed:
-        raise typer.Exit(1)
+        report_results("apply", plan, results, output, stdout)
 
 
-def _planned(path: Path | None, activation: list[str], refresh: bool, option: str | None,
-             workspace: Workspace, clock: Clock, auto_approve: bool, no_color: bool
-             ) -> tuple[Project, Plan, dict[str, int], str | None]:
+def _planned(path: Path | None, activation: list[str], label: list[str], refresh: bool,
+             option: str | None, workspace: Workspace, clock: Clock, auto_approve: bool,
+             no_color: bool) -> tuple[Project, Plan, dict[str, int], str | None]:
     """Plan the manifests, show the plan and ask (unless --auto-approve or no changes)."""
     where = locate_project(path)
     project = load_valid_project(where.manifests)
+    chosen = chosen_activations(project, activation, label)
     state = use_state(option, project.root, where.file)
-    run = make_plan(project, activations=activation, refresh=refresh, state=state,
+    run = make_plan(project, activations=chosen, refresh=refresh, state=state,
                     workspace=workspace, clock=clock, note=print_note,
                     steps=plan_steps_for_terminal(), writing=True)
     echo_plan(render_text(run.plan), no_color)
@@ -121,6 +138,33 @@ def warn_of_undeliverable_channels(project: Project, plan: Plan) -> None:
         listed = "".join(f"\n  {problem}" for problem in problems)
         typer.echo(f"Warning: these notification channels cannot be reached (their warnings "
                    f"would not be delivered):{listed}", err=True)
+
+
+def summarize(command: str, plan: Plan, output: SummaryFormat, stdout: TextIO,
+              skipped: Sequence[Skipped] = ()
+              ) -> Callable[[list[ActivationResult]], None] | None:
+    """What an interrupted apply or run adds to its report: the JSON summary, in JSON mode."""
+    if output is not SummaryFormat.JSON:
+        return None
+    return lambda results: write_document(stdout, summary_document(
+        command, plan, results, outcome=RunOutcome.INTERRUPTED, skipped=skipped))
+
+
+def report_results(command: str, plan: Plan, results: list[ActivationResult],
+                   output: SummaryFormat, stdout: TextIO,
+                   skipped: Sequence[Skipped] = ()) -> None:
+    """A line per activation (on stderr in JSON mode), the JSON summary when asked; exit 1
+    when an activation failed or a guard stopped it."""
+    for result in results:
+        typer.echo(describe_result(result))
+    failed = [r for r in results if r.outcome in (Outcome.FAILED, Outcome.STOPPED)]
+    if command == "apply":
+        applied = sum(r.outcome is Outcome.APPLIED for r in results)
+        typer.echo(f"Apply complete: {applied} applied, {len(failed)} failed or stopped.")
+    if output is SummaryFormat.JSON:
+        write_document(stdout, summary_document(command, plan, results, skipped=skipped))
+    if failed:
+        raise typer.Exit(1)
 
 
 def describe_result(result: ActivationResult) -> str:

@@ -44,17 +44,21 @@ def stopping_on_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def interruptible(write: Callable[[], T], describe: Callable[[ActivationResult], str]) -> T:
-    """`write()` (an apply), or on Ctrl-C the report of what it did, and exit 130."""
+def interruptible(write: Callable[[], T], describe: Callable[[ActivationResult], str],
+                  then: Callable[[list[ActivationResult]], None] | None = None) -> T:
+    """`write()` (an apply), or on Ctrl-C the report of what it did, `then(results)` (the
+    JSON summary of `--format json`), and exit 130."""
     try:
         with stopping_on_ctrl_c():
             return write()
     except ApplyInterrupted as stop:
-        report_interruption(stop.results, describe)
+        report_interruption(stop.results, describe, then)
 
 
 def report_interruption(results: list[ActivationResult],
-                        describe: Callable[[ActivationResult], str]) -> NoReturn:
+                        describe: Callable[[ActivationResult], str],
+                        then: Callable[[list[ActivationResult]], None] | None = None
+                        ) -> NoReturn:
     typer.echo("Apply interrupted (Ctrl-C). What each activation got to:")
     for result in results:
         typer.echo(f"  {describe(result)}")
@@ -64,4 +68,6 @@ def report_interruption(results: list[ActivationResult],
     typer.echo(f"To finish ({todo}): run `reconciler apply` again (a fresh plan: a saved one "
                "is stale now). Every batch sent is in the journal, and the next plan reads the "
                "interrupted activations' actual membership at the destination, so it converges.")
+    if then is not None:
+        then(results)
     raise typer.Exit(INTERRUPTED_EXIT)

@@ -8,10 +8,12 @@ from pathlib import Path
 import typer
 
 from reconciler.cli.app import (
+    LABEL_OPTION,
     MANIFESTS_HELP,
     NOW_OPTION,
     STATE_OPTION,
     app,
+    chosen_activations,
     locate_project,
     use_state,
     user_errors,
@@ -65,6 +67,7 @@ def plan(
     path: Path | None = typer.Argument(None, help=MANIFESTS_HELP, show_default=False),
     activation: list[str] = typer.Option([], "--activation", "-a", metavar="NAME",
                                          help="Plan only this activation (repeatable)."),
+    label: list[str] = LABEL_OPTION,
     refresh: bool = typer.Option(False, "--refresh",
                                  help="Read the remote members too, to show drift."),
     output: PlanFormat = typer.Option(PlanFormat.TEXT, "--format", help="text, json or markdown"),
@@ -88,10 +91,11 @@ def plan(
                                   "(CI=true); use it on your own machine")
         where = locate_project(path)
         project = load_valid_project(where.manifests)
+        chosen = chosen_activations(project, activation, label)
         state = use_state(state, project.root, where.file)
         workspace = Workspace()
         try:
-            run = make_plan(project, activations=activation, refresh=refresh, state=state,
+            run = make_plan(project, activations=chosen, refresh=refresh, state=state,
                             workspace=workspace, show_members=show_members,
                             clock=clock_from(now), note=print_note,
                             steps=plan_steps_for_terminal())

@@ -19,8 +19,10 @@ import typer
 
 from reconciler.cli.app import app, user_errors
 from reconciler.sandbox.actito import ActitoSandboxConfig, start_actito_sandbox
+from reconciler.sandbox.actito.config import DEFAULT_DATA_DIR
 from reconciler.sandbox.example import example_seed_file
 from reconciler.sandbox.http import Faults
+from reconciler.sandbox.project import DEFAULT_CA_FILE
 from reconciler.sandbox.seed import SEED_FIELDS, check_seed_file, unknown_fields
 from reconciler.sandbox.selligent import (
     SelligentSandboxConfig,
@@ -55,6 +57,7 @@ def _start_actito(config: ActitoSandboxConfig) -> tuple[_Running, list[str]]:
     table = sandbox.store.entity(config.entity)
     profiles = table.table(config.profile_table) if table else None
     ftps, sftp = sandbox.ftps, sandbox.sftp
+    certificate = Path(ftps.ca_file or "").resolve()  # absolute: manifests live elsewhere
     lines = [
         f"Actito sandbox listening on {sandbox.url}",
         f"  entity {config.entity}, profile table {config.profile_table} "
@@ -62,7 +65,7 @@ def _start_actito(config: ActitoSandboxConfig) -> tuple[_Running, list[str]]:
         f"  API key: {config.api_key}  (GET {sandbox.url}/auth/token with header "
         "'Authorization: <key>'; sandbox-only, not a secret)",
         f"  FTPS (explicit TLS) on {ftps.host}:{ftps.port}, user {ftps.username} password "
-        f"{ftps.password}; trust the certificate {ftps.ca_file}",
+        f"{ftps.password}; trust the certificate {certificate}",
         f"  SFTP on {sftp.host}:{sftp.port}, user {sftp.username} password {sftp.password}; "
         f"host key {(sftp.host_key or '')[:40]}…",
         f"  limits: {config.max_in_flight} in flight, {config.calls_per_minute} calls/min, "
@@ -70,6 +73,11 @@ def _start_actito(config: ActitoSandboxConfig) -> tuple[_Running, list[str]]:
         f"tokens {config.token_ttl_seconds:.0f}s",
         f"  data kept in {config.actito_dir}" if config.persist else "  data in memory",
     ]
+    if not config.persist or Path(config.data_dir) != DEFAULT_DATA_DIR:
+        # The example manifests trust the default data dir's certificate (their caFile).
+        lines.append(f"  note: set the Actito destination's fileTransfer.caFile to "
+                     f"{certificate} (the example's {DEFAULT_CA_FILE} is the default "
+                     "data dir's)")
     return sandbox, lines
 
 

@@ -8,6 +8,7 @@ it. Activations the store still holds but the manifests no longer define are nam
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -16,9 +17,11 @@ from pathlib import Path
 import typer
 
 from reconciler.cli.app import (
+    LABEL_OPTION,
     MANIFESTS_HELP,
     NOW_OPTION,
     app,
+    chosen_activations,
     locate_project,
     use_state,
     user_errors,
@@ -247,6 +250,7 @@ def render_status_json(report: StatusReport) -> str:
 def status(
     path: Path | None = typer.Argument(None, help=MANIFESTS_HELP, show_default=False),
     state: str | None = StateOption,
+    label: list[str] = LABEL_OPTION,
     output: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", help="text or json"),
     now: str | None = NOW_OPTION,
 ) -> None:
@@ -255,6 +259,7 @@ def status(
     with user_errors():
         where = locate_project(path)
         project = load_valid_project(where.manifests)
+        chosen = set(chosen_activations(project, [], label))
         location = use_state(state, project.root, where.file)
         for file in exposed_state_files(location):
             typer.echo(f"Warning: {file} is readable by other users and holds member keys: "
@@ -262,5 +267,8 @@ def status(
         with open_state_reader(location, copy_if_busy=True) as reader:  # even mid-apply
             moment = clock_from(now).now() if now is not None else None  # else the store's
             report = read_status(reader, project, moment)
+        if label:  # only the labelled ones (those the state alone holds have no labels)
+            report = dataclasses.replace(report, only_in_state=(), activations=tuple(
+                row for row in report.activations if row.activation in chosen))
     render = render_status_json if output is OutputFormat.JSON else render_status_text
     typer.echo(render(report), nl=False)

@@ -21,6 +21,7 @@ from reconciler.destinations.selligent.adapter import SelligentAdapter
 from reconciler.destinations.selligent.observer import SelligentObserver
 from reconciler.destinations.selligent.transport import SelligentLimits
 from reconciler.destinations.selligent.writer import SelligentWriter
+from reconciler.errors import ReconcilerError
 from reconciler.manifests.models import ActitoDestination, SelligentDestination
 from reconciler.manifests.values import parse_duration, resolve_env_ref, resolve_maybe_env
 
@@ -68,7 +69,7 @@ def open_actito_adapter(name: str, spec: ActitoDestination, manifest_dir: Path) 
                                     f"{where} spec.fileTransfer.privateKey")
         if transfer.private_key else None,
         directory=transfer.directory,
-        ca_file=(manifest_dir / transfer.ca_file).resolve() if transfer.ca_file else None,
+        ca_file=_trusted_certificates(where, manifest_dir, transfer.ca_file),
         host_key=transfer.host_key,
     )
     return ActitoAdapter(
@@ -90,6 +91,24 @@ def open_actito_adapter(name: str, spec: ActitoDestination, manifest_dir: Path) 
         limits=ActitoLimits(max_in_flight=spec.limits.in_flight(),
                             calls_per_minute=spec.limits.calls_per_minute()),
     )
+
+
+def _trusted_certificates(where: str, manifest_dir: Path, ca_file: str | None) -> Path | None:
+    """The FTPS `caFile`, relative to the manifest. One that does not exist is said when the
+    destination is opened (before a plan reads anything), naming the field: ssl's bare "No
+    such file or directory" would otherwise surface as a refused upload halfway through an
+    apply, e.g. with a sandbox started on another --data-dir, which keeps its certificate
+    there."""
+    if ca_file is None:
+        return None
+    path = (manifest_dir / ca_file).resolve()
+    if not path.is_file():
+        raise ReconcilerError(
+            f"{where} spec.fileTransfer.caFile: {ca_file} ({path}) does not exist",
+            hint="point caFile at the certificate(s) the FTPS server is to be trusted by; "
+            "`reconciler sandbox` writes its own to <data-dir>/actito/ftps-cert.pem (the "
+            "default data dir: .reconciler/sandbox) and prints where")
+    return path
 
 
 def open_writer(

@@ -191,14 +191,14 @@ class Executor:
         activation's run is started and it is ready to be written."""
         name = planned.activation
         if planned.error:
-            self._record_refusal(name, RunStatus.FAILED, planned.error)
-            return ActivationResult(name, Outcome.FAILED, message=planned.error)
+            run_id = self._record_refusal(name, RunStatus.FAILED, planned.error)
+            return ActivationResult(name, Outcome.FAILED, message=planned.error, run_id=run_id)
         if planned.stops and not allow_mass_removal:
             message = ("; ".join(describe_stop(stop) for stop in planned.stops)
                        + " (nothing written; rerun with --allow-mass-removal)")
-            self._record_refusal(name, RunStatus.STOPPED, message)
+            run_id = self._record_refusal(name, RunStatus.STOPPED, message)
             return ActivationResult(name, Outcome.STOPPED, message=message,
-                                    stops=planned.stops)
+                                    stops=planned.stops, run_id=run_id)
         try:
             lock = self.state.acquire_lock(name, default_owner("apply"), LEASE_SECONDS,
                                            wait_seconds=self.lock_wait_seconds)
@@ -247,7 +247,7 @@ class Executor:
             self.state.finish_run(run_id, RunStatus.SUCCEEDED, counts=_audience(planned),
                                   finished_at=self.clock())
             record_applied(self.state, planned, settings.deletion_policy, self.clock())
-            return ActivationResult(name, Outcome.UNCHANGED)
+            return ActivationResult(name, Outcome.UNCHANGED, run_id=run_id)
         journal = BatchJournal(self.state, run_id, name, keeper,
                                on_confirm=lambda step, rows: self.progress.advance(name, step,
                                                                                    rows))
@@ -319,14 +319,16 @@ class Executor:
             message = (f"{sent.rejected:,} of {sent.sent:,} profile updates rejected by the "
                        "destination, which does not say which: all are sent again next run")
         result = ActivationResult(name, Outcome.APPLIED, members, sent, message=message,
-                                  seconds=time.perf_counter() - begun.started)
+                                  seconds=time.perf_counter() - begun.started,
+                                  run_id=begun.run_id)
         return self._release(begun.stack, begun.keeper, result)
 
     def _fail(self, begun: _Open, exc: Exception) -> ActivationResult:
         self.state.finish_run(begun.run_id, RunStatus.FAILED, error=str(exc),
                               finished_at=self.clock())
         self.progress.finish(begun.settings.name, "failed")
-        failed = ActivationResult(begun.settings.name, Outcome.FAILED, message=str(exc))
+        failed = ActivationResult(begun.settings.name, Outcome.FAILED, message=str(exc),
+                                  run_id=begun.run_id)
         return self._release(begun.stack, begun.keeper, failed)
 
     def _interrupted(self, begun: _Open) -> ActivationResult:
@@ -347,7 +349,8 @@ class Executor:
             log.warning("%s: the interruption was not fully recorded (%s); the next apply "
                         "resumes it anyway", name, exc)
         return ActivationResult(name, Outcome.INTERRUPTED, begun.members, message=message,
-                                seconds=time.perf_counter() - begun.started)
+                                seconds=time.perf_counter() - begun.started,
+                                run_id=begun.run_id)
 
     def _remove(self, planned: ActivationPlan, keeper: LockKeeper) -> ActivationResult:
         try:
@@ -358,11 +361,12 @@ class Executor:
         outcome = Outcome.APPLIED if done else Outcome.UNCHANGED
         return ActivationResult(planned.activation, outcome, message=done or "")
 
-    def _record_refusal(self, name: str, status: RunStatus, message: str) -> None:
+    def _record_refusal(self, name: str, status: RunStatus, message: str) -> str:
         """A run that wrote nothing (plan error, guard stop) still goes in the history:
         `status` shows it and warnings compare a run's health with the previous one."""
         run_id = self.state.start_run(name, started_at=self.clock())
         self.state.finish_run(run_id, status, error=message, finished_at=self.clock())
+        return run_id
 
 
 def _audience(planned: ActivationPlan) -> dict[str, int]:

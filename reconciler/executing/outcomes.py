@@ -27,6 +27,7 @@ class ActivationResult:
     message: str = ""
     seconds: float = 0.0  # time spent writing to the destination
     stops: tuple[GuardStop, ...] = ()  # the guards that stopped it (STOPPED)
+    run_id: str | None = None  # its run in the state store's history (None: none recorded)
 
 
 class ApplyInterrupted(KeyboardInterrupt):

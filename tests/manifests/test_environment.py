@@ -94,3 +94,23 @@ def test_doctor_lists_every_unset_variable_of_each_destination(
         "SELLIGENT_API_KEY is not set", "SELLIGENT_API_SECRET is not set"]
     assert all(line.startswith("FAIL environment: ") for line in failed)
     assert "4 check(s) failed." in result.output
+
+
+@pytest.mark.parametrize("command", [["apply", "--auto-approve"], ["run", "--due"]])
+def test_apply_and_run_report_an_empty_secret_before_anything_is_sent(
+        bare: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        command: list[str]) -> None:
+    # Scenario: the scheduled job's ACTITO_API_KEY secret was never defined, so GitHub gives
+    # the step an empty variable: apply and run --due name it and its field and stop before
+    # any destination is called (nothing listens at the sandboxes' addresses).
+    for name in SECRETS[:4]:
+        monkeypatch.setenv(name, "set")
+    monkeypatch.setenv("ACTITO_API_KEY", "")
+    result = runner.invoke(app, [*command, str(bare), "--state", str(tmp_path / "s.duckdb")])
+    assert result.exit_code == 1, result.output
+    assert ("spec.credentials.apiKey: environment variable ACTITO_API_KEY is empty (an unset "
+            "CI secret becomes an empty variable) (needed by destination 'actito-sandbox')"
+            ) in result.output
+    assert "1 environment variable the planned activations need is missing or empty" in \
+        result.output
+    assert "refused" not in result.output and "applied" not in result.output

@@ -46,7 +46,31 @@ UrlOrEnv = Annotated[
 ]
 
 
+# Kubernetes' label syntax (without its DNS prefixes): `-l KEY=VALUE` selects by them, so a
+# key never holds `=` or `,` and a value is one word.
+LABEL_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$"
+
+
+def _check_labels(labels: dict[str, str]) -> dict[str, str]:
+    for key, value in labels.items():
+        for what, text in (("key", key), ("value", value)):
+            if not re.fullmatch(LABEL_PATTERN, text) and not (what == "value" and text == ""):
+                raise ValueError(
+                    f"label {what} {text!r} is not valid: use letters, digits, '-', '_' and "
+                    "'.', starting and ending with a letter or digit, at most 63 characters")
+    return labels
+
+
+Labels = Annotated[dict[str, str], AfterValidator(_check_labels), Field(
+    description="Free key/value tags, e.g. {team: crm}: letters, digits, '-', '_' and '.', at "
+    "most 63 characters each. plan, apply, run and status select activations by them "
+    "(-l team=crm).",
+    json_schema_extra={"propertyNames": {"pattern": LABEL_PATTERN},
+                       "additionalProperties": {"type": "string",
+                                                "pattern": f"{LABEL_PATTERN}|^$"}})]
+
+
 class Metadata(StrictModel):
     name: Name = Field(description="Unique among the documents of the same kind.")
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict)
     description: str | None = None
