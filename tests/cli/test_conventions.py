@@ -81,8 +81,10 @@ def test_shell_completion_completes_commands_and_options() -> None:
 
     assert complete("reconciler pl") == ["plan"]
     assert complete("reconciler plan --no") == ["--no-color"]
-    shown = subprocess.run([str(RECONCILER), "--show-completion", "bash"], capture_output=True,
-                           text=True, timeout=60)
+    # typer finds the shell by walking up the process tree (shellingham): run it from bash,
+    # as a user does, whatever runs the tests.
+    shown = subprocess.run(["bash", "-c", f"'{RECONCILER}' --show-completion"],
+                           capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0, shown.stderr[-2000:]
     assert "_RECONCILER_COMPLETE=complete_bash" in shown.stdout
 

@@ -157,3 +157,11 @@ def printed(result: Result) -> str:
     steps' progress lines (`· activation: step: …`)."""
     return "".join(line for line in result.output.splitlines(keepends=True)
                    if not line.startswith(("State: ", STEP_LINE_PREFIX)))
+
+
+def one_shot_imports(manifests: Path) -> None:
+    """churn-actito without its portal ETL (etlId): its updates go as one-shot executions."""
+    churn = manifests / "activations" / "churn-actito.yaml"
+    kept = [line for line in churn.read_text("utf-8").splitlines(keepends=True)
+            if not line.startswith("  etlId:")]
+    churn.write_text("".join(kept), "utf-8")

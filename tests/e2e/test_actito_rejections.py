@@ -5,12 +5,13 @@ import io
 import json
 import zipfile
 
+import pytest
 from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.sandbox.actito.etl import split_multipart
 from reconciler.sandbox.http import Request
-from tests.e2e.conftest import Stack, printed
+from tests.e2e.conftest import Stack, one_shot_imports, printed
 
 runner = CliRunner()
 
@@ -19,6 +20,12 @@ def _cli(stack: Stack, command: str, *extra: str) -> tuple[int, str]:
     result = runner.invoke(app, [command, *stack.cli_args(), "-a", "churn-actito", *extra])
     return result.exit_code, printed(result)
 
+
+
+@pytest.fixture(autouse=True)
+def _one_shot(stack: Stack) -> None:
+    """These scenarios are about one-shot executions (the example triggers ETL 601)."""
+    one_shot_imports(stack.manifests)
 
 def test_an_import_ending_with_error_leaves_its_rows_unapplied(stack: Stack) -> None:
     # Scenario: a member's profile is deleted in Actito just as the import starts, so its line

@@ -8,12 +8,13 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.sandbox.actito.etl import split_multipart
 from reconciler.sandbox.http import Request
-from tests.e2e.conftest import Stack, printed, set_actito_limit
+from tests.e2e.conftest import Stack, one_shot_imports, printed, set_actito_limit
 
 runner = CliRunner()
 DAY1 = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
@@ -49,7 +50,8 @@ def _cli(stack: Stack, command: str, now: dt.datetime, *extra: str) -> tuple[int
 
 def _etl_posts(stack: Stack) -> int:
     return sum(1 for e in stack.actito.log.entries()
-               if e.method == "POST" and e.path.endswith("/etl-executions"))
+               if e.method == "POST"
+               and e.path.endswith(("/etl-executions", "/trigger-execution")))
 
 
 def _csv_names(request: Request) -> list[str]:
@@ -84,6 +86,12 @@ def _remote_value(stack: Stack, key: str) -> float | None:
     value = table.profiles[pid].get("lifetimeValue") if pid is not None else None
     return None if value is None else float(value)
 
+
+
+@pytest.fixture(autouse=True)
+def _one_shot(stack: Stack) -> None:
+    """These scenarios are about one-shot executions (the example triggers ETL 601)."""
+    one_shot_imports(stack.manifests)
 
 def test_budget_defers_updates_but_not_members_until_the_next_day(stack: Stack) -> None:
     # Scenario: two activations set other attributes of one table: an import of one CSV each;

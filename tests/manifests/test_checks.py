@@ -188,8 +188,7 @@ def test_etl_id_is_actito_only_and_not_with_empty_values_skip(example_copy: Path
     # Scenario: etlId on an Actito activation (fine, and in its effective settings), on a
     # Selligent one (an error), then with the Actito destination's emptyValues: skip (an error:
     # a predefined ETL's columns are fixed).
-    replace_in(example_copy / "activations/churn-actito.yaml", "  schedule: {every: 1d}",
-               "  schedule: {every: 1d}\n  etlId: '4021'")
+    replace_in(example_copy / "activations/churn-actito.yaml", '  etlId: "601"', "  etlId: '4021'")
     assert _errors(example_copy) == []
     project, _ = load_project(example_copy)
     assert effective_activations(project)["churn-actito"].etl_id == "4021"
