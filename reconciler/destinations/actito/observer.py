@@ -115,7 +115,8 @@ class ActitoObserver:
                     detail="drop its key file again", reason=refresh))
         return Structure(name, tuple(resources), tuple(errors), tuple(warnings),
                          existing is not None,
-                         existing.member_count if existing is not None else None)
+                         existing.member_count if existing is not None else None,
+                         remote_id=existing.id if existing is not None else None)
 
     def load_contact_index(self, activation: EffectiveActivation,
                            conn: duckdb.DuckDBPyConnection, table: str, desired_table: str) -> None:
