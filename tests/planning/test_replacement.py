@@ -137,7 +137,7 @@ def test_an_existing_list_is_written_only_when_owned(owned: Owned, refused: bool
     # Scenario: the list the plan names exists at the destination.
     error = unowned_error(_activation(), _structure(exists=True), TARGET, owned)
     assert (error is not None) is refused
-    assert unowned_error(_activation(), _structure(), TARGET, owned) is None  # type: ignore
+    assert unowned_error(_activation(), _structure(), TARGET, owned) is None
 
 
 def test_the_refusal_names_the_activation_that_wrote_the_list() -> None:
