@@ -193,7 +193,7 @@ class Planner:
             found.text = f"{snapshot.members:,} members" if snapshot else "none yet"
         # The snapshot describes the list the last apply wrote: a list the manifests now name
         # instead is compared with its own members (none when it is new).
-        old = replaced_list(settings, structure, observer.target, snapshot)
+        old = replaced_list(settings, structure, observer.target, snapshot, owned.record)
         with steps.step(f"reading {settings.destination}'s contacts"):
             observer.load_contact_index(settings, conn, tables.contacts, tables.desired)
         has_actual = False

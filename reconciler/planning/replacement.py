@@ -85,9 +85,15 @@ def unowned_error(settings: EffectiveActivation, structure: Structure, target: s
 
 
 def replaced_list(settings: EffectiveActivation, structure: Structure, target: str,
-                  snapshot: SnapshotInfo | None) -> RemoteList | None:
-    """The list the last apply wrote, when the manifests now name another one."""
-    remote = snapshot.remote if snapshot is not None else None
+                  snapshot: SnapshotInfo | None,
+                  record: ActivationRecord | None = None) -> RemoteList | None:
+    """The list the last apply wrote, when the manifests now name another one; `record`
+    stands in for a snapshot that does not say (one older than remote lists)."""
+    if snapshot is None:
+        return None
+    remote = snapshot.remote
+    if remote is None and record is not None:
+        remote = RemoteList(record.destination, record.target, record.remote_name)
     if remote is None:
         return None
     if (remote.destination == settings.destination and remote.target == target
@@ -126,7 +132,7 @@ def plan_replacement(settings: EffectiveActivation, structure: Structure, target
                     f"no longer managed by this activation ({keep}): delete it there if "
                     "nothing uses it",)
     change = ResourceChange(
-        action=Action.REPLACE, type=_list_type(settings, structure), name=structure.remote_name,
+        action=Action.REPLACE, type=_list_type(settings), name=structure.remote_name,
         detail=f"replaces {old.name}" + ("" if here else f" at {old.destination}"),
         reason=f"{why}: the new {label} gets every member, {fate}",
         replaces=ReplacedList(destination=old.destination, name=old.name, members=members,
@@ -149,7 +155,7 @@ def guard_diff(diff: DiffResult, change: ResourceChange, left_behind: int) -> Di
                                base_members=diff.base_members + change.replaces.members)
 
 
-def _list_type(settings: EffectiveActivation, structure: Structure) -> ResourceType:
+def _list_type(settings: EffectiveActivation) -> ResourceType:
     found = capabilities_of(settings.destination_type)
     if found is None:  # pragma: no cover - a destination type this version plans
         raise ValueError(f"unknown destination type {settings.destination_type}")

@@ -62,7 +62,8 @@ def test_a_list_other_than_the_snapshots_is_replaced(name: str, target: str, des
 
 def test_actito_names_are_exact_and_unknown_lists_are_never_replaced() -> None:
     # Scenario: an Actito list whose name changed case is another list; a snapshot older
-    # than remote lists (no record) is taken to describe the list the manifests name.
+    # than remote lists is taken to describe its activation's record, or without one the
+    # list the manifests name.
     actito = RemoteList("actito-prod", "entity acme, table Profiles", "VIP customers")
     settings = _activation("vip customers", destination="actito-prod", kind="actito")
     assert replaced_list(settings, _structure("vip customers"), actito.target,
@@ -70,6 +71,10 @@ def test_actito_names_are_exact_and_unknown_lists_are_never_replaced() -> None:
     assert replaced_list(settings, _structure("vip customers"), actito.target,
                          _snapshot(None)) is None
     assert replaced_list(settings, _structure("vip customers"), actito.target, None) is None
+    record = ActivationRecord("vip", actito.destination, "actito", actito.target,
+                              "VIP customers", "keep", NOW)
+    assert replaced_list(settings, _structure("vip customers"), actito.target,
+                         _snapshot(None), record) == actito  # the record stands in
 
 
 def test_the_deleted_list_is_the_old_one_after_the_new_one_is_full() -> None:
