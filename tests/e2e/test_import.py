@@ -12,7 +12,7 @@ from reconciler.cli import app
 from reconciler.destinations.actito.adapter import ActitoAdapter
 from reconciler.destinations.actito.transfer import FileTransferSettings, TransferProtocol
 from reconciler.destinations.selligent.adapter import SelligentAdapter
-from tests.e2e.conftest import Stack, printed
+from tests.e2e.conftest import NOW, Stack, printed
 
 runner = CliRunner()
 NO_CHANGES = "No changes. The destinations match the manifests.\n"
@@ -41,9 +41,10 @@ def _members(stack: Stack, api_name: str) -> set[str]:
 
 
 def _planned(stack: Stack, activation: str) -> dict[str, object]:
-    code, text = _run(stack, "plan", "-a", activation, "--format", "json")
-    assert code == 0, text
-    return json.loads(text)["activations"][0]  # type: ignore[no-any-return]
+    result = runner.invoke(app, ["plan", *stack.cli_args(), "-a", activation, "--format",
+                                 "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["activations"][0]  # type: ignore[no-any-return]
 
 
 def test_a_selligent_segment_made_by_hand_is_refused_until_imported(stack: Stack) -> None:
@@ -72,6 +73,7 @@ def test_a_selligent_segment_made_by_hand_is_refused_until_imported(stack: Stack
     code, text = _run(stack, "apply", "-a", "vip-selligent", "--auto-approve")
     assert code == 1 and "does not own it" in text, text
     assert _members(stack, "VIP_customers") == {*kept, *outside}  # untouched
+    stack.at(NOW + dt.timedelta(hours=1))  # runs are ordered by time: the refusal came first
     code, text = _import(stack, "vip-selligent")
     assert code == 0, text
     assert ("Imported static segment 'VIP_customers' at selligent-sandbox (org SANDBOX, list "
