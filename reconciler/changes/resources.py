@@ -12,6 +12,7 @@ class Action(enum.StrEnum):
     CREATE = "+"
     UPDATE = "~"
     DELETE = "-"
+    REPLACE = "-/+"  # a new list instead of the one the last apply wrote (see `replaces`)
 
 
 class ResourceType(enum.StrEnum):
@@ -30,6 +31,18 @@ class ResourceType(enum.StrEnum):
         }[self.value]
 
 
+class ReplacedList(BaseModel):
+    """The list a replacement (`-/+`) succeeds: the one the activation's last apply wrote."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    destination: str
+    name: str
+    members: int = Field(ge=0, description="Its members at the last apply.")
+    deleted: bool = Field(description="Whether apply deletes it once the new list holds every "
+                          "member (deletionPolicy: delete); otherwise it stays, unmanaged.")
+
+
 class ResourceChange(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -38,3 +51,14 @@ class ResourceChange(BaseModel):
     name: str
     detail: str = Field(default="", description="e.g. the field's type or the list's key")
     reason: str = Field(description="Why the change is needed, e.g. 'not found at destination'.")
+    replaces: ReplacedList | None = Field(
+        default=None, description="For `-/+`: the list this one replaces (the new one is "
+        "created, or written, with every member first).")
+
+    def retired(self) -> ResourceChange | None:
+        """The deletion of the list this replacement succeeds, when apply makes it (after the
+        new list holds every member); None otherwise."""
+        if self.replaces is None or not self.replaces.deleted:
+            return None
+        return ResourceChange(action=Action.DELETE, type=self.type, name=self.replaces.name,
+                              reason=f"replaced by {self.name}; deletionPolicy: delete")

@@ -4,6 +4,7 @@ from reconciler.cli import (  # noqa: F401
     apply,
     demo,
     doctor,
+    importing,
     init,
     manifests,
     plan,

@@ -36,6 +36,7 @@ class Structure:
     warnings: tuple[str, ...] = ()
     list_exists: bool = False
     member_count: int | None = None  # what the destination says, when it says it
+    remote_id: str | None = None  # the existing list's id at the destination, when it has one
     # Text fields' lengths (destination name → characters), existing or to be created: values
     # longer are rejected at plan time. Empty when the destination has no such limit.
     field_lengths: dict[str, int] = field(default_factory=dict)
@@ -178,3 +179,5 @@ class DestinationCapabilities:
         lambda _a, _t: None
     # The member step sends the whole list (every member), not only who enters and leaves.
     sends_whole_list: bool = False
+    # List names compare ignoring case (two spellings name one list).
+    case_insensitive_names: bool = False

@@ -57,7 +57,7 @@ from reconciler.manifests.settings import EffectiveActivation
 from reconciler.planning.plan import ActivationPlan, Plan
 from reconciler.planning.planner import Workspace
 from reconciler.planning.render import describe_stop
-from reconciler.state import RemoteKind, RunStatus, StateWriter
+from reconciler.state import RemoteKind, RemoteList, RunStatus, StateWriter
 from reconciler.state.errors import LockError, LockLostError
 from reconciler.state.keeper import LockKeeper
 from reconciler.state.locks import default_owner
@@ -267,7 +267,13 @@ class Executor:
                                      name="" if resource.type in (
                                          ResourceType.SELLIGENT_SEGMENT,
                                          ResourceType.ACTITO_TARGET_LIST) else resource.name)
-        return writer.apply_members(settings, conn, tables, begun.journal)
+        written = writer.apply_members(settings, conn, tables, begun.journal)
+        # A replaced list goes only once its successor holds every member (create before
+        # destroy), when the plan says it goes.
+        retired = tuple(r for r in (c.retired() for c in planned.resources) if r is not None)
+        if retired:
+            writer.delete_resources(retired, begun.journal)
+        return written
 
     def _write_updates(self, begun: _Open) -> WriteResult:
         writer = self.writers[begun.settings.destination]
@@ -298,8 +304,12 @@ class Executor:
         snapshot = tables.members
         if deferred is not None or sent.unsettled:
             snapshot = without_hashes_of_updates(self.workspace.conn, tables)
+        planned = begun.planned
+        remote = RemoteList(planned.destination, planned.target, planned.remote_name,
+                            planned.remote_id)
         self.state.write_snapshot_from_duckdb(name, self.workspace.conn, snapshot,
-                                              hash_format=self.workspace.hash_format)
+                                              hash_format=self.workspace.hash_format,
+                                              remote=remote, taken_at=self.clock())
         members = begun.members
         counts = {**_audience(begun.planned),
                   "members_sent": members.sent, "members_applied": members.applied,

@@ -130,6 +130,13 @@ def _outside_changes(conn: duckdb.DuckDBPyConnection, t: DiffTables) -> tuple[in
     return added, removed
 
 
+def left_behind(conn: duckdb.DuckDBPyConnection, t: DiffTables) -> int:
+    """Members of the snapshot that are not members now: those a replaced list, once
+    deleted, takes with it (after `compute_diff`)."""
+    return _scalar(conn, f'SELECT count(*) FROM "{t.snapshot}" '
+                         f'ANTI JOIN "{t.members}" USING (member_key)')
+
+
 def _matched(t: DiffTables) -> str:
     """The desired rows whose key exists at the destination: the members to sync."""
     return (f'SELECT d.member_key, d.attributes_hash FROM "{t.desired}" AS d '

@@ -21,7 +21,9 @@ from reconciler.manifests.settings import EffectiveActivation
 
 # 2.0: `stops` are guard verdicts as objects (kind, activation, measured, limit), not sentences.
 # 2.1: each activation's `verdict`, and the summary's `activations_blocked`.
-# 2.2: each activation's `inferred_operations`.
+# 2.2: replacements: a resource's action `-/+` with `replaces` (the list it succeeds), the
+#      summary's `to_replace`, each activation's `remote_id`.; each activation's
+#      `inferred_operations`.
 FORMAT_VERSION = "2.2"
 
 
@@ -85,6 +87,8 @@ class ActivationPlan(_Frozen):
     destination_type: str
     target: str = Field(description="Where, e.g. 'org SANDBOX, list CONTACTS'.")
     remote_name: str
+    remote_id: str | None = Field(default=None, description="The list's id at the "
+                                  "destination, when it exists and has one.")
     resources: tuple[ResourceChange, ...] = ()
     members: MembershipChange | None = None
     attributes: AttributeChange | None = None
@@ -132,9 +136,11 @@ class ActivationPlan(_Frozen):
 
 
 class Summary(_Frozen):
-    to_create: int
+    to_create: int = Field(description="Resources created, replacements included.")
     to_update: int
-    to_delete: int
+    to_delete: int = Field(description="Resources deleted, lists a replacement deletes "
+                           "included.")
+    to_replace: int = Field(default=0, description="Lists replaced by another (`-/+`).")
     member_adds: int
     member_removes: int
     profile_updates: int
@@ -153,9 +159,11 @@ class Plan(_Frozen):
     def summary(self) -> Summary:
         resources = [r for a in self.activations for r in a.resources]
         return Summary(
-            to_create=sum(r.action is Action.CREATE for r in resources),
+            to_create=sum(r.action in (Action.CREATE, Action.REPLACE) for r in resources),
             to_update=sum(r.action is Action.UPDATE for r in resources),
-            to_delete=sum(r.action is Action.DELETE for r in resources),
+            to_delete=sum(r.action is Action.DELETE or r.retired() is not None
+                          for r in resources),
+            to_replace=sum(r.action is Action.REPLACE for r in resources),
             member_adds=sum(a.members.adds for a in self.activations if a.members),
             member_removes=sum(a.members.removes for a in self.activations if a.members),
             profile_updates=sum(a.attributes.updates for a in self.activations if a.attributes),

@@ -18,13 +18,14 @@ from pathlib import Path
 import duckdb
 
 from reconciler.changes.tables import DiffTables
-from reconciler.destinations.base import DestinationObserver, Structure
+from reconciler.destinations.base import DestinationObserver, Structure, load_key_pages
 from reconciler.destinations.capabilities import import_target
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.models import Kind, ModelDocument, SegmentDocument
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation
-from reconciler.planning.diff import DiffResult, compute_diff
+from reconciler.planning.diff import DiffResult, compute_diff, left_behind
+from reconciler.planning.expiry import file_refresh
 from reconciler.planning.findings import (
     data_issues,
     error_message,
@@ -39,6 +40,17 @@ from reconciler.planning.plan import (
     Plan,
 )
 from reconciler.planning.removal import plan_removal, removed_records
+from reconciler.planning.replacement import (
+    Owned,
+    guard_diff,
+    list_label,
+    owned_of,
+    owners_of_lists,
+    plan_replacement,
+    replaced_list,
+    unowned_error,
+    with_replacement,
+)
 from reconciler.planning.steps import SILENT, StepReporter, Steps
 from reconciler.sources import (
     AudienceField,
@@ -149,15 +161,25 @@ class Planner:
                     f"reading {settings.destination}'s lists and fields"):
                 structure = observer.plan_structure(settings)
             self.structures[settings.name] = structure
+            head = head.model_copy(update={"remote_name": structure.remote_name,
+                                           "remote_id": structure.remote_id})
             if structure.errors:
-                return head.model_copy(update={"remote_name": structure.remote_name,
-                                               "error": "; ".join(structure.errors)})
-            return self._plan(settings, observer, structure, options, head)
+                return head.model_copy(update={"error": "; ".join(structure.errors)})
+            owned = owned_of(self.state.snapshot_info(settings.name),
+                             self.state.activation_records(),
+                             tuple((r.kind, r.remote_id)
+                                   for r in self.state.remote_ids(settings.name)),
+                             settings.name)
+            refusal = unowned_error(settings, structure, observer.target, owned)
+            if refusal is not None:  # someone else's list: never written to
+                return head.model_copy(update={"error": refusal})
+            return self._plan(settings, observer, structure, options, head, owned)
         except ReconcilerError as exc:  # this activation cannot be planned; the others can
             return head.model_copy(update={"error": error_message(self.project, exc)})
 
     def _plan(self, settings: EffectiveActivation, observer: DestinationObserver,
-              structure: Structure, options: PlanOptions, head: ActivationPlan) -> ActivationPlan:
+              structure: Structure, options: PlanOptions, head: ActivationPlan,
+              owned: Owned) -> ActivationPlan:
         conn, tables = self.workspace.conn, self.workspace.tables_of(settings.name)
         source, spec = self._audience(settings, structure.field_lengths)
         steps = Steps(self.steps, settings.name)
@@ -165,29 +187,44 @@ class Planner:
             report = materialize_audience(source, spec, conn, tables.desired, now=options.now,
                                           held=tables.held)
             found.text = f"{report.valid_rows:,} rows"
+        snapshot = owned.snapshot
         with steps.step("reading the last applied snapshot") as found:
-            snapshot = self.state.snapshot_info(settings.name)
             hashes = _snapshot_hashes(settings, snapshot, self.workspace.hash_format)
             self.state.copy_snapshot_into(settings.name, conn, tables.snapshot, hashes=hashes)
             found.text = f"{snapshot.members:,} members" if snapshot else "none yet"
-        has_snapshot = snapshot is not None
+        # The snapshot describes the list the last apply wrote: a list the manifests now name
+        # instead is compared with its own members (none when it is new).
+        old = replaced_list(settings, structure, observer.target, snapshot, owned.record)
         with steps.step(f"reading {settings.destination}'s contacts"):
             observer.load_contact_index(settings, conn, tables.contacts, tables.desired)
         has_actual = False
-        if (options.refresh or not has_snapshot) and structure.list_exists:
+        if (options.refresh or snapshot is None or old is not None) and structure.list_exists:
             with steps.step(f"reading {settings.destination}'s list members"):
                 has_actual = observer.load_members(settings, conn, tables.actual)
+        if old is not None and not has_actual:  # new, or unreadable: the whole list is sent
+            load_key_pages(conn, tables.actual, [])
+            has_actual = True
         def fill_updates(keys: str, updates: str) -> None:  # the sent rows' values, read again
             materialize_rows(source, spec, conn, updates, keys, now=options.now)
 
         with steps.step("comparing"):
-            diff = compute_diff(conn, tables, has_actual=has_actual, has_snapshot=has_snapshot,
+            diff = compute_diff(conn, tables, has_actual=has_actual,
+                                has_snapshot=snapshot is not None and old is None,
                                 has_fields=bool(settings.fields), mask=not options.show_members,
                                 fill_updates=fill_updates,
                                 held=tables.held if report.held_keys else None)
+        resources, guarded = structure.resources, diff
+        if snapshot is not None and old is None:
+            resources += file_refresh(settings, structure, snapshot.taken_at, options.now)
+        notes = _imported_notes(settings, structure, snapshot, diff)
+        if old is not None and snapshot is not None:
+            change, replaced = plan_replacement(
+                settings, structure, observer.target, old, snapshot.members,
+                owners_of_lists(self.settings, owned.others, settings))
+            resources, notes = with_replacement(resources, change), notes + replaced
+            guarded = guard_diff(diff, change, left_behind(conn, tables))
         return head.model_copy(update=dict(
-            remote_name=structure.remote_name,
-            resources=structure.resources,
+            resources=resources,
             members=MembershipChange(desired=diff.desired, matched=diff.matched, adds=diff.adds,
                                      removes=diff.removes, held=diff.held,
                                      samples=diff.samples),
@@ -196,8 +233,8 @@ class Planner:
             if settings.fields else None,
             drift=_drift(diff),
             data_issues=data_issues(report),
-            warnings=structure.warnings + warnings_of(settings, report, diff, hashes),
-            stops=guard_stops(settings, diff),
+            warnings=structure.warnings + notes + warnings_of(settings, report, diff, hashes),
+            stops=guard_stops(settings, guarded),
             inferred_operations=structure.inferred,
             batching=structure.batching.for_changes(diff.adds, diff.removes, diff.updates)
             if structure.batching is not None else None,
@@ -239,6 +276,16 @@ def _snapshot_hashes(settings: EffectiveActivation, snapshot: SnapshotInfo | Non
     if snapshot is None or not settings.fields or snapshot.hash_format == current:
         return SnapshotHashes.DIGEST
     return SnapshotHashes.UNKNOWN
+
+
+def _imported_notes(settings: EffectiveActivation, structure: Structure,
+                    snapshot: SnapshotInfo | None, diff: DiffResult) -> tuple[str, ...]:
+    """An imported list whose members could not be read: say that apply writes it whole."""
+    if snapshot is None or snapshot.members_known:
+        return ()
+    return (f"{list_label(settings.destination_type)} {structure.remote_name!r} was imported "
+            "without its members (the destination does not list them): apply writes it whole, "
+            f"with the {diff.matched:,} members shown, replacing whatever it holds",)
 
 
 def _drift(diff: DiffResult) -> Drift | None:

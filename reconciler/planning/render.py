@@ -28,9 +28,11 @@ def describe_stop(stop: GuardStop) -> str:
 
 def summary_line(plan: Plan) -> str:
     s = plan.summary
+    replaced = f" ({s.to_replace} replaced: -/+)" if s.to_replace else ""
     line = (
-        f"Plan: {s.to_create} to create, {s.to_update} to update, {s.to_delete} to delete; "
-        f"members +{s.member_adds:,} −{s.member_removes:,}; {s.profile_updates:,} profile updates."
+        f"Plan: {s.to_create} to create, {s.to_update} to update, {s.to_delete} to delete"
+        f"{replaced}; members +{s.member_adds:,} −{s.member_removes:,}; "
+        f"{s.profile_updates:,} profile updates."
     )
     if s.activations_failed:
         line += f" {s.activations_failed} activation(s) could not be planned."

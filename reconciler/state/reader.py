@@ -30,6 +30,7 @@ from reconciler.state.records import (
     LockInfo,
     RemoteId,
     RemoteKind,
+    RemoteList,
     RunRecord,
     RunStatus,
     SnapshotInfo,
@@ -114,14 +115,18 @@ class SqlStateReader(Closing):
         if self._empty():
             return None
         rows = self._backend.query(
-            "SELECT members, taken_at, serial, hash_format FROM snapshot_info "
-            "WHERE activation = ?",
+            "SELECT members, taken_at, serial, hash_format, remote_destination, remote_target, "
+            "remote_name, remote_id, members_known FROM snapshot_info WHERE activation = ?",
             [activation],
         )
         if not rows:
             return None
-        members, taken_at, serial, hash_format = rows[0]
-        return SnapshotInfo(int(members), utc_aware(taken_at), int(serial), hash_format)
+        members, taken_at, serial, hash_format, destination, target, name, remote_id, known = \
+            rows[0]
+        remote = (RemoteList(str(destination), str(target or ""), str(name), remote_id)
+                  if destination is not None and name is not None else None)
+        return SnapshotInfo(int(members), utc_aware(taken_at), int(serial), hash_format,
+                            remote, known is not False)
 
     def stream_snapshot(
         self, activation: str, *, batch_rows: int = DEFAULT_SNAPSHOT_BATCH_ROWS

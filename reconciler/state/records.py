@@ -45,6 +45,19 @@ class RemoteId:
 
 
 @dataclass(frozen=True)
+class RemoteList:
+    """Which remote list a snapshot describes: where it is (the destination, and the
+    organization's list or the entity's table there) and its name and id at the destination
+    (Selligent: the static segment's api name, which is also its id; Actito: the external
+    target list's name, and its id when it was known)."""
+
+    destination: str
+    target: str
+    name: str
+    remote_id: str | None = None
+
+
+@dataclass(frozen=True)
 class SnapshotInfo:
     """The last applied membership snapshot of an activation (its rows are streamed apart)."""
 
@@ -55,6 +68,12 @@ class SnapshotInfo:
     hash_format: str | None = None
     """How its attribute hashes were made (`sources.conversion.hash_format`); None: unknown (a
     snapshot written before formats were recorded)."""
+    remote: RemoteList | None = None
+    """The remote list whose members the snapshot holds; None: unknown (written before lists
+    were recorded, with no activation record to take it from)."""
+    members_known: bool = True
+    """False when the snapshot was imported from a list whose members cannot be read (an
+    Actito list): it holds no member, and the next apply writes the whole list."""
 
 
 @dataclass(frozen=True)

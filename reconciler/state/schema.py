@@ -110,6 +110,22 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE TABLE notices (notice VARCHAR PRIMARY KEY, sent_at TIMESTAMP NOT NULL)",
         ),
     ),
+    Migration(
+        8,
+        "the remote list each snapshot describes (destination, target, name, id), taken for "
+        "existing snapshots from what their activation was last applied to; and whether an "
+        "imported snapshot's members are known",
+        (
+            "ALTER TABLE snapshot_info ADD COLUMN remote_destination VARCHAR",
+            "ALTER TABLE snapshot_info ADD COLUMN remote_target VARCHAR",
+            "ALTER TABLE snapshot_info ADD COLUMN remote_name VARCHAR",
+            "ALTER TABLE snapshot_info ADD COLUMN remote_id VARCHAR",
+            "ALTER TABLE snapshot_info ADD COLUMN members_known BOOLEAN",
+            "UPDATE snapshot_info SET remote_destination = a.destination, "
+            "remote_target = a.target, remote_name = a.remote_name "
+            "FROM applied_activations AS a WHERE a.activation = snapshot_info.activation",
+        ),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -37,6 +37,7 @@ from reconciler.state.records import (
     LockInfo,
     RemoteId,
     RemoteKind,
+    RemoteList,
     RunRecord,
     RunStatus,
     SnapshotInfo,
@@ -91,12 +92,14 @@ class StateWriter(StateReader, Protocol):
     def write_snapshot(
         self, activation: str, batches: pa.RecordBatchReader | Iterable[pa.RecordBatch], *,
         taken_at: dt.datetime | None = None, expect_serial: int | None = None,
-        hash_format: str | None = None,
+        hash_format: str | None = None, remote: RemoteList | None = None,
+        members_known: bool = True,
     ) -> SnapshotInfo: ...
     def write_snapshot_from_duckdb(
         self, activation: str, conn: duckdb.DuckDBPyConnection, table: str, *,
         taken_at: dt.datetime | None = None, expect_serial: int | None = None,
-        hash_format: str | None = None,
+        hash_format: str | None = None, remote: RemoteList | None = None,
+        members_known: bool = True,
     ) -> SnapshotInfo: ...
     def start_run(self, activation: str, *, started_at: dt.datetime | None = None) -> str: ...
     def finish_run(

@@ -35,6 +35,7 @@ from reconciler.state.records import (
     Lock,
     LockInfo,
     RemoteKind,
+    RemoteList,
     RunStatus,
     SnapshotInfo,
 )
@@ -125,9 +126,13 @@ class SqlStateWriter(SqlStateReader):
         taken_at: dt.datetime | None = None,
         expect_serial: int | None = None,
         hash_format: str | None = None,
+        remote: RemoteList | None = None,
+        members_known: bool = True,
     ) -> SnapshotInfo:
         """Replace the activation's snapshot with these (member_key, attributes_hash) rows;
-        `hash_format` says how the hashes were made (see `SnapshotInfo.hash_format`)."""
+        `hash_format` says how the hashes were made (see `SnapshotInfo.hash_format`), `remote`
+        which remote list they are the members of, `members_known` whether they are (False:
+        imported from a list whose members cannot be read)."""
         reader = as_reader(batches, SNAPSHOT_SCHEMA)
         taken = _now(taken_at)
         with self._backend.transaction():
@@ -135,11 +140,18 @@ class SqlStateWriter(SqlStateReader):
             self._backend.execute("DELETE FROM snapshots WHERE activation = ?", [activation])
             members = self._backend.insert_snapshot(activation, reader)
             self._backend.execute(
-                "INSERT INTO snapshot_info (activation, members, taken_at, serial, hash_format) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (activation) DO UPDATE SET "
+                "INSERT INTO snapshot_info (activation, members, taken_at, serial, hash_format, "
+                "remote_destination, remote_target, remote_name, remote_id, members_known) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activation) DO UPDATE SET "
                 "members = excluded.members, taken_at = excluded.taken_at, "
-                "serial = excluded.serial, hash_format = excluded.hash_format",
-                [activation, members, taken, serial, hash_format],
+                "serial = excluded.serial, hash_format = excluded.hash_format, "
+                "remote_destination = excluded.remote_destination, "
+                "remote_target = excluded.remote_target, remote_name = excluded.remote_name, "
+                "remote_id = excluded.remote_id, members_known = excluded.members_known",
+                [activation, members, taken, serial, hash_format,
+                 remote.destination if remote else None, remote.target if remote else None,
+                 remote.name if remote else None, remote.remote_id if remote else None,
+                 members_known],
             )
         info = self.snapshot_info(activation)
         assert info is not None
@@ -154,16 +166,19 @@ class SqlStateWriter(SqlStateReader):
         taken_at: dt.datetime | None = None,
         expect_serial: int | None = None,
         hash_format: str | None = None,
+        remote: RemoteList | None = None,
+        members_known: bool = True,
     ) -> SnapshotInfo:
         """Replace the snapshot with the member_key/attributes_hash columns of a DuckDB table
-        (hashes of any type are stored as their text)."""
+        (hashes of any type are stored as their text); the rest as `write_snapshot`."""
         relation = conn.sql(
             f"SELECT {SNAPSHOT_KEY}, CAST({SNAPSHOT_HASH} AS VARCHAR) AS {SNAPSHOT_HASH} "
             f"FROM {quote_duckdb(table)}"
         )
         return self.write_snapshot(
             activation, arrow_reader(relation, 100_000), taken_at=taken_at,
-            expect_serial=expect_serial, hash_format=hash_format,
+            expect_serial=expect_serial, hash_format=hash_format, remote=remote,
+            members_known=members_known,
         )
 
     def start_run(self, activation: str, *, started_at: dt.datetime | None = None) -> str:

@@ -4,6 +4,7 @@ answers 501 to every route no public source documents, and its request log shows
 documented routes."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -38,3 +39,27 @@ def test_the_example_needs_no_undocumented_actito_route(stack: Stack) -> None:
     assert any("/etls/601/trigger-execution" in e.path for e in stack.actito.log.entries())
     status = runner.invoke(app, ["status", *stack.cli_args()])
     assert "pickup is not confirmed" in printed(status)
+
+
+@pytest.mark.actito_documented_only
+def test_a_portal_list_gets_its_file_again_before_it_expires(stack: Stack) -> None:
+    # Scenario: no documented read tells a portal list's file has expired: the state does.
+    # A day and a half after the apply (churn-actito: valid 2d, daily schedule) the plan drops
+    # the key file again (a few members also enter as the 180-day condition moves on); apply
+    # writes a second file.
+    assert runner.invoke(app, ["apply", *stack.cli_args(), *ACTITO,
+                               "--auto-approve"]).exit_code == 0
+    later = stack.at(stack.clock.now() + dt.timedelta(hours=36))
+    code = runner.invoke(app, ["plan", *later.cli_args(), "-a", "churn-actito",
+                               "--detailed-exitcode"])
+    text = printed(code)
+    assert code.exit_code == 2, text
+    assert '~ external target list "Churn risk" (drop its key file again)' in text
+    assert "expires at" in text
+    files = lambda: sorted(p.name for p in stack.actito.ftps.root.glob("churn_risk_*.zip"))  # noqa: E731
+    before = files()
+    applied = runner.invoke(app, ["apply", *later.cli_args(), "-a", "churn-actito",
+                                  "--auto-approve"])
+    assert applied.exit_code == 0, printed(applied)
+    assert len(files()) == len(before) + 1
+    assert stack.actito.undocumented_requests() == []

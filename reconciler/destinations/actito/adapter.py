@@ -198,6 +198,17 @@ class ActitoAdapter:
         it was already gone."""
         return targeting.delete_list(self.client, name)
 
+    def empty_target_list(self, name: str) -> MembershipReport:
+        """Drop a key file with no key for the list `name` (default file pattern) so that it
+        targets nobody; the list itself stays (deleting one is undocumented). Its header names
+        every unique attribute of the table ([C] structure read): whichever the list is keyed
+        by, the file has that column ([I] that extra columns are ignored)."""
+        header = ",".join(self.read_structure().keys)
+        target = ListTarget(name, header, False, targeting.default_pattern(name))
+        log.warning("actito: list %r emptied by a key file without keys; delete the list "
+                    "itself in the Actito portal (deleting a list is not documented)", name)
+        return self.replace_members(target, [])
+
     def replace_members(self, target: ListTarget, keys: Iterable[str], *,
                         moment: datetime | None = None) -> MembershipReport:
         """Make `keys` the whole membership of `target`'s list by dropping one key file (header
@@ -222,7 +233,8 @@ class ActitoAdapter:
                         yield [key]
 
             header = found.key_attribute if found is not None else target.key_attribute
-            parts = write_zipped_csv(Path(folder), "keys", [header], rows(),
+            # Attribute names hold no comma: "a,b" is empty_target_list's several columns.
+            parts = write_zipped_csv(Path(folder), "keys", header.split(","), rows(),
                                      self.max_file_bytes)
             if len(parts) > 1:
                 raise PermanentApiError(f"the key file of {target.name!r} would pass the file "

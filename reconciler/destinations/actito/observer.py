@@ -138,11 +138,14 @@ class ActitoObserver:
                 "those routes under api.routes")
         lengths = {m.destination: STRING_MAX for m in activation.fields
                    if _is_string(structure, m.destination, m.type)}
+        # A list set up in the portal cannot be seen (no documented read): not `list_exists`.
+        # It is the manifests' own by declaration (targetList.manage: portal): no import.
         return Structure(activation.audience_name, tuple(resources), tuple(errors),
-                         tuple(warnings), existing is not None or not target.managed_by_api,
+                         tuple(warnings), existing is not None,
                          existing.member_count if existing is not None else None,
                          field_lengths=lengths,
-                         inferred=tuple(r.describe() for r in inferred))
+                         inferred=tuple(r.describe() for r in inferred),
+                         remote_id=existing.id if existing is not None else target.list_id)
 
     def _api_list(self, activation: EffectiveActivation, target: ListTarget,
                   resources: list[ResourceChange], errors: list[str],

@@ -48,7 +48,14 @@ class ActitoWriter:
                          journal: Journal) -> None:
         with journal.batch(JournalStep.DELETE_RESOURCES, len(resources)):
             for resource in resources:
-                if resource.type is ResourceType.ACTITO_TARGET_LIST:
+                if resource.type is not ResourceType.ACTITO_TARGET_LIST:
+                    continue
+                if self.adapter.routes.documented_only:
+                    # Deleting a list is undocumented: empty it with an empty key file (the
+                    # documented way), named by the default pattern; the list itself is
+                    # deleted in the portal.
+                    self.adapter.empty_target_list(resource.name)
+                else:
                     self.adapter.delete_target_list(resource.name)
 
     def apply_members(self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection,

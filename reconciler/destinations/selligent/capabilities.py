@@ -11,5 +11,6 @@ def _describe(activation: EffectiveActivation) -> str:
     return f"static segment {activation.selligent_api_name}"
 
 
+# Api names compare case-insensitively ([I], README "Inferred behaviours").
 CAPABILITIES = DestinationCapabilities(list_type=ResourceType.SELLIGENT_SEGMENT,
-                                       describe_list=_describe)
+                                       describe_list=_describe, case_insensitive_names=True)

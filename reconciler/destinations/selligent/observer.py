@@ -90,7 +90,8 @@ class SelligentObserver:
             errors.append(f"segment {api_name} of list {list_name} is {segment.type}, not static: "
                           "rename the audience or remove that segment")
         return Structure(api_name, tuple(resources), tuple(errors), (), segment is not None,
-                         field_lengths=lengths, batching=self.batching())
+                         field_lengths=lengths, batching=self.batching(),
+                         remote_id=segment.api_name if segment is not None else None)
 
     def batching(self) -> Batching:
         """The client's call sizing (sizing.py), for the plan to show."""
