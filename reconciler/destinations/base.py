@@ -43,6 +43,9 @@ class Structure:
     batching: Batching | None = None  # how apply sizes its data calls (None: not by rows)
     # Operations the activation may use whose route or body is undocumented, described.
     inferred: tuple[str, ...] = ()
+    # The manifests name this very list (e.g. an Actito list by its id, or set up in the
+    # portal): it is theirs by declaration, with no `reconciler import`.
+    declared: bool = False
 
 
 @dataclass(frozen=True)

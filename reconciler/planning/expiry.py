@@ -14,16 +14,19 @@ from reconciler.changes.resources import Action, ResourceChange
 from reconciler.destinations.base import Structure
 from reconciler.destinations.capabilities import capabilities_of
 from reconciler.manifests.settings import EffectiveActivation
+from reconciler.state import SnapshotInfo
 
 
 def file_refresh(settings: EffectiveActivation, structure: Structure,
-                 last_written: dt.datetime, now: dt.datetime) -> tuple[ResourceChange, ...]:
-    """The list's refresh when its last file (written at `last_written`) expires before the
-    next scheduled run; none when the destination read the list itself, or lists do not
-    expire there."""
+                 snapshot: SnapshotInfo | None, replaced: object | None,
+                 now: dt.datetime) -> tuple[ResourceChange, ...]:
+    """The list's refresh when the file the last apply wrote (the snapshot's time) expires
+    before the next scheduled run; none when the destination read the list itself, lists do
+    not expire there, nothing was written yet or the list is `replaced` (written whole)."""
     declared = capabilities_of(settings.destination_type)
-    if declared is None or structure.list_exists:
+    if declared is None or structure.list_exists or snapshot is None or replaced is not None:
         return ()
+    last_written = snapshot.taken_at
     if any(r.type is declared.list_type for r in structure.resources):
         return ()
     deadline = declared.refresh_deadline(settings, last_written)

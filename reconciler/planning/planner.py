@@ -192,8 +192,7 @@ class Planner:
             hashes = _snapshot_hashes(settings, snapshot, self.workspace.hash_format)
             self.state.copy_snapshot_into(settings.name, conn, tables.snapshot, hashes=hashes)
             found.text = f"{snapshot.members:,} members" if snapshot else "none yet"
-        # The snapshot describes the list the last apply wrote: a list the manifests now name
-        # instead is compared with its own members (none when it is new).
+        # A list the manifests name instead of the last apply's is compared with its own members.
         old = replaced_list(settings, structure, observer.target, snapshot, owned.record)
         with steps.step(f"reading {settings.destination}'s contacts"):
             observer.load_contact_index(settings, conn, tables.contacts, tables.desired)
@@ -213,9 +212,8 @@ class Planner:
                                 has_fields=bool(settings.fields), mask=not options.show_members,
                                 fill_updates=fill_updates,
                                 held=tables.held if report.held_keys else None)
-        resources, guarded = structure.resources, diff
-        if snapshot is not None and old is None:
-            resources += file_refresh(settings, structure, snapshot.taken_at, options.now)
+        refresh = file_refresh(settings, structure, snapshot, old, options.now)
+        resources, guarded = structure.resources + refresh, diff
         notes = _imported_notes(settings, structure, snapshot, diff)
         if old is not None and snapshot is not None:
             change, replaced = plan_replacement(

@@ -57,7 +57,7 @@ def list_label(destination_type: str) -> str:
 def unowned_error(settings: EffectiveActivation, structure: Structure, target: str,
                   owned: Owned) -> str | None:
     """Why the activation must not write to the existing list its plan names, or None."""
-    if not structure.list_exists:
+    if not structure.list_exists or structure.declared:
         return None
     remote = owned.snapshot.remote if owned.snapshot is not None else None
     if owned.snapshot is not None and remote is None:

@@ -83,7 +83,8 @@ def test_shell_completion_completes_commands_and_options() -> None:
     assert complete("reconciler plan --no") == ["--no-color"]
     # typer finds the shell by walking up the process tree (shellingham): run it from bash,
     # as a user does, whatever runs the tests.
-    shown = subprocess.run(["bash", "-c", f"'{RECONCILER}' --show-completion"],
+    # (`; exit $?`: bash would otherwise exec the command in its own place.)
+    shown = subprocess.run(["bash", "-c", f"'{RECONCILER}' --show-completion; exit $?"],
                            capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0, shown.stderr[-2000:]
     assert "_RECONCILER_COMPLETE=complete_bash" in shown.stdout

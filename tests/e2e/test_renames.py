@@ -129,7 +129,12 @@ def test_a_replacement_that_would_drop_members_is_stopped_by_the_removal_guard(
 def test_a_renamed_actito_audience_replaces_its_target_list(stack: Stack) -> None:
     # Scenario: churn-actito is applied, then renamed with deletionPolicy: delete: the plan
     # replaces the list with every member, apply drops the whole key file on a new list and
-    # deletes the old one, and the next plan has no changes.
+    # deletes the old one, and the next plan has no changes. The list is managed by API (the
+    # portal's lists of the sandbox are gone).
+    stack.actito.store.target_lists.clear()
+    churn = stack.manifests / "activations" / "churn-actito.yaml"
+    churn.write_text(churn.read_text("utf-8").replace('targetList: {id: "501", ',
+                                                      "targetList: {manage: api, "), "utf-8")
     assert _run(stack, "apply", "-a", "churn-actito", "--auto-approve")[0] == 0
     old = _actito_list(stack, "Churn risk")
     assert old is not None

@@ -145,6 +145,7 @@ class ActitoObserver:
                          existing.member_count if existing is not None else None,
                          field_lengths=lengths,
                          inferred=tuple(r.describe() for r in inferred),
+                         declared=not target.managed_by_api or target.list_id is not None,
                          remote_id=existing.id if existing is not None else target.list_id)
 
     def _api_list(self, activation: EffectiveActivation, target: ListTarget,

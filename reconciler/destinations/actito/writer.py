@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from reconciler.changes.journal import Journal, JournalStep
-from reconciler.changes.resources import ResourceChange, ResourceType
+from reconciler.changes.resources import Action, ResourceChange, ResourceType
 from reconciler.changes.tables import DiffTables, count_rows
 from reconciler.destinations.actito import updates
 from reconciler.destinations.actito.adapter import ActitoAdapter
@@ -41,8 +41,14 @@ class ActitoWriter:
         with journal.batch(JournalStep.CREATE_RESOURCES, len(resources)):
             if specs:
                 self.adapter.ensure_attributes(specs)
-            if any(r.type is ResourceType.ACTITO_TARGET_LIST for r in resources):
-                self.adapter.ensure_target_list(list_target(activation))
+            target = list_target(activation)
+            # A list set up in the portal is never created here; a refresh (`~`) is the key
+            # file apply_members drops anyway.
+            if target.managed_by_api and any(
+                    r.type is ResourceType.ACTITO_TARGET_LIST
+                    and r.action in (Action.CREATE, Action.REPLACE)
+                    for r in resources):
+                self.adapter.ensure_target_list(target)
 
     def delete_resources(self, resources: tuple[ResourceChange, ...],
                          journal: Journal) -> None:
