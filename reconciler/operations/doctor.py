@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.clock import SYSTEM_CLOCK, Clock
+from reconciler.destinations.actito.readiness import documented_ground
 from reconciler.destinations.errors import DestinationError
 from reconciler.destinations.factory import open_actito_adapter, open_selligent_adapter
 from reconciler.destinations.readiness import Finding, expiry_finding
@@ -21,6 +22,7 @@ from reconciler.manifests.models import (
     SelligentDestination,
 )
 from reconciler.manifests.project import Manifest, Project
+from reconciler.manifests.settings import effective_activations
 
 
 def check_destinations(project: Project, names: list[str],
@@ -31,9 +33,16 @@ def check_destinations(project: Project, names: list[str],
     if unknown:
         raise ReconcilerError(f"no destination named {', '.join(unknown)} (defined: "
                               f"{', '.join(sorted(manifests))})")
-    return {name: _unset(manifests[name]) or _check(
+    settings = effective_activations(project).values()
+    found = {name: _unset(manifests[name]) or _check(
         name, manifests[name].document.spec, manifests[name].file.parent, clock)
         for name in (names or sorted(manifests))}
+    for name, findings in found.items():
+        spec = manifests[name].document.spec
+        if isinstance(spec, ActitoDestination):
+            findings.append(documented_ground(spec, [a for a in settings
+                                                     if a.destination == name]))
+    return found
 
 
 def _unset(manifest: Manifest[DestinationDocument]) -> list[Finding]:

@@ -132,8 +132,9 @@ class ActitoAdapter:
     def iter_keys(self, key_attribute: str) -> Iterator[list[str]]:
         """Every profile's `key_attribute` value, a page (≤ page_size) at a time, for large
         audiences: stream it into the planner's SQL engine rather than into a Python set.
-        Pages are read until one is short or empty; PermanentApiError when fewer profiles
-        came than the listing announced (never a silently truncated index)."""
+        Pages are read until one is short or empty; PermanentApiError when the listing
+        announces no total (a short page could then be a page size limit, not the end) or
+        fewer profiles came than it announced: never a silently truncated index."""
         seen, total = 0, None
         for number in itertools.count():
             body = self.client.profiles_page(self.table, number, self.page_size, [key_attribute])
@@ -144,6 +145,13 @@ class ActitoAdapter:
                     "without a profiles list", destination="actito", call="GET profiles page")
             seen += len(profiles)
             total = announced_total(body) if total is None else total
+            if total is None:
+                raise PermanentApiError(
+                    f"the profile listing of table {self.table} (entity {self.entity}) announces "
+                    "no total (page.totalElements): a page shorter than asked could be a page "
+                    "size limit rather than the end, so nothing is planned from it. Read the "
+                    "keys from the table's daily export instead (the destination's "
+                    "profileExport, documented)", destination="actito", call="GET profiles page")
             values = [str(a["value"]) for p in profiles
                       for a in p.get("attributes") or [] if a.get("name") == key_attribute]
             if values:

@@ -112,7 +112,15 @@ class ActitoObserver:
             errors.append(f"the match key {key} {what} in table {table}; unique attributes: "
                           f"{', '.join(structure.keys)}")
         for mapping in activation.fields:
-            if structure.attribute(mapping.destination) is not None:
+            attribute = structure.attribute(mapping.destination)
+            if attribute is not None:
+                wanted = ACTITO_VALUE_TYPES[mapping.type].value if mapping.type else None
+                if wanted and attribute.value_type and attribute.value_type != wanted:
+                    # [C] evidence §3: an attribute's type cannot change after creation.
+                    errors.append(f"attribute {mapping.destination} of table {table} is "
+                                  f"{attribute.value_type}, the mapping says {wanted}: Actito "
+                                  "cannot change an attribute's type; map another attribute "
+                                  "or drop `type`")
                 continue
             if mapping.create and mapping.type is not None:
                 resources.append(ResourceChange(

@@ -17,22 +17,17 @@ def _page_calls(sandbox: ActitoSandbox) -> list[int]:
     return [len(e.response_json()["profiles"]) for e in sandbox.log.entries() if e.path == PAGES]
 
 
-def test_a_listing_without_totals_is_read_until_a_short_page(
-        start: Callable[..., ActitoSandbox]) -> None:
-    # Scenario: the listing answers no totals at all; the adapter pages on until a short page
-    # and finds every key (it used to stop after the first page).
-    sandbox = start(listing_totals=False)
+def test_a_listing_without_totals_is_an_error(start: Callable[..., ActitoSandbox]) -> None:
+    # Scenario: the listing answers no totals and serves 25 a page when 40 are asked: a short
+    # page cannot be told from the end, so the index read stops at once and says why (it used
+    # to read one page, then pages until a short one: both silently truncated).
+    sandbox = start(listing_totals=False, listing_page_cap=25)
     adapter = make_adapter(sandbox, page_size=40)
-    total = profile_count(sandbox)
-    keys = [key for page in adapter.iter_keys("customerId") for key in page]
-    assert len(keys) == len(set(keys)) == total
-    calls = _page_calls(sandbox)
-    assert len(calls) == total // 40 + 1 and calls[-1] < 40
-    wanted = [f"C{n:06d}" for n in range(1, 120)]
-    sandbox.log.clear()
-    found = existing_keys(adapter, "customerId", wanted)
-    assert sum(_page_calls(sandbox)) == total + 1  # the first look (size 1), then every page
-    assert len(found) > 100
+    with pytest.raises(PermanentApiError, match="announces no total.*profileExport"):
+        list(adapter.iter_keys("customerId"))
+    with pytest.raises(PermanentApiError, match="announces no total"):
+        existing_keys(adapter, "customerId", [f"C{n:06d}" for n in range(1, 120)])
+    assert _page_calls(sandbox) == [25, 1, 25]  # one page; then the first look, one page
 
 
 def test_a_listing_that_ends_below_its_announced_total_is_an_error(
@@ -54,9 +49,9 @@ def test_a_listing_that_ends_below_its_announced_total_is_an_error(
 
 def test_a_listing_that_fills_its_last_page_ends_on_an_empty_one(
         start: Callable[..., ActitoSandbox]) -> None:
-    # Scenario: a table of exactly 3 pages (no totals): the last full page is followed by one
-    # more look, which is empty, and the listing ends complete.
-    sandbox = start(listing_totals=False)
+    # Scenario: a table of exactly 3 pages: the last full page is followed by one more look,
+    # which is empty, and the listing ends complete.
+    sandbox = start()
     table = sandbox.store.entity("sandbox").table("Profiles")  # type: ignore[union-attr]
     assert table is not None
     for pid in sorted(table.profiles)[300:]:

@@ -3,16 +3,22 @@
 routes a flow needed."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from reconciler.destinations.actito.observer import ActitoObserver
+from reconciler.destinations.actito.readiness import documented_ground
 from reconciler.destinations.actito.routes import OPERATIONS, ROUTES, RouteBook
 from reconciler.destinations.actito.targeting import ListTarget, file_name
 from reconciler.destinations.errors import PermanentApiError
+from reconciler.manifests.loading import load_project
+from reconciler.manifests.models import ActitoDestination, FieldType
 from reconciler.manifests.models.destination import ACTITO_OPERATIONS
+from reconciler.manifests.settings import effective_activations
 from reconciler.sandbox.actito import ActitoSandbox
 from reconciler.sandbox.actito.portal import load_portal
 from tests.destinations.actito.conftest import api_list, make_adapter, make_client
@@ -105,3 +111,38 @@ def test_file_names_resolve_date_placeholders() -> None:
     moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert file_name("a_$yyyyMMdd-$HHmmss.zip", moment) == "a_20260102-030405.zip"
     assert file_name("fixed.zip", moment) == "fixed.zip"
+
+
+def test_doctor_says_which_activations_rest_on_inferred_routes() -> None:
+    # Scenario: the example needs no inferred route; without its ETL id, churn-actito's
+    # updates need the one-shot execution (its definition is inferred); with documentedOnly
+    # that is a failed check.
+    project, _ = load_project(PORTAL.parents[1])
+    spec = project.destinations()["actito-sandbox"].spec
+    assert isinstance(spec, ActitoDestination)
+    found = [a for a in effective_activations(project).values()
+             if a.destination == "actito-sandbox"]
+    assert documented_ground(spec, found).ok is True
+    one_shot = [dataclasses.replace(a, etl_id=None) for a in found]
+    finding = documented_ground(spec, one_shot)
+    assert finding.ok is True and "churn-actito: startEtlExecution" in finding.message
+    strict = spec.model_copy(update={"api": spec.api.model_copy(update={"documented_only": True})})
+    refused = documented_ground(strict, one_shot)
+    assert refused.ok is False and "api.documentedOnly refuses them" in refused.message
+
+
+def test_a_mapping_of_another_type_than_the_attribute_is_a_plan_error(
+        start: Callable[..., ActitoSandbox]) -> None:
+    # [C] evidence §3: an attribute's type cannot change: the plan says so before any write.
+    sandbox = start()
+    table = sandbox.store.entity("sandbox").table("Profiles")  # type: ignore[union-attr]
+    assert table is not None
+    load_portal(sandbox.store, PORTAL, table, "sandbox")  # churnScore is DECIMAL there
+    project, _ = load_project(PORTAL.parents[1])
+    churn = effective_activations(project)["churn-actito"]
+    as_text = dataclasses.replace(churn, fields=tuple(
+        m.model_copy(update={"type": FieldType.STRING}) for m in churn.fields))
+    observer = ActitoObserver(make_adapter(sandbox))
+    assert observer.plan_structure(churn).errors == ()
+    [error] = observer.plan_structure(as_text).errors
+    assert "churnScore of table Profiles is DECIMAL, the mapping says STRING" in error
