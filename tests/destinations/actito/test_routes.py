@@ -146,3 +146,17 @@ def test_a_mapping_of_another_type_than_the_attribute_is_a_plan_error(
     assert observer.plan_structure(churn).errors == ()
     [error] = observer.plan_structure(as_text).errors
     assert "churnScore of table Profiles is DECIMAL, the mapping says STRING" in error
+
+
+def test_string_attributes_hold_255_characters_at_most(
+        start: Callable[..., ActitoSandbox]) -> None:
+    # [C] evidence §6 (ETL file rules): the plan counts and leaves out longer values, as it
+    # does for a Selligent text field (the structure's field lengths).
+    sandbox = start()
+    project, _ = load_project(PORTAL.parents[1])
+    churn = effective_activations(project)["churn-actito"]
+    mapped = dataclasses.replace(churn, fields=(
+        *churn.fields, churn.fields[0].model_copy(update={"destination": "customerId",
+                                                          "type": None})))
+    structure = ActitoObserver(make_adapter(sandbox)).plan_structure(mapped)
+    assert structure.field_lengths == {"customerId": 255}
