@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -89,8 +90,12 @@ def fresh_clone_files(tmp_path: Path) -> Path:
 
 
 def _dry_run(folder: Path, target: str) -> list[str]:
-    done = subprocess.run(["make", "-n", target], cwd=folder, capture_output=True, text=True,
-                          check=True, timeout=30)
+    # --no-print-directory: under `make test` (as .ci/run runs the suite) this make is nested
+    # and would print "make[1]: Entering directory …" lines.
+    done = subprocess.run(["make", "-n", "--no-print-directory", target], cwd=folder,
+                          capture_output=True, text=True, check=True, timeout=30,
+                          env={k: v for k, v in os.environ.items()
+                               if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")})
     return done.stdout.splitlines()
 
 
