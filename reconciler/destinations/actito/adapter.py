@@ -31,7 +31,7 @@ from typing import Any
 from reconciler.destinations.actito import targeting, updates
 from reconciler.destinations.actito.client import ActitoClient
 from reconciler.destinations.actito.etlfile import write_zipped_csv
-from reconciler.destinations.actito.exports import ProfileExport, export_keys
+from reconciler.destinations.actito.exports import ExportReader, ProfileExport
 from reconciler.destinations.actito.limits import ActitoLimits
 from reconciler.destinations.actito.models import (
     Attribute,
@@ -78,6 +78,7 @@ class ActitoAdapter:
         self.transfer, self.location_name = transfer, location_name
         self.location_id = location_id
         self.export = export
+        self.exported = ExportReader(export, transfer, retry) if export else None
         self.limits = limits or ActitoLimits()
         self.retry = retry or RetryPolicy()
         self.max_file_bytes, self.page_size = max_file_bytes, page_size
@@ -99,9 +100,8 @@ class ActitoAdapter:
         download, [C]); else `keys` (about `count` of them) are looked up in chunks when that
         needs fewer calls than paging; otherwise every profile's key is paged (a superset of
         the answer: join it with the audience)."""
-        if self.export is not None:
-            yield from export_keys(self.export, self.transfer, key_attribute,
-                                   now or datetime.now(UTC), self.retry)
+        if self.exported is not None:
+            yield from self.exported.keys(key_attribute, now or datetime.now(UTC))
             return
         if self.routes.inferred(["listProfiles"]) and self.routes.documented_only:
             pages: int | None = count  # the listing is undocumented: look every key up
@@ -297,6 +297,12 @@ class ActitoAdapter:
                         etl_id: str | None = None) -> UpdateReport:
         """One UPDATE_ONLY ETL execution of `part`, waited for (see updates.run_update_file)."""
         return updates.run_update_file(self, part, key_attribute, on_started, etl_id=etl_id)
+
+
+    def close(self) -> None:
+        """Remove the local copy of the profile export, if one was read."""
+        if self.exported is not None:
+            self.exported.close()
 
 
 def announced_total(body: dict[str, Any]) -> int | None:

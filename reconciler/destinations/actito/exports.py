@@ -89,19 +89,35 @@ def _lines(path: Path) -> Iterator[str]:
             yield from text
 
 
-def export_keys(export: ProfileExport, transfer: FileTransferSettings, key_attribute: str,
-                now: datetime, retry: RetryPolicy | None = None) -> Iterator[list[str]]:
-    """Pages of every profile's `key_attribute` value, from the newest export."""
-    with tempfile.TemporaryDirectory(prefix="actito-export-") as folder:
-        local = Path(folder) / "export"
-        name = fetch_newest(transfer, export.directory, name_regex(export.file_pattern), local,
-                            retry)
-        where = f"{export.directory.rstrip('/')}/{export.file_pattern} on {transfer.host}"
-        if name is None:
-            raise PermanentApiError(
-                f"no profile export matching {where}: activate the periodic full export of "
-                "the profile table in the Actito portal, or fix the destination's "
-                "profileExport", destination="actito", call=CALL)
+class ExportReader:
+    """The newest export, downloaded once (the first time keys are asked) and read by every
+    activation of the run on this table: one download per plan, whatever the number of
+    activations. `close()` removes the local copy."""
+
+    def __init__(self, export: ProfileExport, transfer: FileTransferSettings,
+                 retry: RetryPolicy | None = None) -> None:
+        self.export, self.transfer, self.retry = export, transfer, retry
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._file: tuple[str, Path] | None = None
+        self.downloads = 0
+
+    def _fetched(self, now: datetime) -> tuple[str, Path]:
+        export = self.export
+        if self._file is None:
+            self._folder = tempfile.TemporaryDirectory(prefix="actito-export-")
+            local = Path(self._folder.name) / "export"
+            name = fetch_newest(self.transfer, export.directory,
+                                name_regex(export.file_pattern), local, self.retry)
+            self.downloads += 1
+            if name is None:
+                where = (f"{export.directory.rstrip('/')}/{export.file_pattern} on "
+                         f"{self.transfer.host}")
+                raise PermanentApiError(
+                    f"no profile export matching {where}: activate the periodic full export "
+                    "of the profile table in the Actito portal, or fix the destination's "
+                    "profileExport", destination="actito", call=CALL)
+            self._file = (name, local)
+        name, local = self._file
         made = file_moment(export.file_pattern, name)
         if made is None or now - made > export.max_age:
             age = "of an unknown date" if made is None else f"from {made:%Y-%m-%d %H:%M} UTC"
@@ -110,7 +126,12 @@ def export_keys(export: ProfileExport, transfer: FileTransferSettings, key_attri
                 f"({export.max_age}): a plan from it could take new profiles for absent ones; "
                 "check the export's schedule in the Actito portal", destination="actito",
                 call=CALL)
-        rows = csv.reader(_lines(local), delimiter=export.separator, quotechar='"')
+        return name, local
+
+    def keys(self, key_attribute: str, now: datetime) -> Iterator[list[str]]:
+        """Pages of every profile's `key_attribute` value."""
+        name, local = self._fetched(now)
+        rows = csv.reader(_lines(local), delimiter=self.export.separator, quotechar='"')
         header = next(rows, None)
         if header is None or key_attribute not in header:
             raise PermanentApiError(
@@ -128,3 +149,8 @@ def export_keys(export: ProfileExport, transfer: FileTransferSettings, key_attri
                 page = []
         if page:
             yield page
+
+    def close(self) -> None:
+        if self._folder is not None:
+            self._folder.cleanup()
+        self._folder, self._file = None, None

@@ -197,4 +197,5 @@ class ActitoObserver:
         return False
 
     def close(self) -> None:
-        """Nothing to release: the Actito client holds no connection between calls."""
+        """The export's local copy goes; the client holds no connection between calls."""
+        self.adapter.close()

@@ -58,3 +58,16 @@ def test_an_export_is_dated_by_its_name() -> None:
     assert file_moment("p_$yyyyMMdd.zip", "p_20261120.zip") == datetime(2026, 11, 20, tzinfo=UTC)
     assert file_moment("p_$yyyyMMdd.zip", "p_20261340.zip") is None
     assert file_moment("p_$yyyyMMdd.zip", "q_20261120.zip") is None
+
+
+def test_one_download_serves_every_activation_of_the_run(
+        start: Callable[..., ActitoSandbox]) -> None:
+    # Scenario: two activations on one table and key attribute, one plan: the export is
+    # downloaded once; close() removes the local copy.
+    sandbox = start(portal_file=PORTAL, clock=FixedClock(DAY))
+    adapter = make_adapter(sandbox, export=EXPORT)
+    for key in ("customerId", "gsmNumber", "customerId"):
+        assert sum(len(p) for p in adapter.iter_existing_keys(key, [], 0, now=DAY)) > 0
+    assert adapter.exported is not None and adapter.exported.downloads == 1
+    adapter.close()
+    assert adapter.exported._file is None
