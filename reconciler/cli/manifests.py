@@ -107,9 +107,11 @@ def settings_as_yaml(settings: EffectiveActivation) -> CommentedMap:
         "deletionPolicy": settings.deletion_policy,
         "duplicateKeys": settings.duplicate_keys,
         "validityPeriod": settings.validity_period,
+        "targetList": settings.target_list,
+        "etlId": settings.etl_id,
     }
     for key, value in simple.items():
-        if value is None and key == "validityPeriod":
+        if value is None and key in ("validityPeriod", "targetList", "etlId"):
             continue
         out[key] = _plain(value)
         out.yaml_add_eol_comment(f"from {settings.origins[key].describe()}", key)
