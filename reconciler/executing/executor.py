@@ -259,14 +259,16 @@ class Executor:
         settings, planned = begun.settings, begun.planned
         writer = self.writers[settings.destination]
         conn, tables = self.workspace.conn, self.workspace.tables_of(settings.name)
-        if planned.resources:
-            writer.create_resources(settings, planned.resources, begun.journal)
+        # Written ahead of the create calls: an apply killed while the destination creates a
+        # list still leaves it this activation's (the crash campaign found the gap).
         for resource in planned.resources:
             self.state.set_remote_id(settings.name, _REMOTE_KINDS[resource.type],
                                      resource.name,
                                      name="" if resource.type in (
                                          ResourceType.SELLIGENT_SEGMENT,
                                          ResourceType.ACTITO_TARGET_LIST) else resource.name)
+        if planned.resources:
+            writer.create_resources(settings, planned.resources, begun.journal)
         written = writer.apply_members(settings, conn, tables, begun.journal)
         # A replaced list goes only once its successor holds every member (create before
         # destroy), when the plan says it goes.

@@ -381,14 +381,17 @@ class SandboxServer:
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, response: Response) -> None:
         payload, content_type = response.encoded()
-        handler.send_response(response.status)
-        headers = {"Content-Type": content_type, **response.headers}
-        for name, value in headers.items():
-            handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(payload)))
-        handler.end_headers()
-        if handler.command != "HEAD":
-            handler.wfile.write(payload)
+        try:
+            handler.send_response(response.status)
+            headers = {"Content-Type": content_type, **response.headers}
+            for name, value in headers.items():
+                handler.send_header(name, value)
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            if handler.command != "HEAD":
+                handler.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # the client is gone (e.g. killed):
+            handler.close_connection = True  # its answer was served all the same
 
     @staticmethod
     def _drop(handler: BaseHTTPRequestHandler) -> None:
