@@ -160,3 +160,25 @@ def test_string_attributes_hold_255_characters_at_most(
                                                           "type": None})))
     structure = ActitoObserver(make_adapter(sandbox)).plan_structure(mapped)
     assert structure.field_lengths == {"customerId": 255}
+
+
+def test_a_portal_list_is_emptied_by_a_key_file_without_keys(
+        start: Callable[..., ActitoSandbox]) -> None:
+    # Scenario: deleting a list is undocumented; with documentedOnly, a removed activation's
+    # portal list is emptied instead (its header names every unique attribute, so whichever
+    # the list is keyed by is there).
+    strict = start(documented_only=True)
+    table = strict.store.entity("sandbox").table("Profiles")  # type: ignore[union-attr]
+    assert table is not None
+    load_portal(strict.store, PORTAL, table, "sandbox")
+    adapter = make_adapter(strict, routes=RouteBook(documented_only=True))
+    target = ListTarget("sms-benelux", "gsmNumber", False, "sms-benelux_$yyyyMMddHHmmss.zip")
+    phones = [v["gsmNumber"] for v in table.profiles.values() if v.get("gsmNumber")][:5]
+    adapter.replace_members(target, phones, moment=datetime(2026, 12, 4, 10, 0, tzinfo=UTC))
+    strict.syncer.scan()
+    assert len(strict.store.target_lists["502"]["memberIds"]) == 5
+    adapter.empty_target_list("sms-benelux")
+    strict.syncer.scan()
+    assert strict.store.target_lists["502"]["memberIds"] == []
+    assert strict.store.target_lists["502"]["lastReport"]["status"] == "OK"
+    assert strict.undocumented_requests() == []
