@@ -1,11 +1,12 @@
-"""The crash campaign (issue 17): the example's apply killed with SIGKILL at 23 distinct points,
+"""The crash campaign (issue 17): the example's apply killed with SIGKILL at 26 distinct points,
 each followed by one `apply`, then checked against the destinations themselves.
 
 A kill point is a request the sandbox holds before answering (its `nth` of a kind), so the
 apply is provably at that step when it dies: no sleeps. The points cover planning (the first
 reads of either destination), creating segments and fields, adding members, updating profiles
 and removing members in Selligent, and, in Actito, the writer's first call, the ETL trigger and
-its first status read (the key files are dropped over FTPS before them). After the kill one
+its first status read, and the FTPS server holding a key file's upload (STOR) or its rename
+from the temporary name (RNTO). After the kill one
 apply must converge: the refreshed plan is empty, each Selligent segment and Actito list holds
 exactly the audience's matched members (none lost, none extra, none twice), and every Actito
 member has its updated churnScore. The state is DuckDB: where the kill lands is what varies.
@@ -67,6 +68,9 @@ POINTS = [
     KillPoint("Actito writer: its first call", "actito", "GET", r"^/auth/token$", 2),
     KillPoint("Actito: the ETL trigger", "actito", "POST", r"/trigger-execution$", 1),
     KillPoint("Actito: the ETL's first status", "actito", "GET", r"/etl-executions/[^/]+$", 1),
+    KillPoint("Actito: the first key file's upload", "actito-ftps", "STOR", "", 1),
+    KillPoint("Actito: the first key file's rename", "actito-ftps", "RNTO", "", 1),
+    KillPoint("Actito: the second key file's upload", "actito-ftps", "STOR", "", 2),
     KillPoint("remove members: call 1", "selligent", "DELETE", r"/segments/[^/]+/data$", 1,
               removals=True),
     KillPoint("remove members: call 2", "selligent", "DELETE", r"/segments/[^/]+/data$", 2,
@@ -86,8 +90,10 @@ class Held:
         self.reached, self.released = threading.Event(), threading.Event()
         self._lock = threading.Lock()
 
-    def __call__(self, request: Request) -> None:
-        if request.method != self.point.method or not re.search(self.point.path, request.path):
+    def __call__(self, request: Request | str) -> None:
+        method, path = (request, "") if isinstance(request, str) else (request.method,
+                                                                       request.path)
+        if method != self.point.method or not re.search(self.point.path, path):
             return
         with self._lock:
             self.seen += 1
@@ -114,7 +120,10 @@ def _small_batches(stack: Stack) -> None:
 def _apply_killed(stack: Stack, point: KillPoint, *extra: str) -> None:
     sandbox = stack.selligent if point.sandbox == "selligent" else stack.actito
     held = Held(point)
-    sandbox.faults.before_answer = held
+    if point.sandbox == "actito-ftps":
+        stack.actito.ftps_server.before_command = held
+    else:
+        sandbox.faults.before_answer = held
     process = subprocess.Popen(
         [str(RECONCILER), "apply", *stack.cli_args(), "--auto-approve", *extra],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "CI": "true"})
@@ -131,6 +140,7 @@ def _apply_killed(stack: Stack, point: KillPoint, *extra: str) -> None:
             process.wait(timeout=60)
         held.released.set()
         sandbox.faults.before_answer = None
+        stack.actito.ftps_server.before_command = None
     assert process.returncode == -signal.SIGKILL
 
 

@@ -68,7 +68,12 @@ class FtpsServer:
         def notify(handler: Any, *args: Any) -> None:
             on_drop()
 
+        def store(handler: Any, path: str, mode: str = "w") -> Any:
+            self._before("STOR")
+            return TLS_FTPHandler.ftp_STOR(handler, path, mode)
+
         def rename(handler: Any, path: str) -> Any:
+            self._before("RNTO")
             answer = TLS_FTPHandler.ftp_RNTO(handler, path)
             on_drop()
             return answer
@@ -76,7 +81,8 @@ class FtpsServer:
         handler_class = type("SandboxFtpsHandler", (TLS_FTPHandler,), {
             "certfile": str(certificate), "ssl_context": None, "authorizer": authorizer,
             "tls_control_required": True, "tls_data_required": True,
-            "on_file_received": notify, "ftp_RNTO": rename, "banner": "Actito sandbox FTPS",
+            "on_file_received": notify, "ftp_RNTO": rename, "ftp_STOR": store,
+            "banner": "Actito sandbox FTPS",
             "auth_failed_timeout": 0.2,  # pyftpdlib's 3 s would only slow tests down
         })
         # Its own IOLoop: pyftpdlib's default is a process-wide singleton, which two sandboxes
@@ -84,6 +90,13 @@ class FtpsServer:
         self._server = FTPServer((host, port), handler_class, ioloop=IOLoop())
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        # A test seam, as Faults.before_answer: called with "STOR" or "RNTO" before the
+        # command runs (a test may hold an upload there; the server waits with it).
+        self.before_command: Callable[[str], None] | None = None
+
+    def _before(self, command: str) -> None:
+        if self.before_command is not None:
+            self.before_command(command)
 
     @property
     def port(self) -> int:

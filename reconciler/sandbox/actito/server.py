@@ -75,6 +75,11 @@ class ActitoSandbox:
     def faults(self) -> Faults:
         return self._api.faults
 
+    @property
+    def ftps_server(self) -> FtpsServer:
+        """The FTPS server (its `before_command` seam)."""
+        return self._ftps
+
     def undocumented_requests(self) -> list[LogEntry]:
         """The requests served so far that reached a route no public source documents."""
         return [e for e in self.log.entries()
