@@ -153,6 +153,9 @@ def make_plan(project: Project, *, activations: list[str], refresh: Refresh,
                 planner.close()
             plan = annotate_imports(plan, reader, workspace.conn, workspace.tables_of,
                                     moment)
+            for planned in plan.activations:
+                for what in planned.unobserved:
+                    note(f"Note: {planned.activation}: {what}.")
             serials = {name: reader.serial(name) for name in chosen}
             fingerprint = fingerprint_of(project, serials, remote_fingerprint(planner.structures))
     finally:

@@ -110,6 +110,10 @@ class ActivationPlan(_Frozen):
     attributes: AttributeChange | None = None
     drift: Drift | None = None
     remote_read: RemoteRead | None = None
+    unobserved: tuple[str, ...] = Field(
+        default=(), description="What --refresh asked for that the destination cannot show "
+        "(e.g. Actito: attribute values changed there); not a change, and not a warning "
+        "that makes a plan without changes say otherwise.")
     data_issues: tuple[DataIssue, ...] = ()
     warnings: tuple[str, ...] = ()
     batching: Batching | None = Field(

@@ -229,8 +229,7 @@ class Planner:
                                 remote=remote)
         refresh = file_refresh(settings, structure, snapshot, old, options.now)
         resources, guarded = structure.resources + refresh, diff
-        notes = (_imported_notes(settings, structure, snapshot, diff)
-                 + _unobservable(settings, options, has_actual))
+        notes = _imported_notes(settings, structure, snapshot, diff)
         if old is not None and snapshot is not None:
             change, replaced = plan_replacement(
                 settings, structure, observer.target, old, snapshot.members,
@@ -247,6 +246,7 @@ class Planner:
             if settings.fields else None,
             drift=_drift(diff),
             remote_read=read,
+            unobserved=_unobservable(settings, options, has_actual),
             data_issues=data_issues(report),
             warnings=structure.warnings + notes + warnings_of(settings, report, diff, hashes),
             stops=guard_stops(settings, guarded),

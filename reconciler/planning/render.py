@@ -70,6 +70,7 @@ def activation_lines(activation: ActivationPlan) -> list[str]:
         samples = f" e.g. {', '.join(issue.samples)}" if issue.samples else ""
         lines.append(f"! {issue.count:,} rows not synced: {issue.kind}{samples}")
     lines.extend(f"! warning: {warning}" for warning in activation.warnings)
+    lines.extend(f"  note     {what}" for what in activation.unobserved)
     if activation.inferred_operations:
         lines.append("  inferred " + ", ".join(activation.inferred_operations)
                      + ": routes no public source documents; confirm them with the vendor or "

@@ -77,12 +77,19 @@ def test_values_changed_at_the_destination_are_drift_that_apply_restores(stack: 
 
 def test_actito_attribute_drift_is_said_to_be_unobservable(stack: Stack) -> None:
     # Scenario: Actito lists no list's members: with --refresh, an activation with mapped
-    # attributes says that changes made there are not seen; without it, nothing is said.
+    # attributes says that values changed there are not seen (in the JSON, and as a note on
+    # stderr: a plan without changes still says so); without --refresh, nothing is said.
     assert _run(stack, "apply", "--auto-approve")[0] == 0
-    code, text = _run(stack, "plan", "-a", "churn-actito", "--refresh", "--format", "json")
-    assert code == 0, text
-    warnings = json.loads(text)["activations"][0]["warnings"]
-    assert any("values changed there are not seen by --refresh" in w for w in warnings)
-    code, text = _run(stack, "plan", "-a", "churn-actito", "--format", "json")
-    assert not any("not seen by --refresh" in w
-                   for w in json.loads(text)["activations"][0]["warnings"])
+    churn = ("-a", "churn-actito")
+    refreshed = runner.invoke(app, ["plan", *stack.cli_args(), *churn, "--refresh",
+                                    "--format", "json"])
+    assert refreshed.exit_code == 0, refreshed.output
+    planned = json.loads(refreshed.stdout)["activations"][0]
+    assert planned["warnings"] == [] and len(planned["unobserved"]) == 1
+    assert "values changed there are not seen by --refresh" in planned["unobserved"][0]
+    assert "Note: churn-actito: attribute drift at actito-sandbox is not observable" in \
+        refreshed.stderr
+    assert _run(stack, "plan", *churn, "--refresh", "--detailed-exitcode")[0] == 0
+    plain = runner.invoke(app, ["plan", *stack.cli_args(), *churn, "--format", "json"])
+    assert json.loads(plain.stdout)["activations"][0]["unobserved"] == []
+    assert "not observable" not in plain.stderr

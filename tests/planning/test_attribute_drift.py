@@ -9,6 +9,7 @@ from reconciler.destinations.base import load_row_pages
 from reconciler.manifests.models import FieldType
 from reconciler.planning.attributes import stage_remote_hashes
 from reconciler.planning.diff import compute_diff
+from reconciler.planning.planner import Refresh
 from reconciler.sources import AudienceField
 from reconciler.sources.conversion import attributes_hash
 
@@ -128,3 +129,13 @@ def test_remote_values_hash_as_the_audience_values_they_equal(row: list[object],
     assert conn.execute('SELECT member_key FROM "keys"').fetchall() == [("K1",)]
     remote = conn.execute('SELECT attributes_hash FROM "hashes"').fetchall()[0][0]
     assert (remote == desired) is same
+
+
+@pytest.mark.parametrize(("refresh", "members_only", "expected"), [
+    (False, False, Refresh.NONE), (True, False, Refresh.ATTRIBUTES),
+    (False, True, Refresh.MEMBERS), (True, True, Refresh.MEMBERS),
+])
+def test_refresh_options_choose_what_is_read(refresh: bool, members_only: bool,
+                                             expected: Refresh) -> None:
+    # Scenario: --refresh reads members and values, --refresh-members (which wins) members.
+    assert Refresh.of(refresh, members_only) is expected
