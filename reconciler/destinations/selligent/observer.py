@@ -126,10 +126,16 @@ class SelligentObserver:
                            conn: duckdb.DuckDBPyConnection, table: str,
                            values_table: str) -> ValuesRead | None:
         """The segment's members with their mapped fields' values, in one read: the documented
-        segment search (Data_SearchSegmentData, api/selligent.md §2.4, the vendor Swagger's
-        SearchDataRequestModel: `fields` lists any fields of the list) asked for the key and
-        the mapped fields instead of the key alone: the same pages, wider rows. None when a
-        mapped field does not exist yet (it is created, and every value sent, by apply)."""
+        segment search asked for the key and the mapped fields instead of the key alone (the
+        same pages, wider rows). None when a mapped field does not exist yet (apply creates
+        it and sends every value).
+
+        Evidence: vendor/selligent-swagger.yaml documents `POST …/segments/
+        {segment_api_name}/data/search` (Data_SearchSegmentData) with the body
+        SearchDataRequestModel, whose required `fields` names any fields of the list [C];
+        api/selligent.md §2.4: values come typed JSON in the order of `fields` [C, from the
+        list search's example; the segment search's 200 is declared only as `object`, so
+        the same shape there is [I], as the member read already relies on]."""
         names = [m.destination for m in activation.fields]
         fields = self._read_fields()
         if not names or any(n.casefold() not in fields for n in names):
