@@ -121,9 +121,10 @@ def make_plan(project: Project, *, activations: list[str], refresh: Refresh,
               note: Callable[[str], None] = lambda _: None,
               steps: StepReporter = SILENT, writing: bool = False) -> PlanRun:
     """Plan the chosen activations (all when none is named) against their destinations;
-    `clock` says when (relative conditions, the day whose import budget counts); `note`
-    receives what people should know on the way (a resume after an interrupted or failed
-    apply; its activations are then read with `Refresh.MEMBERS` at least), `steps`
+    `refresh` says what is read there besides lists and contacts (after an interrupted or
+    failed apply, the members at least); `clock` says when (relative conditions, the day
+    whose import budget counts); `note` receives what people should know on the way (a
+    resume after an interrupted or failed apply, what --refresh could not see), `steps`
     each planning step as it starts and ends. `writing`: this process applies the plan next,
     so the store is created or migrated first (a new store then shares request budgets with
     the other jobs of a matrix from the plan's first call, not only from the apply's)."""
