@@ -55,7 +55,7 @@ from reconciler.manifests.diagnostics import has_errors  # noqa: E402
 from reconciler.manifests.loading import load_project  # noqa: E402
 from reconciler.operations.applying import execute  # noqa: E402
 from reconciler.operations.plans import make_plan  # noqa: E402
-from reconciler.planning.planner import Workspace  # noqa: E402
+from reconciler.planning.planner import Refresh, Workspace  # noqa: E402
 
 MAX_ROWS = 10_000  # Selligent rows per data load (maxRowsPerLoad's default)
 
@@ -220,7 +220,7 @@ def _measure(folder: Path, selligent_rps: float, actito_per_minute: int,
     workspace = Workspace()
     try:
         started = time.perf_counter()
-        planned = make_plan(project, activations=[], refresh=False, state=state,
+        planned = make_plan(project, activations=[], refresh=Refresh.NONE, state=state,
                             workspace=workspace)
         plan = planned.plan
         planned_at = time.perf_counter()

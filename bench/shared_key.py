@@ -44,7 +44,7 @@ from reconciler.manifests.diagnostics import has_errors  # noqa: E402
 from reconciler.manifests.loading import load_project  # noqa: E402
 from reconciler.operations.applying import execute  # noqa: E402
 from reconciler.operations.plans import make_plan  # noqa: E402
-from reconciler.planning.planner import Workspace  # noqa: E402
+from reconciler.planning.planner import Refresh, Workspace  # noqa: E402
 from reconciler.sandbox.selligent import (  # noqa: E402
     SelligentSandbox,
     SelligentSandboxConfig,
@@ -129,7 +129,7 @@ def apply_activations(project_file: Path, state: str, names: list[str]) -> tuple
             raise SystemExit(f"invalid bench project: {problems}")
         workspace = Workspace()
         try:
-            planned = make_plan(project, activations=names, refresh=False, state=state,
+            planned = make_plan(project, activations=names, refresh=Refresh.NONE, state=state,
                                 workspace=workspace, writing=True)
             results = execute(project, planned.plan, workspace, state,
                               allow_mass_removal=True, fail_fast=False,

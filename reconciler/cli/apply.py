@@ -22,7 +22,12 @@ from reconciler.cli.app import (
 )
 from reconciler.cli.colour import NO_COLOR_OPTION, echo_plan
 from reconciler.cli.interrupts import interruptible
-from reconciler.cli.plan import load_valid_project, print_note
+from reconciler.cli.plan import (
+    REFRESH_MEMBERS_OPTION,
+    REFRESH_OPTION,
+    load_valid_project,
+    print_note,
+)
 from reconciler.cli.summary import (
     SUMMARY_FORMAT_OPTION,
     RunOutcome,
@@ -40,7 +45,7 @@ from reconciler.manifests.project import Project
 from reconciler.operations.applying import execute
 from reconciler.operations.plans import channel_environment, load_saved_plan, make_plan
 from reconciler.planning.plan import Plan
-from reconciler.planning.planner import Workspace
+from reconciler.planning.planner import Refresh, Workspace
 from reconciler.planning.render import render_text
 
 
@@ -57,7 +62,8 @@ def apply(
                                             help="Apply even when a guard would stop."),
     fail_fast: bool = typer.Option(False, "--fail-fast",
                                    help="Stop at the first failing activation."),
-    refresh: bool = typer.Option(False, "--refresh", help="Read remote members before planning."),
+    refresh: bool = REFRESH_OPTION,
+    refresh_members: bool = REFRESH_MEMBERS_OPTION,
     output: SummaryFormat = SUMMARY_FORMAT_OPTION,
     state: str | None = STATE_OPTION,
     now: str | None = NOW_OPTION,
@@ -75,7 +81,7 @@ def apply(
         workspace = Workspace()
         try:
             if saved:
-                if activation or label or refresh:
+                if activation or label or refresh or refresh_members:
                     raise ReconcilerError("a saved plan is applied whole, as it was planned: "
                                           "-a/--activation, -l/--label and --refresh go to "
                                           "`reconciler plan --out`")
@@ -85,7 +91,8 @@ def apply(
                                                        no_color)
             else:
                 project, plan, serials, state = _planned(
-                    path, activation, label, refresh, state, workspace, clock, auto_approve,
+                    path, activation, label, Refresh.of(refresh, refresh_members), state,
+                    workspace, clock, auto_approve,
                     no_color)
             warn_of_undeliverable_channels(project, plan)
             # Without changes this still records the first snapshot of activations in sync.
@@ -98,7 +105,7 @@ def apply(
         report_results("apply", plan, results, output, stdout)
 
 
-def _planned(path: Path | None, activation: list[str], label: list[str], refresh: bool,
+def _planned(path: Path | None, activation: list[str], label: list[str], refresh: Refresh,
              option: str | None, workspace: Workspace, clock: Clock, auto_approve: bool,
              no_color: bool) -> tuple[Project, Plan, dict[str, int], str | None]:
     """Plan the manifests, show the plan and ask (unless --auto-approve or no changes)."""

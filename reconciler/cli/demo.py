@@ -31,7 +31,7 @@ from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.operations.applying import execute
 from reconciler.operations.plans import make_plan
-from reconciler.planning.planner import Workspace
+from reconciler.planning.planner import Refresh, Workspace
 from reconciler.planning.render import render_text
 from reconciler.sandbox.actito import ActitoSandboxConfig, start_actito_sandbox
 from reconciler.sandbox.example import SEED_FILE, example_project, is_installed_copy
@@ -101,7 +101,7 @@ def _run(console: Console, path: Path, work_dir: Path, *, installed: bool) -> No
         console.print("\n[bold]5. Plan again[/bold]")
         workspace = Workspace()
         try:
-            again = make_plan(project, activations=[], refresh=True, state=state,
+            again = make_plan(project, activations=[], refresh=Refresh.MEMBERS, state=state,
                               workspace=workspace).plan
         finally:
             workspace.close()
@@ -123,7 +123,7 @@ def _run(console: Console, path: Path, work_dir: Path, *, installed: bool) -> No
 def _apply(console: Console, project: Project, state: str) -> None:
     workspace = Workspace()
     try:
-        planned = make_plan(project, activations=[], refresh=False, state=state,
+        planned = make_plan(project, activations=[], refresh=Refresh.NONE, state=state,
                             workspace=workspace)
         typer.echo(render_text(planned.plan), nl=False)
         console.print("\n[bold]4. Apply[/bold] (what `reconciler apply --auto-approve` does)")

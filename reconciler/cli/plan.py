@@ -31,8 +31,15 @@ from reconciler.planning.plan import Plan
 from reconciler.planning.planfile import (
     write_plan_file,
 )
-from reconciler.planning.planner import Workspace
+from reconciler.planning.planner import Refresh, Workspace
 from reconciler.planning.render import render_json, render_markdown, render_text
+
+REFRESH_OPTION = typer.Option(
+    False, "--refresh", help="Read the lists' members and their mapped attributes at the "
+    "destination (more calls), to show and correct drift made there.")
+REFRESH_MEMBERS_OPTION = typer.Option(
+    False, "--refresh-members", help="Read the lists' members only (fewer calls): drift in "
+    "membership, not in attribute values.")
 
 
 class PlanFormat(enum.StrEnum):
@@ -68,8 +75,8 @@ def plan(
     activation: list[str] = typer.Option([], "--activation", "-a", metavar="NAME",
                                          help="Plan only this activation (repeatable)."),
     label: list[str] = LABEL_OPTION,
-    refresh: bool = typer.Option(False, "--refresh",
-                                 help="Read the remote members too, to show drift."),
+    refresh: bool = REFRESH_OPTION,
+    refresh_members: bool = REFRESH_MEMBERS_OPTION,
     output: PlanFormat = typer.Option(PlanFormat.TEXT, "--format", help="text, json or markdown"),
     state: str | None = STATE_OPTION,
     detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
@@ -95,7 +102,8 @@ def plan(
         state = use_state(state, project.root, where.file)
         workspace = Workspace()
         try:
-            run = make_plan(project, activations=chosen, refresh=refresh, state=state,
+            run = make_plan(project, activations=chosen, state=state,
+                            refresh=Refresh.of(refresh, refresh_members),
                             workspace=workspace, show_members=show_members,
                             clock=clock_from(now), note=print_note,
                             steps=plan_steps_for_terminal())

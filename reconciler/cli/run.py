@@ -49,7 +49,7 @@ from reconciler.operations.notices import notify_expiring_keys
 from reconciler.operations.plans import make_plan
 from reconciler.operations.schedule import due_statuses
 from reconciler.planning.plan import Plan
-from reconciler.planning.planner import Workspace
+from reconciler.planning.planner import Refresh, Workspace
 from reconciler.planning.render import render_text
 
 
@@ -105,7 +105,7 @@ def _sync(project: Project, names: list[str], state: str | None, clock: Clock, n
     """Plan the due activations, show the plan, apply it (Ctrl-C: report, `then`, exit)."""
     workspace = Workspace()
     try:
-        planned = make_plan(project, activations=names, refresh=False, state=state,
+        planned = make_plan(project, activations=names, refresh=Refresh.NONE, state=state,
                             workspace=workspace, clock=clock, note=print_note,
                             steps=plan_steps_for_terminal(), writing=True)
         echo_plan(render_text(planned.plan), no_color)

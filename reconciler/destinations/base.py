@@ -10,6 +10,7 @@ activation's list. Writing belongs to the adapters, driven by the executor.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,7 +150,25 @@ class DestinationObserver(Protocol):
         destination cannot list them (then the table is not created)."""
         ...
 
+    def load_member_values(
+        self, activation: EffectiveActivation, conn: duckdb.DuckDBPyConnection, table: str,
+        values_table: str,
+    ) -> ValuesRead | None:
+        """As `load_members`, and temp table `values_table(member_key, one VARCHAR column per
+        mapped field, named by its destination name)` of the members' current values at the
+        destination (NULL: no value), read together. None when the destination cannot read
+        them (then neither table is created and the planner falls back to `load_members`)."""
+        ...
+
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ValuesRead:
+    """What reading the members' mapped values cost: the calls sent (retries included)."""
+
+    members: int
+    calls: int
 
 
 def load_key_pages(
@@ -163,6 +182,37 @@ def load_key_pages(
             conn.register("__key_page", batch)
             conn.execute(f'INSERT INTO "{table}" SELECT member_key FROM __key_page')
             conn.unregister("__key_page")
+
+
+def load_row_pages(conn: duckdb.DuckDBPyConnection, keys: str, values: str,
+                   columns: Sequence[str], pages: Iterable[Sequence[Sequence[Any]]]) -> int:
+    """Create temp tables `keys(member_key VARCHAR)` and `values(member_key, *columns)` (all
+    VARCHAR) from pages of rows `[key, *values]`; a value becomes its JSON text (booleans
+    `true`/`false`), NULL stays NULL. The rows loaded."""
+    conn.execute(f'CREATE OR REPLACE TEMP TABLE "{keys}" (member_key VARCHAR)')
+    named = ", ".join(f'"{c}" VARCHAR' for c in columns)
+    conn.execute(f'CREATE OR REPLACE TEMP TABLE "{values}" (member_key VARCHAR, {named})')
+    loaded = 0
+    for page in pages:
+        if not page:
+            continue
+        arrays = {"member_key": pa.array([str(row[0]) for row in page], pa.string())}
+        for i in range(1, len(columns) + 1):
+            arrays[f"v{i}"] = pa.array([_text(row[i]) for row in page], pa.string())
+        conn.register("__row_page", pa.table(arrays))
+        conn.execute(f'INSERT INTO "{keys}" SELECT member_key FROM __row_page')
+        conn.execute(f'INSERT INTO "{values}" SELECT * FROM __row_page')
+        conn.unregister("__row_page")
+        loaded += len(page)
+    return loaded
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 @dataclass(frozen=True)

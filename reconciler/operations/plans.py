@@ -31,7 +31,7 @@ from reconciler.operations.budgets import shared_request_budgets
 from reconciler.planning.fingerprint import Fingerprint, fingerprint_of, structure_hash
 from reconciler.planning.plan import Plan
 from reconciler.planning.planfile import StalePlanError, read_plan_file
-from reconciler.planning.planner import Planner, PlanOptions, Workspace
+from reconciler.planning.planner import Planner, PlanOptions, Refresh, Workspace
 from reconciler.planning.removal import removed_records
 from reconciler.planning.steps import SILENT, StepReporter
 from reconciler.private import private_folder
@@ -115,15 +115,16 @@ def remote_fingerprint(structures: dict[str, Structure]) -> dict[str, dict[str, 
             for name, s in structures.items()}
 
 
-def make_plan(project: Project, *, activations: list[str], refresh: bool,
+def make_plan(project: Project, *, activations: list[str], refresh: Refresh,
               state: str | None, workspace: Workspace, show_members: bool = False,
               clock: Clock = SYSTEM_CLOCK,
               note: Callable[[str], None] = lambda _: None,
               steps: StepReporter = SILENT, writing: bool = False) -> PlanRun:
     """Plan the chosen activations (all when none is named) against their destinations;
-    `clock` says when (relative conditions, the day whose import budget counts); `note`
-    receives what people should know on the way (a resume after an interrupted or failed
-    apply), `steps`
+    `refresh` says what is read there besides lists and contacts (after an interrupted or
+    failed apply, the members at least); `clock` says when (relative conditions, the day
+    whose import budget counts); `note` receives what people should know on the way (a
+    resume after an interrupted or failed apply, what --refresh could not see), `steps`
     each planning step as it starts and ends. `writing`: this process applies the plan next,
     so the store is created or migrated first (a new store then shares request budgets with
     the other jobs of a matrix from the plan's first call, not only from the apply's)."""
@@ -138,10 +139,10 @@ def make_plan(project: Project, *, activations: list[str], refresh: bool,
         chosen = _chosen(settings, activations, reader)
         lagging = {name: why for name in chosen if name in settings
                    and (why := refresh_reason(reader, name)) is not None}
-        if lagging and not refresh:
+        if lagging and refresh is Refresh.NONE:
             for line in refresh_notes(lagging):
                 note(line)
-            refresh = True
+            refresh = Refresh.MEMBERS
         with shared_request_budgets(location), \
                 open_observers(project, settings, chosen, clock) as observers:
             planner = Planner(project, settings, reader, observers, workspace, steps)
@@ -153,6 +154,9 @@ def make_plan(project: Project, *, activations: list[str], refresh: bool,
                 planner.close()
             plan = annotate_imports(plan, reader, workspace.conn, workspace.tables_of,
                                     moment)
+            for planned in plan.activations:
+                for what in planned.unobserved:
+                    note(f"Note: {planned.activation}: {what}.")
             serials = {name: reader.serial(name) for name in chosen}
             fingerprint = fingerprint_of(project, serials, remote_fingerprint(planner.structures))
     finally:

@@ -6,6 +6,10 @@ Inputs are temp tables of one connection (all keyed by `member_key`):
   desired ones, maybe twice);
 - `snapshot`: what was last applied (`member_key`, `attributes_hash`), maybe empty;
 - `actual` (optional): the remote list's members, read with --refresh or with no snapshot;
+- `remote` (optional, with `actual`): the members' hashes of their current values at the
+  destination (`member_key`, `attributes_hash`; see attributes.py), read with --refresh: a
+  member whose values there differ from the desired ones is updated even when the snapshot
+  says they were sent (attribute drift);
 - `held` (optional): keys left out of `desired` whose members stay exactly as they are
   (a key on several audience rows, `duplicateKeys: keep`): a held member of the list (or,
   without `actual`, of the snapshot) stays in `members` with the snapshot's hash, so it is
@@ -46,6 +50,9 @@ class DiffResult:
     their hash forgotten so the next plan sends them."""
     held: int = 0
     """Members kept as they are because their key is held (not counted in `matched`)."""
+    changed_outside: int | None = None
+    """Members whose values were changed at the destination since they were sent (only the
+    remote read shows them): updated again. None when the values were not read."""
 
 
 UpdateFiller = Callable[[str, str], None]
@@ -65,14 +72,15 @@ def compute_diff(
     mask: bool = True,
     fill_updates: UpdateFiller | None = None,
     held: str | None = None,
+    remote: str | None = None,
 ) -> DiffResult:
     """Build the change-set tables of one activation and count them.
 
     Membership changes are measured against the actual remote list when it was read (so
     drift is corrected), else against the snapshot. Attribute updates are the matched rows
-    whose hash differs from the snapshot's (every matched row before the first apply); their
-    values come from `fill_updates` (by default from `desired`, when it holds the fields).
-    `held` names the table of held keys, when there are any.
+    whose hash differs from the snapshot's (every matched row before the first apply) or
+    from `remote`'s; their values come from `fill_updates` (by default from `desired`, when
+    it holds the fields). `held`: the held keys' table, if any.
     """
     t = tables
     update_filter = "TRUE" if has_fields else "FALSE"
@@ -80,16 +88,15 @@ def compute_diff(
     if has_actual:
         conn.execute(f'CREATE TEMP TABLE "{t.members}" AS {_matched(t)}')
         held_members = _hold_actual_members(conn, t, held) if held else 0
-        _diff_against_actual(conn, t, update_filter)
+        _diff_against_actual(conn, t, update_filter, remote if has_fields else None, held)
     else:
         _diff_against_snapshot(conn, t, update_filter, held)
-        held_members = _scalar(conn, f'SELECT count(*) FROM "{t.joined}" '
-                                     f'WHERE change = {_HELD}') if held else 0
+        held_members = _held_in_joined(conn, t) if held else 0
+    changed_outside = _changed_outside(conn, t) if has_actual and remote and has_fields else None
     (fill_updates or _updates_from_desired(conn, t))(t.changed, t.updates)
     unsettled = _settle_updates(conn, t, t.members if has_actual else t.joined)
-    added_outside = removed_outside = None
-    if has_actual and has_snapshot:
-        added_outside, removed_outside = _outside_changes(conn, t)
+    added_outside, removed_outside = (_outside_changes(conn, t) if has_actual and has_snapshot
+                                      else (None, None))
     sample_rows = conn.execute(
         f'SELECT member_key FROM "{t.adds}" USING SAMPLE reservoir({int(samples)} ROWS) '
         'REPEATABLE (7) ORDER BY member_key').fetchall()
@@ -112,6 +119,7 @@ def compute_diff(
         samples=tuple(mask_value(row[0]) if mask else str(row[0]) for row in sample_rows),
         unsettled=unsettled,
         held=held_members,
+        changed_outside=changed_outside,
     )
 
 
@@ -128,6 +136,15 @@ def _outside_changes(conn: duckdb.DuckDBPyConnection, t: DiffTables) -> tuple[in
                             f'ANTI JOIN "{t.actual}" USING (member_key) '
                             f'SEMI JOIN "{t.members}" USING (member_key)')
     return added, removed
+
+
+def _held_in_joined(conn: duckdb.DuckDBPyConnection, t: DiffTables) -> int:
+    return _scalar(conn, f'SELECT count(*) FROM "{t.joined}" WHERE change = {_HELD}')
+
+
+def _changed_outside(conn: duckdb.DuckDBPyConnection, t: DiffTables) -> int:
+    """The members updated only because their values at the destination differ."""
+    return _scalar(conn, f'SELECT count(*) FROM "{t.changed}" WHERE outside')
 
 
 def left_behind(conn: duckdb.DuckDBPyConnection, t: DiffTables) -> int:
@@ -201,8 +218,12 @@ def _hold_actual_members(conn: duckdb.DuckDBPyConnection, t: DiffTables, held: s
 
 
 def _diff_against_actual(conn: duckdb.DuckDBPyConnection, t: DiffTables,
-                         update_filter: str) -> None:
-    """Membership against the list as read (drift corrected), updates against the snapshot."""
+                         update_filter: str, remote: str | None = None,
+                         held: str | None = None) -> None:
+    """Membership against the list as read (drift corrected), updates against the snapshot
+    and, when the members' values were read (`remote`), against those too: a member whose
+    values at the destination differ from the desired ones is `outside` when the snapshot
+    alone would not have updated it. Held members are never updated."""
     conn.execute(f'''
         CREATE OR REPLACE TEMP TABLE "{t.adds}" AS
         SELECT member_key FROM "{t.members}" ANTI JOIN "{t.actual}" USING (member_key)
@@ -211,10 +232,23 @@ def _diff_against_actual(conn: duckdb.DuckDBPyConnection, t: DiffTables,
         CREATE OR REPLACE TEMP TABLE "{t.removes}" AS
         SELECT DISTINCT member_key FROM "{t.actual}" ANTI JOIN "{t.members}" USING (member_key)
         ORDER BY member_key''')
+    by_snapshot = "s.attributes_hash IS DISTINCT FROM m.attributes_hash"
+    if remote is None:
+        _create_changed(conn, t, f'''
+            SELECT m.member_key, m.attributes_hash
+            FROM "{t.members}" AS m LEFT JOIN "{t.snapshot}" AS s USING (member_key)
+            WHERE {update_filter} AND {by_snapshot}''')
+        return
+    keep = f'ANTI JOIN "{held}" AS h ON h.member_key = m.member_key' if held else ""
+    # A key read twice (two records of one contact key) differs if either record does.
+    differs = (f'EXISTS (SELECT 1 FROM "{remote}" AS r WHERE r.member_key = m.member_key '
+               "AND r.attributes_hash IS DISTINCT FROM m.attributes_hash)")
     _create_changed(conn, t, f'''
-        SELECT m.member_key, m.attributes_hash
-        FROM "{t.members}" AS m LEFT JOIN "{t.snapshot}" AS s USING (member_key)
-        WHERE {update_filter} AND s.attributes_hash IS DISTINCT FROM m.attributes_hash''')
+        SELECT member_key, attributes_hash, NOT by_snapshot AS outside FROM (
+            SELECT m.member_key, m.attributes_hash, {by_snapshot} AS by_snapshot,
+                   {differs} AS by_remote
+            FROM "{t.members}" AS m LEFT JOIN "{t.snapshot}" AS s USING (member_key) {keep})
+        WHERE {update_filter} AND (by_snapshot OR by_remote)''')
 
 
 def _create_changed(conn: duckdb.DuckDBPyConnection, t: DiffTables, rows: str) -> None:

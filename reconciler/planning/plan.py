@@ -24,7 +24,7 @@ from reconciler.manifests.settings import EffectiveActivation
 # 2.2: replacements: a resource's action `-/+` with `replaces` (the list it succeeds), the
 #      summary's `to_replace`, each activation's `remote_id`.; each activation's
 #      `inferred_operations`.
-FORMAT_VERSION = "2.2"
+FORMAT_VERSION = "2.3"
 
 
 class _Frozen(BaseModel):
@@ -58,10 +58,26 @@ class AttributeChange(_Frozen):
 
 
 class Drift(_Frozen):
-    """Membership changed outside this tool since the last apply (seen with --refresh)."""
+    """Membership or members' values changed outside this tool since the last apply (seen
+    with --refresh)."""
 
     added_outside: int = Field(ge=0, description="Members added outside: apply removes them.")
     removed_outside: int = Field(ge=0, description="Members removed outside: apply adds them.")
+    changed_outside: int = Field(
+        default=0, ge=0, description="Members whose mapped attributes were changed at the "
+        "destination (read with --refresh): apply sends their values again (counted in "
+        "`attributes.updates`).")
+
+
+class RemoteRead(_Frozen):
+    """What --refresh read at the destination for an activation, and what it cost."""
+
+    members: int = Field(ge=0, description="Members read.")
+    fields: tuple[str, ...] = Field(
+        default=(), description="The mapped fields read with them (attribute drift); empty "
+        "when only the membership was read (--refresh-members, or none observable).")
+    calls: int | None = Field(default=None, ge=0, description="API calls the read sent, "
+                              "retries included, when the destination counts them.")
 
 
 class DataIssue(_Frozen):
@@ -93,6 +109,11 @@ class ActivationPlan(_Frozen):
     members: MembershipChange | None = None
     attributes: AttributeChange | None = None
     drift: Drift | None = None
+    remote_read: RemoteRead | None = None
+    unobserved: tuple[str, ...] = Field(
+        default=(), description="What --refresh asked for that the destination cannot show "
+        "(e.g. Actito: attribute values changed there); not a change, and not a warning "
+        "that makes a plan without changes say otherwise.")
     data_issues: tuple[DataIssue, ...] = ()
     warnings: tuple[str, ...] = ()
     batching: Batching | None = Field(

@@ -8,6 +8,7 @@ objects. It reads only: sources through `sources/`, destinations through read-on
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import os
 import shutil
 import tempfile
@@ -24,6 +25,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.manifests.models import Kind, ModelDocument, SegmentDocument
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation
+from reconciler.planning.attributes import stage_remote_hashes
 from reconciler.planning.diff import DiffResult, compute_diff, left_behind
 from reconciler.planning.expiry import file_refresh
 from reconciler.planning.findings import (
@@ -38,8 +40,10 @@ from reconciler.planning.plan import (
     Drift,
     MembershipChange,
     Plan,
+    RemoteRead,
 )
 from reconciler.planning.removal import plan_removal, removed_records
+from reconciler.planning.render import describe_read
 from reconciler.planning.replacement import (
     Owned,
     guard_diff,
@@ -61,7 +65,7 @@ from reconciler.sources import (
     materialize_rows,
     open_source,
 )
-from reconciler.state import SnapshotHashes, SnapshotInfo, StateReader
+from reconciler.state import RemoteList, SnapshotHashes, SnapshotInfo, StateReader
 
 WORKSPACE_MEMORY_LIMIT = "750MB"
 """What the workspace's DuckDB may hold in memory; beyond it, its tables spill to disk. Bounded
@@ -111,11 +115,26 @@ class Workspace:
         shutil.rmtree(self.spill_directory, ignore_errors=True)
 
 
+class Refresh(enum.Enum):
+    """What a plan reads at the destination besides its lists and contacts."""
+
+    NONE = "none"  # nothing: compare with the last apply's snapshot
+    MEMBERS = "members"  # the lists' members (membership drift): `--refresh-members`
+    ATTRIBUTES = "attributes"  # the members and their mapped values (and attribute drift)
+
+    @classmethod
+    def of(cls, refresh: bool, members_only: bool = False) -> Refresh:
+        """The CLI's `--refresh` and `--refresh-members` (the narrower one wins)."""
+        if members_only:
+            return cls.MEMBERS
+        return cls.ATTRIBUTES if refresh else cls.NONE
+
+
 @dataclass(frozen=True)
 class PlanOptions:
     now: dt.datetime
     activations: Sequence[str] = ()  # empty: all
-    refresh: bool = False
+    refresh: Refresh = Refresh.NONE
     show_members: bool = False  # raw sample keys instead of masked ones (local use only)
 
 
@@ -196,13 +215,8 @@ class Planner:
         old = replaced_list(settings, structure, observer.target, snapshot, owned.record)
         with steps.step(f"reading {settings.destination}'s contacts"):
             observer.load_contact_index(settings, conn, tables.contacts, tables.desired)
-        has_actual = False
-        if (options.refresh or snapshot is None or old is not None) and structure.list_exists:
-            with steps.step(f"reading {settings.destination}'s list members"):
-                has_actual = observer.load_members(settings, conn, tables.actual)
-        if old is not None and not has_actual:  # new, or unreadable: the whole list is sent
-            load_key_pages(conn, tables.actual, [])
-            has_actual = True
+        has_actual, read, remote = self._read_list(settings, observer, structure, options, spec,
+                                                   (snapshot, old, hashes), steps)
         def fill_updates(keys: str, updates: str) -> None:  # the sent rows' values, read again
             materialize_rows(source, spec, conn, updates, keys, now=options.now)
 
@@ -211,7 +225,8 @@ class Planner:
                                 has_snapshot=snapshot is not None and old is None,
                                 has_fields=bool(settings.fields), mask=not options.show_members,
                                 fill_updates=fill_updates,
-                                held=tables.held if report.held_keys else None)
+                                held=tables.held if report.held_keys else None,
+                                remote=remote)
         refresh = file_refresh(settings, structure, snapshot, old, options.now)
         resources, guarded = structure.resources + refresh, diff
         notes = _imported_notes(settings, structure, snapshot, diff)
@@ -230,6 +245,8 @@ class Planner:
                                        fields=tuple(f.destination for f in settings.fields))
             if settings.fields else None,
             drift=_drift(diff),
+            remote_read=read,
+            unobserved=_unobservable(settings, options, has_actual),
             data_issues=data_issues(report),
             warnings=structure.warnings + notes + warnings_of(settings, report, diff, hashes),
             stops=guard_stops(settings, guarded),
@@ -237,6 +254,34 @@ class Planner:
             batching=structure.batching.for_changes(diff.adds, diff.removes, diff.updates)
             if structure.batching is not None else None,
         ))
+
+    def _read_list(self, settings: EffectiveActivation, observer: DestinationObserver,
+                   structure: Structure, options: PlanOptions, spec: AudienceSpec,
+                   last: tuple[SnapshotInfo | None, RemoteList | None, SnapshotHashes],
+                   steps: Steps) -> tuple[bool, RemoteRead | None, str | None]:
+        """Read the list's members when asked to, or when there is no snapshot to compare
+        with (`last`: the snapshot, the list it replaces, how its hashes compare), with
+        their values on `Refresh.ATTRIBUTES`; whether `tables.actual` holds them, what the
+        refresh read, the table of the values' hashes."""
+        conn, tables = self.workspace.conn, self.workspace.tables_of(settings.name)
+        snapshot, old, hashes = last
+        has_actual, read, remote = False, None, None
+        if ((options.refresh is not Refresh.NONE or snapshot is None or old is not None)
+                and structure.list_exists):
+            with steps.step(f"reading {settings.destination}'s list members") as found:
+                # Values only where the snapshot's hashes would otherwise be trusted.
+                values = (options.refresh is Refresh.ATTRIBUTES and bool(settings.fields)
+                          and snapshot is not None and old is None
+                          and hashes is SnapshotHashes.DIGEST)
+                has_actual, read, remote = _read_members(observer, settings, spec, conn,
+                                                         tables, values)
+                if options.refresh is Refresh.NONE:  # read for want of a snapshot: no refresh
+                    read = None
+                found.text = describe_read(read) or ""
+        if old is not None and not has_actual:  # new, or unreadable: the whole list is sent
+            load_key_pages(conn, tables.actual, [])
+            has_actual = True
+        return has_actual, read, remote
 
     def _audience(self, settings: EffectiveActivation,
                   lengths: Mapping[str, int] | None = None) -> tuple[Source, AudienceSpec]:
@@ -286,9 +331,39 @@ def _imported_notes(settings: EffectiveActivation, structure: Structure,
             f"with the {diff.matched:,} members shown, replacing whatever it holds",)
 
 
+def _unobservable(settings: EffectiveActivation, options: PlanOptions,
+                  has_actual: bool) -> tuple[str, ...]:
+    """With --refresh, say when the mapped attributes' values cannot be read (Actito)."""
+    if options.refresh is not Refresh.ATTRIBUTES or not settings.fields or has_actual:
+        return ()
+    return (f"attribute drift at {settings.destination} is not observable (no documented "
+            "call reads the list's members with their values): values changed there are not "
+            "seen by --refresh",)
+
+
 def _drift(diff: DiffResult) -> Drift | None:
-    if diff.added_outside is None or diff.removed_outside is None:
+    added, removed = diff.added_outside or 0, diff.removed_outside or 0
+    changed = diff.changed_outside or 0
+    if not added and not removed and not changed:
         return None
-    if not diff.added_outside and not diff.removed_outside:
-        return None
-    return Drift(added_outside=diff.added_outside, removed_outside=diff.removed_outside)
+    return Drift(added_outside=added, removed_outside=removed, changed_outside=changed)
+
+
+def _read_members(observer: DestinationObserver, settings: EffectiveActivation,
+                  spec: AudienceSpec, conn: duckdb.DuckDBPyConnection, tables: DiffTables,
+                  values: bool) -> tuple[bool, RemoteRead | None, str | None]:
+    """Read the list's members into `tables.actual`, with their mapped values when `values`
+    and the destination can read them (their hashes then in the table named third)."""
+    if values:
+        raw, remote = f"{tables.actual}_values", f"{tables.actual}_remote"
+        read = observer.load_member_values(settings, conn, tables.actual, raw)
+        if read is not None:
+            stage_remote_hashes(conn, raw, remote, spec.fields)
+            conn.execute(f'DROP TABLE "{raw}"')
+            fields = tuple(f.destination for f in spec.fields)
+            return True, RemoteRead(members=read.members, fields=fields,
+                                    calls=read.calls), remote
+    if not observer.load_members(settings, conn, tables.actual):
+        return False, None, None
+    members = conn.execute(f'SELECT count(*) FROM "{tables.actual}"').fetchall()[0][0]
+    return True, RemoteRead(members=int(members)), None

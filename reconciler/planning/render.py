@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from reconciler.changes.guards import GuardKind, GuardStop
-from reconciler.planning.plan import ActivationPlan, Plan
+from reconciler.planning.plan import ActivationPlan, Plan, RemoteRead
 
 GITHUB_COMMENT_LIMIT = 65_536
 _MARKDOWN_MARGIN = 1_024  # room for the truncation note and the footer
@@ -62,12 +62,15 @@ def activation_lines(activation: ActivationPlan) -> list[str]:
     if activation.attributes is not None and activation.attributes.updates:
         fields = ", ".join(activation.attributes.fields)
         lines.append(f"~ profiles {activation.attributes.updates:,} contacts: {fields}")
+    if (read := describe_read(activation.remote_read)) is not None:
+        lines.append(f"  refresh  {read}")
     if activation.batching is not None and activation.batching.calls_max:
         lines.append(f"  batches  {activation.batching.describe()}")
     for issue in activation.data_issues:
         samples = f" e.g. {', '.join(issue.samples)}" if issue.samples else ""
         lines.append(f"! {issue.count:,} rows not synced: {issue.kind}{samples}")
     lines.extend(f"! warning: {warning}" for warning in activation.warnings)
+    lines.extend(f"  note     {what}" for what in activation.unobserved)
     if activation.inferred_operations:
         lines.append("  inferred " + ", ".join(activation.inferred_operations)
                      + ": routes no public source documents; confirm them with the vendor or "
@@ -91,7 +94,19 @@ def _drift_lines(plan: Plan) -> list[str]:
         if a.drift.added_outside:
             lines.append(f"~ {a.activation}: {a.drift.added_outside:,} members added outside "
                          "this tool will be removed")
+        if a.drift.changed_outside:
+            lines.append(f"~ {a.activation}: attributes changed at the destination: "
+                         f"{a.drift.changed_outside:,} contacts will get their values again")
     return lines
+
+
+def describe_read(read: RemoteRead | None) -> str | None:
+    """What --refresh read for an activation and its cost, in words (None: nothing read)."""
+    if read is None:
+        return None
+    fields = f" with {', '.join(read.fields)}" if read.fields else ""
+    calls = f" ({read.calls:,} calls)" if read.calls is not None else ""
+    return f"read {read.members:,} members{fields}{calls}"
 
 
 def _worth_a_section(activation: ActivationPlan) -> bool:

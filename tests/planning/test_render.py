@@ -16,6 +16,7 @@ from reconciler.planning.plan import (
     Drift,
     MembershipChange,
     Plan,
+    RemoteRead,
 )
 from reconciler.planning.render import (
     GITHUB_COMMENT_LIMIT,
@@ -72,6 +73,27 @@ def test_text_follows_terraform_grammar() -> None:
         "12,304 profile updates.")
 
 
+def test_attribute_drift_and_what_the_refresh_read_are_said() -> None:
+    # Scenario: plan --refresh found values changed at the destination, read at a cost; an
+    # Actito activation's values could not be read: said, but not a change.
+    vip = _vip().model_copy(update={
+        "drift": Drift(added_outside=0, removed_outside=0, changed_outside=140),
+        "remote_read": RemoteRead(members=12_304, fields=("LTV", "FIRSTNAME"), calls=14)})
+    quiet = _unchanged().model_copy(update={"unobserved": ("attribute drift at d is not "
+                                                           "observable",)})
+    text = render_text(Plan(created_at=NOW, activations=(vip, quiet)))
+    assert ("~ vip-selligent: attributes changed at the destination: 140 contacts will get "
+            "their values again") in text
+    assert "  refresh  read 12,304 members with LTV, FIRSTNAME (14 calls)" in text
+    assert "quiet" not in text  # nothing to change there
+    assert render_text(Plan(created_at=NOW, activations=(quiet,))) == (
+        "No changes. The destinations match the manifests.\n")
+    members_only = _unchanged().model_copy(update={
+        "remote_read": RemoteRead(members=10), "warnings": ("w",)})
+    assert "  refresh  read 10 members\n" in render_text(
+        Plan(created_at=NOW, activations=(members_only,)))
+
+
 def test_empty_plan_says_no_changes() -> None:
     # Scenario: destinations already match.
     plan = Plan(created_at=NOW, activations=(_unchanged(),))
@@ -85,7 +107,7 @@ def test_json_is_versioned_and_valid_against_the_published_schema() -> None:
     document = json.loads(render_json(Plan(created_at=NOW, activations=(_vip(), _unchanged()))))
     schema = json.loads((REPO / "schemas/plan.schema.json").read_text("utf-8"))
     jsonschema.Draft202012Validator(schema).validate(document)
-    assert document["format_version"] == "2.2"
+    assert document["format_version"] == "2.3"
     assert document["summary"]["member_adds"] == 12_304
     assert abs(document["activations"][0]["members"]["match_rate"] - 12_304 / 12_665) < 1e-9
     assert document["activations"][0]["resources"][0]["action"] == "+"

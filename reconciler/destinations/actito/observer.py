@@ -16,7 +16,7 @@ from reconciler.clock import SYSTEM_CLOCK, Clock
 from reconciler.destinations.actito.adapter import ActitoAdapter
 from reconciler.destinations.actito.models import TableStructure, TargetList, ValueType
 from reconciler.destinations.actito.targeting import VALIDITY_MARGIN, ListTarget, list_target
-from reconciler.destinations.base import Structure, load_key_pages
+from reconciler.destinations.base import Structure, ValuesRead, load_key_pages
 from reconciler.destinations.rows import iter_rows
 from reconciler.manifests.models import FieldType, ListManagement
 from reconciler.manifests.settings import EffectiveActivation
@@ -195,6 +195,12 @@ class ActitoObserver:
     def load_members(self, activation: EffectiveActivation,
                      conn: duckdb.DuckDBPyConnection, table: str) -> bool:
         return False
+
+    def load_member_values(self, activation: EffectiveActivation,
+                           conn: duckdb.DuckDBPyConnection, table: str,
+                           values_table: str) -> ValuesRead | None:
+        """No documented call lists a target list's members (see `load_members`)."""
+        return None
 
     def close(self) -> None:
         """The export's local copy goes; the client holds no connection between calls."""

@@ -127,6 +127,21 @@ class SelligentAdapter:
         for page in pages:
             yield [str(row[0]) for row in page if row and row[0] not in (None, "")]
 
+    def iter_segment_rows(self, segment: str, key_field: str,
+                          fields: Sequence[str]) -> Iterator[list[list[Any]]]:
+        """Pages of rows `[key, *fields]` of a segment's members (Data_SearchSegmentData:
+        api/selligent.md §2.4 documents the segment search with the list search's request
+        model, whose `fields` name any list fields, values typed JSON in their order)."""
+        pages = self.client.search_segment_data(self.organization, self.list_api_name, segment,
+                                                [key_field, *fields], order_by=key_field)
+        for page in pages:
+            yield [row for row in page if row and row[0] not in (None, "")]
+
+    @property
+    def calls_sent(self) -> int:
+        """The calls sent so far on this adapter's key (retries included)."""
+        return self.client.transport.calls_sent
+
     # -- writing -------------------------------------------------------------------------
     def create_static_segment(self, api_name: str, name: str,
                               description: str = "") -> SegmentInfo:

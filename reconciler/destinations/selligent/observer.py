@@ -9,7 +9,7 @@ import duckdb
 
 from reconciler.changes.batching import Batching
 from reconciler.changes.resources import Action, ResourceChange, ResourceType
-from reconciler.destinations.base import Structure, load_key_pages
+from reconciler.destinations.base import Structure, ValuesRead, load_key_pages, load_row_pages
 from reconciler.destinations.selligent.adapter import FieldInfo, SelligentAdapter
 from reconciler.manifests.models import FieldType
 from reconciler.manifests.settings import EffectiveActivation
@@ -121,6 +121,31 @@ class SelligentObserver:
         else:
             load_key_pages(conn, table, self.adapter.iter_segment_member_keys(api_name, key))
         return True
+
+    def load_member_values(self, activation: EffectiveActivation,
+                           conn: duckdb.DuckDBPyConnection, table: str,
+                           values_table: str) -> ValuesRead | None:
+        """The segment's members with their mapped fields' values, in one read: the documented
+        segment search asked for the key and the mapped fields instead of the key alone (the
+        same pages, wider rows). None when a mapped field does not exist yet (apply creates
+        it and sends every value).
+
+        Evidence: vendor/selligent-swagger.yaml documents `POST …/segments/
+        {segment_api_name}/data/search` (Data_SearchSegmentData) with the body
+        SearchDataRequestModel, whose required `fields` names any fields of the list [C];
+        api/selligent.md §2.4: values come typed JSON in the order of `fields` [C, from the
+        list search's example; the segment search's 200 is declared only as `object`, so
+        the same shape there is [I], as the member read already relies on]."""
+        names = [m.destination for m in activation.fields]
+        fields = self._read_fields()
+        if not names or any(n.casefold() not in fields for n in names):
+            return None
+        before = self.adapter.calls_sent
+        key, api_name = activation.match_key.destination, activation.selligent_api_name
+        pages = (self.adapter.iter_segment_rows(api_name, key, names)
+                 if self.adapter.read_segment(api_name) is not None else iter(()))
+        read = load_row_pages(conn, table, values_table, names, pages)
+        return ValuesRead(members=read, calls=self.adapter.calls_sent - before)
 
     def close(self) -> None:
         self.adapter.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -108,6 +109,8 @@ class Transport:
         self._random = random.Random()
         # A little under the budget, shared by every client of this key in the process.
         self._pacer = shared_pacer(f"{self.base_url} {api_key}", self.limits.requests_per_second)
+        self._sent = 0  # calls sent, retries included (what a read cost)
+        self._sent_lock = threading.Lock()
 
     @staticmethod
     def _new_session(max_in_flight: int) -> requests.Session:
@@ -121,6 +124,12 @@ class Transport:
 
     def close(self) -> None:
         self.session.close()
+
+    @property
+    def calls_sent(self) -> int:
+        """How many calls this transport has sent so far, retries included."""
+        return self._sent
+
 
     def request(self, call: Call, *, params: dict[str, Any] | None = None, body: Any = None,
                 give_up: Callable[[TransientApiError], bool] | None = None) -> Any:
@@ -139,6 +148,8 @@ class Transport:
     def _once(self, call: Call, params: dict[str, Any] | None, data: bytes | None) -> Any:
         headers = {"Content-Type": "application/json"} if data is not None else None
         self._pacer.wait()  # retries included: a burst of retries must not blow the budget
+        with self._sent_lock:
+            self._sent += 1
         started = time.monotonic()
         try:
             response = self.session.request(
