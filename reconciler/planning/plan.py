@@ -22,8 +22,9 @@ from reconciler.manifests.settings import EffectiveActivation
 # 2.0: `stops` are guard verdicts as objects (kind, activation, measured, limit), not sentences.
 # 2.1: each activation's `verdict`, and the summary's `activations_blocked`.
 # 2.2: replacements: a resource's action `-/+` with `replaces` (the list it succeeds), the
-#      summary's `to_replace`, each activation's `remote_id`.; each activation's
-#      `inferred_operations`.
+#      summary's `to_replace`, each activation's `remote_id` and `inferred_operations`.
+# 2.3: attribute drift: `drift.changed_outside`, each activation's `remote_read` and
+#      `unobserved`.
 FORMAT_VERSION = "2.3"
 
 
