@@ -224,7 +224,7 @@ def _index_positions(node: Any, path: FieldPath, index: PositionIndex, budget: _
     if isinstance(node, CommentedMap):
         index.values.setdefault(path, (node.lc.line, node.lc.col))
         for key, value in node.items():
-            _check_integer(key, index.locate(path))
+            _check_integer(key, index, path)
             child = (*path, str(key))
             index.keys[child] = node.lc.key(key)
             index.values[child] = node.lc.value(key)
@@ -236,12 +236,13 @@ def _index_positions(node: Any, path: FieldPath, index: PositionIndex, budget: _
             index.values[child] = node.lc.item(number)
             _index_positions(value, child, index, budget)
     else:
-        _check_integer(node, index.locate(path))
+        _check_integer(node, index, path)
 
 
-def _check_integer(value: Any, where: Position) -> None:
+def _check_integer(value: Any, index: PositionIndex, path: FieldPath) -> None:
     if isinstance(value, int) and value.bit_length() > _MAX_INTEGER_BITS:
-        raise _TooBig(f"an integer of more than {MAX_INTEGER_DIGITS:,} digits", value, where)
+        raise _TooBig(f"an integer of more than {MAX_INTEGER_DIGITS:,} digits", value,
+                      index.locate(path))
 
 
 def _to_plain(node: Any, budget: _Budget, depth: int = 0) -> Any:

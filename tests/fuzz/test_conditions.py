@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 import duckdb
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
@@ -23,11 +23,11 @@ from reconciler.manifests.conditions import Condition
 from reconciler.sources.columns import Column, ColumnKind
 from reconciler.sources.compiler import compile_condition
 from reconciler.sources.dialects import DUCKDB, POSTGRES, Dialect
+from tests.fuzz.limits import fuzz_settings
 
 NOW = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
 CONDITION: TypeAdapter[Any] = TypeAdapter(Condition)
-FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=150,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = fuzz_settings(max_examples=150)
 
 HOSTILE = [
     "'; DROP TABLE people; --", "' OR '1'='1", '" OR "1"="1', "x'); DELETE FROM people; --",

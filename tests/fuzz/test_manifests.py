@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -22,13 +22,10 @@ from reconciler.cli import app
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.diagnostics import Severity
 from reconciler.manifests.loading import load_project
+from tests.fuzz.limits import fuzz_settings, time_box
 from tests.fuzz.mutations import DATA, damaged_text, dump, mutated_documents
-from tests.fuzz.timebox import time_box
 
-CASE_SECONDS = 10.0
-FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=1000,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.large_base_example])
+FUZZ = fuzz_settings(max_examples=1000)
 
 
 @st.composite
@@ -50,7 +47,7 @@ def check_located(root: Path, content: bytes) -> None:
     """Load `content` as the project's one manifest file: a project or located diagnostics."""
     file = root / "project.yaml"
     file.write_bytes(content)
-    with time_box(CASE_SECONDS):
+    with time_box():
         try:
             project, diagnostics = load_project(root)
         except ReconcilerError as exc:
@@ -82,7 +79,7 @@ def test_validate_command_exits_0_or_1_on_mutated_manifests(project_dir: Path,
     # Scenario: `reconciler validate --format json` on mutated manifests prints JSON and exits
     # 0 or 1, never a traceback.
     (project_dir / "project.yaml").write_bytes(content)
-    with time_box(CASE_SECONDS):
+    with time_box():
         result = CliRunner().invoke(app, ["validate", str(project_dir), "--format", "json"])
     assert result.exit_code in (0, 1), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from reconciler.destinations.actito.targeting import file_name, list_target
@@ -24,8 +24,8 @@ from reconciler.manifests.diagnostics import Severity
 from reconciler.manifests.loading import load_project
 from reconciler.manifests.naming import SELLIGENT_API_NAME
 from reconciler.manifests.settings import effective_activations
+from tests.fuzz.limits import fuzz_settings, time_box
 from tests.fuzz.mutations import CHAINS, DATA, dump
-from tests.fuzz.timebox import time_box
 
 NOW = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
 HOSTILE = [
@@ -37,8 +37,7 @@ NAMES = st.sampled_from(HOSTILE) | st.text(min_size=1, max_size=12)
 FIELDS = st.sampled_from([
     ("metadata", "name"), ("spec", "audienceName"), ("spec", "targetList", "fileNamePattern"),
     ("spec", "segment")])
-FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=150,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = fuzz_settings(max_examples=150)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +69,7 @@ def test_hostile_names_are_refused_or_made_safe(project_dir: Path, chain: list[d
                                         {"column": "email", "eq": literal}]}
     file = project_dir / "project.yaml"
     file.write_text(dump([activation, segment, *others]), "utf-8")
-    with time_box(10.0):
+    with time_box():
         project, diagnostics = load_project(project_dir)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     for error in errors:

@@ -38,7 +38,7 @@ BOOLEANS = st.none() | st.sampled_from(
 
 
 @st.composite
-def rows(draw: st.DrawFn, min_size: int = 5, max_size: int = 12) -> list[dict[str, Any]]:
+def rows(draw: st.DrawFn, min_size: int = 8, max_size: int = 20) -> list[dict[str, Any]]:
     """Rows of one audience; one in a few has a 1 MB value in one of its columns."""
     found = draw(st.lists(st.fixed_dictionaries({
         "id": KEYS, "email": TEXTS, "score": SCORES, "born": DATES, "vip": BOOLEANS,
