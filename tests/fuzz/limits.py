@@ -18,10 +18,10 @@ from types import FrameType
 
 from hypothesis import HealthCheck, settings
 
-CASE_SECONDS = 10.0
+CASE_SECONDS = 30.0
 
 
-def fuzz_settings(max_examples: int, deadline_seconds: float = 5.0) -> settings:
+def fuzz_settings(max_examples: int, deadline_seconds: float = 10.0) -> settings:
     return settings(derandomize=True, database=None, max_examples=max_examples,
                     deadline=timedelta(seconds=deadline_seconds),
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,

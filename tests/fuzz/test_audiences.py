@@ -42,7 +42,7 @@ from tests.fuzz.warehouse_rows import COLUMNS, rows
 
 NOW = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
 MODEL = ModelSpec(source="wh", table="people")
-FUZZ = fuzz_settings(max_examples=40, deadline_seconds=10.0)
+FUZZ = fuzz_settings(max_examples=40)
 POLICIES = st.sampled_from(list(DuplicateKeys))
 MAIL_LENGTHS = st.sampled_from([None, 50])
 
