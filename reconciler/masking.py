@@ -12,6 +12,10 @@ import re
 _EMAIL = re.compile(r"^([^@\s]+)@([^@\s]+)$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ().\-/]{5,}$")
 MASK = "*"
+MAX_SHAPE = 64
+"""The longest value whose shape a sample keeps: a longer one (a 1 MB string in a warehouse
+row) is shortened and its length said, so one sample cannot weigh a megabyte in a plan."""
+_MAX_ADDRESS = 254  # the longest e-mail address (RFC 5321)
 
 
 def mask_email(value: str) -> str:
@@ -38,6 +42,8 @@ def mask_text(value: str) -> str:
     """'C000123' -> 'C*****3'; values of four characters or fewer are fully hidden."""
     if len(value) <= 4:
         return MASK * max(len(value), 3)
+    if len(value) > MAX_SHAPE:
+        return f"{value[0]}{MASK * 8}…{MASK * 8}{value[-1]} ({len(value):,} characters)"
     return f"{value[0]}{MASK * (len(value) - 2)}{value[-1]}"
 
 
@@ -53,6 +59,8 @@ def mask_value(value: object) -> str:
     if not isinstance(value, str):  # numbers and dates: no email or phone shape to keep
         return mask_text(text)
     stripped = text.strip()
+    if len(stripped) > _MAX_ADDRESS:  # no e-mail address or phone number is this long
+        return mask_text(text)
     if _EMAIL.match(stripped):
         return mask_email(stripped)
     if _PHONE.match(stripped) and sum(c.isdigit() for c in stripped) >= 7:

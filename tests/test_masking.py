@@ -49,3 +49,11 @@ TEXT_CASES = [
 def test_mask_in_text(name: str, raw: str, masked: str) -> None:
     # Scenario: a remote system's sentence keeps its words, loses the values it quotes.
     assert mask_in_text(raw) == masked
+
+
+@pytest.mark.parametrize("raw", ["x" * 1_000_000, "a@" + "b" * 500_000, "+32" + "4" * 100_000])
+def test_a_huge_value_is_shortened_with_its_length(raw: str) -> None:
+    # Scenario (found by tests/fuzz): a 1 MB warehouse value made a 1 MB masked sample in the
+    # plan; a value past 64 characters keeps its ends and says its length instead.
+    masked = mask_value(raw)
+    assert masked == f"{raw[0]}********…********{raw[-1]} ({len(raw):,} characters)"

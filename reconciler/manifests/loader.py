@@ -14,6 +14,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from reconciler.errors import ReconcilerError
@@ -27,14 +28,19 @@ FieldPath = tuple[str | int, ...]
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 64
 MAX_VALUES = 100_000  # values of one document once aliases are expanded
+# Python cannot print an integer past 4,300 digits (ValueError in every message naming it):
+# no manifest field needs more than a few, so a longer one is refused where it stands.
+MAX_INTEGER_DIGITS = 1_000
+_MAX_INTEGER_BITS = int(MAX_INTEGER_DIGITS * 3.33)  # log2(10) bits a digit
 
 
 class _TooBig(ReconcilerError):
-    """A document past a bound, at the YAML node where it was found."""
+    """A document past a bound, at the YAML node where it was found (or at `where`)."""
 
-    def __init__(self, message: str, node: Any = None) -> None:
+    def __init__(self, message: str, node: Any = None, where: Position | None = None) -> None:
         super().__init__(message)
         self.node = node
+        self.where = where
 
 
 @dataclass(frozen=True)
@@ -101,8 +107,27 @@ def read_documents(path: Path, diagnostics: list[Diagnostic]) -> list[RawDocumen
     return documents
 
 
+class _LocatingConstructor(RoundTripConstructor):
+    """ruamel's round-trip constructor, whose value errors carry the value's position.
+
+    Building a value can fail outside ruamel's own error tree (`2026-02-30` and `!!int abc`
+    raise ValueError, `!!bool x` a KeyError, `!!set x` an AttributeError, an integer of 5,000
+    digits Python's digit limit): each becomes a `ConstructorError` at the value, so the file
+    gets a located diagnostic instead of a traceback."""
+
+    def construct_non_recursive_object(self, node: Any, tag: str | None = None) -> Any:
+        try:
+            return super().construct_non_recursive_object(node, tag)
+        except (YAMLError, RecursionError):
+            raise
+        except Exception as exc:  # whatever ruamel lets out, the value is what is wrong
+            raise ConstructorError(None, None, f"cannot read {node.tag} value: {exc}",
+                                   node.start_mark) from exc
+
+
 def _read_file(file: Path, diagnostics: list[Diagnostic]) -> list[RawDocument]:
     yaml = YAML(typ="rt")
+    yaml.Constructor = _LocatingConstructor
     try:
         if file.stat().st_size > MAX_FILE_BYTES:
             raise _TooBig(f"the file is larger than {MAX_FILE_BYTES:,} bytes: a manifest is a "
@@ -140,8 +165,8 @@ def _read_file(file: Path, diagnostics: list[Diagnostic]) -> list[RawDocument]:
             plain = _to_plain(node, _Budget())
         except _TooBig as exc:
             where = getattr(exc.node, "lc", None)
-            position = (Position(file, where.line + 1, where.col + 1) if where is not None
-                        else Position(file))
+            position = exc.where or (Position(file, where.line + 1, where.col + 1)
+                                     if where is not None else Position(file))
             diagnostics.append(Diagnostic(Severity.ERROR, position, "", str(exc)))
             continue
         documents.append(RawDocument(file, number, plain, index))
@@ -199,6 +224,7 @@ def _index_positions(node: Any, path: FieldPath, index: PositionIndex, budget: _
     if isinstance(node, CommentedMap):
         index.values.setdefault(path, (node.lc.line, node.lc.col))
         for key, value in node.items():
+            _check_integer(key, index, path)
             child = (*path, str(key))
             index.keys[child] = node.lc.key(key)
             index.values[child] = node.lc.value(key)
@@ -209,6 +235,14 @@ def _index_positions(node: Any, path: FieldPath, index: PositionIndex, budget: _
             child = (*path, number)
             index.values[child] = node.lc.item(number)
             _index_positions(value, child, index, budget)
+    else:
+        _check_integer(node, index, path)
+
+
+def _check_integer(value: Any, index: PositionIndex, path: FieldPath) -> None:
+    if isinstance(value, int) and value.bit_length() > _MAX_INTEGER_BITS:
+        raise _TooBig(f"an integer of more than {MAX_INTEGER_DIGITS:,} digits", value,
+                      index.locate(path))
 
 
 def _to_plain(node: Any, budget: _Budget, depth: int = 0) -> Any:

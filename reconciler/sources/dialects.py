@@ -31,11 +31,12 @@ class Dialect:
     """psycopg reads `%` in query text as a parameter marker: raw SQL must double it."""
 
     def quote(self, identifier: str) -> str:
-        """A quoted identifier; embedded quote characters are doubled, NUL is refused."""
+        """A quoted identifier; embedded quote characters are doubled, NUL is refused (and
+        for psycopg `%` is doubled: it reads `%` everywhere, inside quotes too)."""
         if not identifier or "\x00" in identifier:
             raise ValueError(f"{identifier!r} is not a usable SQL identifier")
         q = self.identifier_quote
-        return f"{q}{identifier.replace(q, q + q)}{q}"
+        return self.embed_raw(f"{q}{identifier.replace(q, q + q)}{q}")
 
     def quote_qualified(self, name: str) -> str:
         """`schema.table` -> `"schema"."table"`: dots separate the parts of a table name."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from reconciler.manifests.diagnostics import Diagnostic
 from reconciler.manifests.loader import discover_files, read_documents, walk_path
 
@@ -125,3 +127,32 @@ def test_ordinary_anchors_brackets_and_apostrophes_still_load(tmp_path: Path) ->
     [document] = read_documents(tmp_path / "ok.yaml", diagnostics)
     assert diagnostics == []
     assert document.data["spec"]["warnings"] == {"notify": ["ops", "crm"]}
+
+
+@pytest.mark.parametrize(("text", "line", "expected"), [
+    ("a: 1\nb: 2026-02-30\n", 2, "day is out of range for month"),
+    ("a: 2026-01-01T25:00:00\n", 1, "hour must be in 0..23"),
+    ("a: [1, !!int abc]\n", 1, "invalid literal for int()"),
+    ("a: !!float abc\n", 1, "could not convert string to float"),
+    ("a: !!bool maybe\n", 1, "cannot read tag:yaml.org,2002:bool value"),
+    ("a:\n  b: !!set reconciler/v1\n", 2, "cannot read tag:yaml.org,2002:set value"),
+])
+def test_a_value_ruamel_cannot_build_is_a_located_error(tmp_path: Path, text: str, line: int,
+                                                        expected: str) -> None:
+    # Scenario (found by tests/fuzz): an impossible date or a tag that does not fit its value
+    # raised ValueError, KeyError or AttributeError out of `reconciler validate`.
+    [error] = _errors_of(tmp_path, text)
+    assert error.startswith(f"{line}: invalid YAML: ") and expected in error
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("a: " + "9" * 5000 + "\n", "1: invalid YAML: cannot read tag:yaml.org,2002:int value"),
+    ("a: 1\nb: [0x" + "f" * 5000 + "]\n", "2: an integer of more than 1,000 digits"),
+    ("a: 1\nb:\n  ? " + "9" * 1500 + "\n  : 1\n", "3: an integer of more than 1,000 digits"),
+])
+def test_an_integer_of_thousands_of_digits_is_a_located_error(tmp_path: Path, text: str,
+                                                              expected: str) -> None:
+    # Scenario (found by tests/fuzz): Python cannot print an integer past 4,300 digits, so a
+    # huge one (decimal, hex, or a mapping key) broke every message that named it.
+    [error] = _errors_of(tmp_path, text)
+    assert error.startswith(expected)

@@ -143,3 +143,17 @@ def test_a_real_dangling_reference_is_still_reported(example_copy: Path) -> None
                "segment: vip-customer")
     messages = [d.message for d in load_project(example_copy)[1]]
     assert any("which is not defined; did you mean 'vip-customers'?" in m for m in messages)
+
+
+@pytest.mark.parametrize("pattern", ["../../etc/passwd", "keys/churn.zip", "..\\\\x.zip", "..",
+                                     "a\\rRNFR x.zip"])
+def test_a_key_file_name_pattern_that_is_a_path_is_refused(example_copy: Path,
+                                                           pattern: str) -> None:
+    # Scenario (found by tests/fuzz): targetList.fileNamePattern '../../etc/passwd' was taken
+    # as is, and the key file put that far from the location's directory.
+    replace_in(example_copy / "activations" / "sms-actito.yaml", 'targetList: {id: "502"}',
+               f'targetList: {{id: "502", fileNamePattern: "{pattern}"}}')
+    errors = [d for d in load_project(example_copy)[1] if d.severity is Severity.ERROR]
+    assert [(d.field, d.position.line) for d in errors] == [
+        ("spec.targetList.fileNamePattern", 14)]
+    assert "is not a file name" in errors[0].message

@@ -158,6 +158,14 @@ def test_percent_in_postgres_literals_is_doubled() -> None:
         DUCKDB.quote("a\x00b")
 
 
+def test_percent_in_postgres_identifiers_is_doubled() -> None:
+    # Scenario (found by tests/fuzz): a column named 'a%s' made psycopg count one marker too
+    # many; quoted identifiers double '%' as raw SQL does.
+    assert POSTGRES.quote("a%s") == '"a%%s"' and DUCKDB.quote("a%s") == '"a%s"'
+    compiled = _compile({"column": "50%", "eq": "%s"}, POSTGRES)
+    assert (compiled.sql, compiled.params) == ('"50%%" = %s', ("%s",))
+
+
 LITERALS: list[tuple[str, ColumnKind, dict[str, Any], tuple[Any, ...] | str]] = [
     ("number on text", ColumnKind.STRING, {"column": "c", "gte": 800},
      r"gte compares a string column \(string\) with the number 800; expected text, in "

@@ -115,6 +115,26 @@ def test_hostile_names_and_percent_signs_in_model_sql(warehouse: PostgresWarehou
     assert batch.num_rows > 100 and set(batch.column("R").to_pylist()) == {3}
 
 
+def test_percent_signs_in_table_and_column_names(
+        warehouse: PostgresWarehouse, postgres_url: str, postgres_schema: str) -> None:
+    # Scenario (found by tests/fuzz): a table and columns named with '%' ('a%s' reads as a
+    # psycopg marker), as key, field and segment column: quoted names, nothing misbound.
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE TABLE {}.{} ({} text, {} text)").format(
+            sql.Identifier(postgres_schema), sql.Identifier("50% off"), sql.Identifier("a%s"),
+            sql.Identifier("rate %")))
+        conn.execute(sql.SQL("INSERT INTO {}.{} VALUES ('k1', 'x%'), ('k2', 'y')").format(
+            sql.Identifier(postgres_schema), sql.Identifier("50% off")))
+    segment = SegmentDocument.model_validate({
+        "apiVersion": "reconciler/v1", "kind": "Segment", "metadata": {"name": "pct"},
+        "spec": {"model": "m", "where": {"column": "rate %", "endsWith": "%"}}})
+    spec = AudienceSpec("pct", ModelSpec(source="pg", table="50% off"), "a%s",
+                        (AudienceField("rate %", "RATE"),), segment="pct",
+                        where=segment.spec.where)
+    rows = stream_audience(warehouse, spec, now=NOW).read_all().to_pylist()
+    assert rows == [{"member_key": "k1", "RATE": "x%"}]
+
+
 def test_materializes_into_duckdb_with_checks(warehouse: PostgresWarehouse) -> None:
     # Scenario: a PostgreSQL audience is streamed into the planner's DuckDB and checked there.
     workspace = duckdb.connect()

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from reconciler.manifests.models.common import Name, StrictModel
+from reconciler.manifests.models.common import FileName, Name, StrictModel
 from reconciler.manifests.values import CronExpression, Duration
 
 
@@ -54,7 +54,7 @@ class TargetListSettings(StrictModel):
         default=None, min_length=1,
         description="The list's id in Actito (shown in the portal): recorded in plans and, "
         "with `manage: api`, used instead of finding the list by name.")
-    file_name_pattern: str | None = Field(
+    file_name_pattern: FileName | None = Field(
         default=None, min_length=1,
         description="The file name pattern of the list's file synchronization, with Actito's "
         "date placeholders, e.g. `churn_risk_$yyyyMMddHHmmss.zip`; default: the audience name "

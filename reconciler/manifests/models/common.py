@@ -36,6 +36,20 @@ def _check_name(value: str) -> str:
 Name = Annotated[
     str, AfterValidator(_check_name), Field(json_schema_extra={"pattern": NAME_PATTERN})
 ]
+
+
+def _check_file_name(value: str) -> str:
+    # A key file is put at this name in the transfer server's directory: a path would put it
+    # elsewhere ('../../x'), a control character would end the FTP command.
+    if any(c in "/\\" or ord(c) < 32 or ord(c) == 127 for c in value) or value in (".", ".."):
+        raise ValueError(f"{value!r} is not a file name: no '/', '\\', '..' or control "
+                         "characters (the file goes in the location's directory)")
+    return value
+
+
+FileName = Annotated[str, AfterValidator(_check_file_name)]
+"""A file's name in a directory, not a path."""
+
 UrlOrEnv = Annotated[
     str,
     Field(
