@@ -47,6 +47,7 @@ from reconciler.sources.conversion import (
 )
 from reconciler.sources.dialects import DUCKDB, Dialect
 from reconciler.sources.duplicates import (
+    BLANKS,
     Duplicates,
     find_duplicates,
     settle_duplicates,
@@ -72,7 +73,8 @@ def _zoned_fields(spec: AudienceSpec, columns: Sequence[Column], dialect: Dialec
 def _checks(spec: AudienceSpec, dups: Duplicates) -> list[Check]:
     """(kind, field, SQL condition true for a bad row) for every check of this audience."""
     key = DUCKDB.quote(KEY_COLUMN)
-    checks = [Check(ProblemKind.NULL_KEY, None, f"{key} IS NULL OR trim({key}) = ''", None)]
+    checks = [Check(ProblemKind.NULL_KEY, None,
+                    f"{key} IS NULL OR trim({key}, {BLANKS}) = ''", None)]
     if dups.keys and spec.duplicate_keys is DuplicateKeys.KEEP:
         checks.append(Check(ProblemKind.DUPLICATE_KEY, None,
                             f"{key} IN (SELECT {key} FROM {DUCKDB.quote(dups.table)})", "NULL"))
