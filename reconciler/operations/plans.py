@@ -136,6 +136,10 @@ def make_plan(project: Project, *, activations: list[str], refresh: bool,
     reader = open_state_reader(location)
     try:
         chosen = _chosen(settings, activations, reader)
+        # The serials before anything else is read: an apply writing meanwhile (its run starts,
+        # so its serial moves, before its first destination write) makes this plan stale,
+        # whatever of its writes the plan saw at the destination.
+        serials = {name: reader.serial(name) for name in chosen}
         lagging = {name: why for name in chosen if name in settings
                    and (why := refresh_reason(reader, name)) is not None}
         if lagging and not refresh:
@@ -153,7 +157,6 @@ def make_plan(project: Project, *, activations: list[str], refresh: bool,
                 planner.close()
             plan = annotate_imports(plan, reader, workspace.conn, workspace.tables_of,
                                     moment)
-            serials = {name: reader.serial(name) for name in chosen}
             fingerprint = fingerprint_of(project, serials, remote_fingerprint(planner.structures))
     finally:
         reader.close()
