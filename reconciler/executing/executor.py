@@ -1,7 +1,8 @@
 """Executing a Plan: per activation, in plan order, through the destinations' writers.
 
-Per activation, under its lock (a lease kept alive while it runs): check the state has not
-changed since the plan; create resources (segment/list, fields/attributes) → membership →
+Per activation, under its lock (a lease kept alive while it runs; taken only if the state has
+not changed since the plan, checked in the same transaction, before any write); create
+resources (segment/list, fields/attributes) → membership →
 attribute updates, every batch journaled; then the snapshot of what is now applied and the
 run's record. Guards (`ActivationPlan.stops`) stop an activation before any write unless
 allowed. A failing activation stops only itself (others go on) unless `fail_fast`.
@@ -58,7 +59,7 @@ from reconciler.planning.plan import ActivationPlan, Plan
 from reconciler.planning.planner import Workspace
 from reconciler.planning.render import describe_stop
 from reconciler.state import RemoteKind, RemoteList, RunStatus, StateWriter
-from reconciler.state.errors import LockError, LockLostError
+from reconciler.state.errors import LockError, LockLostError, StaleStateError
 from reconciler.state.keeper import LockKeeper
 from reconciler.state.locks import default_owner
 
@@ -200,8 +201,13 @@ class Executor:
             return ActivationResult(name, Outcome.STOPPED, message=message,
                                     stops=planned.stops, run_id=run_id)
         try:
+            # The lock and the plan's state serial in one transaction, before the first write.
             lock = self.state.acquire_lock(name, default_owner("apply"), LEASE_SECONDS,
-                                           wait_seconds=self.lock_wait_seconds)
+                                           wait_seconds=self.lock_wait_seconds,
+                                           expect_serial=self.planned_serials.get(name))
+        except StaleStateError:
+            return ActivationResult(name, Outcome.FAILED, message=(
+                "the state changed since this plan was made (another apply ran); plan again"))
         except LockError as exc:
             return ActivationResult(name, Outcome.FAILED, message=str(exc))
         stack = contextlib.ExitStack()
@@ -227,11 +233,6 @@ class Executor:
     def _locked(self, planned: ActivationPlan, keeper: LockKeeper,
                 stack: contextlib.ExitStack) -> ActivationResult | _Open:
         name = planned.activation
-        expected = self.planned_serials.get(name)
-        if expected is not None and self.state.serial(name) != expected:
-            message = ("the state changed since this plan was made (another apply ran); "
-                       "plan again")
-            return ActivationResult(name, Outcome.FAILED, message=message)
         for unfinished in self.state.unfinished_runs(name):
             self.state.finish_run(unfinished.run_id, RunStatus.INTERRUPTED,
                                   error="never finished (killed midway); resumed by a later run",
@@ -293,8 +294,14 @@ class Executor:
             outcomes = self.imports.send(group, writer, conn, shares)
         except (DestinationError, LockLostError) as exc:
             return {o.planned.activation: self._fail(o, exc) for o in opened}
-        return {o.planned.activation: self._finish(o, outcomes[o.planned.activation])
+        return {o.planned.activation: self._finish_or_fail(o, outcomes[o.planned.activation])
                 for o in opened}
+
+    def _finish_or_fail(self, begun: _Open, updates: UpdateOutcome) -> ActivationResult:
+        try:
+            return self._finish(begun, updates)
+        except LockLostError as exc:  # fenced: nothing recorded after the lock was lost
+            return self._fail(begun, exc)
 
     def _finish(self, begun: _Open, updates: UpdateOutcome) -> ActivationResult:
         """Record what is now applied (deferred updates' rows with no hash, so the next run
@@ -336,8 +343,11 @@ class Executor:
         return self._release(begun.stack, begun.keeper, result)
 
     def _fail(self, begun: _Open, exc: Exception) -> ActivationResult:
-        self.state.finish_run(begun.run_id, RunStatus.FAILED, error=str(exc),
-                              finished_at=self.clock())
+        # Fenced once the lock is lost: the run stays `running` for the lock's holder to
+        # resume, and giving the lock back below fails the activation, saying so.
+        with contextlib.suppress(LockLostError):
+            self.state.finish_run(begun.run_id, RunStatus.FAILED, error=str(exc),
+                                  finished_at=self.clock())
         self.progress.finish(begun.settings.name, "failed")
         failed = ActivationResult(begun.settings.name, Outcome.FAILED, message=str(exc),
                                   run_id=begun.run_id)

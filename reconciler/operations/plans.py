@@ -137,6 +137,10 @@ def make_plan(project: Project, *, activations: list[str], refresh: Refresh,
     reader = open_state_reader(location)
     try:
         chosen = _chosen(settings, activations, reader)
+        # The serials before anything else is read: an apply writing meanwhile (its run starts,
+        # so its serial moves, before its first destination write) makes this plan stale,
+        # whatever of its writes the plan saw at the destination.
+        serials = {name: reader.serial(name) for name in chosen}
         lagging = {name: why for name in chosen if name in settings
                    and (why := refresh_reason(reader, name)) is not None}
         if lagging and refresh is Refresh.NONE:
@@ -157,7 +161,6 @@ def make_plan(project: Project, *, activations: list[str], refresh: Refresh,
             for planned in plan.activations:
                 for what in planned.unobserved:
                     note(f"Note: {planned.activation}: {what}.")
-            serials = {name: reader.serial(name) for name in chosen}
             fingerprint = fingerprint_of(project, serials, remote_fingerprint(planner.structures))
     finally:
         reader.close()

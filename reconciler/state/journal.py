@@ -4,8 +4,10 @@ Owns the `journal` table. `begin` records a batch as pending (its step, number, 
 the caller's fingerprint of its rows) before the executor sends it; `confirm` or `fail`
 records the outcome. A pending entry after a crash means the outcome is unknown: the resuming
 apply must check it at the destination (or resend idempotently). Entries of a run keep their
-order (`seq`), and a batch begun again in the same run is a new attempt beside the old one.
-Must not decide how a run resumes: that is the executor's.
+order (`seq`), and a batch begun again in the same run is a new attempt beside the old one;
+each entry keeps the token of the apply lock it was written under. The caller runs each call in
+a transaction that keeps other writers of the run out (the writer's fenced section). Must not
+decide how a run resumes: that is the executor's.
 """
 from __future__ import annotations
 
@@ -23,24 +25,29 @@ _COLUMNS = ("entry_id, run_id, activation, step, batch_no, attempt, row_count, f
 
 
 def begin(backend: Backend, run_id: str, activation: str, step: JournalStep, batch_no: int,
-          rows: int, fingerprint: str) -> str:
+          rows: int, fingerprint: str, lock_token: str | None) -> str:
     """Record a batch as pending, before it is sent; its entry id."""
     entry_id = uuid.uuid4().hex
-    with backend.exclusive(f"journal:{run_id}"):
-        seq, attempt = backend.query(
-            "SELECT coalesce(max(seq), 0) + 1, "
-            "count(CASE WHEN step = ? AND batch_no = ? THEN 1 END) + 1 "
-            "FROM journal WHERE run_id = ?",
-            [step.value, batch_no, run_id],
-        )[0]
-        backend.execute(
-            "INSERT INTO journal (entry_id, run_id, activation, step, batch_no, attempt, seq, "
-            "row_count, fingerprint, status, started_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [entry_id, run_id, activation, step.value, batch_no, int(attempt), int(seq), rows,
-             fingerprint, JournalStatus.PENDING.value, backend.now()],
-        )
+    seq, attempt = backend.query(
+        "SELECT coalesce(max(seq), 0) + 1, "
+        "count(CASE WHEN step = ? AND batch_no = ? THEN 1 END) + 1 "
+        "FROM journal WHERE run_id = ?",
+        [step.value, batch_no, run_id],
+    )[0]
+    backend.execute(
+        "INSERT INTO journal (entry_id, run_id, activation, step, batch_no, attempt, seq, "
+        "row_count, fingerprint, status, started_at, lock_token) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [entry_id, run_id, activation, step.value, batch_no, int(attempt), int(seq), rows,
+         fingerprint, JournalStatus.PENDING.value, backend.now(), lock_token],
+    )
     return entry_id
+
+
+def activation_of(backend: Backend, entry_id: str) -> str | None:
+    """The activation an entry belongs to (None: no such entry)."""
+    rows = backend.query("SELECT activation FROM journal WHERE entry_id = ?", [entry_id])
+    return str(rows[0][0]) if rows else None
 
 
 def finish(backend: Backend, entry_id: str, status: JournalStatus, *,

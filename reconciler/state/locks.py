@@ -7,8 +7,14 @@ lock), so two processes racing for one activation never both win. A lease that r
 the holder died or hung: the next taker takes it over. On DuckDB a dead holder is known at
 once (the backend says so: a process that has the file is the only one that can hold a lock in
 it), so the apply after a crash need not wait for the lease. Leases are measured on the store's
-clock (the server's, for PostgreSQL), so machines with skewed clocks agree. Must not know what
-an apply does while it holds the lock.
+clock (the server's, for PostgreSQL), so machines with skewed clocks agree.
+
+Taking a lock may check, in the same section, that the activation's state serial is still the
+one a plan was made at: an apply refused for a stale plan never holds the lock, and one that
+gets it knows no one wrote in between. Fencing: `check_fence`, run inside the exclusive
+section of a write, refuses (`LockLostError`) a holder whose token is no longer the lock's or
+whose lease ran out, so a paused holder cannot write after another took over. Must not know
+what an apply does while it holds the lock.
 """
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from reconciler.state.backend import Backend
-from reconciler.state.errors import LockedError, LockLostError
+from reconciler.state.errors import LockedError, LockLostError, StaleStateError
 from reconciler.state.records import Lock, LockInfo
 from reconciler.state.schema import utc_aware
 
@@ -45,22 +51,26 @@ def read_locks(backend: Backend) -> tuple[LockInfo, ...]:
 
 
 def acquire(backend: Backend, activation: str, owner: str, lease_seconds: float,
-            wait_seconds: float = 0, *, pause: Callable[[float], None] = time.sleep) -> Lock:
+            wait_seconds: float = 0, *, pause: Callable[[float], None] = time.sleep,
+            expect_serial: int | None = None) -> Lock:
     """Take the activation's lock, waiting up to `wait_seconds` for a live holder (`pause`
-    waits between tries: a test may act there instead)."""
+    waits between tries: a test may act there instead). With `expect_serial`, the lock is
+    taken only if the activation's state serial is that one, checked in the same section
+    (`StaleStateError` otherwise, and no lock)."""
     if lease_seconds <= 0:
         raise ValueError(f"a lease must last more than 0 seconds (got {lease_seconds})")
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            return _try_acquire(backend, activation, owner, lease_seconds)
+            return _try_acquire(backend, activation, owner, lease_seconds, expect_serial)
         except LockedError:
             if time.monotonic() >= deadline:
                 raise
         pause(_POLL_SECONDS)
 
 
-def _try_acquire(backend: Backend, activation: str, owner: str, lease_seconds: float) -> Lock:
+def _try_acquire(backend: Backend, activation: str, owner: str, lease_seconds: float,
+                 expect_serial: int | None) -> Lock:
     token = uuid.uuid4().hex
     with backend.exclusive(activation):
         now = backend.now()
@@ -68,6 +78,12 @@ def _try_acquire(backend: Backend, activation: str, owner: str, lease_seconds: f
         if (holder is not None and not holder.expired(utc_aware(now))
                 and backend.holder_alive(activation) is not False):
             raise LockedError(holder)
+        if expect_serial is not None:
+            rows = backend.query("SELECT serial FROM activations WHERE activation = ?",
+                                 [activation])
+            serial = int(rows[0][0]) if rows else 0
+            if serial != expect_serial:
+                raise StaleStateError(activation, expect_serial, serial)
         expires = now + dt.timedelta(seconds=lease_seconds)
         backend.execute("DELETE FROM locks WHERE activation = ?", [activation])
         backend.execute(
@@ -108,6 +124,19 @@ def release(backend: Backend, lock: Lock) -> None:
         backend.note_lock(lock.activation, None)
 
 
+def check_fence(backend: Backend, activation: str, token: str, owner: str) -> None:
+    """Inside `backend.exclusive(activation)`: `LockLostError` unless `token` is the lock's
+    and its lease has not run out (on the store's clock), so the write that follows is the
+    holder's, and no one else's lock can start before it commits."""
+    holder = _holder(backend, activation, token)
+    if holder is None:
+        raise LockLostError(activation, owner, _holder(backend, activation))
+    if holder.expired(utc_aware(backend.now())):
+        raise LockLostError(activation, owner, None, reason=(
+            f"its lease ran out at {holder.expires_at:%Y-%m-%d %H:%M:%S} UTC without being "
+            "renewed (another apply may have started)"))
+
+
 def break_lock(backend: Backend, activation: str) -> LockInfo | None:
     """Remove the activation's lock whoever holds it; who held it (None: it was not locked)."""
     with backend.exclusive(activation):
@@ -117,8 +146,14 @@ def break_lock(backend: Backend, activation: str) -> LockInfo | None:
     return holder
 
 
-def _holder(backend: Backend, activation: str) -> LockInfo | None:
-    rows = backend.query(f"SELECT {_COLUMNS} FROM locks WHERE activation = ?", [activation])
+def _holder(backend: Backend, activation: str, token: str | None = None) -> LockInfo | None:
+    """Who holds the activation's lock (with `token`: only if that is its token)."""
+    if token is None:
+        rows = backend.query(f"SELECT {_COLUMNS} FROM locks WHERE activation = ?",
+                             [activation])
+    else:
+        rows = backend.query(f"SELECT {_COLUMNS} FROM locks WHERE activation = ? AND token = ?",
+                             [activation, token])
     return _info(rows[0]) if rows else None
 
 

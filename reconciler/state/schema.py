@@ -126,6 +126,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FROM applied_activations AS a WHERE a.activation = snapshot_info.activation",
         ),
     ),
+    Migration(
+        9,
+        "fencing: the token of the apply lock each journal entry, snapshot and run was written "
+        "under (NULL: written without a lock, or before this version)",
+        (
+            "ALTER TABLE journal ADD COLUMN lock_token VARCHAR",
+            "ALTER TABLE snapshot_info ADD COLUMN lock_token VARCHAR",
+            "ALTER TABLE runs ADD COLUMN lock_token VARCHAR",
+        ),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
