@@ -73,17 +73,17 @@ def _try_acquire(backend: Backend, activation: str, owner: str, lease_seconds: f
                  expect_serial: int | None) -> Lock:
     token = uuid.uuid4().hex
     with backend.exclusive(activation):
-        now = backend.now()
-        holder = _holder(backend, activation)
-        if (holder is not None and not holder.expired(utc_aware(now))
-                and backend.holder_alive(activation) is not False):
-            raise LockedError(holder)
-        if expect_serial is not None:
+        if expect_serial is not None:  # stale now, stale after any wait: refused at once
             rows = backend.query("SELECT serial FROM activations WHERE activation = ?",
                                  [activation])
             serial = int(rows[0][0]) if rows else 0
             if serial != expect_serial:
                 raise StaleStateError(activation, expect_serial, serial)
+        now = backend.now()
+        holder = _holder(backend, activation)
+        if (holder is not None and not holder.expired(utc_aware(now))
+                and backend.holder_alive(activation) is not False):
+            raise LockedError(holder)
         expires = now + dt.timedelta(seconds=lease_seconds)
         backend.execute("DELETE FROM locks WHERE activation = ?", [activation])
         backend.execute(

@@ -102,3 +102,17 @@ def test_the_lock_is_taken_only_at_the_state_serial_the_plan_read(state: StateTa
         assert b.locks() == ()
         lock = b.acquire_lock("vip", "apply B", 60, expect_serial=1)
         b.release_lock(lock)
+
+
+def test_a_stale_plan_is_refused_at_once_even_while_another_holds_the_lock(
+        state: StateTarget) -> None:
+    # Scenario: apply A holds the lock and has written; B's plan read the serial before: B is
+    # told its plan is stale at once (no waiting for A's lock, which would change nothing).
+    with state.writer() as a, state.writer() as b:
+        a.acquire_lock("vip", "apply A", 60)
+        a.start_run("vip")
+        waits: list[float] = []
+        with pytest.raises(StaleStateError, match="expected 0"):
+            b.acquire_lock("vip", "apply B", 60, wait_seconds=60, pause=waits.append,
+                           expect_serial=0)
+        assert waits == [] and [lock.owner for lock in b.locks()] == ["apply A"]
