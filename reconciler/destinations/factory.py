@@ -84,10 +84,7 @@ def open_actito_adapter(name: str, spec: ActitoDestination, manifest_dir: Path) 
             spec.profile_export.file_name_pattern,
             spec.profile_export.directory or transfer.directory,
             parse_duration(spec.profile_export.max_age)) if spec.profile_export else None,
-        routes=RouteBook.from_manifest(
-            {op: route.model_dump(by_alias=True, exclude_unset=True)
-             for op, route in spec.api.routes.items()},
-            spec.api.documented_only, where),
+        routes=RouteBook.for_destination(spec, where),
         limits=ActitoLimits(max_in_flight=spec.limits.in_flight(),
                             calls_per_minute=spec.limits.calls_per_minute()),
     )

@@ -24,12 +24,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from reconciler.destinations.actito.targeting import DATE_PLACEHOLDER, date_format
 from reconciler.destinations.actito.transfer import FileTransferSettings, fetch_newest
 from reconciler.destinations.errors import PermanentApiError
 from reconciler.destinations.http import RetryPolicy
 
-PLACEHOLDER = re.compile(r"\$([yMdHms]+)")
-STRPTIME = {"yyyy": "%Y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
 PAGE = 10_000
 CALL = "profile export"
 
@@ -45,7 +44,7 @@ class ProfileExport:
 def name_regex(pattern: str) -> re.Pattern[str]:
     """The file names `pattern` gives: each date placeholder as its digits."""
     out, position = [], 0
-    for match in PLACEHOLDER.finditer(pattern):
+    for match in DATE_PLACEHOLDER.finditer(pattern):
         out.append(re.escape(pattern[position:match.start()]))
         out.append(rf"(\d{{{len(match.group(1))}}})")
         position = match.end()
@@ -58,12 +57,8 @@ def file_moment(pattern: str, name: str) -> datetime | None:
     match = name_regex(pattern).match(name)
     if match is None:
         return None
-    text, layout = "".join(match.groups()), ""
-    for placeholder in PLACEHOLDER.finditer(pattern):
-        letters = placeholder.group(1)
-        for run, code in STRPTIME.items():
-            letters = letters.replace(run, code)
-        layout += letters
+    text = "".join(match.groups())
+    layout = "".join(date_format(p.group(1)) for p in DATE_PLACEHOLDER.finditer(pattern))
     try:
         return datetime.strptime(text, layout).replace(tzinfo=UTC)
     except ValueError:

@@ -17,9 +17,7 @@ def documented_ground(spec: ActitoDestination,
     """One finding: the inferred operations each activation may use (none: all documented).
     Attribute creation counts for every mapping with `create: true` (whether the attribute
     is missing is known at plan time)."""
-    book = RouteBook.from_manifest(
-        {op: route.model_dump(by_alias=True, exclude_unset=True)
-         for op, route in spec.api.routes.items()}, spec.api.documented_only)
+    book = RouteBook.for_destination(spec)
     lines = []
     for activation in activations:
         used = operations_used(activation, [], book.documented_only,

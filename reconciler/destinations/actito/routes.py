@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler.destinations.errors import PermanentApiError
+from reconciler.manifests.models import ActitoDestination
 
 
 class Evidence(StrEnum):
@@ -165,6 +166,14 @@ class RouteBook:
         for operation, given in (overrides or {}).items():
             routes[operation] = override(operation, given, where)
         return cls(routes, documented_only)
+
+    @classmethod
+    def for_destination(cls, spec: ActitoDestination,
+                        where: str = "the destination") -> RouteBook:
+        """The table with `spec.api`'s replacements and its documentedOnly."""
+        return cls.from_manifest(
+            {op: route.model_dump(by_alias=True, exclude_unset=True)
+             for op, route in spec.api.routes.items()}, spec.api.documented_only, where)
 
     def route(self, operation: str) -> Route:
         return self.routes[operation]

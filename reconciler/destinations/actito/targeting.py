@@ -68,13 +68,18 @@ def default_pattern(name: str) -> str:
     return f"{actito_file_stem(name)}_{TIMESTAMP_PLACEHOLDER}.zip"
 
 
+def date_format(letters: str) -> str:
+    """A placeholder's letters (`yyyyMMdd`) as a strftime/strptime format (`%Y%m%d`)."""
+    for run, code in DATE_LETTERS.items():
+        letters = letters.replace(run, code)
+    return letters
+
+
 def file_name(pattern: str, moment: datetime) -> str:
     """`pattern` with its date placeholders resolved at `moment` (UTC)."""
     def resolve(match: re.Match[str]) -> str:
-        text, letters = match.group(1), match.group(1)
-        for run, code in DATE_LETTERS.items():
-            letters = letters.replace(run, code)
-        return moment.strftime(letters) if "%" in letters else "$" + text
+        layout = date_format(match.group(1))
+        return moment.strftime(layout) if "%" in layout else "$" + match.group(1)
 
     return DATE_PLACEHOLDER.sub(resolve, pattern)
 
