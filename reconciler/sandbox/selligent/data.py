@@ -58,7 +58,7 @@ def delete_list_data(store: Store, req: Request, limits: DataLimits = NO_LIMITS)
 
 def search_list_data(store: Store, req: Request, limits: DataLimits = NO_LIMITS) -> Response:
     table = find_list(store, req)
-    records = sorted(table.records.items())
+    records = table.ordered(search.RECORD_ID, False, lambda: sorted(table.records.items()))
     return Response(200, search.search(table, records, _json(req), limits.max_take))
 
 

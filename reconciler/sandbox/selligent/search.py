@@ -90,12 +90,19 @@ def search(
         raise ApiProblem.invalid("The request needs a non-empty 'fields' array.")
     names = [str(n) for n in request["fields"]]
     columns = [_column(table, n) for n in names]
-    found = apply_filters(table, records, request.get("filters") or [])
+    filters = request.get("filters") or []
     order = _column(table, str(request.get("order_by") or inferred.DEFAULT_ORDER))
     direction = str(request.get("order_by_direction") or "ASC").upper()
     if direction not in ("ASC", "DESC"):
         raise ApiProblem.invalid(f"Unknown order_by_direction '{direction}'.")
-    found.sort(key=lambda r: _sort_key(_value(r, order)), reverse=direction == "DESC")
+
+    def ordered() -> list[Record]:
+        found = apply_filters(table, records, filters)
+        found.sort(key=lambda r: _sort_key(_value(r, order)), reverse=direction == "DESC")
+        return found
+
+    whole_list = not filters and len(records) == len(table.records)
+    found = table.ordered(order.name, direction == "DESC", ordered) if whole_list else ordered()
     page = paginate(found, request.get("skip"), request.get("take"), max_take)
     data = [[_value(r, c) for c in columns] for r in page]
     return {"fields": names, "data": data, "result_code": "Succeeded", "errors": []}

@@ -65,6 +65,10 @@ class ListTable:
     def __post_init__(self) -> None:
         # {key field names: {key: record ids, ascending}}; derived data, never saved
         self._indexes: dict[tuple[str, ...], dict[Key, list[int]]] = {}
+        # Bumped by every change of a record (insert, update, delete): derived orderings
+        # (`ordered`) are kept only for the revision they were made at; never saved
+        self.revision = 0
+        self._orderings: dict[tuple[str, bool], tuple[int, list[Any]]] = {}
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if same_name(f.name, name)), None)
@@ -80,6 +84,16 @@ class ListTable:
             self._indexes[names] = found
         return found
 
+    def ordered(self, name: str, descending: bool,
+                make: Callable[[], list[Any]]) -> list[Any]:
+        """All records ordered by the field `name`, as `make` orders them, made once per
+        revision: paging through 10,000 pages of a large list sorts it once, not per page.
+        Callers must not change the list."""
+        kept = self._orderings.get((name, descending))
+        if kept is None or kept[0] != self.revision:
+            kept = self._orderings[(name, descending)] = (self.revision, make())
+        return kept[1]
+
     def segment(self, api_name: str) -> Segment | None:
         return next((s for s in self.segments if same_name(s.api_name, api_name)), None)
 
@@ -87,6 +101,7 @@ class ListTable:
         record_id = self.next_record_id
         self.next_record_id += 1
         self.records[record_id] = values
+        self.revision += 1
         for names, index in self._indexes.items():
             index.setdefault(_key(values, names), []).append(record_id)  # the highest id
         return record_id
@@ -99,6 +114,7 @@ class ListTable:
                for name, value in changes.items()):
             return  # nothing changes (a load often sets the values a record already has)
         values = self.records[record_id] = {**old_values, **changes}
+        self.revision += 1
         moved = [(names, index, _key(old_values, names)) for names, index in self._indexes.items()
                  if any(n in changes and changes[n] != old_values.get(n) for n in names)]
         for names, index, old in moved:
@@ -111,6 +127,7 @@ class ListTable:
         values = self.records.pop(record_id, None)
         if values is None:
             return
+        self.revision += 1
         for names, index in self._indexes.items():
             _unindex(index, _key(values, names), record_id)
         for segment in self.segments:
