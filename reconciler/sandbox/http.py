@@ -101,6 +101,17 @@ class Faults:
     # with each request before it is answered (a test may hold a request there).
     clock: Callable[[], float] = time.monotonic
     before_answer: Callable[[Request], None] | None = None
+    # and a hook called as a request's body arrives, with its method, path and the bytes read
+    # so far (after each BODY_CHUNK): a test may hold an upload part-way there.
+    while_receiving: Callable[[str, str, int], None] | None = None
+
+
+BODY_CHUNK = 8 * 1024
+
+
+class DropConnection(Exception):  # noqa: N818 - an instruction, not an error
+    """Raised by a `before_answer` hook: the request is not handled and its connection is
+    closed with no answer, as by a server that dies mid-request."""
 
 
 class Router:
@@ -270,7 +281,9 @@ class SandboxServer:
 
         return _Handler
 
-    def _read_body(self, handler: BaseHTTPRequestHandler) -> bytes:
+    def _read_body(self, handler: BaseHTTPRequestHandler) -> bytes | None:
+        """The request's body; None when the client closed the connection before sending it
+        all (a truncated body is never handled)."""
         if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks: list[bytes] = []
             while True:
@@ -281,7 +294,16 @@ class SandboxServer:
                 chunks.append(handler.rfile.read(size))
                 handler.rfile.readline()
         length = int(handler.headers.get("Content-Length") or 0)
-        return handler.rfile.read(length) if length else b""
+        hook, parts, read = self.faults.while_receiving, [], 0
+        while read < length:
+            part = handler.rfile.read(min(BODY_CHUNK, length - read))
+            if not part:
+                return None  # the client went away mid-body: nothing to handle
+            parts.append(part)
+            read += len(part)
+            if hook is not None:
+                hook(handler.command.upper(), urlsplit(handler.path).path, read)
+        return b"".join(parts)
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         started = time.monotonic()
@@ -290,6 +312,9 @@ class SandboxServer:
         retry_after = self.gate.admit() if admission is None else None
         split = urlsplit(handler.path)
         body = self._read_body(handler)
+        if body is None:
+            self._drop(handler)
+            return
         request = Request(
             method=handler.command.upper(),
             path=split.path,
@@ -360,7 +385,10 @@ class SandboxServer:
             return self._cut(started, limit)  # never reaches the handler
         time.sleep(pause)
         if faults.before_answer is not None:
-            faults.before_answer(request)
+            try:
+                faults.before_answer(request)
+            except DropConnection:
+                return Response(0), "dropped"
         if self.gate.roll(faults.error_ratio):
             return router.error(503, "ServiceUnavailable", "injected fault"), "error"
         try:

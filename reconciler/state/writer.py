@@ -209,7 +209,10 @@ class SqlStateWriter(SqlStateReader):
 
     def start_run(self, activation: str, *, started_at: dt.datetime | None = None) -> str:
         """Record a run as started (status running); its id."""
-        run_id = uuid.uuid4().hex
+        # Ordered by creation (the real clock, in ns) then random: runs of the same
+        # `started_at` (a stopped `--now` clock gives every run one moment) still sort in the
+        # order they began, so "the last run" is the last one, not a random one.
+        run_id = f"{time.time_ns():016x}{uuid.uuid4().hex[:16]}"
         with self._writing(activation) as token:
             self._bump_serial(activation, None)
             # A run without a lock (a refusal) leaves lock_token NULL, as older schemas do.

@@ -155,6 +155,19 @@ def test_run_history_newest_first(state: StateTarget) -> None:
     assert runs[2].finished_at == T0 + dt.timedelta(minutes=1)
 
 
+def test_runs_of_one_moment_keep_the_order_they_began_in(state: StateTarget) -> None:
+    # Scenario: a stopped clock (`--now`) gives ten runs the same start; the newest is still
+    # the last one begun (an interrupted run followed by successes is not "last interrupted").
+    with state.writer() as store:
+        begun = []
+        for n in range(10):
+            begun.append(store.start_run("vip", started_at=T0))
+            store.finish_run(begun[-1], RunStatus.INTERRUPTED if n < 9 else RunStatus.SUCCEEDED)
+        runs = store.runs("vip")
+    assert [r.run_id for r in runs] == begun[::-1]
+    assert runs[0].status == RunStatus.SUCCEEDED
+
+
 def test_an_older_schema_is_migrated_with_its_data(state: StateTarget) -> None:
     # Scenario: a store made by an older reconciler (schema 1) is opened by this one.
     with state.writer(migrate_to=1) as old:

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from pyftpdlib.authorizers import DummyAuthorizer
-from pyftpdlib.handlers import TLS_FTPHandler
+from pyftpdlib.handlers import TLS_DTPHandler, TLS_FTPHandler
 from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
@@ -78,7 +78,19 @@ class FtpsServer:
             on_drop()
             return answer
 
+        def retrieve(handler: Any, path: str) -> Any:
+            self._before("RETR")
+            return TLS_FTPHandler.ftp_RETR(handler, path)
+
+        def receive(dtp: Any, size: int) -> bytes:
+            chunk: bytes = TLS_DTPHandler.recv(dtp, size)
+            if self.while_receiving is not None and dtp.receive and chunk:
+                self.while_receiving(dtp.tot_bytes_received + len(chunk))  # before it is kept
+            return chunk
+
+        data_class = type("SandboxFtpsData", (TLS_DTPHandler,), {"recv": receive})
         handler_class = type("SandboxFtpsHandler", (TLS_FTPHandler,), {
+            "dtp_handler": data_class, "ftp_RETR": retrieve,
             "certfile": str(certificate), "ssl_context": None, "authorizer": authorizer,
             "tls_control_required": True, "tls_data_required": True,
             "on_file_received": notify, "ftp_RNTO": rename, "ftp_STOR": store,
@@ -90,9 +102,11 @@ class FtpsServer:
         self._server = FTPServer((host, port), handler_class, ioloop=IOLoop())
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
-        # A test seam, as Faults.before_answer: called with "STOR" or "RNTO" before the
-        # command runs (a test may hold an upload there; the server waits with it).
+        # Test seams, as Faults.before_answer: called with "STOR", "RNTO" or "RETR" before the
+        # command runs (a test may hold an upload there; the server waits with it), and with
+        # the bytes an upload has received so far as its data arrives (held part-way).
         self.before_command: Callable[[str], None] | None = None
+        self.while_receiving: Callable[[int], None] | None = None
 
     def _before(self, command: str) -> None:
         if self.before_command is not None:
