@@ -8,13 +8,17 @@ per process: give each user its own database. Needs the `snowflake-emulator` ext
 """
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
+
 from reconciler.errors import ReconcilerError
+from reconciler.sources.dialects import DUCKDB
 
 EMULATOR_USER = "fake"
 EMULATOR_PASSWORD_ENV = "RECONCILER_SNOWFLAKE_EMULATOR_PASSWORD"
@@ -56,6 +60,18 @@ class SnowflakeEmulator:
             for statement in statements:
                 cursor.execute(statement)
 
+    def load(self, database: str, schema: str, table: str, rows: pa.Table) -> None:
+        """Append `rows` to an existing table, straight into the emulator's DuckDB (inserting
+        through the connector runs one statement per row)."""
+        from fakesnow.server import shared_fs
+
+        target = DUCKDB.quote_qualified(f"{database}.{schema}.{table}".upper())
+        shared_fs.duck_conn.register("reconciler_rows", rows)
+        try:
+            shared_fs.duck_conn.execute(f"INSERT INTO {target} SELECT * FROM reconciler_rows")
+        finally:
+            shared_fs.duck_conn.unregister("reconciler_rows")
+
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join()
@@ -68,6 +84,7 @@ def start_snowflake_emulator(host: str = "127.0.0.1") -> SnowflakeEmulator:
         from fakesnow.server import app
     except ImportError as exc:
         raise EmulatorUnavailable("the Snowflake emulator (fakesnow) is not installed") from exc
+    logging.getLogger("fakesnow.server").setLevel(logging.WARNING)  # a line per login
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host, 0))
