@@ -18,7 +18,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from reconciler.errors import ReconcilerError
+from reconciler.sources.errors import SourceError
 
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
@@ -32,7 +32,7 @@ class DialectName(enum.StrEnum):
     BIGQUERY = "bigquery"
 
 
-class SqlTextError(ReconcilerError, ValueError):
+class SqlTextError(SourceError):
     """A model's SQL cannot be read (or written) in a warehouse's dialect."""
 
 
@@ -121,7 +121,8 @@ class Dialect:
         text = "".join(pieces) + text[position:]
         for stand_in, sql in (raw or {}).items():
             table = exp.to_identifier(stand_in, quoted=True).sql(dialect=self.name.value)
-            text = text.replace(table, f"({self.embed_raw(sql)})")
+            # On a line of its own: a trailing `-- comment` must not swallow the parenthesis.
+            text = text.replace(table, f"({self.embed_raw(sql)}\n)")
         return text, tuple(ordered)
 
 

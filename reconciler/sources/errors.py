@@ -4,6 +4,7 @@
     ├── SourceConnectionError    the warehouse could not be opened or reached
     │   └── MissingExtraError    its driver is an optional extra that is not installed
     ├── SourceQueryError         the warehouse refused a model's query (bad SQL, missing table)
+    ├── SqlTextError             a model's SQL cannot be translated to another dialect
     ├── ConditionError           a segment condition cannot be compiled (names segment, column)
     ├── UnknownColumnError       a segment, match key or field names a column the model lacks
     ├── NoValidRowsError         an audience had rows but none survived the bad-data checks

@@ -23,7 +23,14 @@ from reconciler.sandbox.snowflake import SnowflakeEmulator
 from reconciler.sources import AudienceField, AudienceSpec, Column, ColumnKind, Source
 from reconciler.sources.audience import build_audience_query, stream_audience
 from reconciler.sources.compiler import escape_like
-from reconciler.sources.dialects import BIGQUERY, DIALECTS, DUCKDB, DialectName
+from reconciler.sources.dialects import (
+    BIGQUERY,
+    DIALECTS,
+    DUCKDB,
+    DialectName,
+    SqlTextError,
+    transpile,
+)
 from reconciler.sources.duckdb_source import DuckDBWarehouse
 from reconciler.sources.postgres_source import PostgresWarehouse
 
@@ -145,3 +152,38 @@ def test_snowflake_returns_the_row_of_each_hostile_value(
     with SnowflakeWarehouse("w", **snowflake_emulator.connect_arguments(
             snowflake_database, "PUBLIC")) as source:
         _check_engine(source)
+
+
+def test_a_model_sql_ending_in_a_line_comment_still_runs():
+    # Scenario: a model's SQL ends with `-- comment`: it is embedded on lines of its own, so
+    # the comment cannot swallow the closing parenthesis.
+    source = DuckDBWarehouse("w")
+    source.connection.execute("CREATE TABLE customers (customer_id VARCHAR, name VARCHAR)")
+    source.connection.executemany("INSERT INTO customers VALUES (?, ?)", ROWS)
+    spec = AudienceSpec("c", ModelSpec(source="w", sql="SELECT * FROM customers -- all rows"),
+                        "customer_id", segment="s",
+                        where=_CONDITION.validate_python({"column": "name", "eq": "plain"}))
+    with source:
+        assert stream_audience(source, spec, now=NOW).read_all().num_rows == 1
+
+
+@pytest.mark.parametrize("dialect", [DialectName.POSTGRES, DialectName.SNOWFLAKE,
+                                     DialectName.BIGQUERY])
+def test_duckdb_model_sql_translates_to_each_dialect(dialect: DialectName):
+    # Scenario: the example's DuckDB model (date_diff, GROUP BY ALL) is written in each
+    # warehouse's dialect; PostgreSQL gets the grouping spelled out (it lacks GROUP BY ALL).
+    model = ("SELECT c.id, c.email, count(o.id) AS n, max(o.day) AS last_day, "
+             "date_diff('day', max(o.day), DATE '2026-11-01') AS idle "
+             "FROM customers AS c LEFT JOIN orders AS o USING (id) GROUP BY ALL")
+    text = transpile(model, read=DialectName.DUCKDB, write=dialect)
+    tree = sqlglot.parse_one(text, read=dialect.value)
+    group = tree.args["group"]
+    if dialect is DialectName.POSTGRES:
+        assert [e.sql() for e in group.expressions] == ["c.id", "c.email"]
+    assert "date_diff('day'" not in text
+
+
+def test_sql_that_cannot_be_read_is_a_clear_error():
+    # Scenario: a model's SQL sqlglot cannot parse: a SourceError, not a parser traceback.
+    with pytest.raises(SqlTextError, match="cannot translate SQL from duckdb to postgres"):
+        transpile("SELECT (((", read=DialectName.DUCKDB, write=DialectName.POSTGRES)
