@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import uuid
 from pathlib import Path
 
@@ -60,3 +61,14 @@ def test_demo_on_snowflake(tmp_path: Path) -> None:
     assert re.search(rf"Snowflake emulator \(fakesnow\) at http://127\.0\.0\.1:\d+, database "
                      rf"{schema.upper()}", result.output)
     _check(result.output)
+
+
+def test_demo_on_snowflake_without_the_emulator_names_the_extra(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Scenario: a runtime-only install (no fakesnow): the demo stops with the extra to install.
+    monkeypatch.setitem(sys.modules, "fakesnow.server", None)
+    result = runner.invoke(app, ["demo", "--source", "snowflake",
+                                 "--work-dir", str(tmp_path / "w")])
+    assert result.exit_code == 1
+    assert "the Snowflake emulator (fakesnow) is not installed" in result.output
+    assert "audience-reconciler[snowflake-emulator]" in result.output
