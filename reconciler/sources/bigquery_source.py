@@ -57,6 +57,16 @@ def parameter_type(value: Any) -> str:
     return "STRING"
 
 
+def job_config(query: SqlFragment, *, dataset: str | None, dry_run: bool = False) -> Any:
+    """The job's configuration: each value a typed positional parameter (`?` in the text)."""
+    from google.cloud import bigquery
+
+    return bigquery.QueryJobConfig(
+        dry_run=dry_run, use_query_cache=not dry_run, default_dataset=dataset,
+        query_parameters=[bigquery.ScalarQueryParameter(None, parameter_type(v), v)
+                          for v in query.params])
+
+
 class BigQueryWarehouse(StreamedSource):
     """A `Source` over BigQuery; each query is one job."""
 
@@ -70,7 +80,6 @@ class BigQueryWarehouse(StreamedSource):
             from google.cloud import bigquery
         except ImportError as exc:
             raise MissingExtraError("bigquery", "google-cloud-bigquery") from exc
-        self._bigquery = bigquery
         self._errors = (exceptions.GoogleAPIError, ValueError)
         self._dataset = f"{project}.{dataset}" if dataset else None
         try:
@@ -97,11 +106,7 @@ class BigQueryWarehouse(StreamedSource):
                    credentials_file=key)
 
     def _job(self, query: SqlFragment, *, dry_run: bool = False) -> Any:
-        bigquery = self._bigquery
-        config = bigquery.QueryJobConfig(
-            dry_run=dry_run, default_dataset=self._dataset,
-            query_parameters=[bigquery.ScalarQueryParameter(None, parameter_type(v), v)
-                              for v in query.params])
+        config = job_config(query, dataset=self._dataset, dry_run=dry_run)
         try:
             return self._client.query(query.sql, job_config=config)
         except self._errors as exc:
@@ -109,7 +114,7 @@ class BigQueryWarehouse(StreamedSource):
 
     def columns(self, query: SqlFragment) -> list[Column]:
         """Read from a dry run: BigQuery plans the query and bills nothing."""
-        return [_column(field) for field in self._job(query, dry_run=True).schema or ()]
+        return [column_of(field) for field in self._job(query, dry_run=True).schema or ()]
 
     def stream(
         self, query: SqlFragment, *, batch_rows: int = DEFAULT_BATCH_ROWS
@@ -135,6 +140,7 @@ class BigQueryWarehouse(StreamedSource):
         self._client.close()
 
 
-def _column(field: Any) -> Column:
+def column_of(field: Any) -> Column:
+    """A BigQuery schema field as a model column."""
     native = ZONED_TIMESTAMP if field.field_type == "TIMESTAMP" else field.field_type
     return Column(field.name, kind_of(native), native)
