@@ -78,9 +78,9 @@ class SnowflakeWarehouse(StreamedSource):
             raise SourceQueryError(f"source {self.name!r}: {one_line(exc)}") from exc
         return cursor
 
-    def _fields(self, cursor: Any) -> list[tuple[Column, pa.Field]]:
+    def _fields(self, description: Any) -> list[tuple[Column, pa.Field]]:
         fields = []
-        for d in cursor.description or ():
+        for d in description or ():
             type_name = self._type_names.get(d.type_code, "OTHER")
             if type_name == "FIXED":
                 scale = d.scale or 0
@@ -94,18 +94,19 @@ class SnowflakeWarehouse(StreamedSource):
         return fields
 
     def columns(self, query: SqlFragment) -> list[Column]:
-        probe = SqlFragment(f"SELECT * FROM ({query.sql}) AS q LIMIT 0", query.params)
-        cursor = self._execute(probe)
-        try:
-            return [column for column, _ in self._fields(cursor)]
-        finally:
-            cursor.close()
+        """Described, not run: Snowflake compiles the query without resuming a warehouse."""
+        with self._conn.cursor() as cursor:
+            try:
+                description = cursor.describe(query.sql, list(query.params))
+            except self._errors as exc:
+                raise SourceQueryError(f"source {self.name!r}: {one_line(exc)}") from exc
+        return [column for column, _ in self._fields(description)]
 
     def stream(
         self, query: SqlFragment, *, batch_rows: int = DEFAULT_BATCH_ROWS
     ) -> pa.RecordBatchReader:
         cursor = self._execute(query)
-        schema = pa.schema([field for _, field in self._fields(cursor)])
+        schema = pa.schema([field for _, field in self._fields(cursor.description)])
         return pa.RecordBatchReader.from_batches(schema,
                                                  self._batches(cursor, schema, batch_rows))
 
