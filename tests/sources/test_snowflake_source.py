@@ -152,3 +152,16 @@ def test_without_the_extra_the_error_names_it(monkeypatch: pytest.MonkeyPatch):
     spec = SnowflakeSource.model_validate({"type": "snowflake", "account": "a", "user": "u"})
     with pytest.raises(MissingExtraError, match=r"audience-reconciler\[snowflake\]"):
         open_source("snow", spec, Path("."))
+
+
+def test_an_empty_audience_still_has_its_columns(warehouse: SnowflakeWarehouse):
+    # Scenario: a segment no row matches: no Arrow chunk comes back, the stream still has the
+    # typed schema (from the cursor's description), and no rows.
+    from reconciler.manifests.conditions import Predicate
+
+    spec = _spec(fields=(AudienceField("ltv", "LTV"),), segment="none",
+                 where=Predicate(column="ltv", gt=10**6))  # type: ignore[call-arg]
+    reader = stream_audience(warehouse, spec, now=NOW)
+    assert [(f.name, str(f.type)) for f in reader.schema] == [
+        ("member_key", "string"), ("LTV", "decimal128(10, 2)")]
+    assert reader.read_all().num_rows == 0
