@@ -187,3 +187,15 @@ def test_sql_that_cannot_be_read_is_a_clear_error():
     # Scenario: a model's SQL sqlglot cannot parse: a SourceError, not a parser traceback.
     with pytest.raises(SqlTextError, match="cannot translate SQL from duckdb to postgres"):
         transpile("SELECT (((", read=DialectName.DUCKDB, write=DialectName.POSTGRES)
+
+
+@pytest.mark.parametrize("dialect", list(DialectName))
+def test_parameters_keep_their_order_past_ten(dialect: DialectName):
+    # Scenario: a list of twelve values: the eleventh marker is not mistaken for the second
+    # (`…_1` is a prefix of `…_10`), each marker gets its own value, in order.
+    values = [f"v{i}" for i in range(12)]
+    query = build_audience_query(_spec({"any": [{"column": "name", "in": values},
+                                                {"column": "customer_id", "eq": "last"}]}),
+                                 DIALECTS[dialect], now=NOW, columns=COLUMNS)
+    assert query.params == (*values, "last")
+    assert query.sql.count(DIALECTS[dialect].marker) == 13
