@@ -14,6 +14,7 @@ import contextlib
 import shutil
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -37,6 +38,7 @@ from reconciler.sandbox.actito import ActitoSandboxConfig, start_actito_sandbox
 from reconciler.sandbox.example import SEED_FILE, example_project, is_installed_copy
 from reconciler.sandbox.project import copy_project_for
 from reconciler.sandbox.selligent import SelligentSandboxConfig, start_selligent_sandbox
+from reconciler.sandbox.warehouses import POSTGRES_URL_ENV, DemoWarehouse, demo_warehouse
 
 DEMO_DIR = Path(".reconciler") / "demo"
 
@@ -49,6 +51,18 @@ def demo(
         "shipped with the package."),
     work_dir: Path = typer.Option(DEMO_DIR, "--work-dir", help="Where the demo keeps its "
                                   "sandboxes' data and state (reset at each run)."),
+    source: DemoWarehouse = typer.Option(
+        DemoWarehouse.DUCKDB, "--source", help="The warehouse the example's data is read "
+        "from: duckdb (its CSV files), postgres (loaded into --postgres-url), snowflake (a "
+        "local emulator started in process)."),
+    postgres_url: str = typer.Option(
+        "postgresql://postgres@127.0.0.1:5432/postgres", "--postgres-url",
+        envvar=POSTGRES_URL_ENV, show_default=False,
+        help="With --source postgres: the server to load the example into (default: the "
+        "local server, user postgres)."),
+    schema: str = typer.Option("reconciler_demo", "--schema", help="With --source postgres "
+                               "or snowflake: the schema (Snowflake: database) the demo "
+                               "recreates and fills."),
 ) -> None:
     """Run the demo: validate, start the sandboxes, plan, apply, plan again (empty)."""
     # Off a terminal (CI logs, pipes) rich would wrap tables at 80 columns.
@@ -64,7 +78,8 @@ def demo(
         if has_errors(diagnostics):
             raise typer.Exit(1)
         console.print(activations_table(project))
-        _run(console, folder, work_dir, installed=installed)
+        warehouse = _DemoWarehouse(source, postgres_url, schema)
+        _run(console, folder, work_dir, warehouse, installed=installed)
 
 
 @contextlib.contextmanager
@@ -79,7 +94,15 @@ def _project_folder(path: Path | None) -> Iterator[Path]:
         yield example
 
 
-def _run(console: Console, path: Path, work_dir: Path, *, installed: bool) -> None:
+@dataclass(frozen=True)
+class _DemoWarehouse:
+    kind: DemoWarehouse
+    postgres_url: str
+    schema: str
+
+
+def _run(console: Console, path: Path, work_dir: Path, warehouse: _DemoWarehouse, *,
+         installed: bool) -> None:
     work_dir = work_dir.resolve()  # the file servers serve absolute home folders
     if work_dir.exists():
         shutil.rmtree(work_dir)
@@ -89,11 +112,16 @@ def _run(console: Console, path: Path, work_dir: Path, *, installed: bool) -> No
     actito = start_actito_sandbox(ActitoSandboxConfig(
         port=0, ftps_port=0, sftp_port=0, data_dir=work_dir / "sandbox", seed_file=seed,
         calls_per_minute=None, etl_delay_seconds=0.05, sync_poll_seconds=0.1))
+    stack = contextlib.ExitStack()
     try:
         console.print(f"\n[bold]2. Sandboxes[/bold] Selligent {selligent.url}, Actito "
                       f"{actito.url} (FTPS port {actito.ftps.port}), seeded from {seed} with "
                       "~5% of the customers missing")
         project_copy = copy_project_for(path, work_dir / "manifests", selligent, actito)
+        where = stack.enter_context(demo_warehouse(
+            warehouse.kind, project_copy, postgres_url=warehouse.postgres_url,
+            schema=warehouse.schema))
+        console.print(f"   Warehouse: {where}", soft_wrap=True)
         project = load_valid_project(project_copy)
         state = str(work_dir / "state.duckdb")
         console.print("\n[bold]3. Plan[/bold]")
@@ -109,6 +137,7 @@ def _run(console: Console, path: Path, work_dir: Path, *, installed: bool) -> No
         if again.has_changes:
             raise typer.Exit(1)
     finally:
+        stack.close()
         selligent.stop()
         actito.stop()
     # The installed example must not be planned in place: plan keeps its state beside the

@@ -1,9 +1,11 @@
-"""Sources: the warehouses desired audiences are read from (DuckDB, PostgreSQL).
+"""Sources: the warehouses desired audiences are read from (DuckDB, PostgreSQL, Snowflake,
+BigQuery).
 
 Owns every read from a warehouse and the SQL it runs: segment conditions compiled to SQL
-(`compiler`, pure), the `Source` protocol and its implementations, the audience query, and the
-bad-data checks that run as the audience is materialized into DuckDB. Must not write to a
-warehouse, talk to a destination, or hand raw personal data to callers (samples are masked).
+(`compiler`, pure; written per warehouse by sqlglot in `dialects`), the `Source` protocol and
+its implementations, the audience query, and the bad-data checks that run as the audience is
+materialized into DuckDB. Must not write to a warehouse, talk to a destination, or hand raw
+personal data to callers (samples are masked).
 """
 from reconciler.sources.audience import (
     HASH_COLUMN,
@@ -18,7 +20,14 @@ from reconciler.sources.base import Source
 from reconciler.sources.columns import Column, ColumnKind
 from reconciler.sources.compiler import SqlFragment, compile_condition
 from reconciler.sources.conversion import hash_format
-from reconciler.sources.dialects import DUCKDB, POSTGRES, Dialect, DialectName
+from reconciler.sources.dialects import (
+    BIGQUERY,
+    DUCKDB,
+    POSTGRES,
+    SNOWFLAKE,
+    Dialect,
+    DialectName,
+)
 from reconciler.sources.errors import (
     ColumnOwner,
     ConditionError,
@@ -34,10 +43,12 @@ from reconciler.sources.problems import AudienceReport, DataProblem, ProblemKind
 from reconciler.sources.quality import materialize_audience, materialize_rows
 
 __all__ = [
+    "BIGQUERY",
     "DUCKDB",
     "HASH_COLUMN",
     "KEY_COLUMN",
     "POSTGRES",
+    "SNOWFLAKE",
     "AudienceField",
     "AudienceReport",
     "AudienceSpec",

@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
+from sqlglot import exp
 
 from reconciler.manifests.conditions import AllOf, AnyOf, Not, Predicate
 from reconciler.manifests.models import DuplicateKeys, FieldType, ModelSpec
 from reconciler.sources.base import DEFAULT_BATCH_ROWS, Source
 from reconciler.sources.columns import Column
-from reconciler.sources.compiler import SqlFragment, check_columns, compile_condition
-from reconciler.sources.dialects import Dialect
+from reconciler.sources.compiler import SqlFragment, check_columns, condition_tree
+from reconciler.sources.dialects import Dialect, Parameters
 from reconciler.sources.errors import ColumnOwner, SourceError
 
 KEY_COLUMN = "member_key"
@@ -72,16 +73,25 @@ class AudienceSpec:
             raise ValueError("an audience's segment name and condition go together")
 
 
-def model_relation(model: ModelSpec, dialect: Dialect) -> str:
-    """The model as a FROM item: its quoted table, or its SQL as a subquery."""
-    if model.table is not None:
-        return dialect.quote_qualified(model.table)
-    body = (model.sql or "").strip().rstrip(";").strip()
-    return f"({dialect.embed_raw(body)})"
-
-
 def model_query(model: ModelSpec, dialect: Dialect) -> SqlFragment:
-    return SqlFragment(f"SELECT * FROM {model_relation(model, dialect)} AS m")
+    """Every column of the model: `SELECT * FROM <model> AS m`."""
+    params = Parameters()
+    tree = exp.select(exp.Star()).from_(_model_relation(model, dialect, params))
+    return SqlFragment(*dialect.render(tree, {}, _model_sql(model, params)))
+
+
+def _model_relation(model: ModelSpec, dialect: Dialect, params: Parameters) -> exp.Table:
+    """The model as a FROM item aliased `m`: its table, or a stand-in for its SQL."""
+    table = (dialect.table(model.table) if model.table is not None
+             else exp.Table(this=exp.to_identifier(params.stand_in(), quoted=True)))
+    return table.as_("m")  # type: ignore[return-value]
+
+
+def _model_sql(model: ModelSpec, params: Parameters) -> dict[str, str]:
+    """The model's own SQL, kept as its author wrote it, in place of its stand-in."""
+    if model.table is not None:
+        return {}
+    return {params.stand_in(): (model.sql or "").strip().rstrip(";").strip()}
 
 
 def discover_columns(source: Source, model: ModelSpec) -> list[Column]:
@@ -99,7 +109,8 @@ def build_audience_query(
     """SELECT key (as text) and each mapped column (as its destination name) FROM the model.
 
     With `columns`, every column named by the activation and its segment is checked first
-    (`UnknownColumnError` names the activation or segment and the column).
+    (`UnknownColumnError` names the activation or segment and the column), and each is
+    spelled as the model does (Snowflake's `CUSTOMER_ID` for a manifest's `customer_id`).
     """
     if columns is not None:
         check_columns(
@@ -109,16 +120,22 @@ def build_audience_query(
             owner=spec.activation,
             dialect=dialect,
         )
-    q = dialect.quote
-    projection = [f"CAST(m.{q(spec.match_key)} AS {dialect.text_type}) AS {q(KEY_COLUMN)}"]
-    projection += [f"m.{q(f.source)} AS {q(f.destination)}" for f in spec.fields]
-    sql = f"SELECT {', '.join(projection)} FROM {model_relation(spec.model, dialect)} AS m"
-    if spec.where is None or spec.segment is None:
-        return SqlFragment(sql)
-    condition = compile_condition(
-        spec.where, segment=spec.segment, dialect=dialect, now=now, columns=columns
-    )
-    return SqlFragment(f"{sql} WHERE {condition.sql}", condition.params)
+
+    def column(name: str) -> exp.Column:
+        spelled = next((c.name for c in columns or () if dialect.same_column(name, c.name)),
+                       name)
+        return exp.column(dialect.identifier(spelled), table="m")
+
+    key = exp.Cast(this=column(spec.match_key), to=exp.DataType.build("text"))
+    projection = [exp.alias_(key, dialect.identifier(KEY_COLUMN))]
+    projection += [exp.alias_(column(f.source), dialect.identifier(f.destination))
+                   for f in spec.fields]
+    params = Parameters()
+    tree = exp.select(*projection).from_(_model_relation(spec.model, dialect, params))
+    if spec.where is not None and spec.segment is not None:
+        tree = tree.where(condition_tree(spec.where, segment=spec.segment, dialect=dialect,
+                                         now=now, columns=columns, params=params))
+    return SqlFragment(*dialect.render(tree, params.values, _model_sql(spec.model, params)))
 
 
 def stream_audience(

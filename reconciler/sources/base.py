@@ -4,7 +4,8 @@ Owns the contract only: run a SELECT with bound parameters and hand back Arrow r
 batches as a stream (never a whole result in Python), copy such a result into a DuckDB
 table, describe a query's columns, and report the rows of its tables it had to leave out
 (a file value that does not fit its declared type). Implementations: `duckdb_source.py`,
-`postgres_source.py`; the Arrow/DuckDB plumbing is `reconciler.arrow_streams`. Sources only
+`postgres_source.py`, `snowflake_source.py`, `bigquery_source.py` (the server ones share
+`streamed.py`); the Arrow/DuckDB plumbing is `reconciler.arrow_streams`. Sources only
 read: they never write to a warehouse.
 """
 from __future__ import annotations

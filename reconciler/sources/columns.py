@@ -36,14 +36,15 @@ _KINDS: dict[str, ColumnKind] = {
     **_names(ColumnKind.STRING, "varchar", "text", "string", "char", "character", "bpchar",
              "character varying", "name", "uuid", "citext"),
     **_names(ColumnKind.INTEGER, "tinyint", "smallint", "integer", "int", "bigint", "hugeint",
-             "int2", "int4", "int8", "utinyint", "usmallint", "uinteger", "ubigint", "uhugeint"),
+             "int2", "int4", "int8", "int64", "utinyint", "usmallint", "uinteger", "ubigint",
+             "uhugeint"),
     **_names(ColumnKind.DECIMAL, "decimal", "numeric", "double", "double precision", "float",
-             "float4", "float8", "real"),
-    **_names(ColumnKind.BOOLEAN, "boolean", "bool"),
+             "float4", "float8", "real", "number", "bignumeric", "float64"),
+    **_names(ColumnKind.BOOLEAN, "boolean", "bool"),  # BigQuery: BOOL, INT64, FLOAT64
     **_names(ColumnKind.DATE, "date"),
     **_names(ColumnKind.TIMESTAMP, "timestamp", "timestamptz", "timestamp with time zone",
              "timestamp without time zone", "timestamp_s", "timestamp_ms", "timestamp_ns",
-             "datetime"),
+             "datetime", "timestamp_ntz", "timestamp_ltz", "timestamp_tz"),
 }
 
 
@@ -55,4 +56,5 @@ def kind_of(native_type: str) -> ColumnKind:
 
 def is_zoned(native_type: str) -> bool:
     """Whether values of this type are instants (timestamp with time zone)."""
-    return native_type.strip().lower() in ("timestamptz", "timestamp with time zone")
+    return native_type.strip().lower() in ("timestamptz", "timestamp with time zone",
+                                           "timestamp_ltz", "timestamp_tz", "timestamp (utc)")

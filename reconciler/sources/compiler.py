@@ -1,9 +1,10 @@
 """Segment conditions compiled to a SQL WHERE fragment with bound parameters.
 
-Owns the meaning of each condition operator in SQL. Values are never written into the SQL
-text: every one becomes a positional parameter of the dialect; column names are quoted
-identifiers. Pure: no connection, no clock (relative dates are computed against the `now`
-the caller passes), no I/O.
+Owns the meaning of each condition operator in SQL, as a sqlglot tree that each warehouse's
+dialect writes (`dialects.py`). Values are never written into the SQL text: every one becomes
+a placeholder, bound by the driver; column names are quoted identifiers. Pure: no
+connection, no clock (relative dates are computed against the `now` the caller passes), no
+I/O.
 
 Semantics are two-valued, as a reader of a manifest expects: a predicate on a NULL column is
 false (except `isNull`), `not` is the exact complement (it keeps rows whose column is NULL),
@@ -17,6 +18,8 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from sqlglot import exp
 
 from reconciler.manifests.conditions import (
     COMPARISON_OPERATORS,
@@ -33,7 +36,7 @@ from reconciler.manifests.literals import describe_literal, literal_mismatch
 from reconciler.manifests.models import FieldType
 from reconciler.manifests.values import parse_duration
 from reconciler.sources.columns import Column, ColumnKind
-from reconciler.sources.dialects import Dialect
+from reconciler.sources.dialects import Dialect, Parameters
 from reconciler.sources.errors import ColumnOwner, ConditionError, UnknownColumnError
 
 ConditionNode = AllOf | AnyOf | Not | Predicate
@@ -54,6 +57,7 @@ class _Context:
     dialect: Dialect
     now: dt.datetime
     columns: Mapping[str, Column] | None
+    params: Parameters
     path: ConditionPath = ()
     """Where the predicate being compiled is, from the segment's `where`."""
 
@@ -70,7 +74,27 @@ def compile_condition(
     now: dt.datetime,
     columns: Sequence[Column] | None = None,
 ) -> SqlFragment:
-    """Compile a segment's condition tree; `columns`, when known, are checked and typed.
+    """Compile a segment's condition tree to the dialect's SQL text and its parameters.
+
+    See `condition_tree`, which this renders.
+    """
+    params = Parameters()
+    tree = condition_tree(condition, segment=segment, dialect=dialect, now=now,
+                          columns=columns, params=params)
+    return SqlFragment(*dialect.render(tree, params.values))
+
+
+def condition_tree(
+    condition: ConditionNode,
+    *,
+    segment: str,
+    dialect: Dialect,
+    now: dt.datetime,
+    params: Parameters,
+    columns: Sequence[Column] | None = None,
+) -> exp.Expression:
+    """A segment's condition as a sqlglot tree whose values are `params`' placeholders;
+    `columns`, when known, are checked and typed (and name the columns as the model does).
 
     Raises `UnknownColumnError` for a column the model lacks and `ConditionError` for an
     operator or a value that does not fit the column's type (`withinLast` on a number, a
@@ -84,7 +108,7 @@ def compile_condition(
             check_columns([predicate.column], columns, owner_kind=ColumnOwner.SEGMENT,
                           owner=segment, dialect=dialect, path=(*path, "column"))
         known = {_key(c.name, dialect): c for c in columns}
-    return _compile(condition, _Context(segment, dialect, now, known))
+    return _compile(condition, _Context(segment, dialect, now, known, params))
 
 
 def check_columns(
@@ -109,23 +133,26 @@ def _key(name: str, dialect: Dialect) -> str:
     return name if dialect.case_sensitive_identifiers else name.casefold()
 
 
-def _compile(node: ConditionNode, ctx: _Context) -> SqlFragment:
+def _compile(node: ConditionNode, ctx: _Context) -> exp.Expression:
     if isinstance(node, Predicate):
         return _predicate(node, dataclasses.replace(ctx, path=(*ctx.path, node.operator)))
     parts = [_compile(child, dataclasses.replace(ctx, path=ctx.path + step))
              for step, child in child_nodes(node)]
     if isinstance(node, Not):
-        return SqlFragment(f"NOT COALESCE({parts[0].sql}, FALSE)", parts[0].params)
-    joiner = " AND " if isinstance(node, AllOf) else " OR "
-    return SqlFragment(
-        "(" + joiner.join(p.sql for p in parts) + ")",
-        tuple(param for p in parts for param in p.params),
-    )
+        return _not(parts[0])
+    joined = exp.and_(*parts) if isinstance(node, AllOf) else exp.or_(*parts)
+    return exp.paren(joined, copy=False)
 
 
-def _predicate(predicate: Predicate, ctx: _Context) -> SqlFragment:
+def _not(condition: exp.Expression) -> exp.Expression:
+    """The exact complement: a NULL (unknown) condition counts as false, so NOT keeps it."""
+    return exp.Not(this=exp.Coalesce(this=condition, expressions=[exp.false()]))
+
+
+def _predicate(predicate: Predicate, ctx: _Context) -> exp.Expression:
     build = _BUILDERS[predicate.operator]
-    column = ctx.dialect.quote(predicate.column)
+    found = _column(predicate, ctx)
+    column = exp.column(ctx.dialect.identifier(found.name if found else predicate.column))
     value = predicate.value
     if predicate.operator in COMPARISON_OPERATORS + LIST_OPERATORS:
         value = _literals(predicate, ctx)
@@ -166,25 +193,24 @@ def _kind(predicate: Predicate, ctx: _Context) -> ColumnKind | None:
     return column.kind if column is not None else None
 
 
-def _comparison(sql_operator: str) -> Callable[..., SqlFragment]:
-    def build(column: str, value: Any, _p: Predicate, ctx: _Context) -> SqlFragment:
-        return SqlFragment(f"{column} {sql_operator} {ctx.dialect.placeholder}", (value,))
+_Builder = Callable[[exp.Column, Any, Predicate, _Context], exp.Expression]
+
+
+def _comparison(node: Callable[..., exp.Expression]) -> _Builder:
+    def build(column: exp.Column, value: Any, _p: Predicate, ctx: _Context) -> exp.Expression:
+        return node(this=column, expression=ctx.params.placeholder(value))
 
     return build
 
 
-def _not_equal(column: str, value: Any, _p: Predicate, ctx: _Context) -> SqlFragment:
-    return SqlFragment(f"{column} IS DISTINCT FROM {ctx.dialect.placeholder}", (value,))
+def _in_list(column: exp.Column, values: list[Any], _p: Predicate,
+             ctx: _Context) -> exp.Expression:
+    return exp.In(this=column, expressions=[ctx.params.placeholder(v) for v in values])
 
 
-def _in_list(column: str, values: list[Any], _p: Predicate, ctx: _Context) -> SqlFragment:
-    markers = ", ".join(ctx.dialect.placeholder for _ in values)
-    return SqlFragment(f"{column} IN ({markers})", tuple(values))
-
-
-def _not_in_list(column: str, values: list[Any], p: Predicate, ctx: _Context) -> SqlFragment:
-    inner = _in_list(column, values, p, ctx)
-    return SqlFragment(f"NOT COALESCE({inner.sql}, FALSE)", inner.params)
+def _not_in_list(column: exp.Column, values: list[Any], p: Predicate,
+                 ctx: _Context) -> exp.Expression:
+    return _not(_in_list(column, values, p, ctx))
 
 
 def escape_like(value: str) -> str:
@@ -196,19 +222,22 @@ def escape_like(value: str) -> str:
     )
 
 
-def _like(prefix: str, suffix: str) -> Callable[..., SqlFragment]:
-    def build(column: str, value: str, p: Predicate, ctx: _Context) -> SqlFragment:
+def _like(prefix: str, suffix: str) -> _Builder:
+    def build(column: exp.Column, value: str, p: Predicate, ctx: _Context) -> exp.Expression:
+        text: exp.Expression = column
         if _kind(p, ctx) != ColumnKind.STRING:
-            column = f"CAST({column} AS {ctx.dialect.text_type})"
-        pattern = prefix + escape_like(value) + suffix
-        escape = ctx.dialect.quote_literal(LIKE_ESCAPE)
-        return SqlFragment(f"{column} LIKE {ctx.dialect.placeholder} ESCAPE {escape}", (pattern,))
+            text = exp.Cast(this=column, to=exp.DataType.build("text"))
+        pattern = ctx.params.placeholder(prefix + escape_like(value) + suffix)
+        like = exp.Like(this=text, expression=pattern)
+        if not ctx.dialect.like_escape_clause:  # the engine escapes with `\` by itself
+            return like
+        return exp.Escape(this=like, expression=exp.Literal.string(LIKE_ESCAPE))
 
     return build
 
 
-def _relative(sql_operator: str) -> Callable[..., SqlFragment]:
-    def build(column: str, value: str, p: Predicate, ctx: _Context) -> SqlFragment:
+def _relative(node: Callable[..., exp.Expression]) -> _Builder:
+    def build(column: exp.Column, value: str, p: Predicate, ctx: _Context) -> exp.Expression:
         found = _column(p, ctx)
         kind = found.kind if found is not None else None
         if found is not None and kind not in (ColumnKind.DATE, ColumnKind.TIMESTAMP):
@@ -217,28 +246,29 @@ def _relative(sql_operator: str) -> Callable[..., SqlFragment]:
         boundary: dt.datetime | dt.date = ctx.now - parse_duration(value)
         if kind == ColumnKind.DATE:
             boundary = ctx.now.astimezone(dt.UTC).date() - parse_duration(value)
-        return SqlFragment(f"{column} {sql_operator} {ctx.dialect.placeholder}", (boundary,))
+        return node(this=column, expression=ctx.params.placeholder(boundary))
 
     return build
 
 
-def _is_null(column: str, value: bool, _p: Predicate, _ctx: _Context) -> SqlFragment:
-    return SqlFragment(f"{column} IS NULL" if value else f"{column} IS NOT NULL")
+def _is_null(column: exp.Column, value: bool, _p: Predicate, _ctx: _Context) -> exp.Expression:
+    is_null = exp.Is(this=column, expression=exp.null())
+    return is_null if value else exp.Not(this=is_null)
 
 
-_BUILDERS: dict[str, Callable[..., SqlFragment]] = {
-    "eq": _comparison("="),
-    "ne": _not_equal,
-    "gt": _comparison(">"),
-    "gte": _comparison(">="),
-    "lt": _comparison("<"),
-    "lte": _comparison("<="),
+_BUILDERS: dict[str, _Builder] = {
+    "eq": _comparison(exp.EQ),
+    "ne": _comparison(exp.NullSafeNEQ),
+    "gt": _comparison(exp.GT),
+    "gte": _comparison(exp.GTE),
+    "lt": _comparison(exp.LT),
+    "lte": _comparison(exp.LTE),
     "in": _in_list,
     "notIn": _not_in_list,
     "contains": _like("%", "%"),
     "startsWith": _like("", "%"),
     "endsWith": _like("%", ""),
-    "withinLast": _relative(">="),
-    "olderThan": _relative("<"),
+    "withinLast": _relative(exp.GTE),
+    "olderThan": _relative(exp.LT),
     "isNull": _is_null,
 }

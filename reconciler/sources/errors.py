@@ -2,14 +2,17 @@
 
     SourceError                  anything that went wrong reading a warehouse (a ReconcilerError)
     ├── SourceConnectionError    the warehouse could not be opened or reached
+    │   └── MissingExtraError    its driver is an optional extra that is not installed
     ├── SourceQueryError         the warehouse refused a model's query (bad SQL, missing table)
+    ├── SqlTextError             a model's SQL cannot be translated to another dialect
     ├── ConditionError           a segment condition cannot be compiled (names segment, column)
     ├── UnknownColumnError       a segment, match key or field names a column the model lacks
     ├── NoValidRowsError         an audience had rows but none survived the bad-data checks
     └── DuplicateKeysError       a match key on several rows, with `duplicateKeys: fail`
 
-Driver exceptions (duckdb, psycopg) never leave `sources/`: they are chained as the cause of
-one of these. Messages never carry raw row values, only masked samples.
+Driver exceptions (duckdb, psycopg, the Snowflake and BigQuery clients) never leave `sources/`:
+they are chained as the cause of one of these. Messages never carry raw row values, only
+masked samples.
 """
 from __future__ import annotations
 
@@ -31,6 +34,16 @@ class SourceConnectionError(SourceError):
 
     hint = ("check the Source's connection settings (its `url` variable or `path`), that the "
             "warehouse is running and that this machine may reach it")
+
+
+class MissingExtraError(SourceConnectionError):
+    """A Source whose driver is an optional extra of the package, not installed here."""
+
+    def __init__(self, extra: str, package: str) -> None:
+        super().__init__(f"{package} is not installed: install the `{extra}` extra "
+                         f"(pip install 'audience-reconciler[{extra}]')")
+        self.extra = extra
+        self.hint = f"pip install 'audience-reconciler[{extra}]'"
 
 
 class SourceQueryError(SourceError):

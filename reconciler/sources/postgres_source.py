@@ -11,22 +11,20 @@ import itertools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-import duckdb
 import psycopg
 import pyarrow as pa
 from psycopg import sql
 from psycopg.postgres import types as pg_types
 
-from reconciler.arrow_streams import load_reader_into
-from reconciler.closing import Closing
 from reconciler.connections import one_line, printable_url
 from reconciler.manifests.models import PostgresSource
 from reconciler.manifests.values import resolve_env_ref
-from reconciler.sources.base import DEFAULT_BATCH_ROWS, BadRows
+from reconciler.sources.base import DEFAULT_BATCH_ROWS
 from reconciler.sources.columns import Column, kind_of
 from reconciler.sources.compiler import SqlFragment
 from reconciler.sources.dialects import POSTGRES
 from reconciler.sources.errors import SourceConnectionError, SourceQueryError
+from reconciler.sources.streamed import StreamedSource
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "bool": pa.bool_(),
@@ -44,7 +42,7 @@ _TEXT = pa.string()
 _TEXT_TYPES = frozenset({"text", "varchar", "bpchar", "name"})
 
 
-class PostgresWarehouse(Closing):
+class PostgresWarehouse(StreamedSource):
     """A `Source` over PostgreSQL; each stream runs in its own read-only transaction."""
 
     dialect = POSTGRES
@@ -124,28 +122,6 @@ class PostgresWarehouse(Closing):
         finally:
             cursor.close()
             self._conn.rollback()
-
-    def materialize(
-        self,
-        query: SqlFragment,
-        into: duckdb.DuckDBPyConnection,
-        table: str,
-        *,
-        select: str = "*",
-        where: str | None = None,
-    ) -> None:
-        try:
-            load_reader_into(self.stream(query), into, table, select=select, where=where)
-        except duckdb.Error as exc:  # the stream failed midway, or the select list did
-            raise SourceQueryError(f"source {self.name!r}: {exc}") from exc
-
-    def bad_rows(self, query: SqlFragment, *, samples: int = 3) -> tuple[BadRows, ...]:
-        """None: PostgreSQL's columns are typed, so no value is left out by its type here."""
-        return ()
-
-    def materialize_bad_keys(self, query: SqlFragment, key: str,
-                             into: duckdb.DuckDBPyConnection, table: str) -> bool:
-        return False
 
     def close(self) -> None:
         self._conn.close()

@@ -66,23 +66,27 @@ from reconciler.manifests.models.documents import (
 )
 from reconciler.manifests.models.segment import ModelSpec, SegmentSpec
 from reconciler.manifests.models.source import (
+    BigQuerySource,
     DuckDBSource,
     FileTable,
     PostgresSource,
+    SnowflakeSource,
     SourceSpec,
 )
 
 __all__ = [
     "API_VERSION", "DOCUMENT_CLASSES", "EMAIL_PATTERN", "NAME_PATTERN", "ActitoCredentials",
     "ActitoDestination", "ActitoLimits", "ActivationDocument", "ActivationSettings",
-    "ActivationSpec", "ChannelSpec", "CronSchedule", "DeletionPolicy", "DestinationDocument",
+    "ActivationSpec", "BigQuerySource", "ChannelSpec", "CronSchedule", "DeletionPolicy",
+    "DestinationDocument",
     "DestinationSpec", "Document", "DocumentBase", "DuckDBSource", "DuplicateKeys", "EmailAddress",
     "ListManagement", "TargetListSettings", "ActitoApi", "ActitoRoute", "ActitoLocation",
     "EmailChannel", "EmptyValues", "EverySchedule", "FieldMapping", "FieldType", "FileTable",
     "FileTransfer", "FileTransferProtocol", "Kind", "MatchKey", "Metadata", "ModelDocument",
     "ModelSpec", "Name",
     "NotificationChannelDocument", "PostgresSource", "Schedule", "SegmentDocument",
-    "SegmentSpec", "SelligentCredentials", "SelligentDestination", "SelligentLimits",
+    "SegmentSpec", "SelligentCredentials", "SnowflakeSource", "SelligentDestination",
+    "SelligentLimits",
     "SmtpSecurity", "SourceDocument", "SourceSpec", "StrictModel", "UrlOrEnv", "Warnings",
     "WebhookChannel",
 ]

@@ -1,9 +1,9 @@
-"""The Source kind: where models read rows (DuckDB, or PostgreSQL)."""
+"""The Source kind: where models read rows (DuckDB, PostgreSQL, Snowflake or BigQuery)."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from reconciler.manifests.models.activation import FieldType
 from reconciler.manifests.models.common import StrictModel
@@ -50,4 +50,58 @@ class PostgresSource(StrictModel):
     search_path: str | None = Field(default=None, description="The schema(s) models read.")
 
 
-SourceSpec = Annotated[DuckDBSource | PostgresSource, Field(discriminator="type")]
+class SnowflakeSource(StrictModel):
+    """A Snowflake account, read with snowflake-connector-python (the `snowflake` extra)."""
+
+    type: Literal["snowflake"]
+    account: str = Field(min_length=1, description="The account identifier (orgname-account "
+                         "or its locator), or ${env:NAME}.")
+    user: str = Field(min_length=1, description="The login name, or ${env:NAME}.")
+    password: Credential | None = Field(default=None, description="Password authentication.")
+    private_key: Credential | None = Field(
+        default=None, description="Key-pair authentication: the PEM private key's text.")
+    private_key_file: str | None = Field(
+        default=None, description="Key-pair authentication: the PEM private key's file, "
+        "relative to this manifest.")
+    private_key_passphrase: Credential | None = Field(
+        default=None, description="The passphrase of an encrypted private key.")
+    authenticator: str | None = Field(
+        default=None, description="The connector's `authenticator` as users set it: "
+        "externalbrowser, oauth (with `token`), username_password_mfa, snowflake_jwt, or an "
+        "Okta URL. Default: password, or key pair when a private key is given.")
+    token: Credential | None = Field(default=None, description="An OAuth access token "
+                                     "(`authenticator: oauth`).")
+    role: str | None = Field(default=None, description="The role to read as.")
+    warehouse: str | None = Field(default=None, description="The virtual warehouse to run on.")
+    database: str | None = Field(default=None, description="The database models read.")
+    db_schema: str | None = Field(default=None, alias="schema",
+                                  description="The schema models read.")
+    host: str | None = Field(default=None, description="The host, for an emulator or a "
+                             "private link (default: the account's own host).")
+    port: int | None = Field(default=None, ge=1, le=65535, description="The port, with `host`.")
+    protocol: Literal["https", "http"] = Field(
+        default="https", description="http only for a local emulator (fakesnow).")
+
+    @model_validator(mode="after")
+    def _one_key(self) -> SnowflakeSource:
+        if self.private_key is not None and self.private_key_file is not None:
+            raise ValueError("give privateKey or privateKeyFile, not both")
+        return self
+
+
+class BigQuerySource(StrictModel):
+    """A Google BigQuery project, read with google-cloud-bigquery (the `bigquery` extra)."""
+
+    type: Literal["bigquery"]
+    project: str = Field(min_length=1, description="The project queries run (and bill) in.")
+    dataset: str | None = Field(default=None, description="The default dataset: unqualified "
+                                "table names of models are read from it.")
+    location: str | None = Field(default=None, description="The location jobs run in "
+                                 "(EU, US, europe-west1, …).")
+    credentials_file: str | None = Field(
+        default=None, description="A service-account JSON key file, relative to this "
+        "manifest, or ${env:NAME} naming one; without it, Application Default Credentials.")
+
+
+SourceSpec = Annotated[DuckDBSource | PostgresSource | SnowflakeSource | BigQuerySource,
+                       Field(discriminator="type")]
