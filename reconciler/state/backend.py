@@ -120,6 +120,11 @@ class Backend(Protocol):
         (`sealed`: its three columns as stored, `hashes` ignored)."""
         ...
 
+    def reclaim(self) -> None:
+        """Outside a transaction: leave no copy of deleted or rewritten snapshot rows in the
+        store's free space (after a rekey)."""
+        ...
+
     def close(self) -> None: ...
 
 

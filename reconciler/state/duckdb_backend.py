@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import os
 import shutil
 import tempfile
 import threading
@@ -44,6 +45,10 @@ from reconciler.state.records import SNAPSHOT_HASH, SNAPSHOT_KEY
 _views = itertools.count()
 _sections: dict[str, threading.Lock] = {}
 _sections_guard = threading.Lock()
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 class DuckDBBackend:
@@ -181,6 +186,26 @@ class DuckDBBackend:
             return
         load_reader_into(self.stream_snapshot(activation, 100_000, sealed), into, table,
                          select=projection)
+
+    def reclaim(self) -> None:
+        """Rewrite the file as a copy of its live rows: rows deleted or rewritten in place (a
+        plain snapshot once encrypted) leave nothing behind in its free blocks."""
+        fresh = self.path.with_name(self.path.name + ".rewrite")
+        for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        with self._calls:
+            name = self.query("SELECT current_database()")[0][0]
+            self.execute(f"ATTACH {_literal(str(fresh))} AS __reconciler_fresh")
+            try:
+                self.execute(f"COPY FROM DATABASE {quote_duckdb(name)} TO __reconciler_fresh")
+            finally:
+                self.execute("DETACH __reconciler_fresh")
+            make_private(fresh)
+            self.conn.close()  # the file lock stays held: no other process opens it meanwhile
+            os.replace(fresh, self.path)
+            self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
+            self.conn = duckdb.connect(str(self.path))
+            self.conn.execute("SET enable_progress_bar = false")
 
     @classmethod
     def copy_of(cls, path: Path, holder: str, attempts: int = 3) -> DuckDBBackend:

@@ -186,6 +186,10 @@ class PostgresBackend:
         except psycopg.Error as exc:
             raise StateError(f"state store {self.location}: {exc}") from exc
 
+    def reclaim(self) -> None:
+        """Rewrite the snapshots table without the dead rows an update or delete left."""
+        self.execute("VACUUM FULL snapshots")
+
     def close(self) -> None:
         self.conn.close()
 

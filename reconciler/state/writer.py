@@ -331,6 +331,7 @@ class SqlStateWriter(SqlStateReader):
         is the store's key (None: a plain store). The number of members re-sealed."""
         members = sealed.rekey(self._backend, self._version, old, new)
         self._key = new
+        self._backend.reclaim()  # the rows as they were stored must not linger
         return members
 
     def release_notice(self, notice: str) -> None:
