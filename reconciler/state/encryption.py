@@ -42,6 +42,7 @@ NEW_KEY_HINT = ("make one with `openssl rand -base64 32` (or python -c \"import 
 FILE_MAGIC = b"RECONCILER-SEALED\n"
 FILE_FORMAT = 1
 CHUNK_BYTES = 4 << 20
+HASH_HEX = 32
 _BLOCK = 64  # SHA-256's block size, for HMAC's pads
 
 
@@ -98,8 +99,9 @@ class StateKey:
         return AESGCM(_derive(self.secret, b"file seal"))
 
     def keyed_hash(self, text: str) -> str:
-        """HMAC-SHA256 of `text` (UTF-8) as 64 hex digits: equal texts, equal hashes."""
-        return hmac.new(self._mac_key, text.encode(), "sha256").hexdigest()
+        """HMAC-SHA256 of `text` (UTF-8), its first 128 bits as 32 hex digits (no collision
+        to fear among billions of members): equal texts, equal hashes."""
+        return hmac.new(self._mac_key, text.encode(), "sha256").hexdigest()[:HASH_HEX]
 
     def keyed_hash_sql(self, column: str) -> tuple[str, dict[str, bytes]]:
         """A DuckDB expression computing `keyed_hash` of VARCHAR `column`, and its named
@@ -108,7 +110,7 @@ class StateKey:
         params = {"mac_inner": bytes(b ^ 0x36 for b in pad),
                   "mac_outer": bytes(b ^ 0x5C for b in pad)}
         inner = f"unhex(sha256($mac_inner || encode(CAST({column} AS VARCHAR))))"
-        return f"sha256($mac_outer || {inner})", params
+        return f"left(sha256($mac_outer || {inner}), {HASH_HEX})", params
 
     def seal(self, plain: bytes, context: bytes) -> bytes:
         """AES-GCM: nonce + ciphertext + tag; `context` must be given again to open it."""
