@@ -61,8 +61,14 @@ def check_key(backend: Backend, key: StateKey | None, version: int) -> StateKey 
                 hint=f"encrypt it once with `reconciler state rekey --new-key-env {key.env}`, "
                      "or remove `encryption` from the project file's `state`")
         if version >= ENCRYPTION_VERSION and not backend.read_only:
-            with backend.transaction():
-                record_key(backend, key)
+            # Jobs of a matrix may meet on a new store: the first one's key is the store's.
+            backend.execute(
+                "INSERT INTO encryption (singleton, key_id, algorithm, updated_at) "
+                "VALUES (1, ?, ?, ?) ON CONFLICT (singleton) DO NOTHING",
+                [key.key_id, ALGORITHM, _now()])
+            recorded = recorded_key_id(backend, version)
+            if recorded is not None and recorded != key.key_id:
+                raise _wrong_key(where, recorded, key)
         return key
     if key is None:
         raise EncryptionError(
@@ -70,12 +76,19 @@ def check_key(backend: Backend, key: StateKey | None, version: int) -> StateKey 
             hint=f"name the variable holding its key with {SETTING} and set it; or decrypt it "
                  "with `reconciler state rekey --old-key-env NAME`")
     if key.key_id != recorded:
-        raise EncryptionError(
-            f"the state store {where} is encrypted with key id {recorded}, but ${key.env} holds "
-            f"key id {key.key_id}",
-            hint=f"set ${key.env} to the store's key (after `reconciler state rekey`, the new "
-                 "one)")
+        raise _wrong_key(where, recorded, key)
     return key
+
+
+def _wrong_key(where: str, recorded: str, key: StateKey) -> EncryptionError:
+    return EncryptionError(
+        f"the state store {where} is encrypted with key id {recorded}, but ${key.env} holds "
+        f"key id {key.key_id}",
+        hint=f"set ${key.env} to the store's key (after `reconciler state rekey`, the new one)")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def record_key(backend: Backend, key: StateKey | None) -> None:
@@ -85,7 +98,7 @@ def record_key(backend: Backend, key: StateKey | None) -> None:
         backend.execute(
             "INSERT INTO encryption (singleton, key_id, algorithm, updated_at) "
             "VALUES (1, ?, ?, ?)",
-            [key.key_id, ALGORITHM, dt.datetime.now(dt.UTC).replace(tzinfo=None)])
+            [key.key_id, ALGORITHM, _now()])
 
 
 def _holds_snapshots(backend: Backend, version: int) -> bool:

@@ -107,3 +107,14 @@ def test_a_new_store_given_a_key_is_encrypted_from_its_first_write(state: StateT
         pass
     with pytest.raises(EncryptionError, match="no key was given"):
         open_state_reader(state.location, schema=state.schema)
+
+
+def test_two_writers_meeting_on_a_new_store_with_different_keys_agree_on_the_first(
+        state: StateTarget) -> None:
+    # Scenario: two matrix jobs open a fresh store, one with another key: it is refused.
+    with open_state_store(state.location, schema=state.schema, key=KEY):
+        pass
+    with pytest.raises(EncryptionError, match=r"\$NEW_KEY holds key id"):
+        open_state_store(state.location, schema=state.schema, key=NEW)
+    with open_state_store(state.location, schema=state.schema, key=KEY) as store:
+        assert store.key == KEY
