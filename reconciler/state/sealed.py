@@ -18,8 +18,9 @@ from collections.abc import Iterator
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from reconciler.arrow_streams import load_reader_into, quote_duckdb
+from reconciler.arrow_streams import arrow_reader, load_reader_into, quote_duckdb
 from reconciler.state.backend import (
     SEALED_SCHEMA,
     SNAPSHOT_SCHEMA,
@@ -34,6 +35,8 @@ from reconciler.state.records import SNAPSHOT_HASH, SNAPSHOT_KEY
 from reconciler.state.schema import ENCRYPTION_VERSION
 
 BATCH_ROWS = 100_000
+CACHE = '"__reconciler_sealed_members"'
+"""The planning workspace's table of keyed hashes and sealed keys, for apply to reuse."""
 SETTING = "`state: {encryption: {key: ${env:NAME}}}` in the project file"
 
 
@@ -163,6 +166,7 @@ def copy_opened_into(backend: Backend, key: StateKey, activation: str,
         into.execute(f"INSERT INTO {q_macs} SELECT member_key, {expression} FROM "
                      f"(SELECT DISTINCT CAST(member_key AS VARCHAR) AS member_key "
                      f"FROM {quote_duckdb(keys_from)})", params)
+    _remember(into, activation, q_staged, q_macs)
     into.execute(f"CREATE OR REPLACE TEMP TABLE {q_plain} AS SELECT m.member_key, "
                  f"s.{SNAPSHOT_HASH} FROM {q_staged} AS s JOIN {q_macs} AS m "
                  f"ON s.{SNAPSHOT_KEY} = m.mac")
@@ -175,6 +179,52 @@ def copy_opened_into(backend: Backend, key: StateKey, activation: str,
                  f"SELECT {hashes.projection()} FROM {q_plain}")
     for scratch in (staged, plain, macs, opened):
         into.execute(f"DROP TABLE IF EXISTS {quote_duckdb(scratch)}")
+
+
+def _remember(into: duckdb.DuckDBPyConnection, activation: str, staged: str,
+              macs: str) -> None:
+    """Keep, in the planning workspace, each desired key's keyed hash and (for the members
+    already in the snapshot) its sealed key, so that apply's snapshot write reuses them and
+    seals only the members added (see `sealed_members`)."""
+    into.execute(f"CREATE TEMP TABLE IF NOT EXISTS {CACHE} (activation VARCHAR, "
+                 "member_key VARCHAR, mac VARCHAR, sealed VARCHAR)")
+    into.execute(f"DELETE FROM {CACHE} WHERE activation = ?", [activation])
+    into.execute(f"INSERT INTO {CACHE} SELECT ?, m.member_key, m.mac, s.{SNAPSHOT_SEALED} "
+                 f"FROM {macs} AS m LEFT JOIN {staged} AS s ON s.{SNAPSHOT_KEY} = m.mac",
+                 [activation])
+
+
+def sealed_members(key: StateKey, conn: duckdb.DuckDBPyConnection, table: str,
+                   activation: str) -> pa.RecordBatchReader:
+    """The (member_key, attributes_hash) rows of DuckDB table `table` as an encrypted store
+    keeps them, reusing the keyed hashes and sealed keys the plan's `copy_opened_into` left
+    in `conn` for `activation`: only keys not seen there are hashed, only new members
+    sealed."""
+    expression, params = key.keyed_hash_sql("m.member_key")
+    cached = bool(conn.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
+                               "AND temporary", [CACHE.strip('"')]).fetchall()[0][0])
+    join, mac, seal = "", expression, "CAST(NULL AS VARCHAR)"
+    if cached:
+        join = (f"LEFT JOIN {CACHE} AS c ON c.activation = $activation "
+                "AND c.member_key = m.member_key")
+        mac, seal = f"coalesce(c.mac, {expression})", "c.sealed"
+        params = {**params, "activation": activation}  # type: ignore[dict-item]
+    relation = conn.sql(
+        f"SELECT CAST(m.{SNAPSHOT_KEY} AS VARCHAR) AS plain, {mac} AS mac, "
+        f"CAST(m.{SNAPSHOT_HASH} AS VARCHAR) AS hash, {seal} AS sealed "
+        f"FROM {quote_duckdb(table)} AS m {join}", params=params)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in arrow_reader(relation, BATCH_ROWS):
+            plain, macs = batch.column("plain"), batch.column("mac")
+            seals, missing = batch.column("sealed"), pc.is_null(batch.column("sealed"))
+            if pc.any(missing).as_py():
+                fresh = key.seal_texts(plain.filter(missing), macs.filter(missing))
+                seals = pc.replace_with_mask(seals, missing, fresh)
+            yield pa.RecordBatch.from_arrays([macs, batch.column("hash"), seals],
+                                             schema=SEALED_SCHEMA)
+
+    return pa.RecordBatchReader.from_batches(SEALED_SCHEMA, batches())
 
 
 def rekey(backend: Backend, version: int, old: StateKey | None, new: StateKey | None) -> int:

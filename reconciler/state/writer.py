@@ -28,7 +28,7 @@ import pyarrow as pa
 from reconciler.arrow_streams import arrow_reader, as_reader, quote_duckdb
 from reconciler.changes.journal import JournalStep
 from reconciler.state import imports, journal, locks, notices, sealed
-from reconciler.state.backend import SNAPSHOT_SCHEMA, Backend
+from reconciler.state.backend import SNAPSHOT_SCHEMA, SNAPSHOT_SEALED, Backend
 from reconciler.state.encryption import StateKey
 from reconciler.state.errors import StaleStateError, StateError
 from reconciler.state.keeper import LockKeeper
@@ -159,7 +159,7 @@ class SqlStateWriter(SqlStateReader):
         which remote list they are the members of, `members_known` whether they are (False:
         imported from a list whose members cannot be read)."""
         reader = as_reader(batches, SNAPSHOT_SCHEMA)
-        if self._key is not None:
+        if self._key is not None and SNAPSHOT_SEALED not in reader.schema.names:
             reader = sealed.seal_batches(self._key, reader)
         taken = _now(taken_at)
         with self._writing(activation) as token:
@@ -200,12 +200,14 @@ class SqlStateWriter(SqlStateReader):
     ) -> SnapshotInfo:
         """Replace the snapshot with the member_key/attributes_hash columns of a DuckDB table
         (hashes of any type are stored as their text); the rest as `write_snapshot`."""
-        relation = conn.sql(
-            f"SELECT {SNAPSHOT_KEY}, CAST({SNAPSHOT_HASH} AS VARCHAR) AS {SNAPSHOT_HASH} "
-            f"FROM {quote_duckdb(table)}"
-        )
+        if self._key is not None:  # sealed, reusing what the plan sealed in `conn`
+            reader = sealed.sealed_members(self._key, conn, table, activation)
+        else:
+            reader = arrow_reader(conn.sql(
+                f"SELECT {SNAPSHOT_KEY}, CAST({SNAPSHOT_HASH} AS VARCHAR) AS {SNAPSHOT_HASH} "
+                f"FROM {quote_duckdb(table)}"), 100_000)
         return self.write_snapshot(
-            activation, arrow_reader(relation, 100_000), taken_at=taken_at,
+            activation, reader, taken_at=taken_at,
             expect_serial=expect_serial, hash_format=hash_format, remote=remote,
             members_known=members_known,
         )

@@ -118,3 +118,39 @@ def test_two_writers_meeting_on_a_new_store_with_different_keys_agree_on_the_fir
         open_state_store(state.location, schema=state.schema, key=NEW)
     with open_state_store(state.location, schema=state.schema, key=KEY) as store:
         assert store.key == KEY
+
+
+def _sealed_of(state: StateTarget) -> dict[str, str]:
+    with open_state_store(state.location, schema=state.schema, key=KEY) as store:
+        rows = store._backend.query("SELECT member_key, member_key_sealed FROM snapshots")
+    return {str(mac): str(sealed) for mac, sealed in rows}
+
+
+def test_apply_reuses_what_the_plan_sealed_and_seals_only_new_members(
+        state: StateTarget) -> None:
+    # Scenario: plan copies the snapshot beside the audience (3 members gone, 1 new); apply
+    # writes the new members from the same workspace: kept members keep their sealed keys.
+    with open_state_store(state.location, schema=state.schema, key=KEY) as store:
+        store.write_snapshot("vip", [_batch(MEMBERS)])
+    before = _sealed_of(state)
+    conn = duckdb.connect()
+    desired = {key: MEMBERS[key] for key in sorted(MEMBERS)[3:]} | {"new@example.com": "n"}
+    conn.register("desired_view", pa.Table.from_batches([_batch(desired)]))
+    conn.execute("CREATE TEMP TABLE desired AS SELECT * FROM desired_view")
+    with open_state_store(state.location, schema=state.schema, key=KEY) as store:
+        store.copy_snapshot_into("vip", conn, "snap", keys_from="desired")
+        store.write_snapshot_from_duckdb("vip", conn, "desired")
+    after = _sealed_of(state)
+    assert _stored(state, KEY) == desired
+    kept = [mac for mac in after if mac in before]
+    assert len(kept) == len(MEMBERS) - 3 and all(after[mac] == before[mac] for mac in kept)
+    with open_state_store(state.location, schema=state.schema, key=KEY) as store:
+        store.write_snapshot_from_duckdb("vip", _only_x(), "m")  # no plan: all sealed
+    assert _stored(state, KEY) == {"x@example.com": "1"}
+
+
+def _only_x() -> duckdb.DuckDBPyConnection:
+    conn = duckdb.connect()
+    conn.execute("CREATE TEMP TABLE m AS SELECT 'x@example.com' AS member_key, "
+                 "'1' AS attributes_hash")
+    return conn
