@@ -200,7 +200,8 @@ def sealed_members(key: StateKey, conn: duckdb.DuckDBPyConnection, table: str,
     keeps them, reusing the keyed hashes and sealed keys the plan's `copy_opened_into` left
     in `conn` for `activation`: only keys not seen there are hashed, only new members
     sealed."""
-    expression, params = key.keyed_hash_sql("m.member_key")
+    expression, pads = key.keyed_hash_sql("m.member_key")
+    params: dict[str, object] = dict(pads)
     cached = bool(conn.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
                                "AND temporary", [CACHE.strip('"')]).fetchall()[0][0])
     join, mac, seal = "", expression, "CAST(NULL AS VARCHAR)"
@@ -208,7 +209,7 @@ def sealed_members(key: StateKey, conn: duckdb.DuckDBPyConnection, table: str,
         join = (f"LEFT JOIN {CACHE} AS c ON c.activation = $activation "
                 "AND c.member_key = m.member_key")
         mac, seal = f"coalesce(c.mac, {expression})", "c.sealed"
-        params = {**params, "activation": activation}  # type: ignore[dict-item]
+        params["activation"] = activation
     relation = conn.sql(
         f"SELECT CAST(m.{SNAPSHOT_KEY} AS VARCHAR) AS plain, {mac} AS mac, "
         f"CAST(m.{SNAPSHOT_HASH} AS VARCHAR) AS hash, {seal} AS sealed "
