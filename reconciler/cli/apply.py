@@ -1,7 +1,6 @@
 """`reconciler apply`: plan, show, confirm, then make the destinations match."""
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -45,6 +44,7 @@ from reconciler.manifests.project import Project
 from reconciler.operations.applying import execute
 from reconciler.operations.plans import channel_environment, load_saved_plan, make_plan
 from reconciler.planning.plan import Plan
+from reconciler.planning.planfile import is_plan_file
 from reconciler.planning.planner import Refresh, Workspace
 from reconciler.planning.render import render_text
 
@@ -74,7 +74,7 @@ def apply(
     `plan --out` without asking (refused if anything it read has changed)."""
     with user_errors(), stdout_for(output) as stdout:
         clock = clock_from(now)
-        saved = path is not None and zipfile.is_zipfile(path)
+        saved = path is not None and is_plan_file(path)
         if output is SummaryFormat.JSON and not (auto_approve or saved):
             raise ReconcilerError("--format json applies without asking: add --auto-approve "
                                   "(or apply a plan saved by `reconciler plan --out`)")

@@ -33,6 +33,7 @@ from reconciler.planning.planfile import (
 )
 from reconciler.planning.planner import Refresh, Workspace
 from reconciler.planning.render import render_json, render_markdown, render_text
+from reconciler.state.encryption import configured_key
 
 REFRESH_OPTION = typer.Option(
     False, "--refresh", help="Read the lists' members and their mapped attributes at the "
@@ -108,7 +109,8 @@ def plan(
                             clock=clock_from(now), note=print_note,
                             steps=plan_steps_for_terminal())
             if out is not None:
-                write_plan_file(out, run.plan, workspace, run.fingerprint, project.root)
+                write_plan_file(out, run.plan, workspace, run.fingerprint, project.root,
+                                key=configured_key(state))  # sealed when the state is
         finally:
             workspace.close()
         result = run.plan

@@ -1,11 +1,13 @@
-"""`reconciler state locks|unlock|forget`: the apply locks, and activations left behind.
+"""`reconciler state locks|unlock|forget|rekey`: the apply locks, activations left behind,
+and the store's encryption key.
 
-A thin layer over `StateReader.locks()`, `StateWriter.break_lock()` and
-`StateWriter.forget_activation()`; the store is found like every command finds it
-(`--state`, else $RECONCILER_STATE_URL, else the local file).
+A thin layer over `StateReader.locks()`, `StateWriter.break_lock()`,
+`StateWriter.forget_activation()` and `StateWriter.rekey()`; the store is found like every
+command finds it (`--state`, else $RECONCILER_STATE_URL, else the local file).
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -26,6 +28,7 @@ from reconciler.cli.plan import load_valid_project
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.settings import effective_activations
 from reconciler.state import LockInfo, open_state_reader, open_state_store
+from reconciler.state.encryption import StateKey, configure_key
 
 state_app = Typer(no_args_is_help=True, help="Inspect and repair the state store.")
 app.add_typer(state_app, name="state")
@@ -33,11 +36,15 @@ app.add_typer(state_app, name="state")
 StateOption = STATE_OPTION
 
 
-def _state_of_here(option: str | None) -> str | None:
-    """The state of the project around the current directory (commands without manifests)."""
+def _state_of_here(option: str | None, *, project_key: bool = True) -> str | None:
+    """The state of the project around the current directory (commands without manifests);
+    without `project_key`, the project file's encryption key is not looked for."""
     where = locate_project(None)
     root = where.manifests if where.manifests.is_dir() else where.manifests.parent
-    return use_state(option, root, where.file)
+    found = where.file
+    if found is not None and not project_key:
+        found = dataclasses.replace(found, state_key_env=None)
+    return use_state(option, root, found)
 
 
 def clock(moment: dt.datetime) -> str:
@@ -131,3 +138,36 @@ def forget(
     kept = (f"; {record.remote_name!r} at {record.destination} is left as it is"
             if record is not None else "")
     typer.echo(f"Forgot activation {activation!r}{kept}. Its run history stays.")
+
+
+def _key_of(env: str | None, option: str) -> StateKey | None:
+    return StateKey.from_env(env, option) if env else None
+
+
+@state_app.command("rekey")
+def rekey(
+    old_key_env: str | None = typer.Option(
+        None, "--old-key-env", metavar="NAME",
+        help="The variable holding the store's current key (omit it for a plain store)."),
+    new_key_env: str | None = typer.Option(
+        None, "--new-key-env", metavar="NAME",
+        help="The variable holding the new key (omit it to decrypt the store)."),
+    state: str | None = StateOption,
+) -> None:
+    """Encrypt the state store, rotate its key, or decrypt it: every snapshot is sealed again
+    in one transaction (no apply may run meanwhile)."""
+    with user_errors():
+        if not old_key_env and not new_key_env:
+            raise ReconcilerError("give --new-key-env to encrypt the store, --old-key-env to "
+                                  "decrypt it, or both to rotate its key")
+        old = _key_of(old_key_env, "--old-key-env")
+        new = _key_of(new_key_env, "--new-key-env")
+        location = _state_of_here(state, project_key=False)
+        configure_key(location, old)
+        with open_state_store(location, key=old) as store:
+            members = store.rekey(old, new)
+    now = f"encrypted with key id {new.key_id}" if new else "not encrypted"
+    typer.echo(f"Sealed {members:,} members again: the state store is now {now}.")
+    typer.echo("Saved plans made before are sealed with the old key: plan again. The project "
+               "file's `state.encryption.key` must now name a variable holding the new key"
+               + (" (or be removed)." if new is None else "."), err=True)

@@ -10,6 +10,10 @@ directory holding `.git`). Two keys, both optional:
     state: .reconciler/state.duckdb       # a DuckDB file (relative to this file), or
     # state: postgresql://reconciler@db.internal/marketing?schema=audiences
     # state: ${env:RECONCILER_PG_URL}     # resolved when a command needs the store
+    # state:                              # the same as a mapping, with encryption at rest:
+    #   url: .reconciler/state.duckdb     # optional (the default applies)
+    #   encryption:
+    #     key: ${env:RECONCILER_STATE_KEY}  # 32 random bytes as base64
 
 A password never sits in this committed file: a PostgreSQL URL with one is refused (libpq reads
 PGPASSWORD or ~/.pgpass; or reference an environment variable). Precedence, as terraform and dbt
@@ -31,7 +35,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from reconciler.errors import ReconcilerError
-from reconciler.manifests.values import ENV_REF_PATTERN, resolve_env_ref
+from reconciler.manifests.values import ENV_REF_PATTERN, env_ref_name, resolve_env_ref
 from reconciler.private import private_folder
 
 PROJECT_FILE_NAME = "reconciler.yaml"
@@ -46,7 +50,7 @@ class ProjectFileError(ReconcilerError):
 
     hint = ("the project file takes two optional keys, `manifests` (a directory, relative to "
             "the file) and `state` (a DuckDB file path, a postgresql:// URL without password, "
-            "or ${env:NAME})")
+            "or ${env:NAME}; or a mapping of `url` and `encryption: {key: ${env:NAME}}`)")
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class ProjectFile:
     manifests: str | None
     state: str | None
     where: dict[str, str]
+    state_key_env: str | None = None
+    """The variable holding the state's encryption key (`state.encryption.key`), if any."""
 
     @property
     def directory(self) -> Path:
@@ -142,6 +148,10 @@ def _checked(file: Path, table: dict[str, Any], where: dict[str, str],
         raise ProjectFileError(f"{at}: unknown key {', '.join(map(repr, unknown))} in the "
                                f"project file; known keys: {', '.join(_KEYS)}")
     values: dict[str, str | None] = {}
+    key_env = None
+    if isinstance(table.get("state"), dict):
+        table = dict(table)
+        table["state"], key_env = _state_table(table["state"], where.get("state", str(file)))
     for key in _KEYS:
         value = table.get(key)
         if value is not None and (not isinstance(value, str) or not value.strip()):
@@ -150,7 +160,29 @@ def _checked(file: Path, table: dict[str, Any], where: dict[str, str],
         values[key] = value
     if values["state"] is not None and not re.fullmatch(ENV_REF_PATTERN, values["state"]):
         _refuse_password(values["state"], where.get("state", str(file)))
-    return ProjectFile(file.resolve(), values["manifests"], values["state"], where)
+    return ProjectFile(file.resolve(), values["manifests"], values["state"], where, key_env)
+
+
+def _state_table(state: dict[str, Any], at: str) -> tuple[str | None, str | None]:
+    """`state` as a mapping: its `url` (None: the default) and its encryption key's
+    variable."""
+    unknown = sorted(str(key) for key in state if key not in ("url", "encryption"))
+    if unknown:
+        raise ProjectFileError(f"{at}: unknown key {', '.join(map(repr, unknown))} in `state`; "
+                               "known keys: url, encryption")
+    encryption = state.get("encryption")
+    key_env = None
+    if encryption is not None:
+        reference = encryption.get("key") if isinstance(encryption, dict) else None
+        if (not isinstance(encryption, dict) or set(encryption) != {"key"}
+                or not isinstance(reference, str)
+                or not re.fullmatch(ENV_REF_PATTERN, reference)):
+            # Never echo the value: it may be a key pasted by mistake.
+            raise ProjectFileError(
+                f"{at}: `state.encryption` takes one key, `key`, an environment reference "
+                "like ${env:RECONCILER_STATE_KEY}: the key itself never sits in this file")
+        key_env = env_ref_name(reference)
+    return state.get("url"), key_env
 
 
 def _refuse_password(location: str, origin: str) -> None:

@@ -36,6 +36,7 @@ from reconciler.planning.removal import removed_records
 from reconciler.planning.steps import SILENT, StepReporter
 from reconciler.private import private_folder
 from reconciler.state import RunStatus, StateReader, open_state_reader, open_state_store
+from reconciler.state.encryption import StateKey, configure_key
 from reconciler.state.store import check_location
 
 STATE_ENV = "RECONCILER_STATE_URL"
@@ -47,7 +48,18 @@ def state_location(option: str | None, project_root: Path | None = None,
     """--state, else $RECONCILER_STATE_URL, else the project file's `state`, else the DuckDB
     file beside the project's manifests (`default_state_path`; None without a project:
     `.reconciler/` here); a location that cannot be a store is an error naming where it came
-    from."""
+    from. With a project file, its `state.encryption` key (or none) is what the store at the
+    location is opened with from now on (see state/encryption.py)."""
+    location = _located(option, project_root, project_file)
+    if project_file is not None:
+        env = project_file.state_key_env
+        configure_key(location, None if env is None
+                      else StateKey.from_env(env, project_file.origin("state")))
+    return location
+
+
+def _located(option: str | None, project_root: Path | None,
+             project_file: ProjectFile | None) -> str | None:
     if option:
         return check_location(option, "--state")
     from_env = os.environ.get(STATE_ENV)

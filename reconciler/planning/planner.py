@@ -209,7 +209,9 @@ class Planner:
         snapshot = owned.snapshot
         with steps.step("reading the last applied snapshot") as found:
             hashes = _snapshot_hashes(settings, snapshot, self.workspace.hash_format)
-            self.state.copy_snapshot_into(settings.name, conn, tables.snapshot, hashes=hashes)
+            # An encrypted state matches members to the audience's keys by keyed hash.
+            self.state.copy_snapshot_into(settings.name, conn, tables.snapshot, hashes=hashes,
+                                          keys_from=tables.desired)
             found.text = f"{snapshot.members:,} members" if snapshot else "none yet"
         # A list the manifests name instead of the last apply's is compared with its own members.
         old = replaced_list(settings, structure, observer.target, snapshot, owned.record)

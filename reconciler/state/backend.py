@@ -20,10 +20,23 @@ import pyarrow as pa
 
 from reconciler.state.records import SNAPSHOT_HASH, SNAPSHOT_KEY
 
+SNAPSHOT_SEALED = "member_key_sealed"
+"""In an encrypted store: the member key sealed (its `member_key` is then its keyed hash)."""
 SNAPSHOT_SCHEMA = pa.schema([(SNAPSHOT_KEY, pa.string()), (SNAPSHOT_HASH, pa.string())])
+SEALED_SCHEMA = SNAPSHOT_SCHEMA.append(pa.field(SNAPSHOT_SEALED, pa.string()))
 SNAPSHOT_SELECT = (
     f"SELECT {SNAPSHOT_KEY}, {SNAPSHOT_HASH} FROM snapshots WHERE activation = ?"
 )
+SEALED_SELECT = (
+    f"SELECT {SNAPSHOT_KEY}, {SNAPSHOT_HASH}, {SNAPSHOT_SEALED} FROM snapshots "
+    "WHERE activation = ?"
+)
+
+
+def snapshot_select(sealed: bool) -> tuple[str, pa.Schema]:
+    """The query reading an activation's snapshot rows (with the sealed keys or not) and the
+    Arrow schema of its rows."""
+    return (SEALED_SELECT, SEALED_SCHEMA) if sealed else (SNAPSHOT_SELECT, SNAPSHOT_SCHEMA)
 
 
 class SnapshotHashes(enum.StrEnum):
@@ -40,6 +53,9 @@ class SnapshotHashes(enum.StrEnum):
         if self is SnapshotHashes.UNKNOWN:
             return f"{SNAPSHOT_KEY}, CAST(NULL AS UBIGINT) AS {SNAPSHOT_HASH}"
         return f"{SNAPSHOT_KEY}, {SNAPSHOT_HASH}"
+
+
+SEALED_PROJECTION = f"{SNAPSHOT_KEY}, {SNAPSHOT_HASH}, {SNAPSHOT_SEALED}"
 
 
 class BackendKind(enum.StrEnum):
@@ -91,13 +107,22 @@ class Backend(Protocol):
         """Bulk-insert (member_key, attributes_hash) rows for `activation`; the row count."""
         ...
 
-    def stream_snapshot(self, activation: str, batch_rows: int) -> pa.RecordBatchReader: ...
+    def stream_snapshot(self, activation: str, batch_rows: int,
+                        sealed: bool = False) -> pa.RecordBatchReader:
+        """The snapshot's rows; `sealed`: with the sealed keys (an encrypted store's)."""
+        ...
 
     def copy_snapshot_into(
         self, activation: str, into: duckdb.DuckDBPyConnection, table: str,
-        hashes: SnapshotHashes,
+        hashes: SnapshotHashes, sealed: bool = False,
     ) -> None:
-        """Create (or replace) temp table `table` in `into` with the activation's snapshot."""
+        """Create (or replace) temp table `table` in `into` with the activation's snapshot
+        (`sealed`: its three columns as stored, `hashes` ignored)."""
+        ...
+
+    def reclaim(self) -> None:
+        """Outside a transaction: leave no copy of deleted or rewritten snapshot rows in the
+        store's free space (after a rekey)."""
         ...
 
     def close(self) -> None: ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import os
 import shutil
 import tempfile
 import threading
@@ -24,10 +25,12 @@ import pyarrow as pa
 from reconciler.arrow_streams import arrow_reader, load_reader_into, quote_duckdb
 from reconciler.private import make_private, private_folder
 from reconciler.state.backend import (
-    SNAPSHOT_SELECT,
+    SEALED_PROJECTION,
+    SNAPSHOT_SEALED,
     BackendKind,
     SnapshotHashes,
     snapshot_has_hash,
+    snapshot_select,
 )
 from reconciler.state.errors import StateConnectionError, StateError, StoreInUseError
 from reconciler.state.filelock import (
@@ -42,6 +45,10 @@ from reconciler.state.records import SNAPSHOT_HASH, SNAPSHOT_KEY
 _views = itertools.count()
 _sections: dict[str, threading.Lock] = {}
 _sections_guard = threading.Lock()
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 class DuckDBBackend:
@@ -143,13 +150,16 @@ class DuckDBBackend:
 
     def insert_snapshot(self, activation: str, reader: pa.RecordBatchReader) -> int:
         hash_column = SNAPSHOT_HASH if snapshot_has_hash(reader.schema) else "NULL"
+        # The sealed keys' column only when given: a plain store may predate it.
+        sealed = ((f", {SNAPSHOT_SEALED}", f", CAST({SNAPSHOT_SEALED} AS VARCHAR)")
+                  if SNAPSHOT_SEALED in reader.schema.names else ("", ""))
         view = f"__reconciler_snapshot_{next(_views)}"
         self.conn.register(view, reader)
         try:
             rows = self.query(
-                "INSERT INTO snapshots (activation, member_key, attributes_hash) "
-                f"SELECT ?, CAST({SNAPSHOT_KEY} AS VARCHAR), CAST({hash_column} AS VARCHAR) "
-                f"FROM {view}",
+                f"INSERT INTO snapshots (activation, member_key, attributes_hash{sealed[0]}) "
+                f"SELECT ?, CAST({SNAPSHOT_KEY} AS VARCHAR), CAST({hash_column} AS VARCHAR)"
+                f"{sealed[1]} FROM {view}",
                 [activation],
             )
         finally:
@@ -157,22 +167,45 @@ class DuckDBBackend:
                 self.conn.unregister(view)
         return int(rows[0][0]) if rows else 0
 
-    def stream_snapshot(self, activation: str, batch_rows: int) -> pa.RecordBatchReader:
-        return arrow_reader(self.conn.sql(SNAPSHOT_SELECT, params=[activation]), batch_rows)
+    def stream_snapshot(self, activation: str, batch_rows: int,
+                        sealed: bool = False) -> pa.RecordBatchReader:
+        select, _ = snapshot_select(sealed)
+        return arrow_reader(self.conn.sql(select, params=[activation]), batch_rows)
 
     def copy_snapshot_into(
         self, activation: str, into: duckdb.DuckDBPyConnection, table: str,
-        hashes: SnapshotHashes,
+        hashes: SnapshotHashes, sealed: bool = False,
     ) -> None:
+        projection = SEALED_PROJECTION if sealed else hashes.projection()
         if into is self.conn:
             self.execute(
                 f"CREATE OR REPLACE TEMP TABLE {quote_duckdb(table)} AS "
-                f"SELECT {hashes.projection()} FROM ({SNAPSHOT_SELECT})",
+                f"SELECT {projection} FROM ({snapshot_select(sealed)[0]})",
                 [activation],
             )
             return
-        load_reader_into(self.stream_snapshot(activation, 100_000), into, table,
-                         select=hashes.projection())
+        load_reader_into(self.stream_snapshot(activation, 100_000, sealed), into, table,
+                         select=projection)
+
+    def reclaim(self) -> None:
+        """Rewrite the file as a copy of its live rows: rows deleted or rewritten in place (a
+        plain snapshot once encrypted) leave nothing behind in its free blocks."""
+        fresh = self.path.with_name(self.path.name + ".rewrite")
+        for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        with self._calls:
+            name = self.query("SELECT current_database()")[0][0]
+            self.execute(f"ATTACH {_literal(str(fresh))} AS __reconciler_fresh")
+            try:
+                self.execute(f"COPY FROM DATABASE {quote_duckdb(name)} TO __reconciler_fresh")
+            finally:
+                self.execute("DETACH __reconciler_fresh")
+            make_private(fresh)
+            self.conn.close()  # the file lock stays held: no other process opens it meanwhile
+            os.replace(fresh, self.path)
+            self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
+            self.conn = duckdb.connect(str(self.path))
+            self.conn.execute("SET enable_progress_bar = false")
 
     @classmethod
     def copy_of(cls, path: Path, holder: str, attempts: int = 3) -> DuckDBBackend:

@@ -26,11 +26,12 @@ from psycopg import sql
 from reconciler.arrow_streams import load_reader_into
 from reconciler.connections import one_line, printable_url
 from reconciler.state.backend import (
-    SNAPSHOT_SCHEMA,
-    SNAPSHOT_SELECT,
+    SEALED_PROJECTION,
+    SNAPSHOT_SEALED,
     BackendKind,
     SnapshotHashes,
     snapshot_has_hash,
+    snapshot_select,
 )
 from reconciler.state.errors import StateConnectionError, StateError
 from reconciler.state.records import SNAPSHOT_HASH, SNAPSHOT_KEY
@@ -116,9 +117,10 @@ class PostgresBackend:
         snapshot_has_hash(reader.schema)
         options = pa_csv.WriteOptions(include_header=False)
         count = 0
-        copy_sql = (
-            "COPY snapshots (activation, member_key, attributes_hash) FROM STDIN (FORMAT csv)"
-        )
+        # The sealed keys' column only when given: a plain store may predate it.
+        sealed = f", {SNAPSHOT_SEALED}" if SNAPSHOT_SEALED in reader.schema.names else ""
+        copy_sql = (f"COPY snapshots (activation, member_key, attributes_hash{sealed}) "
+                    "FROM STDIN (FORMAT csv)")
         try:
             with self.conn.cursor() as cur, cur.copy(copy_sql) as copy:
                 for batch in reader:
@@ -131,31 +133,34 @@ class PostgresBackend:
             raise StateError(f"state store {self.location}: {exc}") from exc
         return count
 
-    def stream_snapshot(self, activation: str, batch_rows: int) -> pa.RecordBatchReader:
+    def stream_snapshot(self, activation: str, batch_rows: int,
+                        sealed: bool = False) -> pa.RecordBatchReader:
         return pa.RecordBatchReader.from_batches(
-            SNAPSHOT_SCHEMA, self._snapshot_batches(activation, batch_rows)
+            snapshot_select(sealed)[1], self._snapshot_batches(activation, batch_rows, sealed)
         )
 
-    def _snapshot_batches(self, activation: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    def _snapshot_batches(self, activation: str, batch_rows: int,
+                          sealed: bool) -> Iterator[pa.RecordBatch]:
+        select, schema = snapshot_select(sealed)
         try:
             name = f"reconciler_snapshot_{next(_cursors)}"
             with self.conn.transaction(), self.conn.cursor(name=name) as cur:
-                cur.execute(SNAPSHOT_SELECT.replace("?", "%s"), [activation])
+                cur.execute(select.replace("?", "%s"), [activation])
                 while rows := cur.fetchmany(batch_rows):
-                    keys, hashes = zip(*rows, strict=True)
+                    columns = zip(*rows, strict=True)
                     yield pa.RecordBatch.from_arrays(
-                        [pa.array(keys, pa.string()), pa.array(hashes, pa.string())],
-                        schema=SNAPSHOT_SCHEMA,
-                    )
+                        [pa.array(column, pa.string()) for column in columns], schema=schema)
         except psycopg.Error as exc:
             raise StateError(f"state store {self.location}: {exc}") from exc
 
     def copy_snapshot_into(
         self, activation: str, into: duckdb.DuckDBPyConnection, table: str,
-        hashes: SnapshotHashes,
+        hashes: SnapshotHashes, sealed: bool = False,
     ) -> None:
+        select, schema = snapshot_select(sealed)
+        projection = SEALED_PROJECTION if sealed else hashes.projection()
         statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(
-            sql.SQL(SNAPSHOT_SELECT.replace("?", "{}")).format(sql.Literal(activation))
+            sql.SQL(select.replace("?", "{}")).format(sql.Literal(activation))
         )
         try:
             with self.conn.cursor() as cur, cur.copy(statement) as copy:
@@ -163,23 +168,27 @@ class PostgresBackend:
                 if stream.at_end():
                     # No snapshot yet (never applied, or an empty audience): Arrow's CSV
                     # reader refuses an empty file, so the empty table is made from the schema.
-                    empty = pa.RecordBatchReader.from_batches(SNAPSHOT_SCHEMA, [])
-                    load_reader_into(empty, into, table, select=hashes.projection())
+                    empty = pa.RecordBatchReader.from_batches(schema, [])
+                    load_reader_into(empty, into, table, select=projection)
                     return
                 reader = pa_csv.open_csv(
                     stream,
                     read_options=pa_csv.ReadOptions(
-                        column_names=[SNAPSHOT_KEY, SNAPSHOT_HASH], use_threads=False
+                        column_names=schema.names, use_threads=False
                     ),
                     convert_options=pa_csv.ConvertOptions(
-                        column_types=SNAPSHOT_SCHEMA,
+                        column_types=schema,
                         strings_can_be_null=True,
                         quoted_strings_can_be_null=False,
                     ),
                 )
-                load_reader_into(reader, into, table, select=hashes.projection())
+                load_reader_into(reader, into, table, select=projection)
         except psycopg.Error as exc:
             raise StateError(f"state store {self.location}: {exc}") from exc
+
+    def reclaim(self) -> None:
+        """Rewrite the snapshots table without the dead rows an update or delete left."""
+        self.execute("VACUUM FULL snapshots")
 
     def close(self) -> None:
         self.conn.close()
@@ -192,13 +201,14 @@ def _snapshot_rows(activation: str, batch: pa.RecordBatch) -> pa.Table:
         if SNAPSHOT_HASH in names
         else pa.nulls(batch.num_rows, pa.string())
     )
-    return pa.table(
-        {
-            "activation": pa.repeat(pa.scalar(activation), batch.num_rows),
-            SNAPSHOT_KEY: batch.column(names.index(SNAPSHOT_KEY)).cast(pa.string()),
-            SNAPSHOT_HASH: hashes,
-        }
-    )
+    columns = {
+        "activation": pa.repeat(pa.scalar(activation), batch.num_rows),
+        SNAPSHOT_KEY: batch.column(names.index(SNAPSHOT_KEY)).cast(pa.string()),
+        SNAPSHOT_HASH: hashes,
+    }
+    if SNAPSHOT_SEALED in names:
+        columns[SNAPSHOT_SEALED] = batch.column(names.index(SNAPSHOT_SEALED)).cast(pa.string())
+    return pa.table(columns)
 
 
 class _CopyStream(io.RawIOBase):

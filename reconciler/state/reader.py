@@ -16,7 +16,9 @@ import pyarrow as pa
 
 from reconciler.arrow_streams import load_reader_into
 from reconciler.closing import Closing
+from reconciler.state import sealed
 from reconciler.state.backend import SNAPSHOT_SCHEMA, Backend, SnapshotHashes
+from reconciler.state.encryption import StateKey
 from reconciler.state.errors import StateSchemaError
 from reconciler.state.imports import read_deferral, read_executions
 from reconciler.state.journal import read_entries
@@ -46,7 +48,9 @@ _RECORD_COLUMNS = ("activation, destination, destination_type, target, remote_na
 class SqlStateReader(Closing):
     """The read side of a state store over either backend."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, key: StateKey | None = None) -> None:
+        """`key`: the project's encryption key (None: none is configured); checked against
+        the store's (see `sealed.check_key`)."""
         self._backend = backend
         self._version = schema_version(backend)
         check_version(self._version, backend.location)
@@ -55,6 +59,12 @@ class SqlStateReader(Closing):
                 f"the state store {backend.location} has schema version {self._version}; "
                 f"this reconciler needs {LATEST_VERSION}: any write (e.g. an apply) migrates it"
             )
+        self._key = sealed.check_key(backend, key, self._version)
+
+    @property
+    def key(self) -> StateKey | None:
+        """The key the store is encrypted with (None: a plain store)."""
+        return self._key
 
     @property
     def location(self) -> str:
@@ -137,20 +147,29 @@ class SqlStateReader(Closing):
         """
         if self._empty():
             return pa.RecordBatchReader.from_batches(SNAPSHOT_SCHEMA, iter(()))
+        if self._key is not None:
+            return sealed.open_batches(
+                self._key, self._backend.stream_snapshot(activation, batch_rows, sealed=True))
         return self._backend.stream_snapshot(activation, batch_rows)
 
     def copy_snapshot_into(
         self, activation: str, into: duckdb.DuckDBPyConnection, table: str,
-        *, hashes: SnapshotHashes = SnapshotHashes.TEXT,
+        *, hashes: SnapshotHashes = SnapshotHashes.TEXT, keys_from: str | None = None,
     ) -> None:
         """Create temp table `table` (member_key, attributes_hash) in `into` for a diff, its
-        hashes as `hashes` says.
+        hashes as `hashes` says. `keys_from`: a table of `into` with the keys most members
+        have (the desired audience's): an encrypted store's members are matched to them by
+        keyed hash, and only the others' sealed keys are opened.
 
         The table exists even when there is no snapshot yet (then it is empty).
         """
         if self._empty():
             empty = pa.RecordBatchReader.from_batches(SNAPSHOT_SCHEMA, iter(()))
             load_reader_into(empty, into, table, select=hashes.projection())
+            return
+        if self._key is not None:
+            sealed.copy_opened_into(self._backend, self._key, activation, into, table, hashes,
+                                    keys_from)
             return
         self._backend.copy_snapshot_into(activation, into, table, hashes)
 

@@ -136,7 +136,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE runs ADD COLUMN lock_token VARCHAR",
         ),
     ),
+    Migration(
+        10,
+        "encryption at rest: whether the store is encrypted and with which key (its id, never "
+        "the key), and each snapshot member's sealed key (its member_key then a keyed hash)",
+        (
+            "CREATE TABLE encryption (singleton INTEGER PRIMARY KEY, key_id VARCHAR NOT NULL, "
+            "algorithm VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL)",
+            "ALTER TABLE snapshots ADD COLUMN member_key_sealed VARCHAR",
+        ),
+    ),
 )
+ENCRYPTION_VERSION = 10
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import duckdb
@@ -24,6 +24,7 @@ from reconciler.connections import printable_url
 from reconciler.private import exposed
 from reconciler.state.backend import Backend, SnapshotHashes
 from reconciler.state.duckdb_backend import DuckDBBackend
+from reconciler.state.encryption import StateKey, configured_key
 from reconciler.state.errors import StateConnectionError, StoreInUseError
 from reconciler.state.keeper import LockKeeper
 from reconciler.state.postgres_backend import PostgresBackend
@@ -45,6 +46,7 @@ from reconciler.state.records import (
 from reconciler.state.schema import migrate
 from reconciler.state.writer import SqlStateWriter
 
+_S = TypeVar("_S", bound=SqlStateReader)
 DEFAULT_STATE_PATH = Path(".reconciler") / "state.duckdb"
 DEFAULT_POSTGRES_SCHEMA = "reconciler"
 
@@ -52,6 +54,8 @@ DEFAULT_POSTGRES_SCHEMA = "reconciler"
 class StateReader(Closing, Protocol):
     @property
     def location(self) -> str: ...
+    @property
+    def key(self) -> StateKey | None: ...
     def schema_version(self) -> int: ...
     def activations(self) -> tuple[str, ...]: ...
     def activation_records(self) -> tuple[ActivationRecord, ...]: ...
@@ -64,7 +68,7 @@ class StateReader(Closing, Protocol):
     ) -> pa.RecordBatchReader: ...
     def copy_snapshot_into(
         self, activation: str, into: duckdb.DuckDBPyConnection, table: str,
-        *, hashes: SnapshotHashes = ...,
+        *, hashes: SnapshotHashes = ..., keys_from: str | None = ...,
     ) -> None: ...
     def runs(self, activation: str, *, limit: int = 20) -> tuple[RunRecord, ...]: ...
     def unfinished_runs(self, activation: str) -> tuple[RunRecord, ...]: ...
@@ -124,6 +128,7 @@ class StateWriter(StateReader, Protocol):
     def record_deferred_updates(self, deferred: DeferredUpdates) -> None: ...
     def claim_notice(self, notice: str, sent_at: dt.datetime) -> bool: ...
     def release_notice(self, notice: str) -> None: ...
+    def rekey(self, old: StateKey | None, new: StateKey | None) -> int: ...
 
 
 def is_postgres_location(location: str | Path) -> bool:
@@ -200,17 +205,27 @@ def exposed_state_files(location: str | Path | None) -> list[Path]:
 
 def open_state_reader(
     location: str | Path | None = None, *, schema: str = DEFAULT_POSTGRES_SCHEMA,
-    copy_if_busy: bool = False,
+    copy_if_busy: bool = False, key: StateKey | None = None,
 ) -> StateReader:
     """A read-only view of the store; a store never written to reads as empty. A DuckDB file
     another process is writing is refused (`StoreInUseError`), or with `copy_if_busy` read
-    from a copy taken now (its `location` says so): for looking, never for planning."""
+    from a copy taken now (its `location` says so): for looking, never for planning. `key`:
+    its encryption key (default: the one configured for `location`, see encryption.py)."""
+    key = key or configured_key(location)
     try:
-        return SqlStateReader(_backend(location, schema, read_only=True))
+        return _opened(_backend(location, schema, read_only=True), key, SqlStateReader)
     except StoreInUseError as exc:
         if not copy_if_busy or location is None or is_postgres_location(location):
             raise
-        return SqlStateReader(DuckDBBackend.copy_of(Path(location), exc.holder))
+        return _opened(DuckDBBackend.copy_of(Path(location), exc.holder), key, SqlStateReader)
+
+
+def _opened(backend: Backend, key: StateKey | None, kind: type[_S]) -> _S:
+    try:
+        return kind(backend, key)
+    except BaseException:
+        backend.close()
+        raise
 
 
 def open_state_store(
@@ -218,15 +233,17 @@ def open_state_store(
     *,
     schema: str = DEFAULT_POSTGRES_SCHEMA,
     migrate_to: int | None = None,
+    key: StateKey | None = None,
 ) -> StateWriter:
-    """The store for writing, created or migrated to the latest schema (or `migrate_to`)."""
+    """The store for writing, created or migrated to the latest schema (or `migrate_to`);
+    `key` as for `open_state_reader`."""
     backend = _backend(location, schema, read_only=False)
     try:
         if migrate_to is None:
             migrate(backend)
         else:
             migrate(backend, target=migrate_to)
-        return SqlStateWriter(backend)
     except BaseException:
         backend.close()
         raise
+    return _opened(backend, key or configured_key(location), SqlStateWriter)

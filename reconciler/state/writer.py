@@ -27,8 +27,9 @@ import pyarrow as pa
 
 from reconciler.arrow_streams import arrow_reader, as_reader, quote_duckdb
 from reconciler.changes.journal import JournalStep
-from reconciler.state import imports, journal, locks, notices
-from reconciler.state.backend import SNAPSHOT_SCHEMA, Backend
+from reconciler.state import imports, journal, locks, notices, sealed
+from reconciler.state.backend import SNAPSHOT_SCHEMA, SNAPSHOT_SEALED, Backend
+from reconciler.state.encryption import StateKey
 from reconciler.state.errors import StaleStateError, StateError
 from reconciler.state.keeper import LockKeeper
 from reconciler.state.reader import SqlStateReader
@@ -56,8 +57,8 @@ def _now(moment: dt.datetime | None) -> dt.datetime:
 class SqlStateWriter(SqlStateReader):
     """The read and write sides of a state store over either backend."""
 
-    def __init__(self, backend: Backend) -> None:
-        super().__init__(backend)
+    def __init__(self, backend: Backend, key: StateKey | None = None) -> None:
+        super().__init__(backend, key)
         self._held: dict[str, Lock] = {}  # the apply locks this store took: fenced writes
 
     @contextmanager
@@ -158,6 +159,8 @@ class SqlStateWriter(SqlStateReader):
         which remote list they are the members of, `members_known` whether they are (False:
         imported from a list whose members cannot be read)."""
         reader = as_reader(batches, SNAPSHOT_SCHEMA)
+        if self._key is not None and SNAPSHOT_SEALED not in reader.schema.names:
+            reader = sealed.seal_batches(self._key, reader)
         taken = _now(taken_at)
         with self._writing(activation) as token:
             serial = self._bump_serial(activation, expect_serial)
@@ -197,12 +200,14 @@ class SqlStateWriter(SqlStateReader):
     ) -> SnapshotInfo:
         """Replace the snapshot with the member_key/attributes_hash columns of a DuckDB table
         (hashes of any type are stored as their text); the rest as `write_snapshot`."""
-        relation = conn.sql(
-            f"SELECT {SNAPSHOT_KEY}, CAST({SNAPSHOT_HASH} AS VARCHAR) AS {SNAPSHOT_HASH} "
-            f"FROM {quote_duckdb(table)}"
-        )
+        if self._key is not None:  # sealed, reusing what the plan sealed in `conn`
+            reader = sealed.sealed_members(self._key, conn, table, activation)
+        else:
+            reader = arrow_reader(conn.sql(
+                f"SELECT {SNAPSHOT_KEY}, CAST({SNAPSHOT_HASH} AS VARCHAR) AS {SNAPSHOT_HASH} "
+                f"FROM {quote_duckdb(table)}"), 100_000)
         return self.write_snapshot(
-            activation, arrow_reader(relation, 100_000), taken_at=taken_at,
+            activation, reader, taken_at=taken_at,
             expect_serial=expect_serial, hash_format=hash_format, remote=remote,
             members_known=members_known,
         )
@@ -325,6 +330,14 @@ class SqlStateWriter(SqlStateReader):
         at `sent_at` unless it already was, atomically; whether this call recorded it (then
         the caller sends it, and calls `release_notice` if the delivery fails)."""
         return notices.claim(self._backend, notice, sent_at)
+
+    def rekey(self, old: StateKey | None, new: StateKey | None) -> int:
+        """Seal every snapshot again with `new` (None: decrypt), in one transaction; `old`
+        is the store's key (None: a plain store). The number of members re-sealed."""
+        members = sealed.rekey(self._backend, self._version, old, new)
+        self._key = new
+        self._backend.reclaim()  # the rows as they were stored must not linger
+        return members
 
     def release_notice(self, notice: str) -> None:
         """Forget a claimed notice whose delivery failed, so the next run sends it again."""
