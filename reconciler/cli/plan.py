@@ -37,6 +37,10 @@ from reconciler.planning.render import render_json, render_markdown, render_text
 REFRESH_OPTION = typer.Option(
     False, "--refresh", help="Read the lists' members and their mapped attributes at the "
     "destination (more calls), to show and correct drift made there.")
+REFRESH_INDEX_OPTION = typer.Option(
+    False, "--refresh-index", help="Read every key at the destinations again (a full read of "
+    "the contact index kept in the state) instead of checking only the keys it does not "
+    "know; --refresh does too.")
 REFRESH_MEMBERS_OPTION = typer.Option(
     False, "--refresh-members", help="Read the lists' members only (fewer calls): drift in "
     "membership, not in attribute values.")
@@ -77,6 +81,7 @@ def plan(
     label: list[str] = LABEL_OPTION,
     refresh: bool = REFRESH_OPTION,
     refresh_members: bool = REFRESH_MEMBERS_OPTION,
+    refresh_index: bool = REFRESH_INDEX_OPTION,
     output: PlanFormat = typer.Option(PlanFormat.TEXT, "--format", help="text, json or markdown"),
     state: str | None = STATE_OPTION,
     detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
@@ -106,7 +111,7 @@ def plan(
                             refresh=Refresh.of(refresh, refresh_members),
                             workspace=workspace, show_members=show_members,
                             clock=clock_from(now), note=print_note,
-                            steps=plan_steps_for_terminal())
+                            steps=plan_steps_for_terminal(), refresh_index=refresh_index)
             if out is not None:
                 write_plan_file(out, run.plan, workspace, run.fingerprint, project.root)
         finally:
