@@ -29,6 +29,7 @@ from reconciler.planning.render import describe_age, describe_duration
 from reconciler.state import ABSENT, IndexInfo, StateReader, index_id
 
 CHECK_PAGE = 10_000  # keys checked per round trip to the workspace
+RECHECK_MOST = 100  # audience keys remembered absent checked again by every plan, at most
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class _Loaded:
     info: IndexInfo
     full: bool  # stored as a replacement of the index
     complete: bool  # `table` holds every key at the destination: unknown keys are absent
+    rechecked: bool = False  # the audience keys remembered absent were checked this run
 
 
 @dataclass
@@ -100,6 +102,7 @@ class ContactIndexes:
                 "checked": loaded.read.checked + checked, "found": loaded.read.found + found,
                 "check_calls": loaded.read.check_calls + calls})
             if loaded.read.source is IndexSource.STATE:
+                read = self._recheck_absent(loaded, settings, observer, desired, read)
                 read = self._counted(loaded, settings, observer, desired, read)
                 loaded = self._loaded[index]
         read = read.model_copy(update={"keys": _present(self.conn, loaded.table)})
@@ -195,7 +198,8 @@ class ContactIndexes:
         known = "attributes_hash IS NULL" if absent_too else "TRUE"
         keys = [str(row[0]) for row in self.conn.execute(
             f'SELECT DISTINCT member_key FROM "{desired}" WHERE member_key NOT IN '
-            f'(SELECT member_key FROM "{loaded.table}" WHERE {known}) ORDER BY 1').fetchall()]
+            f'(SELECT member_key FROM "{loaded.table}" WHERE {known}) AND member_key NOT IN '
+            f'(SELECT member_key FROM "{loaded.added}") ORDER BY 1').fetchall()]
         found_total = 0
         for start in range(0, len(keys), CHECK_PAGE):
             page = keys[start:start + CHECK_PAGE]
@@ -208,6 +212,26 @@ class ContactIndexes:
             for table in (loaded.added, loaded.table):
                 self.conn.executemany(f'INSERT INTO "{table}" VALUES (?, ?)', rows)
         return len(keys), found_total
+
+    def _recheck_absent(self, loaded: _Loaded, settings: EffectiveActivation,
+                        observer: IndexedContacts, desired: str,
+                        read: ContactIndexRead) -> ContactIndexRead:
+        """Check again the audience keys remembered absent when there are at most
+        RECHECK_MOST (contacts created there for them are then seen at once); else say that
+        they are seen at the next full read."""
+        absent = _absent_desired(self.conn, loaded, desired)
+        if not absent:
+            return read
+        if absent > RECHECK_MOST:
+            return read.model_copy(update={"stale": f"{read.stale}; {absent:,} audience keys "
+                                           "remembered absent are checked again by the next "
+                                           "full read"})
+        before = observer.calls_sent
+        checked, found = self._check(loaded, settings, observer, desired, absent_too=True)
+        loaded.rechecked = True
+        return read.model_copy(update={
+            "checked": read.checked + checked, "found": read.found + found,
+            "check_calls": read.check_calls + observer.calls_sent - before})
 
     def _counted(self, loaded: _Loaded, settings: EffectiveActivation,
                  observer: IndexedContacts, desired: str,
@@ -224,8 +248,8 @@ class ContactIndexes:
             return self._replace(loaded, settings, observer, desired, read,
                                  f"the destination holds {read.found - moved:,} records fewer "
                                  "than the index and the keys found explain (deleted there)")
-        if moved > read.found:
-            absent = _absent_desired(self.conn, loaded.table, desired)
+        if moved > read.found and not loaded.rechecked:
+            absent = _absent_desired(self.conn, loaded, desired)
             plan = observer.full_read(settings)
             if plan is not None and absent > plan.calls:
                 return self._replace(loaded, settings, observer, desired, read,
@@ -296,10 +320,12 @@ def _present(conn: duckdb.DuckDBPyConnection, table: str) -> int:
                             'WHERE attributes_hash IS NULL').fetchall()[0][0])
 
 
-def _absent_desired(conn: duckdb.DuckDBPyConnection, table: str, desired: str) -> int:
+def _absent_desired(conn: duckdb.DuckDBPyConnection, loaded: _Loaded, desired: str) -> int:
+    """The audience keys remembered absent, not checked this run."""
     return int(conn.execute(
-        f'SELECT count(*) FROM "{table}" WHERE attributes_hash IS NOT NULL AND member_key IN '
-        f'(SELECT member_key FROM "{desired}")').fetchall()[0][0])
+        f'SELECT count(DISTINCT member_key) FROM "{loaded.table}" WHERE attributes_hash IS NOT '
+        f'NULL AND member_key IN (SELECT member_key FROM "{desired}") AND member_key NOT IN '
+        f'(SELECT member_key FROM "{loaded.added}")').fetchall()[0][0])
 
 
 def _info(index: str, now: dt.datetime, how: str, count: int | None) -> IndexInfo:

@@ -95,11 +95,12 @@ def state(tmp_path: Path) -> Path:
 
 
 def test_a_first_plan_reads_in_full_and_the_next_checks_only_new_keys(state: Path) -> None:
-    # Scenario: 2,000 contacts, an audience of 500 of them and 20 unknown keys: the first plan
-    # reads 20 pages; the next (an hour later) reads nothing but the count, and after 30 new
-    # audience keys (10 of them new contacts) checks exactly those 30, one call each.
+    # Scenario: 2,000 contacts, an audience of 500 of them and 150 unknown keys (more than a
+    # plan checks again): the first plan reads 20 pages; the next (an hour later) reads
+    # nothing but the count, and after 30 new audience keys (10 of them new contacts) checks
+    # exactly those 30, one call each.
     fake = FakeDestination(_keys("c", 2000))
-    audience = _keys("c", 500) | _keys("u", 20)
+    audience = _keys("c", 500) | _keys("u", 150)
     read, found = _plan(state, fake, audience)
     assert (read.source, read.pages, read.keys, fake.full_reads) == (IndexSource.FULL_READ,
                                                                        20, 2000, 1)
@@ -112,7 +113,8 @@ def test_a_first_plan_reads_in_full_and_the_next_checks_only_new_keys(state: Pat
     assert (read.checked, read.found, read.check_calls) == (30, 10, 30)
     assert fake.calls_sent - before == 31  # the 30 checks and the record count
     assert found == _keys("c", 500) | _keys("n", 10)
-    assert read.read_at == NOW and read.stale is not None and read.keys == 2010
+    assert read.read_at == NOW and read.keys == 2010
+    assert read.stale is not None and "150 audience keys remembered absent" in read.stale
     before = fake.calls_sent
     read, _ = _plan(state, fake, audience, now=NOW + dt.timedelta(hours=2))
     assert (read.checked, fake.calls_sent - before) == (0, 1)  # known absent: not again
@@ -165,8 +167,8 @@ def test_changes_the_count_cannot_show_leave_the_plan_saying_so(state: Path) -> 
 
 
 def test_new_contacts_among_keys_known_absent_are_checked_again(state: Path) -> None:
-    # Scenario: the count grew by 5 while no unknown audience key was found: the audience
-    # keys remembered absent are checked again (fewer calls than a full read) and found.
+    # Scenario: 8 audience keys were absent at the full read; 5 of them are created at the
+    # destination: few enough to be checked by every plan, they are found at once.
     fake = FakeDestination(_keys("c", 2000))
     audience = _keys("c", 100) | _keys("u", 8)
     _plan(state, fake, audience)
@@ -174,6 +176,20 @@ def test_new_contacts_among_keys_known_absent_are_checked_again(state: Path) -> 
     read, found = _plan(state, fake, audience, now=NOW + dt.timedelta(hours=1))
     assert read.source is IndexSource.STATE and fake.full_reads == 1
     assert (read.checked, read.found) == (8, 5)
+    assert found == _keys("c", 100) | _keys("u", 5)
+
+
+def test_many_keys_known_absent_are_checked_when_the_count_grew(state: Path) -> None:
+    # Scenario: 150 audience keys absent at the full read (too many to check every plan); 5
+    # of them created at the destination: the record count grew by 5 that no key found
+    # explains, so they are all checked again (fewer calls than a full read) and found.
+    fake = FakeDestination(_keys("c", 20000))
+    audience = _keys("c", 100) | _keys("u", 150)
+    _plan(state, fake, audience)
+    fake.contacts |= _keys("u", 5)
+    read, found = _plan(state, fake, audience, now=NOW + dt.timedelta(hours=1))
+    assert read.source is IndexSource.STATE and fake.full_reads == 1
+    assert (read.checked, read.found) == (150, 5)
     assert found == _keys("c", 100) | _keys("u", 5)
 
 
