@@ -34,6 +34,7 @@ from typing import Any
 
 import duckdb
 
+from bench.plan import parse_size
 from reconciler.destinations.actito.exports import ExportReader, ProfileExport
 from reconciler.destinations.actito.transfer import FileTransferSettings, TransferProtocol
 from reconciler.destinations.keyindex import FullRead
@@ -43,7 +44,6 @@ from reconciler.state import open_state_reader, open_state_store
 
 NOW = dt.datetime(2026, 11, 20, 6, 0, tzinfo=dt.UTC)
 EXPORT_PATTERN = "profiles_$yyyyMMdd.csv"
-_SUFFIXES = {"k": 1_000, "m": 1_000_000}
 
 
 @dataclass(frozen=True)
@@ -210,12 +210,6 @@ def run_destination(directory: Path, limits: Limits, latency: float,
              f"matched {cost.matched:,}")
         emit(f"{'':<9}   {cost.said}")
     return costs
-
-
-def parse_size(text: str) -> int:
-    text = text.strip().lower().replace("_", "")
-    factor = _SUFFIXES.get(text[-1:], 1)
-    return int(float(text[:-1] if text[-1:] in _SUFFIXES else text) * factor)
 
 
 def run(contacts: int, members: int, created: int, latency: float = 0.020,
