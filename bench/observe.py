@@ -17,7 +17,9 @@ key, 4 page reads in flight; Actito: 100 a minute per licence, 5 in flight), at 
 budget (`budgetShare: 1`, no other integration on the key). Actito's full read is the
 documented daily export, a real CSV of every key parsed by the export reader's own code
 (no call; its download is not modelled). A plan's time is its measured code time plus that
-modelled API time; its share of the daily budget is its calls over a day's calls.
+modelled API time (the modelled server's own reads of its key table are left out of the
+code time: they are inside its latency); its share of the daily budget is its calls over a
+day's calls. Code and API time are added, though paging overlaps them in production.
 """
 from __future__ import annotations
 
@@ -75,13 +77,20 @@ class ModelledDestination:
         self.conn = duckdb.connect(str(database), read_only=True)
         self.limits, self.latency, self.export = limits, latency, export
         self.calls_sent, self.api_seconds = 0, 0.0
+        self.server_seconds = 0.0  # the modelled server's own work: inside its latency
+
+    def _serve(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        started = time.perf_counter()
+        rows = self.conn.execute(sql, params).fetchall()
+        self.server_seconds += time.perf_counter() - started
+        return rows
 
     def _spend(self, calls: int) -> None:
         self.calls_sent += calls
         self.api_seconds += self.limits.seconds(calls, self.latency)
 
     def _count(self) -> int:
-        return int(self.conn.execute("SELECT count(*) FROM contacts").fetchall()[0][0])
+        return int(self._serve("SELECT count(*) FROM contacts")[0][0])
 
     def index_scope(self, activation: Any) -> str:
         return "table Profiles" if self.limits.export else "list CONTACTS"
@@ -108,14 +117,20 @@ class ModelledDestination:
             yield from reader.keys("customerId", NOW)
             return
         cursor = self.conn.execute("SELECT member_key FROM contacts")
-        while rows := cursor.fetchmany(self.limits.page_size):
+        while True:
+            started = time.perf_counter()
+            rows = cursor.fetchmany(self.limits.page_size)
+            page = [str(row[0]) for row in rows]
+            self.server_seconds += time.perf_counter() - started
+            if not page:
+                return
             self._spend(1)
-            yield [str(row[0]) for row in rows]
+            yield page
 
     def check_keys(self, activation: Any, keys: Sequence[str]) -> list[str]:
         self._spend(len(keys))
-        rows = self.conn.execute("SELECT member_key FROM contacts WHERE member_key IN "
-                                 "(SELECT unnest(?::VARCHAR[]))", [list(keys)]).fetchall()
+        rows = self._serve("SELECT member_key FROM contacts WHERE member_key IN "
+                           "(SELECT unnest(?::VARCHAR[]))", [list(keys)])
         return [str(row[0]) for row in rows]
 
     def close(self) -> None:
@@ -186,7 +201,7 @@ def plan_once(directory: Path, state: Path, limits: Limits, round_no: int, what:
             store.write_contact_index(write.info, conn, write.table, full=write.full)
     conn.close()
     destination.close()
-    code = time.perf_counter() - started
+    code = time.perf_counter() - started - destination.server_seconds
     said = describe_index(read, now)
     return PlanCost(what, code, destination.api_seconds, destination.calls_sent, matched, said)
 

@@ -29,6 +29,7 @@ from reconciler.planning.render import describe_age, describe_duration
 from reconciler.state import ABSENT, IndexInfo, StateReader, index_id
 
 CHECK_PAGE = 10_000  # keys checked per round trip to the workspace
+CHECKED_HOW = "every audience key checked (no full read allowed)"
 RECHECK_MOST = 100  # audience keys remembered absent checked again by every plan, at most
 
 
@@ -147,7 +148,8 @@ class ContactIndexes:
         self.context.state.copy_contact_index_into(index, self.conn, table)
         _rows_table(self.conn, added)
         read = ContactIndexRead(source=IndexSource.STATE, keys=info.keys, read_at=info.read_at,
-                                stale=_stale(info, self.context))
+                                stale=_stale(info, self.context),
+                                complete=info.read_how != CHECKED_HOW)
         return _Loaded(table, added, read, info, full=False, complete=False)
 
     def _full(self, index: str, settings: EffectiveActivation, observer: IndexedContacts,
@@ -161,7 +163,7 @@ class ContactIndexes:
             _rows_table(conn, table)
             read = ContactIndexRead(source=IndexSource.CHECKED, keys=0, read_at=now,
                                     reason=reason)
-            how = "every audience key checked (no full read allowed)"
+            how = CHECKED_HOW
             return _Loaded(table, added, read, _info(index, now, how, None), full=True,
                            complete=False)
         before, started = observer.calls_sent, self.context.clock()
@@ -175,6 +177,7 @@ class ContactIndexes:
         how = (f"the export {plan.file}" if plan.file
                else f"full read: {plan.pages:,} pages in {describe_duration(seconds)}")
         read = ContactIndexRead(source=source, keys=0, read_at=now, pages=plan.pages,
+                                complete=True,
                                 read_calls=observer.calls_sent - before, seconds=seconds,
                                 file=plan.file, reason=reason)
         return _Loaded(table, added, read, _info(index, now, how, count), full=True,
@@ -316,7 +319,9 @@ def _count(conn: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _present(conn: duckdb.DuckDBPyConnection, table: str) -> int:
-    return int(conn.execute(f'SELECT count(DISTINCT member_key) FROM "{table}" '
+    """The keys that exist (a key stored twice by two plans at once counts twice: said, not
+    used)."""
+    return int(conn.execute(f'SELECT count(*) FROM "{table}" '
                             'WHERE attributes_hash IS NULL').fetchall()[0][0])
 
 

@@ -110,6 +110,9 @@ class ContactIndexRead(_Frozen):
     stale: str | None = Field(default=None, description="Why the index may not show every "
                               "change at the destination (the match rate is then as of "
                               "`read_at`); None when it is known to be current.")
+    complete: bool = Field(default=False, description="The index holds every key at the "
+                           "destination as of `read_at` (a full read or export, not only "
+                           "the audience's keys checked).")
     shared: bool = Field(default=False, description="Read for another activation of this "
                          "run on the same list or table and key (no call of its own).")
 

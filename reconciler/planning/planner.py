@@ -234,7 +234,7 @@ class Planner:
                                 has_fields=bool(settings.fields), mask=not options.show_members,
                                 fill_updates=fill_updates,
                                 held=tables.held if report.held_keys else None,
-                                remote=remote)
+                                remote=remote, complete_contacts=index.complete)
         refresh = file_refresh(settings, structure, snapshot, old, options.now)
         resources, guarded = structure.resources + refresh, diff
         notes = _imported_notes(settings, structure, snapshot, diff)

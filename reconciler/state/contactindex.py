@@ -65,7 +65,7 @@ def copy_into(backend: Backend, index: str, into: duckdb.DuckDBPyConnection,
 
 
 def _rows(conn: duckdb.DuckDBPyConnection, table: str) -> pa.RecordBatchReader:
-    relation = conn.sql(f'SELECT DISTINCT {SNAPSHOT_KEY}, CAST({SNAPSHOT_HASH} AS VARCHAR) '
+    relation = conn.sql(f'SELECT {SNAPSHOT_KEY}, CAST({SNAPSHOT_HASH} AS VARCHAR) '
                         f'AS {SNAPSHOT_HASH} FROM "{table}"')
     return arrow_reader(relation, 100_000)
 
@@ -75,15 +75,18 @@ def write(backend: Backend, info: IndexInfo, conn: duckdb.DuckDBPyConnection, ta
     """Store the (member_key, attributes_hash) rows of `conn`'s `table`: the whole index when
     `full` (replacing it), else keys checked since the last full read (added to it); `info`
     says how it was read (its counts are worked out here)."""
+    rows = conn.execute(f"SELECT count(*) FILTER (WHERE {SNAPSHOT_HASH} IS NULL), "
+                        f"count(*) FILTER (WHERE {SNAPSHOT_HASH} = ?) FROM \"{table}\"",
+                        [ABSENT]).fetchall()
+    keys, absent = int(rows[0][0] or 0), int(rows[0][1] or 0)
     with backend.transaction():
         if full:
             backend.execute("DELETE FROM snapshots WHERE activation = ?", [info.index])
+        else:  # counted in the workspace: the stored ones are known already
+            stored = read_info(backend, info.index)
+            keys += stored.keys if stored is not None else 0
+            absent += stored.absent if stored is not None else 0
         backend.insert_snapshot(info.index, _rows(conn, table))
-        counts = backend.query(
-            f"SELECT count(*) FILTER (WHERE {SNAPSHOT_HASH} IS NULL), "
-            f"count(*) FILTER (WHERE {SNAPSHOT_HASH} = ?) FROM snapshots WHERE activation = ?",
-            [ABSENT, info.index])
-        keys, absent = (int(counts[0][0] or 0), int(counts[0][1] or 0)) if counts else (0, 0)
         backend.execute(
             "INSERT INTO contact_index (index_id, keys, absent, read_at, read_how, "
             "remote_count, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
