@@ -136,7 +136,7 @@ class ContactIndexes:
             return "asked for (--refresh or --refresh-index)"
         age, most = context.now - info.read_at, context.max_age(settings.destination)
         if age > most:
-            return f"read {describe_age(age)} ago, older than indexMaxAge ({most})"
+            return f"read {describe_age(age)} ago, older than indexMaxAge ({describe_age(most)})"
         gone = context.not_found_since(settings.destination, info.read_at)
         if gone:
             return (f"an apply since found {gone:,} contacts gone at the destination "
