@@ -96,7 +96,7 @@ def plan(
     no_color: bool = NO_COLOR_OPTION,
     now: str | None = NOW_OPTION,
 ) -> None:
-    """Show what apply would change at each destination (reads only; never writes)."""
+    """Show what apply would change at each destination (reads only; never writes there)."""
     with user_errors():
         if show_members and os.environ.get("CI", "").lower() == "true":
             raise ReconcilerError("--show-members prints personal data and is refused in CI "

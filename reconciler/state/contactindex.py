@@ -79,7 +79,9 @@ def write(backend: Backend, info: IndexInfo, conn: duckdb.DuckDBPyConnection, ta
                         f"count(*) FILTER (WHERE {SNAPSHOT_HASH} = ?) FROM \"{table}\"",
                         [ABSENT]).fetchall()
     keys, absent = int(rows[0][0] or 0), int(rows[0][1] or 0)
-    with backend.transaction():
+    # One writer of an index at a time (two plans on one PostgreSQL state would otherwise
+    # both replace it, and leave it twice).
+    with backend.exclusive(info.index):
         if full:
             backend.execute("DELETE FROM snapshots WHERE activation = ?", [info.index])
         else:  # counted in the workspace: the stored ones are known already
