@@ -127,6 +127,9 @@ class ModelledDestination:
             self._spend(1)
             yield page
 
+    def file_read(self) -> tuple[str, dt.datetime] | None:
+        return (f"profiles_{NOW:%Y%m%d}.csv", NOW.replace(hour=0)) if self.limits.export else None
+
     def check_keys(self, activation: Any, keys: Sequence[str]) -> list[str]:
         self._spend(len(keys))
         rows = self._serve("SELECT member_key FROM contacts WHERE member_key IN "

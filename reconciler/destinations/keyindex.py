@@ -7,6 +7,7 @@ observer without it is read in full by `load_contact_index` on every plan, as be
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -42,6 +43,11 @@ class IndexedContacts(Protocol):
     def iter_all_keys(self, activation: EffectiveActivation) -> Iterator[list[str]]:
         """Pages of every key at the destination; a read ending short of the record count is
         an error (PermanentApiError), never a smaller index."""
+        ...
+
+    def file_read(self) -> tuple[str, dt.datetime | None] | None:
+        """After a full read from a file: its name and when it was made (the index is as
+        of then, not of the read); None after a read of pages."""
         ...
 
     def check_keys(self, activation: EffectiveActivation, keys: Sequence[str]) -> list[str]:

@@ -174,12 +174,14 @@ class ContactIndexes:
         conn.execute(f'DROP TABLE "{table}_read"')
         seconds = self.context.clock() - started
         source = IndexSource.EXPORT if plan.file else IndexSource.FULL_READ
-        how = (f"the export {plan.file}" if plan.file
+        name, made = observer.file_read() or (plan.file, None)
+        now = min(now, made) if made is not None else now  # an export is as of its date
+        how = (f"the export {name}" if plan.file
                else f"full read: {plan.pages:,} pages in {describe_duration(seconds)}")
         read = ContactIndexRead(source=source, keys=0, read_at=now, pages=plan.pages,
                                 complete=True,
                                 read_calls=observer.calls_sent - before, seconds=seconds,
-                                file=plan.file, reason=reason)
+                                file=name, reason=reason)
         return _Loaded(table, added, read, _info(index, now, how, count), full=True,
                        complete=True)
 

@@ -53,6 +53,9 @@ class FakeDestination:
             raise PermanentApiError("read fewer records than the list holds",
                                     destination="fake")
 
+    def file_read(self) -> None:
+        return None
+
     def check_keys(self, activation: Any, keys: Sequence[str]) -> list[str]:
         self.calls_sent += len(keys)
         return [k for k in keys if k in self.contacts]
@@ -214,3 +217,37 @@ def test_activations_on_one_list_share_one_read(state: Path) -> None:
     assert not first.shared and second.shared and second.check_calls == 0
     assert conn.execute("SELECT count(*) FROM b SEMI JOIN cb USING (member_key)"
                         ).fetchall()[0][0] == 50
+
+
+class ExportDestination(FakeDestination):
+    """Its full read is a file made at `made` (as Actito's daily export), with no count."""
+
+    def __init__(self, contacts: set[str], made: dt.datetime) -> None:
+        super().__init__(contacts)
+        self.made = made
+
+    def count_contacts(self, activation: Any) -> None:
+        return None
+
+    def full_read(self, activation: Any) -> FullRead:
+        return FullRead(pages=1, calls=0, file="profiles_$yyyyMMdd.csv")
+
+    def file_read(self) -> tuple[str, dt.datetime]:
+        return f"profiles_{self.made:%Y%m%d}.csv", self.made
+
+    def iter_all_keys(self, activation: Any) -> Iterator[list[str]]:
+        self.full_reads += 1
+        yield sorted(self.contacts)  # one file: no call
+
+
+def test_an_index_read_from_an_export_is_as_old_as_the_export(state: Path) -> None:
+    # Scenario: the export read was made 20 h before the plan: the index says so (source,
+    # file, read_at), and a plan 5 h later (25 h after the export) reads it in full again.
+    made = NOW - dt.timedelta(hours=20)
+    fake = ExportDestination(_keys("c", 300), made)
+    read, found = _plan(state, fake, _keys("c", 50))
+    assert (read.source, read.file, read.read_at) == (IndexSource.EXPORT,
+                                                      f"profiles_{made:%Y%m%d}.csv", made)
+    assert found == _keys("c", 50) and fake.calls_sent == 0
+    read, _ = _plan(state, fake, _keys("c", 50), now=NOW + dt.timedelta(hours=5))
+    assert read.source is IndexSource.EXPORT and "older than indexMaxAge" in (read.reason or "")

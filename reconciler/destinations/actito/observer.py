@@ -225,6 +225,10 @@ class ActitoObserver:
             return self.adapter.exported.keys(key, self.clock.now())
         return self.adapter.iter_keys(key)
 
+    def file_read(self) -> tuple[str, dt.datetime | None] | None:
+        exported = self.adapter.exported
+        return exported.file_read if exported is not None else None
+
     def check_keys(self, activation: EffectiveActivation, keys: Sequence[str]) -> list[str]:
         return self.adapter.find_keys(activation.match_key.destination, keys)
 

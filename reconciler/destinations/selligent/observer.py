@@ -136,6 +136,9 @@ class SelligentObserver:
         return self.adapter.iter_contact_keys(activation.match_key.destination,
                                               self.count_contacts(activation))
 
+    def file_read(self) -> None:
+        """Selligent's keys are read in pages, never from a file."""
+
     def check_keys(self, activation: EffectiveActivation, keys: Sequence[str]) -> list[str]:
         return self.adapter.find_contact_keys(activation.match_key.destination, keys)
 
