@@ -89,7 +89,9 @@ class ContactIndexes:
         loaded = self._loaded.get(index)
         shared = loaded is not None
         if loaded is None:
-            loaded = self._first_load(index, settings, observer, desired)
+            loaded = self._cheaper_in_full(
+                self._first_load(index, settings, observer, desired), settings, observer,
+                desired)
             self._loaded[index] = loaded
         before = observer.calls_sent
         checked, found = self._settle(loaded, settings, observer, desired)
@@ -184,6 +186,22 @@ class ContactIndexes:
                                 file=name, reason=reason)
         return _Loaded(table, added, read, _info(index, now, how, count), full=True,
                        complete=True)
+
+    def _cheaper_in_full(self, loaded: _Loaded, settings: EffectiveActivation,
+                         observer: IndexedContacts, desired: str) -> _Loaded:
+        """An index from the state, unless checking the keys it does not know would cost
+        more calls than reading every page (a file would not help: it is as old as it is)."""
+        if loaded.read.source is not IndexSource.STATE:
+            return loaded
+        unknown = int(self.conn.execute(
+            f'SELECT count(DISTINCT member_key) FROM "{desired}" WHERE member_key NOT IN '
+            f'(SELECT member_key FROM "{loaded.table}")').fetchall()[0][0])
+        plan = observer.full_read(settings) if unknown else None
+        if plan is None or plan.file is not None or unknown <= plan.calls:
+            return loaded
+        return self._full(loaded.info.index, settings, observer,
+                          f"{unknown:,} new keys to check would take more calls than a full "
+                          f"read ({plan.calls:,})")
 
     def _settle(self, loaded: _Loaded, settings: EffectiveActivation,
                 observer: IndexedContacts, desired: str) -> tuple[int, int]:

@@ -98,15 +98,15 @@ def state(tmp_path: Path) -> Path:
 
 
 def test_a_first_plan_reads_in_full_and_the_next_checks_only_new_keys(state: Path) -> None:
-    # Scenario: 2,000 contacts, an audience of 500 of them and 150 unknown keys (more than a
-    # plan checks again): the first plan reads 20 pages; the next (an hour later) reads
+    # Scenario: 20,000 contacts, an audience of 500 of them and 150 unknown keys (more than a
+    # plan checks again): the first plan reads 200 pages; the next (an hour later) reads
     # nothing but the count, and after 30 new audience keys (10 of them new contacts) checks
     # exactly those 30, one call each.
-    fake = FakeDestination(_keys("c", 2000))
+    fake = FakeDestination(_keys("c", 20000))
     audience = _keys("c", 500) | _keys("u", 150)
     read, found = _plan(state, fake, audience)
     assert (read.source, read.pages, read.keys, fake.full_reads) == (IndexSource.FULL_READ,
-                                                                       20, 2000, 1)
+                                                                       200, 20000, 1)
     assert found == _keys("c", 500)
     fake.contacts |= _keys("n", 10)
     before = fake.calls_sent
@@ -116,11 +116,24 @@ def test_a_first_plan_reads_in_full_and_the_next_checks_only_new_keys(state: Pat
     assert (read.checked, read.found, read.check_calls) == (30, 10, 30)
     assert fake.calls_sent - before == 31  # the 30 checks and the record count
     assert found == _keys("c", 500) | _keys("n", 10)
-    assert read.read_at == NOW and read.keys == 2010
+    assert read.read_at == NOW and read.keys == 20010
     assert read.stale is not None and "150 audience keys remembered absent" in read.stale
     before = fake.calls_sent
     read, _ = _plan(state, fake, audience, now=NOW + dt.timedelta(hours=2))
     assert (read.checked, fake.calls_sent - before) == (0, 1)  # known absent: not again
+
+
+def test_more_new_keys_than_pages_are_read_in_full(state: Path) -> None:
+    # Scenario: 2,000 contacts (20 pages) and, an hour after the first plan, 50 new audience
+    # keys: checking them would take 50 calls, a full read 20: the plan reads in full.
+    fake = FakeDestination(_keys("c", 2000))
+    _plan(state, fake, _keys("c", 100))
+    fake.contacts |= _keys("n", 50)
+    read, found = _plan(state, fake, _keys("c", 100) | _keys("n", 50),
+                        now=NOW + dt.timedelta(hours=1))
+    assert read.source is IndexSource.FULL_READ and fake.full_reads == 2
+    assert "50 new keys to check would take more calls" in (read.reason or "")
+    assert read.checked == 0 and found == _keys("c", 100) | _keys("n", 50)
 
 
 @pytest.mark.parametrize(("later", "refresh", "not_found", "why"), [
