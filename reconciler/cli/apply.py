@@ -22,6 +22,7 @@ from reconciler.cli.app import (
 from reconciler.cli.colour import NO_COLOR_OPTION, echo_plan
 from reconciler.cli.interrupts import interruptible
 from reconciler.cli.plan import (
+    REFRESH_INDEX_OPTION,
     REFRESH_MEMBERS_OPTION,
     REFRESH_OPTION,
     load_valid_project,
@@ -64,6 +65,7 @@ def apply(
                                    help="Stop at the first failing activation."),
     refresh: bool = REFRESH_OPTION,
     refresh_members: bool = REFRESH_MEMBERS_OPTION,
+    refresh_index: bool = REFRESH_INDEX_OPTION,
     output: SummaryFormat = SUMMARY_FORMAT_OPTION,
     state: str | None = STATE_OPTION,
     now: str | None = NOW_OPTION,
@@ -81,7 +83,7 @@ def apply(
         workspace = Workspace()
         try:
             if saved:
-                if activation or label or refresh or refresh_members:
+                if activation or label or refresh or refresh_members or refresh_index:
                     raise ReconcilerError("a saved plan is applied whole, as it was planned: "
                                           "-a/--activation, -l/--label and --refresh go to "
                                           "`reconciler plan --out`")
@@ -92,8 +94,7 @@ def apply(
             else:
                 project, plan, serials, state = _planned(
                     path, activation, label, Refresh.of(refresh, refresh_members), state,
-                    workspace, clock, auto_approve,
-                    no_color)
+                    workspace, clock, auto_approve, no_color, refresh_index)
             warn_of_undeliverable_channels(project, plan)
             # Without changes this still records the first snapshot of activations in sync.
             results = interruptible(lambda: execute(
@@ -107,7 +108,8 @@ def apply(
 
 def _planned(path: Path | None, activation: list[str], label: list[str], refresh: Refresh,
              option: str | None, workspace: Workspace, clock: Clock, auto_approve: bool,
-             no_color: bool) -> tuple[Project, Plan, dict[str, int], str | None]:
+             no_color: bool, refresh_index: bool = False
+             ) -> tuple[Project, Plan, dict[str, int], str | None]:
     """Plan the manifests, show the plan and ask (unless --auto-approve or no changes)."""
     where = locate_project(path)
     project = load_valid_project(where.manifests)
@@ -115,7 +117,8 @@ def _planned(path: Path | None, activation: list[str], label: list[str], refresh
     state = use_state(option, project.root, where.file)
     run = make_plan(project, activations=chosen, refresh=refresh, state=state,
                     workspace=workspace, clock=clock, note=print_note,
-                    steps=plan_steps_for_terminal(), writing=True)
+                    steps=plan_steps_for_terminal(), writing=True,
+                    refresh_index=refresh_index)
     echo_plan(render_text(run.plan), no_color)
     if run.plan.has_changes and not auto_approve and not typer.confirm(
             "Apply these changes?", default=False):

@@ -38,6 +38,10 @@ from reconciler.state.encryption import configured_key
 REFRESH_OPTION = typer.Option(
     False, "--refresh", help="Read the lists' members and their mapped attributes at the "
     "destination (more calls), to show and correct drift made there.")
+REFRESH_INDEX_OPTION = typer.Option(
+    False, "--refresh-index", help="Read every key at the destinations again (a full read of "
+    "the contact index kept in the state) instead of checking only the keys it does not "
+    "know; --refresh does too.")
 REFRESH_MEMBERS_OPTION = typer.Option(
     False, "--refresh-members", help="Read the lists' members only (fewer calls): drift in "
     "membership, not in attribute values.")
@@ -78,6 +82,7 @@ def plan(
     label: list[str] = LABEL_OPTION,
     refresh: bool = REFRESH_OPTION,
     refresh_members: bool = REFRESH_MEMBERS_OPTION,
+    refresh_index: bool = REFRESH_INDEX_OPTION,
     output: PlanFormat = typer.Option(PlanFormat.TEXT, "--format", help="text, json or markdown"),
     state: str | None = STATE_OPTION,
     detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
@@ -92,7 +97,7 @@ def plan(
     no_color: bool = NO_COLOR_OPTION,
     now: str | None = NOW_OPTION,
 ) -> None:
-    """Show what apply would change at each destination (reads only; never writes)."""
+    """Show what apply would change at each destination (reads only; never writes there)."""
     with user_errors():
         if show_members and os.environ.get("CI", "").lower() == "true":
             raise ReconcilerError("--show-members prints personal data and is refused in CI "
@@ -107,7 +112,7 @@ def plan(
                             refresh=Refresh.of(refresh, refresh_members),
                             workspace=workspace, show_members=show_members,
                             clock=clock_from(now), note=print_note,
-                            steps=plan_steps_for_terminal())
+                            steps=plan_steps_for_terminal(), refresh_index=refresh_index)
             if out is not None:
                 write_plan_file(out, run.plan, workspace, run.fingerprint, project.root,
                                 key=configured_key(state))  # sealed when the state is

@@ -29,13 +29,20 @@ from reconciler.manifests.projectfile import ProjectFile
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
 from reconciler.operations.budgets import shared_request_budgets
 from reconciler.planning.fingerprint import Fingerprint, fingerprint_of, structure_hash
+from reconciler.planning.keyindex import IndexWrite
 from reconciler.planning.plan import Plan
 from reconciler.planning.planfile import StalePlanError, read_plan_file
 from reconciler.planning.planner import Planner, PlanOptions, Refresh, Workspace
 from reconciler.planning.removal import removed_records
 from reconciler.planning.steps import SILENT, StepReporter
 from reconciler.private import private_folder
-from reconciler.state import RunStatus, StateReader, open_state_reader, open_state_store
+from reconciler.state import (
+    RunStatus,
+    StateError,
+    StateReader,
+    open_state_reader,
+    open_state_store,
+)
 from reconciler.state.encryption import StateKey, configure_key
 from reconciler.state.store import check_location
 
@@ -131,7 +138,8 @@ def make_plan(project: Project, *, activations: list[str], refresh: Refresh,
               state: str | None, workspace: Workspace, show_members: bool = False,
               clock: Clock = SYSTEM_CLOCK,
               note: Callable[[str], None] = lambda _: None,
-              steps: StepReporter = SILENT, writing: bool = False) -> PlanRun:
+              steps: StepReporter = SILENT, writing: bool = False,
+              refresh_index: bool = False) -> PlanRun:
     """Plan the chosen activations (all when none is named) against their destinations;
     `refresh` says what is read there besides lists and contacts (after an interrupted or
     failed apply, the members at least); `clock` says when (relative conditions, the day
@@ -139,7 +147,9 @@ def make_plan(project: Project, *, activations: list[str], refresh: Refresh,
     resume after an interrupted or failed apply, what --refresh could not see), `steps`
     each planning step as it starts and ends. `writing`: this process applies the plan next,
     so the store is created or migrated first (a new store then shares request budgets with
-    the other jobs of a matrix from the plan's first call, not only from the apply's)."""
+    the other jobs of a matrix from the plan's first call, not only from the apply's).
+    `refresh_index`: read the contact indexes in full; what the plan learnt of them is kept
+    in the store afterwards (see `keep_contact_indexes`)."""
     moment = clock.now()
     settings = effective_activations(project)
     require_environment(project, settings, activations or list(settings))
@@ -165,7 +175,7 @@ def make_plan(project: Project, *, activations: list[str], refresh: Refresh,
             try:
                 plan = planner.build_plan(PlanOptions(
                     now=moment, activations=chosen, refresh=refresh,
-                    show_members=show_members))
+                    show_members=show_members, refresh_index=refresh_index))
             finally:
                 planner.close()
             plan = annotate_imports(plan, reader, workspace.conn, workspace.tables_of,
@@ -174,9 +184,29 @@ def make_plan(project: Project, *, activations: list[str], refresh: Refresh,
                 for what in planned.unobserved:
                     note(f"Note: {planned.activation}: {what}.")
             fingerprint = fingerprint_of(project, serials, remote_fingerprint(planner.structures))
+            # An encrypted store keeps no contact index (see StateReader.contact_index).
+            keep = (planner.indexes.writes() if planner.indexes and reader.schema_version()
+                    and reader.key is None else [])
     finally:
         reader.close()
+    keep_contact_indexes(location, keep, workspace, note)
     return PlanRun(plan, fingerprint)
+
+
+def keep_contact_indexes(location: str | None, writes: list[IndexWrite], workspace: Workspace,
+                         note: Callable[[str], None]) -> None:
+    """Store what the plan read of the contact indexes (no serial moves, so no saved plan
+    goes stale); a store another process holds only costs the next plan a read."""
+    if not writes:
+        return
+    try:
+        with open_state_store(location) as store:
+            for write in writes:
+                store.write_contact_index(write.info, workspace.conn, write.table,
+                                          full=write.full)
+    except StateError as exc:
+        note(f"Note: the contact index read by this plan was not kept ({exc}); the next plan "
+             "reads it again.")
 
 
 def require_environment(project: Project, settings: Settings, activations: list[str]) -> None:

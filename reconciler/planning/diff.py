@@ -73,6 +73,7 @@ def compute_diff(
     fill_updates: UpdateFiller | None = None,
     held: str | None = None,
     remote: str | None = None,
+    complete_contacts: bool = False,
 ) -> DiffResult:
     """Build the change-set tables of one activation and count them.
 
@@ -80,7 +81,9 @@ def compute_diff(
     drift is corrected), else against the snapshot. Attribute updates are the matched rows
     whose hash differs from the snapshot's (every matched row before the first apply) or
     from `remote`'s; their values come from `fill_updates` (by default from `desired`, when
-    it holds the fields). `held`: the held keys' table, if any.
+    it holds the fields). `held`: the held keys' table, if any. `complete_contacts`: the
+    contacts table holds every key at the destination, so a snapshot member missing from it
+    is gone there and is not removed (no write to a contact that does not exist).
     """
     t = tables
     update_filter = "TRUE" if has_fields else "FALSE"
@@ -90,7 +93,7 @@ def compute_diff(
         held_members = _hold_actual_members(conn, t, held) if held else 0
         _diff_against_actual(conn, t, update_filter, remote if has_fields else None, held)
     else:
-        _diff_against_snapshot(conn, t, update_filter, held)
+        _diff_against_snapshot(conn, t, update_filter, held, complete_contacts)
         held_members = _held_in_joined(conn, t) if held else 0
     changed_outside = _changed_outside(conn, t) if has_actual and remote and has_fields else None
     (fill_updates or _updates_from_desired(conn, t))(t.changed, t.updates)
@@ -101,12 +104,7 @@ def compute_diff(
         f'SELECT member_key FROM "{t.adds}" USING SAMPLE reservoir({int(samples)} ROWS) '
         'REPEATABLE (7) ORDER BY member_key').fetchall()
     listed, adds, removes = (count_rows(conn, name) for name in (t.members, t.adds, t.removes))
-    if has_actual:
-        base_members = _scalar(conn, f'SELECT count(DISTINCT member_key) FROM "{t.actual}"')
-    else:
-        # Members have unique keys, so the snapshot's distinct keys are the members found in
-        # it plus the removes: no second pass over the snapshot to count them.
-        base_members = listed - adds + removes
+    base_members = _base_members(conn, t, has_actual, listed - adds)
     return DiffResult(
         desired=count_rows(conn, t.desired),
         matched=listed - held_members,
@@ -147,6 +145,17 @@ def _changed_outside(conn: duckdb.DuckDBPyConnection, t: DiffTables) -> int:
     return _scalar(conn, f'SELECT count(*) FROM "{t.changed}" WHERE outside')
 
 
+def _base_members(conn: duckdb.DuckDBPyConnection, t: DiffTables, has_actual: bool,
+                  kept: int) -> int:
+    """The list's members before this change: as read, or the snapshot's (members have
+    unique keys, so its distinct keys are the `kept` members plus the removed ones, those
+    whose contact is gone included)."""
+    if has_actual:
+        return _scalar(conn, f'SELECT count(DISTINCT member_key) FROM "{t.actual}"')
+    return kept + _scalar(conn, f'SELECT count(DISTINCT removed_key) FROM "{t.joined}" '
+                                f'WHERE change = {_REMOVED}')
+
+
 def left_behind(conn: duckdb.DuckDBPyConnection, t: DiffTables) -> int:
     """Members of the snapshot that are not members now: those a replaced list, once
     deleted, takes with it (after `compute_diff`)."""
@@ -161,7 +170,8 @@ def _matched(t: DiffTables) -> str:
 
 
 def _diff_against_snapshot(conn: duckdb.DuckDBPyConnection, t: DiffTables,
-                           update_filter: str, held: str | None = None) -> None:
+                           update_filter: str, held: str | None = None,
+                           complete_contacts: bool = False) -> None:
     """Members, adds, removes and updates from one pass: desired ⋉ contacts ⟗ snapshot.
 
     The join's rows are kept once, narrow (the member's key and hash, a change code, the key
@@ -194,10 +204,14 @@ def _diff_against_snapshot(conn: duckdb.DuckDBPyConnection, t: DiffTables,
     conn.execute(f'''
         CREATE OR REPLACE TEMP TABLE "{t.adds}" AS
         SELECT member_key FROM "{t.joined}" WHERE change = {_ADDED} ORDER BY member_key''')
+    # A member whose contact is gone at the destination (not in a complete contact index) is
+    # no member there any more: removing it would be a write to a contact that does not exist.
+    existing = (f'AND removed_key IN (SELECT member_key FROM "{t.contacts}")'
+                if complete_contacts else "")
     conn.execute(f'''
         CREATE OR REPLACE TEMP TABLE "{t.removes}" AS
         SELECT DISTINCT removed_key AS member_key FROM "{t.joined}"
-        WHERE change = {_REMOVED} ORDER BY member_key''')
+        WHERE change = {_REMOVED} {existing} ORDER BY member_key''')
     # Every member whose hash differs from the snapshot's, added ones included (before a
     # member's first apply its attributes were never sent).
     _create_changed(conn, t, f'''

@@ -25,7 +25,7 @@ from reconciler.manifests.settings import EffectiveActivation
 #      summary's `to_replace`, each activation's `remote_id` and `inferred_operations`.
 # 2.3: attribute drift: `drift.changed_outside`, each activation's `remote_read` and
 #      `unobserved`.
-FORMAT_VERSION = "2.3"
+FORMAT_VERSION = "2.4"
 
 
 class _Frozen(BaseModel):
@@ -81,6 +81,42 @@ class RemoteRead(_Frozen):
                               "retries included, when the destination counts them.")
 
 
+class IndexSource(enum.StrEnum):
+    """Where a plan's contact index came from."""
+
+    STATE = "state"  # kept in the state store; only keys it did not know were checked
+    FULL_READ = "full-read"  # every key read at the destination, page by page
+    EXPORT = "export"  # every key read from the destination's documented export file
+    CHECKED = "checked"  # no way to list every key: every audience key checked one by one
+    UNKEPT = "unkept"  # read in full by a destination that keeps no index between plans
+
+
+class ContactIndexRead(_Frozen):
+    """What the plan read to know which of the audience's keys exist at the destination."""
+
+    source: IndexSource
+    keys: int = Field(ge=0, description="Keys known to exist at the destination.")
+    read_at: datetime | None = Field(default=None, description="When the index was last read "
+                                     "in full (this plan, for a full read).")
+    checked: int = Field(default=0, ge=0, description="Audience keys the index did not know, "
+                         "checked at the destination one by one.")
+    found: int = Field(default=0, ge=0, description="Of those, the keys that exist.")
+    check_calls: int = Field(default=0, ge=0, description="The calls the checks sent.")
+    pages: int = Field(default=0, ge=0, description="Pages of a full read (1 for a file).")
+    read_calls: int = Field(default=0, ge=0, description="The calls the full read sent.")
+    seconds: float = Field(default=0.0, ge=0, description="How long the full read took.")
+    file: str | None = Field(default=None, description="The export file a full read read.")
+    reason: str | None = Field(default=None, description="Why the index was read in full.")
+    stale: str | None = Field(default=None, description="Why the index may not show every "
+                              "change at the destination (the match rate is then as of "
+                              "`read_at`); None when it is known to be current.")
+    complete: bool = Field(default=False, description="The index holds every key at the "
+                           "destination as of `read_at` (a full read or export, not only "
+                           "the audience's keys checked).")
+    shared: bool = Field(default=False, description="Read for another activation of this "
+                         "run on the same list or table and key (no call of its own).")
+
+
 class DataIssue(_Frozen):
     """Rows that cannot be synced (null/duplicate keys, bad values, bad source rows)."""
 
@@ -111,6 +147,7 @@ class ActivationPlan(_Frozen):
     attributes: AttributeChange | None = None
     drift: Drift | None = None
     remote_read: RemoteRead | None = None
+    contact_index: ContactIndexRead | None = None
     unobserved: tuple[str, ...] = Field(
         default=(), description="What --refresh asked for that the destination cannot show "
         "(e.g. Actito: attribute values changed there); not a change, and not a warning "

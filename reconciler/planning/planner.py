@@ -34,6 +34,7 @@ from reconciler.planning.findings import (
     guard_stops,
     warnings_of,
 )
+from reconciler.planning.keyindex import ContactIndexes, index_context
 from reconciler.planning.plan import (
     ActivationPlan,
     AttributeChange,
@@ -43,7 +44,7 @@ from reconciler.planning.plan import (
     RemoteRead,
 )
 from reconciler.planning.removal import plan_removal, removed_records
-from reconciler.planning.render import describe_read
+from reconciler.planning.render import describe_index, describe_read
 from reconciler.planning.replacement import (
     Owned,
     guard_diff,
@@ -136,6 +137,7 @@ class PlanOptions:
     activations: Sequence[str] = ()  # empty: all
     refresh: Refresh = Refresh.NONE
     show_members: bool = False  # raw sample keys instead of masked ones (local use only)
+    refresh_index: bool = False  # read the contact indexes in full (see keyindex.py)
 
 
 class Planner:
@@ -154,12 +156,16 @@ class Planner:
         self.workspace = workspace
         self._sources: dict[str, Source] = {}
         self.structures: dict[str, Structure] = {}  # what each destination lacked, by activation
+        self.indexes: ContactIndexes | None = None  # this run's contact indexes, once planned
 
     def build_plan(self, options: PlanOptions) -> Plan:
         settings = self.settings
         removed = removed_records(self.state.activation_records(), settings)
         destinations = {name: d.spec.type for name, d in self.project.destinations().items()}
         wanted = list(options.activations) or sorted({*settings, *removed})
+        self.indexes = ContactIndexes(index_context(
+            self.state, options.now, self.project, settings,
+            options.refresh_index or options.refresh is Refresh.ATTRIBUTES), self.workspace.conn)
         plans = tuple(self._plan_or_error(settings[name], options) if name in settings
                       else plan_removal(removed[name], destinations, settings) for name in wanted)
         return Plan(created_at=options.now, activations=plans)
@@ -207,16 +213,13 @@ class Planner:
                                           held=tables.held)
             found.text = f"{report.valid_rows:,} rows"
         snapshot = owned.snapshot
-        with steps.step("reading the last applied snapshot") as found:
-            hashes = _snapshot_hashes(settings, snapshot, self.workspace.hash_format)
-            # An encrypted state matches members to the audience's keys by keyed hash.
-            self.state.copy_snapshot_into(settings.name, conn, tables.snapshot, hashes=hashes,
-                                          keys_from=tables.desired)
-            found.text = f"{snapshot.members:,} members" if snapshot else "none yet"
+        hashes = self._read_snapshot(settings, snapshot, steps)
         # A list the manifests name instead of the last apply's is compared with its own members.
         old = replaced_list(settings, structure, observer.target, snapshot, owned.record)
-        with steps.step(f"reading {settings.destination}'s contacts"):
-            observer.load_contact_index(settings, conn, tables.contacts, tables.desired)
+        with steps.step(f"reading {settings.destination}'s contacts") as found:
+            assert self.indexes is not None
+            index = self.indexes.load(settings, observer, tables.contacts, tables.desired)
+            found.text = describe_index(index, options.now)
         has_actual, read, remote = self._read_list(settings, observer, structure, options, spec,
                                                    (snapshot, old, hashes), steps)
         def fill_updates(keys: str, updates: str) -> None:  # the sent rows' values, read again
@@ -228,7 +231,7 @@ class Planner:
                                 has_fields=bool(settings.fields), mask=not options.show_members,
                                 fill_updates=fill_updates,
                                 held=tables.held if report.held_keys else None,
-                                remote=remote)
+                                remote=remote, complete_contacts=index.complete)
         refresh = file_refresh(settings, structure, snapshot, old, options.now)
         resources, guarded = structure.resources + refresh, diff
         notes = _imported_notes(settings, structure, snapshot, diff)
@@ -247,7 +250,7 @@ class Planner:
                                        fields=tuple(f.destination for f in settings.fields))
             if settings.fields else None,
             drift=_drift(diff),
-            remote_read=read,
+            remote_read=read, contact_index=index,
             unobserved=_unobservable(settings, options, has_actual),
             data_issues=data_issues(report),
             warnings=structure.warnings + notes + warnings_of(settings, report, diff, hashes),
@@ -256,6 +259,18 @@ class Planner:
             batching=structure.batching.for_changes(diff.adds, diff.removes, diff.updates)
             if structure.batching is not None else None,
         ))
+
+    def _read_snapshot(self, settings: EffectiveActivation, snapshot: SnapshotInfo | None,
+                       steps: Steps) -> SnapshotHashes:
+        """The last applied snapshot into the workspace, its hashes in the form it compares."""
+        tables = self.workspace.tables_of(settings.name)
+        with steps.step("reading the last applied snapshot") as found:
+            hashes = _snapshot_hashes(settings, snapshot, self.workspace.hash_format)
+            # An encrypted state matches members to the audience's keys by keyed hash.
+            self.state.copy_snapshot_into(settings.name, self.workspace.conn, tables.snapshot,
+                                          hashes=hashes, keys_from=tables.desired)
+            found.text = f"{snapshot.members:,} members" if snapshot else "none yet"
+        return hashes
 
     def _read_list(self, settings: EffectiveActivation, observer: DestinationObserver,
                    structure: Structure, options: PlanOptions, spec: AudienceSpec,

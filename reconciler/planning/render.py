@@ -6,9 +6,16 @@ renderer can leak it.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 from reconciler.changes.guards import GuardKind, GuardStop
-from reconciler.planning.plan import ActivationPlan, Plan, RemoteRead
+from reconciler.planning.plan import (
+    ActivationPlan,
+    ContactIndexRead,
+    IndexSource,
+    Plan,
+    RemoteRead,
+)
 
 GITHUB_COMMENT_LIMIT = 65_536
 _MARKDOWN_MARGIN = 1_024  # room for the truncation note and the footer
@@ -64,6 +71,8 @@ def activation_lines(activation: ActivationPlan) -> list[str]:
         lines.append(f"~ profiles {activation.attributes.updates:,} contacts: {fields}")
     if (read := describe_read(activation.remote_read)) is not None:
         lines.append(f"  refresh  {read}")
+    if activation.contact_index is not None and activation.has_changes:
+        lines.append(f"  contacts {describe_index(activation.contact_index)}")
     if activation.batching is not None and activation.batching.calls_max:
         lines.append(f"  batches  {activation.batching.describe()}")
     for issue in activation.data_issues:
@@ -98,6 +107,48 @@ def _drift_lines(plan: Plan) -> list[str]:
             lines.append(f"~ {a.activation}: attributes changed at the destination: "
                          f"{a.drift.changed_outside:,} contacts will get their values again")
     return lines
+
+
+def describe_index(read: ContactIndexRead, now: datetime | None = None) -> str:
+    """What the plan read to know which keys exist, in words: e.g. "contact index: 9,981,203
+    keys from state (read 3 h ago), 10,211 new keys checked in 11 calls"; `now`: the plan's
+    moment, for the index's age."""
+    checks = (f", {read.checked:,} new keys checked in {read.check_calls:,} calls "
+              f"({read.found:,} found)" if read.checked else "")
+    why = f" ({read.reason})" if read.reason else ""
+    if read.shared:
+        return f"contact index: {read.keys:,} keys, read for another activation{checks}"
+    if read.source is IndexSource.STATE:
+        age = (f" (read {describe_age(now - read.read_at)} ago)"
+               if now is not None and read.read_at is not None else "")
+        return f"contact index: {read.keys:,} keys from state{age}{checks}"
+    if read.source is IndexSource.EXPORT:
+        return (f"contact index: {read.keys:,} keys from the export {read.file} (one file, "
+                f"no API call){why}{checks}")
+    if read.source is IndexSource.CHECKED:
+        return f"contact index: every audience key checked{why}{checks}"
+    if read.source is IndexSource.UNKEPT:
+        return f"contact index: {read.keys:,} keys read in full (not kept)"
+    return (f"contact index: full read: {read.pages:,} pages in {describe_duration(read.seconds)}, "
+            f"{read.read_calls:,} calls, {read.keys:,} keys{why}{checks}")
+
+
+def describe_age(age: timedelta) -> str:
+    """An age for people: 40 s, 12 min, 3 h, 4 days."""
+    seconds = max(0.0, age.total_seconds())
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.0f} h" if seconds < 48 * 3600 else f"{seconds / 86400:.0f} days"
+
+
+def describe_duration(seconds: float) -> str:
+    """A duration for people: 4.2 s, 4 min 12 s."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {rest} s"
 
 
 def describe_read(read: RemoteRead | None) -> str | None:

@@ -16,6 +16,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
 from reconciler.errors import ReconcilerError
 
 LEFT_OUT_PERCENT = 5
@@ -55,10 +59,46 @@ def unknown_fields(columns: Mapping[str, str]) -> list[str]:
 
 
 def check_seed_file(path: Path, columns: Mapping[str, str] | None = None) -> None:
-    """Raise `SeedFileError` unless `path` is a readable CSV whose header has the columns the
-    fields need (before any sandbox starts: rows are checked as they are read)."""
+    """Raise `SeedFileError` unless `path` is a readable CSV (or Parquet file) whose header
+    has the columns the fields need (before any sandbox starts: rows are checked as they
+    are read)."""
+    if path.suffix.lower() == ".parquet":
+        _parquet_positions(path, columns or {})
+        return
     with _open(path) as handle:
         _header(path, csv.reader(_lines(path, handle)), columns or {})
+
+
+def _parquet_positions(path: Path, columns: Mapping[str, str]) -> dict[str, int]:
+    """As `_header`, from a Parquet file's schema."""
+    _open(path).close()  # a missing or unreadable file, said as for a CSV
+    try:
+        names = pq.ParquetFile(path).schema_arrow.names
+    except (pa.ArrowException, OSError) as exc:
+        raise SeedFileError(f"{path}: not a Parquet file ({exc})",
+                            hint="give a CSV or Parquet file to --seed-file") from exc
+    return _header(path, iter([names]), columns)
+
+
+def _parquet_customers(path: Path, columns: Mapping[str, str]) -> Iterator[dict[str, str]]:
+    """A Parquet seed file's rows as CSV cells (text; NULL as empty), in batches: seeding a
+    large sandbox from Parquet skips CSV parsing."""
+    positions = _parquet_positions(path, columns)
+    parquet = pq.ParquetFile(path)
+    names = parquet.schema_arrow.names
+    wanted = sorted(set(positions.values()))
+    where = {index: place for place, index in enumerate(wanted)}
+    line = 1  # as a CSV's line numbers: the header is line 1
+    for batch in parquet.iter_batches(batch_size=65_536, columns=[names[i] for i in wanted]):
+        texts = [pc.cast(column, pa.string()).to_pylist() for column in batch.columns]
+        for row_cells in zip(*texts, strict=True):
+            line += 1
+            cells = [""] * len(names)
+            for index, place in where.items():
+                cells[index] = row_cells[place] or ""
+            row = _row(path, line, cells, positions, columns)
+            if row is not None and not is_left_out(row["customer_id"]):
+                yield row
 
 
 def read_seed_customers(path: Path,
@@ -66,7 +106,10 @@ def read_seed_customers(path: Path,
     """The seed file's customers as {field: value}, without the left-out customers.
 
     `columns` maps fields to the CSV's column names (default: the field's own name); the fields
-    whose column the file lacks are absent from the rows."""
+    whose column the file lacks are absent from the rows. A `.parquet` file is read as one."""
+    if path.suffix.lower() == ".parquet":
+        yield from _parquet_customers(path, columns or {})
+        return
     with _open(path) as handle:
         reader = csv.reader(_lines(path, handle))
         positions = _header(path, reader, columns or {})

@@ -10,6 +10,7 @@ and the notices sent once (a key about to expire is told its channels once).
 """
 from reconciler.state.backend import SnapshotHashes
 from reconciler.state.budgets import PostgresBudgetLedger, open_budget_ledger
+from reconciler.state.contactindex import ABSENT, IndexInfo, index_id
 from reconciler.state.errors import (
     LockedError,
     LockError,
@@ -51,6 +52,7 @@ from reconciler.state.store import (
 )
 
 __all__ = [
+    "ABSENT",
     "DEFAULT_STATE_PATH",
     "LATEST_VERSION",
     "SNAPSHOT_HASH",
@@ -58,6 +60,7 @@ __all__ = [
     "ActivationRecord",
     "DeferredUpdates",
     "ImportExecution",
+    "IndexInfo",
     "JournalEntry",
     "JournalStatus",
     "JournalStep",
@@ -84,6 +87,7 @@ __all__ = [
     "StoreInUseError",
     "default_owner",
     "exposed_state_files",
+    "index_id",
     "open_budget_ledger",
     "open_state_reader",
     "open_state_store",

@@ -16,8 +16,9 @@ import pyarrow as pa
 
 from reconciler.arrow_streams import load_reader_into
 from reconciler.closing import Closing
-from reconciler.state import sealed
+from reconciler.state import contactindex, sealed
 from reconciler.state.backend import SNAPSHOT_SCHEMA, Backend, SnapshotHashes
+from reconciler.state.contactindex import IndexInfo
 from reconciler.state.encryption import StateKey
 from reconciler.state.errors import StateSchemaError
 from reconciler.state.imports import read_deferral, read_executions
@@ -218,6 +219,23 @@ class SqlStateReader(Closing):
         """The notices sent once (see `SqlStateWriter.claim_notice`) whose id starts with
         `prefix`, by id, with when they were sent."""
         return {} if self._empty() else read_notices(self._backend, prefix)
+
+    def contact_index(self, index: str) -> IndexInfo | None:
+        """What the contact index `index` holds (see contactindex.py); None before a read,
+        and always on an encrypted store, which keeps no contact index (its keys would be
+        kept in the clear: each plan reads the destination's contacts in full instead)."""
+        if self._empty() or self._key is not None:
+            return None
+        return contactindex.read_info(self._backend, index)
+
+    def copy_contact_index_into(self, index: str, into: duckdb.DuckDBPyConnection,
+                                table: str) -> None:
+        """Temp table `table` (member_key, attributes_hash) in `into`: the index's keys."""
+        if self._empty() or self._key is not None:
+            empty = pa.RecordBatchReader.from_batches(SNAPSHOT_SCHEMA, iter(()))
+            load_reader_into(empty, into, table)
+            return
+        contactindex.copy_into(self._backend, index, into, table)
 
     def now(self) -> dt.datetime:
         """The store's clock (UTC), which lock leases are measured by."""

@@ -146,8 +146,19 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE snapshots ADD COLUMN member_key_sealed VARCHAR",
         ),
     ),
+    Migration(
+        11,
+        "the contact index of each destination list or table and key (its keys are kept as "
+        "snapshot rows under the index's id; see contactindex.py)",
+        (
+            "CREATE TABLE contact_index (index_id VARCHAR PRIMARY KEY, keys BIGINT NOT NULL, "
+            "absent BIGINT NOT NULL, read_at TIMESTAMP NOT NULL, read_how VARCHAR NOT NULL, "
+            "remote_count BIGINT, updated_at TIMESTAMP NOT NULL)",
+        ),
+    ),
 )
 ENCRYPTION_VERSION = 10
+INDEX_VERSION = 11  # the contact_index table
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -29,10 +29,11 @@ from reconciler.state.backend import (
     SnapshotHashes,
     snapshot_has_hash,
 )
+from reconciler.state.contactindex import INDEX_PREFIX
 from reconciler.state.encryption import ALGORITHM, EncryptionError, StateKey
 from reconciler.state.errors import StateError
 from reconciler.state.records import SNAPSHOT_HASH, SNAPSHOT_KEY
-from reconciler.state.schema import ENCRYPTION_VERSION
+from reconciler.state.schema import ENCRYPTION_VERSION, INDEX_VERSION
 
 BATCH_ROWS = 100_000
 CACHE = '"__reconciler_sealed_members"'
@@ -239,6 +240,11 @@ def rekey(backend: Backend, version: int, old: StateKey | None, new: StateKey | 
         if busy:
             raise StateError(f"activation {busy[0][0]!r} is being applied: rekey the state "
                              "store once no apply runs")
+        # Contact indexes are dropped, not sealed: an encrypted store keeps none (the next
+        # plan reads the destinations in full; see StateReader.contact_index).
+        backend.execute("DELETE FROM snapshots WHERE activation LIKE ?", [INDEX_PREFIX + "%"])
+        if version >= INDEX_VERSION:
+            backend.execute("DELETE FROM contact_index")
         names = [str(row[0]) for row in backend.query(
             "SELECT DISTINCT activation FROM snapshots ORDER BY activation")]
         for activation in names:

@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from reconciler.arrow_streams import arrow_reader, as_reader, quote_duckdb
 from reconciler.changes.journal import JournalStep
-from reconciler.state import imports, journal, locks, notices, sealed
+from reconciler.state import contactindex, imports, journal, locks, notices, sealed
 from reconciler.state.backend import SNAPSHOT_SCHEMA, SNAPSHOT_SEALED, Backend
 from reconciler.state.encryption import StateKey
 from reconciler.state.errors import StaleStateError, StateError
@@ -342,3 +342,9 @@ class SqlStateWriter(SqlStateReader):
     def release_notice(self, notice: str) -> None:
         """Forget a claimed notice whose delivery failed, so the next run sends it again."""
         notices.release(self._backend, notice)
+
+    def write_contact_index(self, info: contactindex.IndexInfo, conn: duckdb.DuckDBPyConnection,
+                            table: str, *, full: bool) -> contactindex.IndexInfo:
+        """Store a contact index read in full (`full`), or the keys checked since (see
+        contactindex.write); bumps no serial."""
+        return contactindex.write(self._backend, info, conn, table, full=full)

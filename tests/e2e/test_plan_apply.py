@@ -174,7 +174,8 @@ def test_a_snapshot_hashed_another_way_resends_attributes_once(stack: Stack) -> 
     assert runner.invoke(app, ["apply", *stack.cli_args(), "-a", "vip-selligent",
                                "--auto-approve"]).exit_code == 0
     rows = stack.state_sql(
-        "UPDATE snapshots SET attributes_hash = left(md5(member_key), 16)",
+        "UPDATE snapshots SET attributes_hash = left(md5(member_key), 16) "
+        "WHERE activation = 'vip-selligent'",
         "UPDATE snapshot_info SET hash_format = NULL",
         "SELECT members FROM snapshot_info WHERE activation = 'vip-selligent'")
     members = rows[0][0]

@@ -63,6 +63,18 @@ def test_changes_against_the_snapshot(snapshot: list[tuple[str, str | None]], fi
     assert sorted(_keys(conn, T.members)) == CONTACTS
 
 
+def test_members_whose_contact_is_gone_are_not_removed() -> None:
+    # Scenario: the contact index is complete (every key at the destination): X left the
+    # audience and Y's contact was deleted there: X is removed; Y, no member of anything any
+    # more, is not (a removal would write to a contact that does not exist), yet counts in the
+    # list's base and leaves the next snapshot.
+    conn = _workspace(DESIRED, [*CONTACTS, "X", "Q"], [("A", "h1"), ("X", "h9"), ("Y", "h8")])
+    result = compute_diff(conn, T, has_actual=False, has_snapshot=True, has_fields=False,
+                          complete_contacts=True)
+    assert (_keys(conn, T.removes), result.removes, result.base_members) == (["X"], 1, 3)
+    assert sorted(_keys(conn, T.members)) == CONTACTS
+
+
 def test_changes_against_the_list_as_read_show_drift() -> None:
     # Scenario: with --refresh, membership follows the list read; drift is counted apart.
     conn = _workspace(DESIRED, CONTACTS, [("A", "h1"), ("B", "h2"), ("X", "h9")],

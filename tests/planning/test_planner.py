@@ -171,7 +171,8 @@ def test_each_planning_step_is_reported_as_it_starts_and_ends(project: Project,
         "reading selligent-sandbox's lists and fields | ",
         f"reading the audience from source warehouse | {len(keys):,} rows",
         "reading the last applied snapshot | none yet",
-        "reading selligent-sandbox's contacts | ",
+        f"reading selligent-sandbox's contacts | contact index: {len(keys):,} keys read in "
+        "full (not kept)",
         "comparing | ",
     ]
     assert [kind for kind, _, _ in steps.events] == ["start", "end"] * 5

@@ -107,7 +107,7 @@ def test_json_is_versioned_and_valid_against_the_published_schema() -> None:
     document = json.loads(render_json(Plan(created_at=NOW, activations=(_vip(), _unchanged()))))
     schema = json.loads((REPO / "schemas/plan.schema.json").read_text("utf-8"))
     jsonschema.Draft202012Validator(schema).validate(document)
-    assert document["format_version"] == "2.3"
+    assert document["format_version"] == "2.4"
     assert document["summary"]["member_adds"] == 12_304
     assert abs(document["activations"][0]["members"]["match_rate"] - 12_304 / 12_665) < 1e-9
     assert document["activations"][0]["resources"][0]["action"] == "+"

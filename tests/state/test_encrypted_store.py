@@ -3,19 +3,21 @@ snapshots with it, clear errors for a missing or wrong key, and re-keying."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pytest
 
-from reconciler.state import open_state_reader, open_state_store
+from reconciler.state import IndexInfo, index_id, open_state_reader, open_state_store
 from reconciler.state.encryption import EncryptionError, StateKey
 from tests.state.conftest import StateTarget
 
 KEY = StateKey.from_text(base64.b64encode(b"k" * 32).decode(), "TEST_KEY")
 NEW = StateKey.from_text(base64.b64encode(b"n" * 32).decode(), "NEW_KEY")
 MEMBERS = {f"member{i}@example.com": f"{i}" for i in range(1000)}
+READ_AT = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 
 
 def _batch(members: dict[str, str]) -> pa.RecordBatch:
@@ -154,3 +156,30 @@ def _only_x() -> duckdb.DuckDBPyConnection:
     conn.execute("CREATE TEMP TABLE m AS SELECT 'x@example.com' AS member_key, "
                  "'1' AS attributes_hash")
     return conn
+
+
+def test_an_encrypted_store_keeps_no_contact_index_and_rekey_drops_one(
+        state: StateTarget) -> None:
+    # Scenario: a plain store holds a contact index of emails; encrypting it drops the index
+    # (its keys would stay in the clear), the encrypted store neither shows nor keeps one, and
+    # decrypting the store does not bring it back.
+    index = index_id("selligent-prod", "list CONTACTS", "MAIL")
+    info = IndexInfo(index, 0, 0, READ_AT, "full read: 1 page", 2, READ_AT)
+    conn = duckdb.connect()
+    conn.execute("CREATE TABLE full_read AS SELECT * FROM (VALUES "
+                 "('anna@example.com', NULL::VARCHAR), ('bob@example.com', NULL)) "
+                 "AS t(member_key, attributes_hash)")
+    with open_state_store(state.location, schema=state.schema) as store:
+        store.write_snapshot("vip", [_batch(MEMBERS)])
+        store.write_contact_index(info, conn, "full_read", full=True)
+        assert store.contact_index(index) is not None
+        store.rekey(None, KEY)
+    assert not any("example" in value for value in _raw_keys(state))
+    with open_state_reader(state.location, schema=state.schema, key=KEY) as reader:
+        assert reader.contact_index(index) is None
+        reader.copy_contact_index_into(index, conn, "kept")
+    assert conn.execute("SELECT count(*) FROM kept").fetchone() == (0,)
+    with open_state_store(state.location, schema=state.schema, key=KEY) as store:
+        store.rekey(KEY, None)  # decrypted again: the dropped index does not come back
+    with open_state_reader(state.location, schema=state.schema) as reader:
+        assert reader.contact_index(index) is None

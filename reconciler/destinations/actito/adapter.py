@@ -120,6 +120,24 @@ class ActitoAdapter:
                 yield sorted(found)
             chunk = list(itertools.islice(iterator, LOOKUP_CHUNK))
 
+    def count_profiles(self, key_attribute: str) -> int | None:
+        """How many profiles the table holds, from the listing's announced total ([I] route,
+        [?] evidence §4); None when the destination keeps to documented routes, reads an
+        export (its file is the full read) or the listing announces none."""
+        if self.exported is not None or (self.routes.inferred(["listProfiles"])
+                                         and self.routes.documented_only):
+            return None
+        return announced_total(self.client.profiles_page(self.table, 0, 1, [key_attribute]))
+
+    def find_keys(self, key_attribute: str, keys: Sequence[str]) -> list[str]:
+        """Of `keys`, those of a profile: the documented lookup by unique attribute, one call
+        per key, `max_in_flight` at once ([C] evidence §5), in chunks of LOOKUP_CHUNK."""
+        found: list[str] = []
+        for start in range(0, len(keys), LOOKUP_CHUNK):
+            chunk = {str(k) for k in keys[start:start + LOOKUP_CHUNK] if k not in (None, "")}
+            found += sorted(self._looked_up(key_attribute, chunk))
+        return found
+
     def _looked_up(self, key_attribute: str, wanted: set[str]) -> set[str]:
         def exists(key: str) -> bool:
             return self.client.find_profile(self.table, key_attribute, key) is not None

@@ -71,6 +71,12 @@ class ActitoClient:
         self._token_lock = threading.Lock()
         self._table_ids: dict[str, str] = {}  # profile table name → id, read once
         self._tables_lock = threading.Lock()
+        self._calls, self._calls_lock = 0, threading.Lock()  # calls sent, from any thread
+
+    @property
+    def calls_sent(self) -> int:
+        """The calls sent so far (token calls and retries included)."""
+        return self._calls
 
     def __repr__(self) -> str:  # never show the key
         return f"ActitoClient({self.base_url!r}, entity={self.entity!r})"
@@ -123,6 +129,8 @@ class ActitoClient:
         sent = dict(kwargs)
         if callable(sent.get("files")):  # a file upload is reopened on each attempt
             sent["files"] = sent["files"]()
+        with self._calls_lock:
+            self._calls += 1
         try:
             with self._gate.slot():
                 response = self._session.request(method, self.base_url + path, headers=headers,

@@ -145,6 +145,13 @@ class ExportReader:
         if page:
             yield page
 
+    @property
+    def file_read(self) -> tuple[str, datetime | None] | None:
+        """The export file read (its name, and when it was made by its name), if one was."""
+        if self._file is None:
+            return None
+        return self._file[0], file_moment(self.export.file_pattern, self._file[0])
+
     def close(self) -> None:
         if self._folder is not None:
             self._folder.cleanup()

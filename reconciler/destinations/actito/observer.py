@@ -7,6 +7,7 @@ list's members ([I]), so drift is seen through the member count only.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
 
 import duckdb
 
@@ -17,6 +18,7 @@ from reconciler.destinations.actito.adapter import ActitoAdapter
 from reconciler.destinations.actito.models import TableStructure, TargetList, ValueType
 from reconciler.destinations.actito.targeting import VALIDITY_MARGIN, ListTarget, list_target
 from reconciler.destinations.base import Structure, ValuesRead, load_key_pages
+from reconciler.destinations.keyindex import FullRead
 from reconciler.destinations.rows import iter_rows
 from reconciler.manifests.models import FieldType, ListManagement
 from reconciler.manifests.settings import EffectiveActivation
@@ -89,6 +91,7 @@ class ActitoObserver:
         self.adapter = adapter
         self.clock = clock
         self._structure: TableStructure | None = None
+        self._counts: dict[str, int | None] = {}  # key attribute → profile count, per run
 
     @property
     def target(self) -> str:
@@ -191,6 +194,47 @@ class ActitoObserver:
         # desired ones.
         load_key_pages(conn, table, self.adapter.iter_existing_keys(key, keys, count,
                                                                    self.clock.now()))
+
+    # -- the contact index kept between plans (destinations/keyindex.py) ------------------
+    def index_scope(self, activation: EffectiveActivation) -> str:
+        return f"table {self.adapter.table}"
+
+    def count_contacts(self, activation: EffectiveActivation) -> int | None:
+        """The profile count ([I] the listing's total), read once per run and key."""
+        key = activation.match_key.destination
+        if key not in self._counts:
+            self._counts[key] = self.adapter.count_profiles(key)
+        return self._counts[key]
+
+    def full_read(self, activation: EffectiveActivation) -> FullRead | None:
+        """The daily export when the destination names one ([C] evidence §9: one file), else
+        the profile listing's pages ([I] route, sized by its announced total); None when
+        only documented routes are allowed and there is no export."""
+        adapter = self.adapter
+        if adapter.export is not None:
+            return FullRead(pages=1, calls=0, file=adapter.export.file_pattern)
+        total = self.count_contacts(activation)
+        if total is None:
+            return None
+        pages = max(1, -(-total // adapter.page_size))
+        return FullRead(pages=pages, calls=pages + 1)
+
+    def iter_all_keys(self, activation: EffectiveActivation) -> Iterator[list[str]]:
+        key = activation.match_key.destination
+        if self.adapter.exported is not None:
+            return self.adapter.exported.keys(key, self.clock.now())
+        return self.adapter.iter_keys(key)
+
+    def file_read(self) -> tuple[str, dt.datetime | None] | None:
+        exported = self.adapter.exported
+        return exported.file_read if exported is not None else None
+
+    def check_keys(self, activation: EffectiveActivation, keys: Sequence[str]) -> list[str]:
+        return self.adapter.find_keys(activation.match_key.destination, keys)
+
+    @property
+    def calls_sent(self) -> int:
+        return self.adapter.client.calls_sent
 
     def load_members(self, activation: EffectiveActivation,
                      conn: duckdb.DuckDBPyConnection, table: str) -> bool:

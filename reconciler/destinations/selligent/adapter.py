@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.destinations.errors import PermanentApiError
+from reconciler.destinations.selligent.chunking import in_order
 from reconciler.destinations.selligent.client import SelligentClient
 from reconciler.destinations.selligent.errors import SelligentNotFoundError
 from reconciler.destinations.selligent.results import DataResult
@@ -107,13 +108,32 @@ class SelligentAdapter:
         return SegmentInfo(item.get("api_name", api_name), item.get("name", ""),
                            item.get("type", "Unknown"), item.get("description") or "")
 
-    def iter_contact_keys(self, key_field: str) -> Iterator[list[str]]:
-        """The contact index: pages of the `key_field` values present in the audience list."""
-        count = self.client.count_list_records(self.organization, self.list_api_name)
+    def iter_contact_keys(self, key_field: str, count: int | None = None) -> Iterator[list[str]]:
+        """The contact index: pages of the `key_field` values present in the audience list
+        (`count`: its record count, when just read)."""
+        if count is None:
+            count = self.client.count_list_records(self.organization, self.list_api_name)
         pages = self.client.search_list_data(self.organization, self.list_api_name, [key_field],
                                              order_by=key_field, expected=count)
         for page in pages:
             yield [str(row[0]) for row in page if row and row[0] not in (None, "")]
+
+    def count_contacts(self) -> int:
+        """The audience list's record count (List_GetListRecordsCount, one call)."""
+        return self.client.count_list_records(self.organization, self.list_api_name)
+
+    def find_contact_keys(self, key_field: str, keys: Sequence[str]) -> list[str]:
+        """Of `keys`, those of a record of the list: one `data/search` per key filtered with
+        `EqualTo` (api/selligent.md §2.4 [C]; filters combine with AND only, so a call cannot
+        ask for several keys), `read_in_flight` at a time within the key's rate limit."""
+        def exists(key: str) -> bool:
+            rows = self.client.search_list_page(
+                self.organization, self.list_api_name, [key_field],
+                [{"field_name": key_field, "operator": "EqualTo", "field_value": key}], 1)
+            return any(row and str(row[0]) == key for row in rows)
+
+        found = in_order(keys, exists, self.client.limits.read_in_flight)
+        return [key for key, there in zip(keys, found, strict=True) if there]
 
     def iter_contacts(self, key_field: str, fields: Sequence[str]) -> Iterator[list[list[Any]]]:
         """Pages of rows `[key, *fields]` of the audience list (e.g. to see remote values)."""

@@ -191,6 +191,14 @@ class SelligentClient:
         return self._search(f"{path}/data/search", where, fields, filters, order_by, direction,
                             expected)
 
+    def search_list_page(self, org: str, list_name: str, fields: Sequence[str],
+                         filters: Sequence[Filter], take: int) -> list[list[Any]]:
+        """Data_SearchData, one call: the first `take` rows matching `filters` (a lookup)."""
+        path, where = self._paths(org, list_name)
+        body = {"fields": list(fields), "filters": list(filters), "skip": 0, "take": take}
+        return list(self._call("POST", f"{path}/data/search", where, body=body).get("data")
+                    or [])
+
     def search_segment_data(self, org: str, list_name: str, segment: str, fields: Sequence[str],
                             filters: Sequence[Filter] = (), order_by: str | None = None,
                             direction: str = "ASC") -> Iterator[list[list[Any]]]:

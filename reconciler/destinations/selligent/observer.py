@@ -5,11 +5,14 @@ fields of the audience list; its members are keys of the list's key field.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 import duckdb
 
 from reconciler.changes.batching import Batching
 from reconciler.changes.resources import Action, ResourceChange, ResourceType
 from reconciler.destinations.base import Structure, ValuesRead, load_key_pages, load_row_pages
+from reconciler.destinations.keyindex import FullRead
 from reconciler.destinations.selligent.adapter import FieldInfo, SelligentAdapter
 from reconciler.manifests.models import FieldType
 from reconciler.manifests.settings import EffectiveActivation
@@ -40,6 +43,7 @@ class SelligentObserver:
         self.adapter = adapter
         self._fields: dict[str, FieldInfo] | None = None
         self._contact_tables: dict[str, str] = {}  # key field → loaded table, per connection
+        self._count: int | None = None  # the list's record count, read once per run
 
     @property
     def target(self) -> str:
@@ -111,6 +115,36 @@ class SelligentObserver:
             self._contact_tables[key.casefold()] = every
         # Every contact's key: the diff keeps the desired ones.
         conn.execute(f'CREATE OR REPLACE TEMP VIEW "{table}" AS SELECT member_key FROM "{every}"')
+
+    # -- the contact index kept between plans (destinations/keyindex.py) ------------------
+    def index_scope(self, activation: EffectiveActivation) -> str:
+        return f"list {self.adapter.list_api_name}"
+
+    def count_contacts(self, activation: EffectiveActivation) -> int | None:
+        """[C] List_GetListRecordsCount (api/selligent.md §8): one call, once per run."""
+        if self._count is None:
+            self._count = self.adapter.count_contacts()
+        return self._count
+
+    def full_read(self, activation: EffectiveActivation) -> FullRead | None:
+        """The pages of a full read, known from the record count (§8: read in parallel)."""
+        size = self.adapter.client.limits.page_size
+        pages = max(1, -(-(self.count_contacts(activation) or 0) // size))
+        return FullRead(pages=pages, calls=pages)
+
+    def iter_all_keys(self, activation: EffectiveActivation) -> Iterator[list[str]]:
+        return self.adapter.iter_contact_keys(activation.match_key.destination,
+                                              self.count_contacts(activation))
+
+    def file_read(self) -> None:
+        """Selligent's keys are read in pages, never from a file."""
+
+    def check_keys(self, activation: EffectiveActivation, keys: Sequence[str]) -> list[str]:
+        return self.adapter.find_contact_keys(activation.match_key.destination, keys)
+
+    @property
+    def calls_sent(self) -> int:
+        return self.adapter.calls_sent
 
     def load_members(self, activation: EffectiveActivation,
                      conn: duckdb.DuckDBPyConnection, table: str) -> bool:

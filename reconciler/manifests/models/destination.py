@@ -65,6 +65,10 @@ class SelligentDestination(StrictModel):
     list: str = Field(min_length=1, description="The audience list's api name, e.g. CONTACTS.")
     credentials: SelligentCredentials
     limits: SelligentLimits = Field(default_factory=SelligentLimits)
+    index_max_age: Duration = Field(
+        default="24h", description="How old the contact index kept in the state may be before "
+        "a plan reads every key at the destination again (a full read); younger, a plan "
+        "checks only the audience keys the index does not know.")
     defaults: ActivationSettings | None = None
 
 
@@ -247,6 +251,11 @@ class ActitoDestination(StrictModel):
         "never sends an empty cell: a profile's update leaves out the attributes whose new "
         "value is NULL, which keep their value in Actito (one more import per set of NULL "
         "attributes; not with an activation's etlId, whose columns are fixed).")
+    index_max_age: Duration = Field(
+        default="24h", description="How old the contact index kept in the state may be before "
+        "a plan reads every key at the destination again (a full read, from the profileExport "
+        "when there is one); younger, a plan checks only the audience keys the index does "
+        "not know.")
     defaults: ActivationSettings | None = None
 
 
