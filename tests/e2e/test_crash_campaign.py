@@ -29,6 +29,7 @@ from tests.e2e.crashing import (
     runner,
 )
 
+pytestmark = pytest.mark.slow
 POINTS = [
     KillPoint("plan: Selligent's fields read", "selligent", "GET", r"/CONTACTS/fields$", 1),
     KillPoint("plan: Selligent's segment read", "selligent", "GET", r"/segments/[^/]+$", 1),

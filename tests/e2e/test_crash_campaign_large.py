@@ -59,6 +59,7 @@ from tests.e2e.crashing import (
     wait_for,
 )
 
+pytestmark = pytest.mark.slow
 CUSTOMERS = 57_000
 TRIGGER = r"/etls/[^/]+/trigger-execution$"
 KiB = 1024
