@@ -87,7 +87,7 @@ def read_audience(source: Source, manifest: object, spec: AudienceSpec,
         assert stored is not None
         unchanged, reason = _read_changes(source, manifest, spec, context, audience, stored)
     if reason is not None:
-        source.materialize(full_read_query(audience), conn, raw)
+        source.materialize(full_read_query(spec, audience), conn, raw)
         split_full(conn, raw, read_tables)
 
     def stage(_query: SqlFragment, staged: str, select: str) -> None:
@@ -98,7 +98,7 @@ def read_audience(source: Source, manifest: object, spec: AudienceSpec,
     notes = (() if reason is None else
              (f"source {source.name!r} plans in the warehouse, but this plan read every row "
               f"of the audience: {reason}",))
-    kept = WarehouseRead(source.name, manifest, spec, audience, digest, tables.desired,
+    kept = WarehouseRead(source.name, manifest, spec.activation, digest, tables.desired,
                          read_tables, full=reason is not None)
     return AudienceRead(report, notes, lambda query, keys: _narrow(conn, query, keys), kept)
 
@@ -160,6 +160,6 @@ def record_warehouse_state(kept: WarehouseRead | None, conn: duckdb.DuckDBPyConn
         return
     try:
         kept.record(conn, snapshot, applied.serial)
-    except ReconcilerError as exc:
+    except (ReconcilerError, duckdb.Error) as exc:
         logger.warning("%s; the next plan of activation %r reads every row", exc,
-                       kept.audience.activation)
+                       kept.activation)

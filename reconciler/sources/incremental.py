@@ -65,23 +65,25 @@ def changed_rows_query(spec: AudienceSpec, audience: SqlFragment, schema: str) -
     key = q(KEY_COLUMN)
     state = qualified(schema, members_table(spec.activation))
     fields = "".join(f", h.{q(f.destination)}" for f in spec.fields)
+    hash_ = q(ROW_HASH)
     text = (
         f"WITH h AS (SELECT a.*, {row_hash(spec, 'a')} AS {q(ROW_HASH)}, "
         f"count(*) OVER (PARTITION BY a.{key}) AS __copies FROM ({audience.sql}) AS a) "
-        f"SELECT coalesce(h.{key}, s.{key}) AS {key}{fields}, "
+        f"SELECT coalesce(h.{key}, s.{key}) AS {key}{fields}, h.{hash_}, "
         f"CASE WHEN h.__copies IS NULL THEN '{GONE}' ELSE '{READ}' END AS {q(CHANGE)}, "
         f"s.{key} IS NOT NULL AS {q(IN_STATE)} "
         f"FROM h FULL JOIN {state} AS s ON s.{key} = h.{key} "
         f"WHERE h.__copies IS NULL OR h.{key} IS NULL OR h.__copies > 1 "
-        f"OR s.{key} IS NULL OR s.{q(ROW_HASH)} <> h.{q(ROW_HASH)}")
+        f"OR s.{key} IS NULL OR s.{hash_} <> h.{hash_}")
     return SqlFragment(text, audience.params)
 
 
-def full_read_query(audience: SqlFragment) -> SqlFragment:
+def full_read_query(spec: AudienceSpec, audience: SqlFragment) -> SqlFragment:
     """Every audience row, with the columns of `changed_rows_query`."""
     q = POSTGRES.quote
-    return SqlFragment(f"SELECT a.*, '{READ}' AS {q(CHANGE)}, FALSE AS {q(IN_STATE)} "
-                       f"FROM ({audience.sql}) AS a", audience.params)
+    return SqlFragment(f"SELECT a.*, {row_hash(spec, 'a')} AS {q(ROW_HASH)}, '{READ}' AS "
+                       f"{q(CHANGE)}, FALSE AS {q(IN_STATE)} FROM ({audience.sql}) AS a",
+                       audience.params)
 
 
 def meta_query(schema: str, activation: str) -> SqlFragment:
@@ -103,7 +105,8 @@ class Stored:
 @dataclass(frozen=True)
 class ReadTables:
     """The workspace tables a warehouse-side read leaves for apply (`warehouse_state.py`):
-    the keys read back, the keys that left, the unchanged members taken from the snapshot."""
+    the keys read back (with their rows' count and the row hash the plan saw), the keys that
+    left, the unchanged members taken from the snapshot."""
 
     read: str
     gone: str
@@ -133,11 +136,7 @@ def split_read(into: duckdb.DuckDBPyConnection, raw: str, snapshot: str, tables:
     and digests): the unchanged members are the snapshot's, less the keys read back or gone.
     Their number."""
     q, key, hash_ = DUCKDB.quote, DUCKDB.quote(KEY_COLUMN), DUCKDB.quote(HASH_COLUMN)
-    into.execute(f"CREATE OR REPLACE TEMP TABLE {q(tables.read)} AS SELECT {key}, "
-                 f"bool_or({q(IN_STATE)}) AS {q(IN_STATE)} FROM {q(raw)} "
-                 f"WHERE {q(CHANGE)} = '{READ}' AND {key} IS NOT NULL GROUP BY {key}")
-    into.execute(f"CREATE OR REPLACE TEMP TABLE {q(tables.gone)} AS SELECT DISTINCT {key} "
-                 f"FROM {q(raw)} WHERE {q(CHANGE)} = '{GONE}'")
+    _split(into, raw, tables)
     trusted = f"{hash_} IS NOT NULL" if has_fields else "TRUE"
     into.execute(
         f"CREATE OR REPLACE TEMP TABLE {q(tables.unchanged)} AS SELECT {key}, {hash_} "
@@ -173,12 +172,21 @@ def expected_unchanged(into: duckdb.DuckDBPyConnection, stored: Stored,
 def split_full(into: duckdb.DuckDBPyConnection, raw: str, tables: ReadTables) -> None:
     """Fill `tables` after a full read: every key was read, none is taken from the snapshot."""
     q, key = DUCKDB.quote, DUCKDB.quote(KEY_COLUMN)
-    into.execute(f"CREATE OR REPLACE TEMP TABLE {q(tables.read)} AS SELECT DISTINCT {key}, "
-                 f"FALSE AS {q(IN_STATE)} FROM {q(raw)} WHERE {key} IS NOT NULL")
-    into.execute(f"CREATE OR REPLACE TEMP TABLE {q(tables.gone)} AS SELECT {key} "
-                 f"FROM {q(tables.read)} LIMIT 0")
+    _split(into, raw, tables)
     into.execute(f"CREATE OR REPLACE TEMP TABLE {q(tables.unchanged)} AS SELECT {key}, "
                  f"CAST(NULL AS UBIGINT) AS {HASH_COLUMN} FROM {q(tables.read)} LIMIT 0")
+
+
+def _split(into: duckdb.DuckDBPyConnection, raw: str, tables: ReadTables) -> None:
+    """The keys read (their rows' count, whether the warehouse's table has them, one row's
+    hash) and the keys gone, from the rows read back."""
+    q, key = DUCKDB.quote, DUCKDB.quote(KEY_COLUMN)
+    into.execute(f"CREATE OR REPLACE TEMP TABLE {q(tables.read)} AS SELECT {key}, "
+                 f"bool_or({q(IN_STATE)}) AS {q(IN_STATE)}, count(*) AS copies, "
+                 f"any_value({q(ROW_HASH)}) AS {q(ROW_HASH)} FROM {q(raw)} "
+                 f"WHERE {q(CHANGE)} = '{READ}' AND {key} IS NOT NULL GROUP BY {key}")
+    into.execute(f"CREATE OR REPLACE TEMP TABLE {q(tables.gone)} AS SELECT DISTINCT {key} "
+                 f"FROM {q(raw)} WHERE {q(CHANGE)} = '{GONE}'")
 
 
 def keys_query(audience: SqlFragment, keys: list[str]) -> SqlFragment:

@@ -19,6 +19,7 @@ from reconciler.operations.plans import make_plan
 from reconciler.planning.planner import Refresh, Workspace
 from reconciler.sandbox.warehouses import aim_project, example_tables, seed_postgres
 from reconciler.sources.dialects import DialectName
+from reconciler.state import open_state_store
 from tests.e2e.conftest import Stack
 
 runner = CliRunner()
@@ -170,6 +171,43 @@ def test_an_apply_that_did_not_record_row_hashes_means_a_full_read(
     _same(local, planned)
     assert any(FULL_READ in w and "describe state serial" in w
                for w in planned["vip-selligent"]["warnings"])
+
+
+@pytest.mark.parametrize("stack", ["duckdb"], indirect=True)
+@pytest.mark.parametrize("first", ["warehouse-full", "warehouse-incremental"])
+def test_a_row_changed_between_plan_and_apply_is_read_again(
+        stack: Stack, warehouse: str, postgres_url: str, first: str) -> None:
+    # Scenario: a warehouse-side plan (a full read, or an incremental one after a recorded
+    # apply), then rows change in the warehouse before its apply records the row hashes: the
+    # table keeps the hashes the plan saw, so the next warehouse plan reads those rows again
+    # and plans as a local one does.
+    if first == "warehouse-incremental":
+        _apply(stack, warehouse, "warehouse")
+        _raise_vips(postgres_url, warehouse, 1)
+    _plan_in(stack, warehouse, "warehouse")
+    project, _ = load_project(stack.manifests)
+    workspace = Workspace()
+    try:
+        make_plan(project, activations=["vip-selligent"], refresh=Refresh.NONE,
+                  state=str(stack.state), workspace=workspace, clock=stack.clock)
+        _raise_vips(postgres_url, warehouse, 5)  # after the plan, before its apply records
+        store = open_state_store(stack.state)
+        try:
+            members = workspace.tables_of("vip-selligent").members
+            store.write_snapshot_from_duckdb("vip-selligent", workspace.conn, members,
+                                             taken_at=stack.clock.now(),
+                                             hash_format=workspace.hash_format)
+            workspace.record_warehouse("vip-selligent", store.snapshot_info("vip-selligent"),
+                                       members)
+        finally:
+            store.close()
+    finally:
+        workspace.close()
+    local = _changes(stack, warehouse, "local")
+    planned = _changes(stack, warehouse, "warehouse")
+    _same(local, planned)
+    assert planned["vip-selligent"]["counts"][4], planned["vip-selligent"]["counts"]
+    assert not [w for w in planned["vip-selligent"]["warnings"] if FULL_READ in w]
 
 
 def test_the_row_hash_tables_are_named_by_digest(tmp_path: Path) -> None:
