@@ -3,6 +3,9 @@ apply and churn in the warehouse, and a full read (said) whenever the warehouse'
 do not describe the last apply."""
 from __future__ import annotations
 
+import base64
+import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -215,3 +218,32 @@ def test_the_row_hash_tables_are_named_by_digest(tmp_path: Path) -> None:
     from reconciler.sources.incremental import members_table
 
     assert members_table("x" * 200).startswith("members_") and len(members_table("a")) == 24
+
+
+@pytest.mark.parametrize("stack", ["duckdb"], indirect=True)
+def test_an_encrypted_state_plans_in_the_warehouse_as_locally(
+        stack: Stack, warehouse: str, postgres_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Scenario: the state encrypted at rest (snapshot keys kept as keyed hashes): after a
+    # warehouse-side apply and churn, the warehouse plan (its unchanged members' sealed keys
+    # opened locally) reads incrementally and counts what the local plan counts.
+    (stack.workdir / "reconciler.yaml").write_text(
+        "manifests: manifests\nstate:\n  encryption:\n    key: ${env:WAREHOUSE_TEST_KEY}\n",
+        "utf-8")
+    monkeypatch.setenv("WAREHOUSE_TEST_KEY", base64.b64encode(os.urandom(32)).decode())
+    _apply(stack, warehouse, "warehouse")
+    _churn(postgres_url, warehouse)
+    plans = {}
+    for plan_in in ("local", "warehouse"):
+        _plan_in(stack, warehouse, plan_in)
+        result = runner.invoke(app, ["plan", *stack.cli_args(), "--format", "json",
+                                     *(a for name in ACTIVATIONS for a in ("-a", name))])
+        assert result.exit_code == 0, result.output
+        document = json.loads(result.output[result.output.index("\n{") + 1:])
+        plans[plan_in] = {a["activation"]: a for a in document["activations"]}
+    for name in ACTIVATIONS:
+        local, planned = plans["local"][name], plans["warehouse"][name]
+        assert local["members"] == planned["members"], name
+        assert local["attributes"] == planned["attributes"], name
+        assert not [w for w in planned["warnings"] if FULL_READ in w], planned["warnings"]
+    assert plans["warehouse"]["vip-selligent"]["members"]["removes"]
