@@ -56,15 +56,9 @@ from reconciler.planning.replacement import (
     with_replacement,
 )
 from reconciler.planning.steps import SILENT, StepReporter, Steps
-from reconciler.planning.warehouse import (
-    AudienceRead,
-    Context,
-    read_audience,
-    record_warehouse_state,
-)
+from reconciler.planning.warehouse import Context, read_audience, record_warehouse_state
 from reconciler.sources import (
     AudienceField,
-    AudienceReport,
     AudienceSpec,
     Source,
     hash_format,
@@ -123,8 +117,7 @@ class Workspace:
     def record_warehouse(self, activation: str, applied: SnapshotInfo | None,
                          snapshot: str) -> None:
         """After an apply wrote `snapshot` (`applied`), keep its warehouse-side row hashes."""
-        record_warehouse_state(self.warehouse.pop(activation, None), self.conn, applied,
-                               snapshot)
+        record_warehouse_state(self.warehouse.pop(activation, None), self.conn, applied, snapshot)
 
     def close(self) -> None:
         self.conn.close()
@@ -219,7 +212,8 @@ class Planner:
         source, spec = self._audience(settings, structure.field_lengths)
         steps = Steps(self.steps, settings.name)
         with steps.step(f"reading the audience from source {source.name}") as found:
-            report, audience = self._read_audience(source, spec, owned.snapshot, options.now)
+            report, aud = read_audience(source, spec, Context(
+                self.workspace, self.project, self.state, owned.snapshot, options.now))
             found.text = f"{report.valid_rows:,} rows"
         snapshot = owned.snapshot
         with steps.step("reading the last applied snapshot") as found:
@@ -235,8 +229,7 @@ class Planner:
         has_actual, read, remote = self._read_list(settings, observer, structure, options, spec,
                                                    (snapshot, old, hashes), steps)
         def fill_updates(keys: str, updates: str) -> None:  # the sent rows' values, read again
-            materialize_rows(source, spec, conn, updates, keys, now=options.now,
-                             narrow=audience.narrow)
+            materialize_rows(source, spec, conn, updates, keys, now=options.now, narrow=aud.narrow)
 
         with steps.step("comparing"):
             diff = compute_diff(conn, tables, has_actual=has_actual,
@@ -247,7 +240,7 @@ class Planner:
                                 remote=remote)
         refresh = file_refresh(settings, structure, snapshot, old, options.now)
         resources, guarded = structure.resources + refresh, diff
-        notes = _imported_notes(settings, structure, snapshot, diff) + audience.notes
+        notes = _imported_notes(settings, structure, snapshot, diff) + aud.notes
         if old is not None and snapshot is not None:
             change, replaced = plan_replacement(
                 settings, structure, observer.target, old, snapshot.members,
@@ -322,19 +315,6 @@ class Planner:
             duplicate_keys=settings.duplicate_keys,
         )
         return source, spec
-
-    def _read_audience(self, source: Source, spec: AudienceSpec, snapshot: SnapshotInfo | None,
-                       now: dt.datetime) -> tuple[AudienceReport, AudienceRead]:
-        """The audience into the workspace, read where its Source says (`planIn`); what a
-        warehouse-side read leaves for the apply is kept on the workspace."""
-        tables = self.workspace.tables_of(spec.activation)
-        manifest = self.project.of_kind(Kind.SOURCE)[spec.model.source].document.spec
-        audience = read_audience(source, manifest, spec, Context(
-            self.workspace.conn, tables, self.state, snapshot, self.workspace.hash_format, now))
-        self.workspace.warehouse.pop(spec.activation, None)
-        if audience.kept is not None:
-            self.workspace.warehouse[spec.activation] = audience.kept
-        return audience.report, audience
 
     def _source(self, name: str) -> Source:
         if name not in self._sources:

@@ -12,12 +12,14 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import duckdb
 
 from reconciler.changes.tables import DiffTables
 from reconciler.errors import ReconcilerError
-from reconciler.manifests.models import PlanIn, PostgresSource
+from reconciler.manifests.models import Kind, PlanIn, PostgresSource
+from reconciler.manifests.project import Project
 from reconciler.sources import (
     AudienceReport,
     AudienceSpec,
@@ -56,23 +58,51 @@ class AudienceRead:
     kept: WarehouseRead | None = field(default=None)
 
 
+class Workspace(Protocol):
+    """The planner's workspace, as far as a read needs it (see `planner.Workspace`)."""
+
+    conn: duckdb.DuckDBPyConnection
+    hash_format: str
+    warehouse: dict[str, WarehouseRead]
+
+    def tables_of(self, activation: str) -> DiffTables: ...
+
+
 @dataclass(frozen=True)
 class Context:
     """What a warehouse-side read needs besides the source and the audience."""
 
-    conn: duckdb.DuckDBPyConnection
-    tables: DiffTables
+    workspace: Workspace
+    project: Project
     state: StateReader
     snapshot: SnapshotInfo | None
-    hash_format: str
     now: dt.datetime
 
+    @property
+    def conn(self) -> duckdb.DuckDBPyConnection:
+        return self.workspace.conn
 
-def read_audience(source: Source, manifest: object, spec: AudienceSpec,
-                  context: Context) -> AudienceRead:
-    """Materialize the activation's audience into `context.tables.desired` (see
-    `materialize_audience`), in the warehouse when `manifest` (the Source's spec) says so."""
-    conn, tables = context.conn, context.tables
+    @property
+    def hash_format(self) -> str:
+        return self.workspace.hash_format
+
+
+def read_audience(source: Source, spec: AudienceSpec,
+                  context: Context) -> tuple[AudienceReport, AudienceRead]:
+    """Materialize the activation's audience into its desired table (see
+    `materialize_audience`), in the warehouse when its Source's `planIn` says so; what a
+    warehouse-side read leaves for the apply is kept on the workspace."""
+    manifest = context.project.of_kind(Kind.SOURCE)[spec.model.source].document.spec
+    read = _read(source, manifest, spec, context)
+    context.workspace.warehouse.pop(spec.activation, None)
+    if read.kept is not None:
+        context.workspace.warehouse[spec.activation] = read.kept
+    return read.report, read
+
+
+def _read(source: Source, manifest: object, spec: AudienceSpec,
+          context: Context) -> AudienceRead:
+    conn, tables = context.conn, context.workspace.tables_of(spec.activation)
     if not isinstance(manifest, PostgresSource) or manifest.plan_in is not PlanIn.WAREHOUSE:
         return AudienceRead(materialize_audience(source, spec, conn, tables.desired,
                                                  now=context.now, held=tables.held))
@@ -126,7 +156,7 @@ def _read_changes(source: Source, manifest: PostgresSource, spec: AudienceSpec,
                   stored: Stored) -> tuple[str | None, str | None]:
     """Read the changed rows and take the others from the snapshot: the table of unchanged
     members, or why a full read is needed instead (the counts disagree)."""
-    conn, tables = context.conn, context.tables
+    conn, tables = context.conn, context.workspace.tables_of(spec.activation)
     read_tables, raw = ReadTables.of(tables.desired), f"{tables.desired}__wh_raw"
     snapshot = f"{tables.desired}__wh_snapshot"
     context.state.copy_snapshot_into(spec.activation, conn, snapshot,
