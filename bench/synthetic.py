@@ -154,7 +154,8 @@ def _write_snapshot(conn: duckdb.DuckDBPyConnection, directory: Path) -> dict[st
     return dict(zip(("desired", "matched", "adds", "removes", "updates"), row, strict=True))
 
 
-_MANIFESTS = """\
+DUCKDB_SOURCE = "spec: {type: duckdb, path: ../warehouse.duckdb}"
+MANIFESTS = """\
 apiVersion: reconciler/v1
 kind: Source
 metadata: {name: warehouse}
@@ -200,5 +201,5 @@ spec:
 
 def _write_manifests(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    text = _MANIFESTS.replace("DESTINATION", DESTINATION).replace("ACTIVATION", ACTIVATION)
+    text = MANIFESTS.replace("DESTINATION", DESTINATION).replace("ACTIVATION", ACTIVATION)
     (directory / "bench.yaml").write_text(text, "utf-8")

@@ -319,6 +319,7 @@ class Executor:
         self.state.write_snapshot_from_duckdb(name, self.workspace.conn, snapshot,
                                               hash_format=self.workspace.hash_format,
                                               remote=remote, taken_at=self.clock())
+        self.workspace.record_warehouse(name, self.state.snapshot_info(name), snapshot)
         members = begun.members
         counts = {**_audience(begun.planned),
                   "members_sent": members.sent, "members_applied": members.applied,

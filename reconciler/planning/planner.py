@@ -57,15 +57,16 @@ from reconciler.planning.replacement import (
     with_replacement,
 )
 from reconciler.planning.steps import SILENT, StepReporter, Steps
+from reconciler.planning.warehouse import Context, read_audience, record_warehouse_state
 from reconciler.sources import (
     AudienceField,
     AudienceSpec,
     Source,
     hash_format,
-    materialize_audience,
     materialize_rows,
     open_source,
 )
+from reconciler.sources.warehouse_state import WarehouseRead
 from reconciler.state import RemoteList, SnapshotHashes, SnapshotInfo, StateReader
 
 WORKSPACE_MEMORY_LIMIT = "750MB"
@@ -95,6 +96,9 @@ class Workspace:
     tables: dict[str, DiffTables] = field(default_factory=dict)
     hash_format: str = field(init=False)
     """How the audiences' attribute hashes here were made (a saved plan's, once adopted)."""
+    warehouse: dict[str, WarehouseRead] = field(default_factory=dict)
+    """The warehouse-side reads of this workspace's plans (`planIn: warehouse`), by
+    activation: their apply records the row hashes in the warehouse."""
 
     def __post_init__(self) -> None:
         self.conn = duckdb.connect(":memory:", config={
@@ -110,6 +114,11 @@ class Workspace:
         if activation not in self.tables:
             self.tables[activation] = DiffTables(f"a{len(self.tables)}")
         return self.tables[activation]
+
+    def record_warehouse(self, activation: str, applied: SnapshotInfo | None,
+                         snapshot: str) -> None:
+        """After an apply wrote `snapshot` (`applied`), keep its warehouse-side row hashes."""
+        record_warehouse_state(self.warehouse.pop(activation, None), self.conn, applied, snapshot)
 
     def close(self) -> None:
         self.conn.close()
@@ -209,8 +218,8 @@ class Planner:
         source, spec = self._audience(settings, structure.field_lengths)
         steps = Steps(self.steps, settings.name)
         with steps.step(f"reading the audience from source {source.name}") as found:
-            report = materialize_audience(source, spec, conn, tables.desired, now=options.now,
-                                          held=tables.held)
+            report, aud = read_audience(source, spec, Context(
+                self.workspace, self.project, self.state, owned.snapshot, options.now))
             found.text = f"{report.valid_rows:,} rows"
         snapshot = owned.snapshot
         hashes = self._read_snapshot(settings, snapshot, steps)
@@ -223,7 +232,7 @@ class Planner:
         has_actual, read, remote = self._read_list(settings, observer, structure, options, spec,
                                                    (snapshot, old, hashes), steps)
         def fill_updates(keys: str, updates: str) -> None:  # the sent rows' values, read again
-            materialize_rows(source, spec, conn, updates, keys, now=options.now)
+            materialize_rows(source, spec, conn, updates, keys, now=options.now, narrow=aud.narrow)
 
         with steps.step("comparing"):
             diff = compute_diff(conn, tables, has_actual=has_actual,
@@ -234,7 +243,7 @@ class Planner:
                                 remote=remote, complete_contacts=index.complete)
         refresh = file_refresh(settings, structure, snapshot, old, options.now)
         resources, guarded = structure.resources + refresh, diff
-        notes = _imported_notes(settings, structure, snapshot, diff)
+        notes = _imported_notes(settings, structure, snapshot, diff) + aud.notes
         if old is not None and snapshot is not None:
             change, replaced = plan_replacement(
                 settings, structure, observer.target, old, snapshot.members,

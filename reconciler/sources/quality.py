@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 
 import duckdb
@@ -95,6 +95,7 @@ def materialize_audience(
     columns: Sequence[Column] | None = None,
     samples: int = 3,
     held: str | None = None,
+    stage: Callable[[SqlFragment, str, str], None] | None = None,
 ) -> AudienceReport:
     """Make `table` in `into` (a temp view) hold the audience's valid rows only.
 
@@ -113,7 +114,9 @@ def materialize_audience(
     staged = f"{table}__staged"
     into.execute(f"DROP VIEW IF EXISTS {q(table)}")
     zoned = _zoned_fields(spec, columns, source.dialect)
-    source.materialize(query, into, staged, select=staging_select(spec, zoned))
+    stage = stage or (lambda read, name, select: source.materialize(read, into, name,
+                                                                      select=select))
+    stage(query, staged, staging_select(spec, zoned))
     held_bad = _hold_bad_source_rows(source, spec, into, staged, table) if held else None
     dups = find_duplicates(into, staged, f"{table}__dups", samples)
 
@@ -191,6 +194,7 @@ def materialize_rows(
     *,
     now: dt.datetime,
     columns: Sequence[Column] | None = None,
+    narrow: Callable[[SqlFragment, str], SqlFragment] | None = None,
 ) -> None:
     """Make temp table `table` hold the field values of the members named in `keys`.
 
@@ -199,6 +203,7 @@ def materialize_rows(
     that changed since (the warehouse is live) is left out, for the caller to settle, rather
     than sent with values the plan did not show. Columns: `member_key`, one per destination
     field (converted to its type), `attributes_hash`; one row per key, in key order.
+    `narrow(query, keys)`, when given, makes the query read only those keys' rows.
     """
     if columns is None:
         columns = discover_columns(source, spec.model)
@@ -208,6 +213,8 @@ def materialize_rows(
         # Nothing to send (e.g. no field changed): the table's columns without a second
         # scan of the audience (a remote warehouse would stream it all to be filtered here).
         query = SqlFragment(f"SELECT * FROM ({query.sql}) AS q LIMIT 0", query.params)
+    elif narrow is not None:
+        query = narrow(query, keys)
     zoned = _zoned_fields(spec, columns, source.dialect)
     read = f"{table}__read"
     source.materialize(query, into, read, select=rows_select(spec, zoned),

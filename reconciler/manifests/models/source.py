@@ -1,6 +1,7 @@
 """The Source kind: where models read rows (DuckDB, PostgreSQL, Snowflake or BigQuery)."""
 from __future__ import annotations
 
+import enum
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -44,10 +45,27 @@ class DuckDBSource(StrictModel):
                 for table, entry in self.files.items()}
 
 
+class PlanIn(enum.StrEnum):
+    """Where a plan works out which audience rows changed since the last apply."""
+
+    LOCAL = "local"  # every row is read into the local DuckDB
+    WAREHOUSE = "warehouse"  # the warehouse compares; only the changed rows come back
+
+
 class PostgresSource(StrictModel):
     type: Literal["postgres"]
     url: Credential = Field(description="A libpq URL, postgresql://user:password@host/db.")
     search_path: str | None = Field(default=None, description="The schema(s) models read.")
+    plan_in: PlanIn = Field(
+        default=PlanIn.LOCAL,
+        description="local: a plan reads every audience row; warehouse: apply keeps each "
+        "member's row hash in a table of `stateSchema`, and a plan reads back only the rows "
+        "that changed since (falling back to a full read, said in the plan, when that table "
+        "does not match the last apply).")
+    state_schema: str = Field(
+        default="reconciler_state", min_length=1, max_length=63,
+        description="planIn warehouse: the schema holding the row-hash tables (one per "
+        "activation); the source's role needs CREATE on it.")
 
 
 class SnowflakeSource(StrictModel):
