@@ -166,7 +166,6 @@ def _restart_mid_apply(stack: Stack) -> None:
         release(stack, held)
     stack.selligent = start_selligent_sandbox(SelligentSandboxConfig(
         port=port, data_dir=stack.workdir / "selligent", seed_file=None))
-    stack.selligent.faults.before_answer = None
 
 
 def _churn_scores(stack: Stack) -> None:
