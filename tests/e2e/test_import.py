@@ -10,9 +10,10 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.destinations.actito.adapter import ActitoAdapter
+from reconciler.destinations.actito.limits import ActitoLimits
 from reconciler.destinations.actito.transfer import FileTransferSettings, TransferProtocol
 from reconciler.destinations.selligent.adapter import SelligentAdapter
-from tests.e2e.conftest import NOW, Stack, printed
+from tests.e2e.conftest import NOW, UNPACED_CALLS_PER_MINUTE, Stack, printed
 
 runner = CliRunner()
 NO_CHANGES = "No changes. The destinations match the manifests.\n"
@@ -104,7 +105,11 @@ def test_an_actito_list_made_by_hand_is_imported_without_its_members(stack: Stac
         api_key="sandbox-api-key", transfer=FileTransferSettings(
             protocol=TransferProtocol.FTPS, host=transfer.host, port=transfer.port,
             username=transfer.username, password=transfer.password,
-            ca_file=transfer.ca_file))
+            ca_file=transfer.ca_file),
+        # The licence's gate is the process's: the first caller's limits are the commands'
+        # below (the stack's, unpaced; Actito's documented 100 a minute would make each
+        # profile lookup of the last plan wait its turn).
+        limits=ActitoLimits(calls_per_minute=UNPACED_CALLS_PER_MINUTE))
     # The sandbox's portal set-up made it (list 501); churn-actito manages its list by API.
     churn = stack.manifests / "activations" / "churn-actito.yaml"
     churn.write_text(churn.read_text("utf-8").replace('targetList: {id: "501", ',

