@@ -9,6 +9,7 @@ sandbox never writes, and ssl's error surfaced as a refused upload halfway throu
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from typer.testing import CliRunner
 from reconciler.cli import app
 from reconciler.cli.sandbox import _start_actito
 from reconciler.sandbox.actito import ActitoSandbox, ActitoSandboxConfig
+from reconciler.sandbox.actito.seeding import seed_store
+from reconciler.sandbox.actito.store import Store, Table, load_store
 from reconciler.sandbox.project import DEFAULT_CA_FILE, copy_project_for
 from reconciler.sandbox.selligent import SelligentSandboxConfig, start_selligent_sandbox
 from tests.e2e.conftest import NOW, REPO, SEED, StageClock
@@ -78,3 +81,25 @@ def test_an_absolute_data_dir_serves_ftps_once_the_manifest_trusts_its_certifica
     dropped = [p for p in (certificate.parent / "transfer" / "ftps" / "sandbox").iterdir()
                if p.is_file()]  # beside the sandbox's daily export, in exports/
     assert [p.name.startswith("sms-benelux_") for p in dropped] == [True], dropped
+
+
+def test_the_actito_store_reads_back_every_field_it_saved(tmp_path: Path) -> None:
+    # Scenario: a seeded store with a changed profile, an ETL execution and a target list is
+    # saved and loaded again: every table field and every profile comes back as it was (the
+    # document is written field by field, so a field added to Table must be added there).
+    store = Store(path=tmp_path / "store.json")
+    seed_store(ActitoSandboxConfig(seed_file=SEED, clock=StageClock(NOW)), store)
+    table = next(iter(next(iter(store.entities.values())).tables.values()))
+    table.update(1, {"firstName": "Zoë"}, "2026-01-01T00:00:00Z")
+    store.etl_executions["7"] = {"status": "FINISHED"}
+    store.target_lists["9"] = {"name": "Churn risk"}
+    store.save()
+    loaded = load_store(store.path)
+    assert loaded is not None
+    again = next(iter(next(iter(loaded.entities.values())).tables.values()))
+    saved = {f.name for f in fields(Table)} - {"_indexes"}
+    assert {name: getattr(again, name) for name in saved} == {
+        name: getattr(table, name) for name in saved}
+    assert again.profiles[1]["firstName"] == "Zoë" and len(again.profiles) > 1000
+    assert loaded.etl_executions == store.etl_executions
+    assert loaded.target_lists == store.target_lists
