@@ -19,6 +19,7 @@ from reconciler.sources import (
     open_source,
 )
 from reconciler.sources.duckdb_source import DuckDBWarehouse
+from reconciler.sources.filetables import read_file_table
 
 NOW = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
 PEOPLE = """id,zip,ltv,joined
@@ -145,3 +146,21 @@ def test_the_keys_of_bad_rows_are_held(tmp_path: Path) -> None:
     assert sorted(p.field or "" for p in report.problems) == [
         "orders.amount: not a decimal", "people.joined: not a date",
         "people.ltv: not a decimal"]
+
+
+@pytest.mark.parametrize(("content", "rows"), [
+    (b'id;name;note\r\n1;"x;y";"he said ""hi"""\r\n2;z;\r\n',
+     [(1, "x;y", 'he said "hi"'), (2, "z", None)]),
+    (b"id,name,note\n1,a,b\n", [(1, "a", "b")]),
+    (b"1,2,3\n4,5,6\n", [(1, 2, 3), (4, 5, 6)]),  # no header: DuckDB's column0…
+])
+def test_a_csv_file_is_read_with_the_dialect_sniffed_once(
+        tmp_path: Path, content: bytes, rows: list[tuple[object, ...]]) -> None:
+    # Scenario: the sniffer's dialect (delimiter, quotes, line ends, header) is pinned in the
+    # reading SQL, auto-detection off, so a read does not sniff again; the rows are the same.
+    path = tmp_path / "t.csv"
+    path.write_bytes(content)
+    conn = duckdb.connect()
+    reading = read_file_table(conn, "wh", "t", path, {})
+    assert "auto_detect=false" in reading.raw
+    assert conn.execute(f"{reading.rows} ORDER BY 1").fetchall() == rows
