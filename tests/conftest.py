@@ -62,3 +62,10 @@ def _fresh_request_budgets() -> Iterator[None]:
     forget()
     yield
     forget()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The `slow` files first: pytest-xdist hands files to workers in collection order, so
+    the longest ones start at once and the short ones fill in around them, instead of a
+    campaign starting last and running alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

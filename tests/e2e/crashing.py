@@ -210,3 +210,21 @@ def rows_per_load(stack: Stack, rows: int) -> None:
     text = destinations.read_text("utf-8")
     destinations.write_text(text.replace("maxRowsPerLoad: 10000", f"maxRowsPerLoad: {rows}"),
                             "utf-8")
+
+
+def killed_then_applied(stack: Stack, point: KillPoint) -> None:
+    """The small campaign's case: the example's apply (40-row loads) killed at `point`, from a
+    fresh start or, for a removal point, after a first apply and a narrower audience; then
+    one apply converges."""
+    rows_per_load(stack, 40)
+    extra: tuple[str, ...] = ()
+    if point.removals:  # more than the guards allow: allowed, as people do for a planned cut
+        first = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"])
+        assert first.exit_code == 0, printed(first)
+        narrower(stack)
+        extra = ("--allow-mass-removal",)
+    expected = matched(stack)
+    apply_killed(stack, point, *extra)
+    resumed = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve", *extra])
+    assert resumed.exit_code == 0, printed(resumed)
+    check(stack, expected)

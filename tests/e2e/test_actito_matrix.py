@@ -17,6 +17,7 @@ from tests.e2e.conftest import REPO, UNPACED_CALLS_PER_MINUTE, Stack, printed
 
 runner = CliRunner()
 RECONCILER = Path(sys.executable).with_name("reconciler")
+pytestmark = pytest.mark.slow  # ~97 calls at the licence's 100 a minute: over a minute
 
 
 @pytest.mark.parametrize("stack", ["postgresql"], indirect=True)

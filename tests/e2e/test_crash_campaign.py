@@ -1,5 +1,7 @@
 """The crash campaign (issue 17): the example's apply killed with SIGKILL at 20 distinct points,
-each followed by one `apply`, then checked against the destinations themselves.
+each followed by one `apply`, then checked against the destinations themselves. This file holds
+the points of planning and of Selligent's writes; test_crash_campaign_actito.py the points of
+Actito's writes and of removals (two files, so two test workers share the campaign).
 
 A kill point is a request the sandbox holds before answering (its `nth` of a kind), so the
 apply is provably at that step when it dies: no sleeps. The points cover planning (the first
@@ -15,19 +17,9 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.cli import app
-from tests.e2e.conftest import Stack, printed
-from tests.e2e.crashing import (
-    LIST_LOAD,
-    SEGMENT_LOAD,
-    KillPoint,
-    apply_killed,
-    check,
-    matched,
-    narrower,
-    rows_per_load,
-    runner,
-)
+from tests.e2e.conftest import Stack
+from tests.e2e.crashing import LIST_LOAD, SEGMENT_LOAD, KillPoint, killed_then_applied
+from tests.e2e.test_crash_campaign_actito import POINTS as ACTITO_POINTS
 
 pytestmark = pytest.mark.slow
 POINTS = [
@@ -41,41 +33,16 @@ POINTS = [
     KillPoint("create: the LTV field", "selligent", "POST", r"/CONTACTS/fields$", 1),
     KillPoint("add members: load 1", "selligent", "POST", SEGMENT_LOAD, 1),
     KillPoint("update profiles: load 1", "selligent", "POST", LIST_LOAD, 1),
-    KillPoint("Actito writer: its first call", "actito", "GET", r"^/auth/token$", 2),
-    KillPoint("Actito: the ETL trigger", "actito", "POST", r"/trigger-execution$", 1),
-    KillPoint("Actito: the ETL's first status", "actito", "GET", r"/etl-executions/[^/]+$", 1),
-    KillPoint("Actito: the first key file's upload", "actito-ftps", "STOR", "", 1),
-    KillPoint("Actito: the first key file's rename", "actito-ftps", "RNTO", "", 1),
-    KillPoint("Actito: the second key file's upload", "actito-ftps", "STOR", "", 2),
-    KillPoint("remove members: call 1", "selligent", "DELETE", r"/segments/[^/]+/data$", 1,
-              removals=True),
-    KillPoint("remove members: call 2", "selligent", "DELETE", r"/segments/[^/]+/data$", 2,
-              removals=True),
-    KillPoint("removals: the plan's contact index", "selligent", "POST", r"/data/search$", 1,
-              removals=True),
-    KillPoint("removals: Actito's table list", "actito", "GET", r"/profile-tables$", 1,
-              removals=True),
 ]
-
 
 
 @pytest.mark.parametrize("stack", ["duckdb"], indirect=True)
 @pytest.mark.parametrize("point", POINTS, ids=[p.name for p in POINTS])
 def test_an_apply_killed_at_any_point_converges_with_one_more_apply(
         stack: Stack, point: KillPoint) -> None:
-    rows_per_load(stack, 40)
-    extra: tuple[str, ...] = ()
-    if point.removals:  # more than the guards allow: allowed, as people do for a planned cut
-        first = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve"])
-        assert first.exit_code == 0, printed(first)
-        narrower(stack)
-        extra = ("--allow-mass-removal",)
-    expected = matched(stack)
-    apply_killed(stack, point, *extra)
-    resumed = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve", *extra])
-    assert resumed.exit_code == 0, printed(resumed)
-    check(stack, expected)
+    killed_then_applied(stack, point)
 
 
 def test_the_campaign_has_twenty_distinct_points() -> None:
-    assert len({(p.sandbox, p.method, p.path, p.nth, p.removals) for p in POINTS}) >= 20
+    points = [*POINTS, *ACTITO_POINTS]
+    assert len({(p.sandbox, p.method, p.path, p.nth, p.removals) for p in points}) >= 20

@@ -103,3 +103,22 @@ def test_the_actito_store_reads_back_every_field_it_saved(tmp_path: Path) -> Non
     assert again.profiles[1]["firstName"] == "Zoë" and len(again.profiles) > 1000
     assert loaded.etl_executions == store.etl_executions
     assert loaded.target_lists == store.target_lists
+
+
+def test_saves_inside_a_deferred_block_are_written_once_as_it_ends(tmp_path: Path) -> None:
+    # Scenario: the sandbox's start-up changes its store several times: nothing is written
+    # until the block ends, then the last state is; a block with no save writes nothing.
+    store = Store(path=tmp_path / "store.json")
+    with store.deferred():
+        store.next_id = 101
+        store.save()
+        with store.deferred():
+            store.next_id = 102
+            store.save()
+        assert not store.path.exists()
+    loaded = load_store(store.path)
+    assert loaded is not None and loaded.next_id == 102
+    store.path.unlink()
+    with store.deferred():
+        pass
+    assert not store.path.exists()

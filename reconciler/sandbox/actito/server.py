@@ -116,8 +116,9 @@ def open_store(config: ActitoSandboxConfig) -> Store:
     store = load_store(path) if path is not None else None
     if store is None:
         store = Store(path=path)
-        seed_store(config, store)
-        store.save()
+        with store.deferred():
+            seed_store(config, store)
+            store.save()
     for execution in store.etl_executions.values():
         if execution.get(inferred.ETL_STATUS_FIELD) == inferred.ETL_RUNNING:
             execution.update({inferred.ETL_STATUS_FIELD: WITH_ERROR,
@@ -157,11 +158,12 @@ def start_actito_sandbox(config: ActitoSandboxConfig | None = None) -> ActitoSan
     api.start()
     ftps.start()
     sftp.start()
-    own_locations(store, config.host, {
-        "FTPS": (ftps.port, config.ftps_users[0].username),
-        "SFTP": (sftp.port, config.sftp_users[0].username),
-    })
-    exports = ProfileExports(store, syncer, config.clock, read_exports(config.portal_file))
-    exports.run_due()
+    with store.deferred():
+        own_locations(store, config.host, {
+            "FTPS": (ftps.port, config.ftps_users[0].username),
+            "SFTP": (sftp.port, config.sftp_users[0].username),
+        })
+        exports = ProfileExports(store, syncer, config.clock, read_exports(config.portal_file))
+        exports.run_due()
     return ActitoSandbox(config, store, api, ftps, sftp, syncer, issuer, certificate, routes,
                          exports)

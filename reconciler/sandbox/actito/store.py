@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,6 +117,8 @@ class Store:
     etls: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → ETL definition
     next_id: int = 100
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _deferring: int = field(default=0, repr=False)  # > 0: saves wait for `deferred` to end
+    _unsaved: bool = field(default=False, repr=False)
 
     def entity(self, name: str) -> Entity | None:
         return next((e for e in self.entities.values() if e.name.lower() == name.lower()), None)
@@ -124,10 +128,28 @@ class Store:
             self.next_id += 1
             return str(self.next_id)
 
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Saves asked for inside the block are made once, as it ends (a start-up that
+        changes the store several times writes its document once)."""
+        with self.lock:
+            self._deferring += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self._deferring -= 1
+                if not self._deferring and self._unsaved:
+                    self.save()
+
     def save(self) -> None:
         if self.path is None:
             return
         with self.lock:
+            if self._deferring:
+                self._unsaved = True
+                return
+            self._unsaved = False
             document = {
                 "entities": [
                     {"id": e.id, "name": e.name,

@@ -34,7 +34,8 @@ def test_sandbox_command_starts_actito_with_its_file_servers(tmp_path: Path) -> 
         assert token.json()["expiresIn"] == "900s"
         ftps = next(line for line in lines if "FTPS (explicit TLS) on" in line)
         host, port = ftps.split(" on ", 1)[1].split(",")[0].split(":")
-        assert any("SFTP on 127.0.0.1:" in line and "host key ssh-rsa" in line for line in lines)
+        assert any("SFTP on 127.0.0.1:" in line and "host key ecdsa-sha2-nistp256" in line
+                   for line in lines)
         context = ssl.create_default_context(cafile=str(tmp_path / "actito" / "ftps-cert.pem"))
         client = ftplib.FTP_TLS(context=context, timeout=5)
         client.connect(host, int(port))
