@@ -30,7 +30,7 @@ demo: $(RUNTIME_STAMP)
 # Two workers, a file each at a time: the suite runs on both cores (the tests are
 # independent: free ports, their own temp dirs and PostgreSQL schemas).
 test: $(STAMP)
-	$(VENV_PYTHON) -m pytest -q -n 4 --dist loadfile
+	$(VENV_PYTHON) -m pytest -q -n 4 --dist loadfile --no-loadscope-reorder
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check reconciler tests bench

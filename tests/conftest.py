@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 
 import psycopg
@@ -64,8 +65,22 @@ def _fresh_request_budgets() -> Iterator[None]:
     forget()
 
 
+HEAVY_FOLDERS = ("e2e", "workflows", "fuzz", "benchmarks")  # sandboxes, processes, many cases
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The `slow` files first: pytest-xdist hands files to workers in collection order, so
-    the longest ones start at once and the short ones fill in around them, instead of a
-    campaign starting last and running alone at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """Longest files first. `make test` runs pytest-xdist with `--dist loadfile
+    --no-loadscope-reorder`: files go to workers in this order, so the `slow` ones start at
+    once, then the other end-to-end, workflow, fuzz and benchmark files (by how many tests
+    each has), and the short unit files fill in around them at the end. (xdist's own order,
+    by tests per file, started a one-test campaign of two minutes last, alone.)"""
+    per_file = Counter(item.nodeid.split("::")[0] for item in items)
+    order = {id(item): index for index, item in enumerate(items)}
+
+    def cost(item: pytest.Item) -> tuple[bool, bool, int, int]:
+        file = item.nodeid.split("::")[0]
+        heavy = any(f"tests/{folder}/" in file for folder in HEAVY_FOLDERS)
+        return (item.get_closest_marker("slow") is None, not heavy, -per_file[file],
+                order[id(item)])
+
+    items.sort(key=cost)

@@ -112,6 +112,6 @@ def test_make_demo_installs_the_runtime_only_and_make_test_the_dev_extra(
     test = _dry_run(fresh_clone_files, "test")
     assert test[0] == "python3 -m venv .venv"
     assert ".venv/bin/python -m pip install --quiet -e '.[dev]'" in test
-    assert test[-1] == ".venv/bin/python -m pytest -q -n 4 --dist loadfile"
+    assert test[-1] == ".venv/bin/python -m pytest -q -n 4 --dist loadfile --no-loadscope-reorder"
     ci = (REPO / ".ci" / "run").read_text("utf-8").strip().splitlines()
     assert ci[-1] == "make test"
