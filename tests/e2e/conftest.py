@@ -101,7 +101,27 @@ def state_for(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> P
     return f"{url}?schema={request.getfixturevalue('postgres_schema')}"
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
+BACKENDS = ("duckdb", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test using `stack` runs on each state backend its module's `STATE_BACKENDS` names
+    (default both), unless it parametrizes `stack` itself. The scenarios of how the store
+    keeps state (plan and apply, saved plans, locks, resume, runs, encryption, workflows) run
+    on both; those about a destination's behaviour name DuckDB only: the store's every
+    operation is proven on both backends by tests/state."""
+    if "stack" not in metafunc.fixturenames:
+        return
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        if "stack" in ([n.strip() for n in names.split(",")] if isinstance(names, str)
+                       else names):
+            return
+    backends = getattr(metafunc.module, "STATE_BACKENDS", BACKENDS)
+    metafunc.parametrize("stack", backends, indirect=True)
+
+
+@pytest.fixture
 def stack(request: pytest.FixtureRequest, tmp_path: Path,
           monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """Fresh sandboxes seeded from the example data, the example project aimed at them, and a

@@ -15,6 +15,7 @@ from tests.e2e.conftest import Stack, printed
 from tests.timing import wait_until
 
 runner = CliRunner()
+STATE_BACKENDS = ("duckdb",)  # a destination's behaviour: see tests/e2e/conftest.py
 ACTITO = ("-a", "churn-actito", "-a", "sms-actito")
 
 

@@ -14,6 +14,7 @@ from reconciler.sandbox.http import Request
 from tests.e2e.conftest import Stack, one_shot_imports, printed
 
 runner = CliRunner()
+STATE_BACKENDS = ("duckdb",)  # a destination's behaviour: see tests/e2e/conftest.py
 
 
 def _cli(stack: Stack, command: str, *extra: str) -> tuple[int, str]:

@@ -12,6 +12,7 @@ from reconciler.cli import app
 from tests.e2e.conftest import Stack, printed
 
 runner = CliRunner()
+STATE_BACKENDS = ("duckdb",)  # a destination's behaviour: see tests/e2e/conftest.py
 NO_CHANGES = "No changes. The destinations match the manifests.\n"
 EDITED = 140
 

@@ -14,6 +14,7 @@ from reconciler.masking import mask_value
 from tests.e2e.conftest import Stack, printed
 
 runner = CliRunner()
+STATE_BACKENDS = ("duckdb",)  # a destination's behaviour: see tests/e2e/conftest.py
 VIP = ["-a", "vip-selligent"]
 
 

@@ -8,6 +8,7 @@ from reconciler.sandbox.http import Faults
 from tests.e2e.conftest import Stack
 
 runner = CliRunner()
+STATE_BACKENDS = ("duckdb",)  # a destination's behaviour: see tests/e2e/conftest.py
 
 
 def test_apply_with_faults_converges_to_the_same_data(stack: Stack) -> None:

@@ -16,6 +16,7 @@ from reconciler.destinations.selligent.adapter import SelligentAdapter
 from tests.e2e.conftest import NOW, UNPACED_CALLS_PER_MINUTE, Stack, printed
 
 runner = CliRunner()
+STATE_BACKENDS = ("duckdb",)  # a destination's behaviour: see tests/e2e/conftest.py
 NO_CHANGES = "No changes. The destinations match the manifests.\n"
 
 

@@ -17,6 +17,7 @@ from reconciler.sandbox.http import Request
 from tests.e2e.conftest import Stack, one_shot_imports, printed, set_actito_limit
 
 runner = CliRunner()
+STATE_BACKENDS = ("duckdb",)  # a destination's behaviour: see tests/e2e/conftest.py
 DAY1 = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
 
 

@@ -15,6 +15,7 @@ from reconciler.sandbox.seed import is_left_out
 from tests.e2e.conftest import NOW, SEED, Stack, printed
 
 runner = CliRunner()
+STATE_BACKENDS = ("duckdb",)  # a destination's behaviour: see tests/e2e/conftest.py
 VIP = ("-a", "vip-selligent")
 
 

@@ -11,6 +11,7 @@ from reconciler.destinations.selligent.adapter import SelligentAdapter
 from tests.e2e.conftest import Stack
 
 runner = CliRunner()
+STATE_BACKENDS = ("duckdb",)  # a destination's behaviour: see tests/e2e/conftest.py
 LONG = ("Loyal customers " * 7)[:99] + "X"  # 100 characters
 NAMES = {  # audience name → the api name the plan must show and apply must use
     "2024 VIP": "_2024_VIP",

@@ -12,6 +12,7 @@ from reconciler.state import open_state_reader
 from tests.e2e.conftest import Stack, printed
 
 runner = CliRunner()
+STATE_BACKENDS = ("duckdb",)  # a destination's behaviour: see tests/e2e/conftest.py
 
 
 def _run(stack: Stack, command: str, *extra: str) -> tuple[int, str]:

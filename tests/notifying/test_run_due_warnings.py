@@ -13,6 +13,7 @@ from tests.manifests.conftest import replace_in
 from tests.notifying.receivers import SMTP_PASSWORD, SmtpReceiver, WebhookReceiver, mail_channel
 
 runner = CliRunner()
+STATE_BACKENDS = ("duckdb",)  # a destination's behaviour: see tests/e2e/conftest.py
 START = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
 
 

@@ -1,2 +1,2 @@
 """The end-to-end stack (both sandboxes, the example project aimed at them) for the steps."""
-from tests.e2e.conftest import stack  # noqa: F401
+from tests.e2e.conftest import pytest_generate_tests, stack  # noqa: F401
