@@ -34,7 +34,7 @@ from reconciler.operations.applying import execute
 from reconciler.operations.plans import make_plan
 from reconciler.planning.planner import Refresh, Workspace
 from reconciler.planning.render import render_text
-from reconciler.sandbox.actito import ActitoSandboxConfig, start_actito_sandbox
+from reconciler.sandbox.actito import ActitoSandboxConfig
 from reconciler.sandbox.example import SEED_FILE, example_project, is_installed_copy
 from reconciler.sandbox.project import copy_project_for
 from reconciler.sandbox.selligent import SelligentSandboxConfig, start_selligent_sandbox
@@ -106,6 +106,8 @@ def _run(console: Console, path: Path, work_dir: Path, warehouse: _DemoWarehouse
     work_dir = work_dir.resolve()  # the file servers serve absolute home folders
     if work_dir.exists():
         shutil.rmtree(work_dir)
+    from reconciler.sandbox.actito import start_actito_sandbox  # the servers: see its __init__
+
     seed = path.joinpath(*SEED_FILE)
     selligent = start_selligent_sandbox(SelligentSandboxConfig(port=0, data_dir=None,
                                                                seed_file=seed))

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import typer
 
 from reconciler.cli.app import app, user_errors
-from reconciler.sandbox.actito import ActitoSandboxConfig, start_actito_sandbox
+from reconciler.sandbox.actito import ActitoSandboxConfig
 from reconciler.sandbox.actito.config import DEFAULT_DATA_DIR
 from reconciler.sandbox.example import example_seed_file
 from reconciler.sandbox.http import Faults
@@ -53,6 +53,8 @@ def _start_selligent(config: SelligentSandboxConfig) -> tuple[_Running, list[str
 
 
 def _start_actito(config: ActitoSandboxConfig) -> tuple[_Running, list[str]]:
+    from reconciler.sandbox.actito import start_actito_sandbox  # the servers: see its __init__
+
     sandbox = start_actito_sandbox(config)
     table = sandbox.store.entity(config.entity)
     profiles = table.table(config.profile_table) if table else None

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reconciler.sandbox.actito import ActitoSandbox
-from reconciler.sandbox.selligent import SelligentSandbox
+if TYPE_CHECKING:
+    from reconciler.sandbox.actito import ActitoSandbox
+    from reconciler.sandbox.selligent import SelligentSandbox
 
 DEFAULT_SELLIGENT_URL = "http://127.0.0.1:8781/Portal/Api"
 DEFAULT_ACTITO_URL = "http://127.0.0.1:8782"

@@ -14,12 +14,11 @@ import logging
 import re
 import socket
 import ssl
+import sys
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
-
-import paramiko
+from typing import TYPE_CHECKING, Any
 
 from reconciler.destinations.errors import (
     AuthenticationError,
@@ -28,6 +27,9 @@ from reconciler.destinations.errors import (
     TransientApiError,
 )
 from reconciler.destinations.http import RetryPolicy, with_retries
+
+if TYPE_CHECKING:
+    import paramiko
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,21 @@ class FileTransferSettings:
 
 # Network trouble is worth retrying; other OSErrors (no such directory, permission) are not.
 TRANSIENT = (ConnectionError, TimeoutError, EOFError, socket.gaierror, ssl.SSLError,
-             ftplib.error_temp, ftplib.error_reply, paramiko.SSHException)
+             ftplib.error_temp, ftplib.error_reply)
+
+
+def _ssh() -> Any:
+    """paramiko, imported by the SFTP calls only: FTPS (Actito's own hosting) and every other
+    command start without it (a tenth of a second of each process start)."""
+    import paramiko
+
+    return paramiko
+
+
+def _ssh_errors() -> tuple[type[Exception], ...]:
+    """paramiko's errors, when an SFTP call has imported it (none can be raised before)."""
+    loaded = sys.modules.get("paramiko")
+    return (loaded.SSHException,) if loaded is not None else ()
 
 
 def _call(settings: FileTransferSettings) -> str:
@@ -87,8 +103,9 @@ def _ftps_upload(settings: FileTransferSettings, local: Path, remote_name: str) 
 
 def _private_key(text: str) -> paramiko.PKey:
     source = Path(text).read_text() if "PRIVATE KEY" not in text else text
-    for kind in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
-        with contextlib.suppress(paramiko.SSHException):
+    ssh = _ssh()
+    for kind in (ssh.Ed25519Key, ssh.ECDSAKey, ssh.RSAKey):
+        with contextlib.suppress(ssh.SSHException):
             return kind.from_private_key(io.StringIO(source))
     raise PermanentApiError("the SFTP private key could not be read")
 
@@ -99,7 +116,7 @@ def _check_host_key(settings: FileTransferSettings, key: paramiko.PKey) -> None:
         if settings.host_key.split()[:2] != offered.split():
             raise PermanentApiError("the SFTP server's host key is not the configured one")
         return
-    known = paramiko.HostKeys()
+    known = _ssh().HostKeys()
     with contextlib.suppress(OSError):
         known.load(str(Path("~/.ssh/known_hosts").expanduser()))
     name = settings.host if settings.port == 22 else f"[{settings.host}]:{settings.port}"
@@ -108,7 +125,7 @@ def _check_host_key(settings: FileTransferSettings, key: paramiko.PKey) -> None:
 
 
 def _sftp_transport(settings: FileTransferSettings) -> paramiko.Transport:
-    transport = paramiko.Transport((settings.host, settings.port))
+    transport = _ssh().Transport((settings.host, settings.port))
     try:
         transport.banner_timeout = transport.auth_timeout = settings.timeout_seconds
         transport.start_client(timeout=settings.timeout_seconds)
@@ -126,7 +143,7 @@ def _sftp_transport(settings: FileTransferSettings) -> paramiko.Transport:
 def _sftp_upload(settings: FileTransferSettings, local: Path, remote_name: str) -> None:
     transport = _sftp_transport(settings)
     try:
-        sftp = paramiko.SFTPClient.from_transport(transport)
+        sftp = _ssh().SFTPClient.from_transport(transport)
         assert sftp is not None
         sftp.chdir(settings.directory or "/")
         temporary = f".{remote_name}.part"
@@ -166,7 +183,7 @@ def _sftp_fetch(settings: FileTransferSettings, directory: str, pattern: re.Patt
                 local: Path) -> str | None:
     transport = _sftp_transport(settings)
     try:
-        sftp = paramiko.SFTPClient.from_transport(transport)
+        sftp = _ssh().SFTPClient.from_transport(transport)
         assert sftp is not None
         sftp.chdir(directory)
         chosen = _newest(sorted(sftp.listdir()), pattern)
@@ -195,18 +212,25 @@ def fetch_newest(settings: FileTransferSettings, directory: str, pattern: re.Pat
     def once() -> str | None:
         try:
             return fetch(settings, directory, pattern, local)
-        except (OSError, EOFError, ftplib.Error, paramiko.SSHException,
-                DestinationError) as exc:
+        except Exception as exc:
+            if not _ours_to_translate(exc):
+                raise
             raise _translate(exc, call) from exc
 
     return with_retries(once, retry or RetryPolicy(), name=f"actito {call}")
+
+
+def _ours_to_translate(exc: Exception) -> bool:
+    """A transfer's own failure (network, server, protocol), not a bug of ours."""
+    return isinstance(exc, (OSError, EOFError, ftplib.Error, DestinationError, *_ssh_errors()))
 
 
 def _translate(exc: Exception, call: str) -> DestinationError:
     where: dict[str, Any] = {"destination": "actito", "call": call}
     if isinstance(exc, DestinationError):
         return exc
-    if isinstance(exc, paramiko.AuthenticationException) or (
+    ssh = sys.modules.get("paramiko")
+    if (ssh is not None and isinstance(exc, ssh.AuthenticationException)) or (
         isinstance(exc, ftplib.error_perm) and str(exc).startswith("530")
     ):
         return AuthenticationError("file transfer login refused", **where)
@@ -215,7 +239,7 @@ def _translate(exc: Exception, call: str) -> DestinationError:
     if isinstance(exc, ftplib.error_perm):
         return PermanentApiError("the FTPS server refused the upload", api_message=str(exc),
                                  **where)
-    if isinstance(exc, TRANSIENT):
+    if isinstance(exc, (*TRANSIENT, *_ssh_errors())):
         return TransientApiError(f"file transfer failed: {type(exc).__name__}", **where)
     return PermanentApiError("the server refused the upload", api_message=str(exc), **where)
 
@@ -229,8 +253,9 @@ def upload_file(settings: FileTransferSettings, local: Path, remote_name: str,
     def once() -> None:
         try:
             upload(settings, local, remote_name)
-        except (OSError, EOFError, ftplib.Error, paramiko.SSHException,
-                DestinationError) as exc:
+        except Exception as exc:
+            if not _ours_to_translate(exc):
+                raise
             raise _translate(exc, call) from exc
 
     with_retries(once, retry or RetryPolicy(), name=f"actito {call}")
