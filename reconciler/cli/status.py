@@ -36,9 +36,11 @@ from reconciler.executing.due import Due, due_status, failures_since_success
 from reconciler.executing.importbudget import BudgetUse, import_targets, read_budget
 from reconciler.manifests.project import Project
 from reconciler.manifests.settings import EffectiveActivation, effective_activations
+from reconciler.manifests.values import parse_duration
 from reconciler.notifying import Health, read_health
 from reconciler.state import (
     DeferredUpdates,
+    IndexInfo,
     LockInfo,
     RunRecord,
     RunStatus,
@@ -70,6 +72,8 @@ class ActivationStatus:
     budget: BudgetUse | None = None  # Actito: today's imports on the profile table
     deferred: DeferredUpdates | None = None  # the last success left its updates for later
     api_key_expires: dt.date | None = None  # Selligent: the manifest's credentials.expiresOn
+    index: IndexInfo | None = None  # the destination's contact index for the match key
+    index_max_age: dt.timedelta | None = None  # the destination's indexMaxAge
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ def read_status(reader: StateReader, project: Project,
     expiries = api_key_expiries(project)
     rows = []
     for name, activation in sorted(settings.items()):
+        index, max_age = _contact_index(reader, project, activation)
         runs = reader.runs(name, limit=_HISTORY)
         success = next((r for r in runs if r.status is RunStatus.SUCCEEDED), None)
         deferred = reader.deferred_updates(success.run_id) if success else None
@@ -101,9 +106,33 @@ def read_status(reader: StateReader, project: Project,
                        deferred.until if deferred else None, failures_since_success(runs)),
             _matched(runs), health[name], _key_file_expiry(activation, runs),
             read_budget(reader, target, moment) if target else None, deferred,
-            expiries.get(activation.destination)))
+            expiries.get(activation.destination), index, max_age))
     others = tuple(a for a in reader.activations() if a not in settings)
     return StatusReport(reader.location, moment, tuple(rows), others)
+
+
+def _contact_index(reader: StateReader, project: Project, activation: EffectiveActivation
+                   ) -> tuple[IndexInfo | None, dt.timedelta | None]:
+    """The contact index a plan of `activation` uses (its destination's, for its match key)
+    and the destination's `indexMaxAge`."""
+    key = activation.match_key.destination
+    index = next((info for info in reader.contact_indexes_of(activation.destination)
+                  if info.index.endswith(f"|{key}")), None)
+    spec = project.destinations().get(activation.destination)
+    max_age = getattr(spec.spec if spec is not None else None, "index_max_age", None)
+    return index, parse_duration(max_age) if max_age else None
+
+
+def _index_text(row: ActivationStatus, now: dt.datetime) -> str:
+    index = row.index
+    if index is None:
+        return "no contact index kept (the next plan reads the destination's contacts)"
+    text = (f"{index.keys:,} keys"
+            + (f" and {index.absent:,} checked absent" if index.absent else "")
+            + f", read in full {clock(index.read_at)} ({index.read_how})")
+    if row.index_max_age is not None and now - index.read_at >= row.index_max_age:
+        text += "; older than indexMaxAge: the next plan reads it in full again"
+    return text
 
 
 def _matched(runs: tuple[RunRecord, ...]) -> tuple[int, int] | None:
@@ -183,6 +212,7 @@ def _activation_text(row: ActivationStatus, now: dt.datetime) -> list[str]:
              f"{row.matched[1]:,} matched)" if row.matched and row.matched[1]
              else "unknown (no sync recorded it yet)")
     out.append(f"  match     {match}")
+    out.append(f"  contacts  {_index_text(row, now)}")
     out.append(f"  warnings  {_HEALTH_TEXT.get(row.health, 'none')}")
     if row.budget is not None or row.key_file_expires is not None:
         out += _actito_lines(row, now)
@@ -232,6 +262,11 @@ def _activation_json(row: ActivationStatus, now: dt.datetime) -> dict[str, objec
             "budget": budget.target.daily_budget, "refused": budget.refused},
         "api_key_expires_on": row.api_key_expires.isoformat() if row.api_key_expires
         else None,
+        "contact_index": None if row.index is None else {
+            "keys": row.index.keys, "absent": row.index.absent,
+            "read_at": row.index.read_at.isoformat(), "read_how": row.index.read_how,
+            "stale": row.index_max_age is not None
+            and now - row.index.read_at >= row.index_max_age},
         "deferred_updates": None if deferred is None else {
             "rows": deferred.rows, "until": deferred.until.isoformat()},
     }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
 import duckdb
 import pyarrow as pa
@@ -46,15 +47,29 @@ class IndexInfo:
     updated_at: dt.datetime  # the last write (a full read or keys checked since)
 
 
+_INFO = "SELECT index_id, keys, absent, read_at, read_how, remote_count, updated_at " \
+    "FROM contact_index"
+
+
+def _info(row: tuple[object, ...]) -> IndexInfo:
+    index, keys, absent, read_at, how, count, updated = row
+    return IndexInfo(str(index), int(str(keys)), int(str(absent)),
+                     utc_aware(cast(dt.datetime, read_at)), str(how),
+                     None if count is None else int(str(count)),
+                     utc_aware(cast(dt.datetime, updated)))
+
+
 def read_info(backend: Backend, index: str) -> IndexInfo | None:
-    rows = backend.query(
-        "SELECT keys, absent, read_at, read_how, remote_count, updated_at FROM contact_index "
-        "WHERE index_id = ?", [index])
-    if not rows:
-        return None
-    keys, absent, read_at, how, count, updated = rows[0]
-    return IndexInfo(index, int(keys), int(absent), utc_aware(read_at), str(how),
-                     None if count is None else int(count), utc_aware(updated))
+    rows = backend.query(f"{_INFO} WHERE index_id = ?", [index])
+    return _info(rows[0]) if rows else None
+
+
+def read_infos_of(backend: Backend, destination: str) -> list[IndexInfo]:
+    """Every index of `destination` (one per list or table and key field)."""
+    prefix = f"{INDEX_PREFIX}{destination}|"
+    rows = backend.query(f"{_INFO} WHERE substr(index_id, 1, ?) = ? ORDER BY index_id",
+                         [len(prefix), prefix])
+    return [_info(row) for row in rows]
 
 
 def copy_into(backend: Backend, index: str, into: duckdb.DuckDBPyConnection,

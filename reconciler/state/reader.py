@@ -228,6 +228,12 @@ class SqlStateReader(Closing):
             return None
         return contactindex.read_info(self._backend, index)
 
+    def contact_indexes_of(self, destination: str) -> list[IndexInfo]:
+        """The contact indexes kept for `destination` (none on an encrypted store)."""
+        if self._empty() or self._key is not None:
+            return []
+        return contactindex.read_infos_of(self._backend, destination)
+
     def copy_contact_index_into(self, index: str, into: duckdb.DuckDBPyConnection,
                                 table: str) -> None:
         """Temp table `table` (member_key, attributes_hash) in `into`: the index's keys."""
