@@ -73,7 +73,7 @@ class ActivationStatus:
     deferred: DeferredUpdates | None = None  # the last success left its updates for later
     api_key_expires: dt.date | None = None  # Selligent: the manifest's credentials.expiresOn
     index: IndexInfo | None = None  # the destination's contact index for the match key
-    index_max_age: dt.timedelta | None = None  # the destination's indexMaxAge
+    index_stale: bool = False  # older than indexMaxAge: the next plan reads it in full
 
 
 @dataclass(frozen=True)
@@ -92,9 +92,11 @@ def read_status(reader: StateReader, project: Project,
     health = read_health(reader, {n: s.warnings for n, s in settings.items()}, settings)
     targets = import_targets(project, settings)
     expiries = api_key_expiries(project)
+    destinations = project.destinations()
     rows = []
     for name, activation in sorted(settings.items()):
-        index, max_age = _contact_index(reader, project, activation)
+        index = _contact_index(reader, activation)
+        max_age = parse_duration(destinations[activation.destination].spec.index_max_age)
         runs = reader.runs(name, limit=_HISTORY)
         success = next((r for r in runs if r.status is RunStatus.SUCCEEDED), None)
         deferred = reader.deferred_updates(success.run_id) if success else None
@@ -106,31 +108,27 @@ def read_status(reader: StateReader, project: Project,
                        deferred.until if deferred else None, failures_since_success(runs)),
             _matched(runs), health[name], _key_file_expiry(activation, runs),
             read_budget(reader, target, moment) if target else None, deferred,
-            expiries.get(activation.destination), index, max_age))
+            expiries.get(activation.destination), index,
+            index is not None and index.older_than(max_age, moment)))
     others = tuple(a for a in reader.activations() if a not in settings)
     return StatusReport(reader.location, moment, tuple(rows), others)
 
 
-def _contact_index(reader: StateReader, project: Project, activation: EffectiveActivation
-                   ) -> tuple[IndexInfo | None, dt.timedelta | None]:
-    """The contact index a plan of `activation` uses (its destination's, for its match key)
-    and the destination's `indexMaxAge`."""
+def _contact_index(reader: StateReader, activation: EffectiveActivation) -> IndexInfo | None:
+    """The contact index a plan of `activation` uses: its destination's, for its match key."""
     key = activation.match_key.destination
-    index = next((info for info in reader.contact_indexes_of(activation.destination)
-                  if info.index.endswith(f"|{key}")), None)
-    spec = project.destinations().get(activation.destination)
-    max_age = getattr(spec.spec if spec is not None else None, "index_max_age", None)
-    return index, parse_duration(max_age) if max_age else None
+    return next((info for info in reader.contact_indexes_of(activation.destination)
+                 if info.index.endswith(f"|{key}")), None)
 
 
-def _index_text(row: ActivationStatus, now: dt.datetime) -> str:
+def _index_text(row: ActivationStatus) -> str:
     index = row.index
     if index is None:
         return "no contact index kept (the next plan reads the destination's contacts)"
     text = (f"{index.keys:,} keys"
             + (f" and {index.absent:,} checked absent" if index.absent else "")
             + f", read in full {clock(index.read_at)} ({index.read_how})")
-    if row.index_max_age is not None and now - index.read_at >= row.index_max_age:
+    if row.index_stale:
         text += "; older than indexMaxAge: the next plan reads it in full again"
     return text
 
@@ -212,7 +210,7 @@ def _activation_text(row: ActivationStatus, now: dt.datetime) -> list[str]:
              f"{row.matched[1]:,} matched)" if row.matched and row.matched[1]
              else "unknown (no sync recorded it yet)")
     out.append(f"  match     {match}")
-    out.append(f"  contacts  {_index_text(row, now)}")
+    out.append(f"  contacts  {_index_text(row)}")
     out.append(f"  warnings  {_HEALTH_TEXT.get(row.health, 'none')}")
     if row.budget is not None or row.key_file_expires is not None:
         out += _actito_lines(row, now)
@@ -265,8 +263,7 @@ def _activation_json(row: ActivationStatus, now: dt.datetime) -> dict[str, objec
         "contact_index": None if row.index is None else {
             "keys": row.index.keys, "absent": row.index.absent,
             "read_at": row.index.read_at.isoformat(), "read_how": row.index.read_how,
-            "stale": row.index_max_age is not None
-            and now - row.index.read_at >= row.index_max_age},
+            "stale": row.index_stale},
         "deferred_updates": None if deferred is None else {
             "rows": deferred.rows, "until": deferred.until.isoformat()},
     }

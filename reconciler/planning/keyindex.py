@@ -136,9 +136,10 @@ class ContactIndexes:
             return "no index kept yet"
         if context.refresh:
             return "asked for (--refresh or --refresh-index)"
-        age, most = context.now - info.read_at, context.max_age(settings.destination)
-        if age > most:
-            return f"read {describe_age(age)} ago, older than indexMaxAge ({describe_age(most)})"
+        most = context.max_age(settings.destination)
+        if info.older_than(most, context.now):
+            return (f"read {describe_age(context.now - info.read_at)} ago, older than "
+                    f"indexMaxAge ({describe_age(most)})")
         gone = context.not_found_since(settings.destination, info.read_at)
         if gone:
             return (f"an apply since found {gone:,} contacts gone at the destination "

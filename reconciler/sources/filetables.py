@@ -158,7 +158,7 @@ def _pinned_dialect(found: Mapping[str, object], types: Mapping[str, str]) -> st
             or not isinstance(header, bool) or not types:
         return ""
     comment = char("Comment")
-    options = "".join(f", {option}={DUCKDB.quote_literal(value or '')}"
+    options = "".join(f", {option}={DUCKDB.quote_literal(value)}"
                       for option, value in {**parts, "comment": comment}.items()
                       if value is not None)
     columns = ", ".join(f"{DUCKDB.quote_literal(name)}: {DUCKDB.quote_literal(kind)}"

@@ -46,6 +46,11 @@ class IndexInfo:
     remote_count: int | None  # the destination's record count at the last full read
     updated_at: dt.datetime  # the last write (a full read or keys checked since)
 
+    def older_than(self, max_age: dt.timedelta, now: dt.datetime) -> bool:
+        """Whether its last full read is more than `max_age` before `now` (a plan then
+        reads the destination in full again)."""
+        return now - self.read_at > max_age
+
 
 _INFO = "SELECT index_id, keys, absent, read_at, read_how, remote_count, updated_at " \
     "FROM contact_index"

@@ -42,6 +42,10 @@ def test_status_shows_each_contact_index_and_when_it_is_stale(stack: Stack) -> N
     assert selligent["read_at"] == NOW.isoformat()
     assert reads["vip-selligent"]["keys"] <= selligent["keys"]
     assert "export" in actito["read_how"], actito
+    code, text = _status(stack.at(NOW + dt.timedelta(days=1)), "--format", "json")
+    assert code == 0, text  # exactly indexMaxAge old: a plan still uses it, as status says
+    at_limit = {a["activation"]: a for a in json.loads(text)["activations"]}
+    assert not at_limit["vip-selligent"]["contact_index"]["stale"]
     code, text = _status(stack.at(NOW + dt.timedelta(days=2)))
     assert code == 0, text
     line = next(t for t in text.splitlines()
