@@ -1,4 +1,5 @@
-"""Shared test fixtures: the PostgreSQL server used by the source and state tests.
+"""Shared test fixtures: the PostgreSQL server used by the source and state tests, and the
+Snowflake emulator.
 
 The server's URL comes from RECONCILER_TEST_POSTGRES_URL (default: the local server these
 machines run). When no server answers, its tests are skipped with the reason, except in CI
@@ -16,6 +17,7 @@ import pytest
 from psycopg import sql
 
 from reconciler.connections import printable_url
+from reconciler.sandbox.snowflake import SnowflakeEmulator
 
 POSTGRES_URL_ENV = "RECONCILER_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -84,3 +86,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 order[id(item)])
 
     items.sort(key=cost)
+
+
+# The Snowflake emulator the Snowflake tests reach over HTTP with the real connector: fakesnow's
+# server runs in this process on a free loopback port; each test gets a database of its own
+# (fakesnow shares one in-memory DuckDB per process). A dev dependency: without it the tests
+# are skipped, except in CI (CI=true).
+@pytest.fixture(scope="session")
+def snowflake_emulator() -> Iterator[SnowflakeEmulator]:
+    try:
+        import fakesnow  # noqa: F401
+        import snowflake.connector  # noqa: F401
+    except ImportError as exc:
+        reason = f"the Snowflake emulator is not installed ({exc}): pip install -e '.[dev]'"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI needs the Snowflake emulator: {reason}")
+        pytest.skip(reason)
+    from reconciler.sandbox.snowflake import start_snowflake_emulator
+
+    emulator = start_snowflake_emulator()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def snowflake_database() -> str:
+    """A database name unique to this test."""
+    return f"TEST_{uuid.uuid4().hex[:10].upper()}"

@@ -1,4 +1,5 @@
-"""Reading an activation's audience where its Source says to plan (`planIn`).
+"""Reading an activation's audience where its Source says to plan (`planIn`: PostgreSQL and
+Snowflake can plan in the warehouse).
 
 Owns the choice between a full read (`planIn: local`, and any `planIn: warehouse` whose
 row-hash table does not describe the last apply — said in the plan's warnings) and the
@@ -12,13 +13,14 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import duckdb
 
 from reconciler.changes.tables import DiffTables
 from reconciler.errors import ReconcilerError
-from reconciler.manifests.models import Kind, PlanIn, PostgresSource
+from reconciler.manifests.models import Kind, PlanIn, PostgresSource, SnowflakeSource
 from reconciler.manifests.project import Project
 from reconciler.sources import (
     AudienceReport,
@@ -29,6 +31,7 @@ from reconciler.sources import (
     discover_columns,
     materialize_audience,
 )
+from reconciler.sources.dialects import Dialect
 from reconciler.sources.incremental import (
     ReadTables,
     Stored,
@@ -92,32 +95,34 @@ def read_audience(source: Source, spec: AudienceSpec,
     """Materialize the activation's audience into its desired table (see
     `materialize_audience`), in the warehouse when its Source's `planIn` says so; what a
     warehouse-side read leaves for the apply is kept on the workspace."""
-    manifest = context.project.of_kind(Kind.SOURCE)[spec.model.source].document.spec
-    read = _read(source, manifest, spec, context)
+    document = context.project.of_kind(Kind.SOURCE)[spec.model.source]
+    read = _read(source, document.document.spec, spec, context, document.file.parent)
     context.workspace.warehouse.pop(spec.activation, None)
     if read.kept is not None:
         context.workspace.warehouse[spec.activation] = read.kept
     return read.report, read
 
 
-def _read(source: Source, manifest: object, spec: AudienceSpec,
-          context: Context) -> AudienceRead:
+def _read(source: Source, manifest: object, spec: AudienceSpec, context: Context,
+          manifest_dir: Path) -> AudienceRead:
     conn, tables = context.conn, context.workspace.tables_of(spec.activation)
-    if not isinstance(manifest, PostgresSource) or manifest.plan_in is not PlanIn.WAREHOUSE:
+    if (not isinstance(manifest, PostgresSource | SnowflakeSource)
+            or manifest.plan_in is not PlanIn.WAREHOUSE):
         return AudienceRead(materialize_audience(source, spec, conn, tables.desired,
                                                  now=context.now, held=tables.held))
     columns = discover_columns(source, spec.model)
     audience = build_audience_query(spec, source.dialect, now=context.now, columns=columns)
     digest = fingerprint(spec, audience)
     read_tables, raw = ReadTables.of(tables.desired), f"{tables.desired}__wh_raw"
-    stored = stored_state(lambda q: _rows(source, q), manifest.state_schema, spec.activation)
+    stored = stored_state(lambda q: _rows(source, q), manifest.state_schema, spec.activation,
+                          source.dialect)
     reason = _mismatch(stored, context, digest, bool(spec.fields))
     unchanged: str | None = None
     if reason is None:
         assert stored is not None
         unchanged, reason = _read_changes(source, manifest, spec, context, audience, stored)
     if reason is not None:
-        source.materialize(full_read_query(spec, audience), conn, raw)
+        source.materialize(full_read_query(spec, audience, source.dialect), conn, raw)
         split_full(conn, raw, read_tables)
 
     def stage(_query: SqlFragment, staged: str, select: str) -> None:
@@ -129,8 +134,9 @@ def _read(source: Source, manifest: object, spec: AudienceSpec,
              (f"source {source.name!r} plans in the warehouse, but this plan read every row "
               f"of the audience: {reason}",))
     kept = WarehouseRead(source.name, manifest, spec.activation, digest, tables.desired,
-                         read_tables, full=reason is not None)
-    return AudienceRead(report, notes, lambda query, keys: _narrow(conn, query, keys), kept)
+                         read_tables, full=reason is not None, manifest_dir=manifest_dir)
+    return AudienceRead(report, notes,
+                        lambda query, keys: _narrow(conn, query, keys, source.dialect), kept)
 
 
 def _mismatch(stored: Stored | None, context: Context, digest: str,
@@ -151,7 +157,7 @@ def _mismatch(stored: Stored | None, context: Context, digest: str,
     return None
 
 
-def _read_changes(source: Source, manifest: PostgresSource, spec: AudienceSpec,
+def _read_changes(source: Source, manifest: PostgresSource | SnowflakeSource, spec: AudienceSpec,
                   context: Context, audience: SqlFragment,
                   stored: Stored) -> tuple[str | None, str | None]:
     """Read the changed rows and take the others from the snapshot: the table of unchanged
@@ -161,7 +167,8 @@ def _read_changes(source: Source, manifest: PostgresSource, spec: AudienceSpec,
     snapshot = f"{tables.desired}__wh_snapshot"
     context.state.copy_snapshot_into(spec.activation, conn, snapshot,
                                      hashes=SnapshotHashes.DIGEST)
-    source.materialize(changed_rows_query(spec, audience, manifest.state_schema), conn, raw)
+    source.materialize(changed_rows_query(spec, audience, manifest.state_schema, source.dialect),
+                       conn, raw)
     found = split_read(conn, raw, snapshot, read_tables, bool(spec.fields))
     conn.execute(f'DROP TABLE "{snapshot}"')
     expected = expected_unchanged(conn, stored, read_tables)
@@ -177,9 +184,10 @@ def _rows(source: Source, query: SqlFragment) -> list[tuple[object, ...]]:
     return [tuple(row.values()) for row in table.to_pylist()]
 
 
-def _narrow(conn: duckdb.DuckDBPyConnection, query: SqlFragment, keys: str) -> SqlFragment:
+def _narrow(conn: duckdb.DuckDBPyConnection, query: SqlFragment, keys: str,
+            dialect: Dialect) -> SqlFragment:
     values = [str(r[0]) for r in conn.execute(f'SELECT member_key FROM "{keys}"').fetchall()]
-    return keys_query(query, values)
+    return keys_query(query, values, dialect)
 
 
 def record_warehouse_state(kept: WarehouseRead | None, conn: duckdb.DuckDBPyConnection,

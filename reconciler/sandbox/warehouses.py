@@ -25,7 +25,11 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 
 from reconciler.manifests.loading import load_project
 from reconciler.manifests.models import DuckDBSource
-from reconciler.sandbox.snowflake import EMULATOR_PASSWORD_ENV, start_snowflake_emulator
+from reconciler.sandbox.snowflake import (
+    EMULATOR_PASSWORD_ENV,
+    SnowflakeEmulator,
+    start_snowflake_emulator,
+)
 from reconciler.sources.compiler import SqlFragment
 from reconciler.sources.dialects import DUCKDB, DialectName, transpile
 from reconciler.sources.duckdb_source import DuckDBWarehouse
@@ -64,22 +68,33 @@ def demo_warehouse(kind: DemoWarehouse, project: Path, *, postgres_url: str,
     emulator = start_snowflake_emulator()
     try:
         database = schema.upper()
-        emulator.seed(database, "PUBLIC", [
-            f"CREATE OR REPLACE TABLE {name} ("
-            + ", ".join(f"{column} {native}" for column, native in table.columns(1)) + ")"
-            for name, table in tables.items()])
-        for name, table in tables.items():
-            emulator.load(database, "PUBLIC", name, table.rows)
+        seed_snowflake(emulator, database, tables)
         os.environ[EMULATOR_PASSWORD_ENV] = "emulator"
-        aim_project(project, DialectName.SNOWFLAKE, {
-            "type": "snowflake", "account": "emulator", "user": "fake",
-            "password": f"${{env:{EMULATOR_PASSWORD_ENV}}}", "database": database,
-            "schema": "PUBLIC", "host": emulator.host, "port": emulator.port,
-            "protocol": "http"})
+        aim_project(project, DialectName.SNOWFLAKE, emulator_source(emulator, database))
         yield f"Snowflake emulator (fakesnow) at http://{emulator.host}:{emulator.port}, " \
               f"database {database}"
     finally:
         emulator.stop()
+
+
+def seed_snowflake(emulator: SnowflakeEmulator, database: str,
+                   tables: dict[str, ExampleTable]) -> None:
+    """(Re)create `tables` in `database`.PUBLIC of the emulator."""
+    emulator.seed(database, "PUBLIC", [
+        f"CREATE OR REPLACE TABLE {name} ("
+        + ", ".join(f"{column} {native}" for column, native in table.columns(1)) + ")"
+        for name, table in tables.items()])
+    for name, table in tables.items():
+        emulator.load(database, "PUBLIC", name, table.rows)
+
+
+def emulator_source(emulator: SnowflakeEmulator, database: str) -> dict[str, Any]:
+    """A Snowflake Source manifest's spec reading `database`.PUBLIC of the emulator (its
+    password by the variable the demo sets)."""
+    return {"type": "snowflake", "account": "emulator", "user": "fake",
+            "password": f"${{env:{EMULATOR_PASSWORD_ENV}}}", "database": database,
+            "schema": "PUBLIC", "host": emulator.host, "port": emulator.port,
+            "protocol": "http"}
 
 
 @dataclass(frozen=True)

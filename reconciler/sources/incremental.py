@@ -1,8 +1,9 @@
-"""Planning in the warehouse (`planIn: warehouse`, PostgreSQL): read back only changed rows.
+"""Planning in the warehouse (`planIn: warehouse`, PostgreSQL and Snowflake): read back only
+changed rows.
 
-Owns the SQL of the incremental read and the staging of its result. Each apply keeps, per
-activation, a table `<stateSchema>.members_<digest>` of (member_key, row_hash) — a 64-bit
-`hashtextextended` of the audience row computed by PostgreSQL — and a row in
+Owns the SQL of the incremental read (per dialect) and the staging of its result. Each apply
+keeps, per activation, a table `<stateSchema>.members_<digest>` of (member_key, row_hash) — a
+64-bit hash of the audience row computed by the warehouse (`row_hash`) — and a row in
 `<stateSchema>.activations` naming the state serial and the audience's fingerprint it was
 written for (`warehouse_state.py` writes both). A plan then asks the warehouse, in one query,
 for the rows whose key is new, NULL or on several rows, whose hash changed, plus the keys that
@@ -14,14 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import duckdb
 
+from reconciler.connections import one_line
 from reconciler.sources.audience import HASH_COLUMN, KEY_COLUMN, AudienceSpec
 from reconciler.sources.compiler import SqlFragment
-from reconciler.sources.dialects import DUCKDB, POSTGRES
+from reconciler.sources.dialects import DUCKDB, POSTGRES, Dialect, DialectName
 from reconciler.sources.errors import SourceQueryError
 
 META_TABLE = "activations"
@@ -29,6 +31,9 @@ ROW_HASH = "row_hash"
 CHANGE = "__change"
 IN_STATE = "__in_state"
 READ, GONE = "read", "gone"
+ROWS_PER_WRITE = 50_000
+JSON_VALUES = "SELECT f.value::VARCHAR FROM TABLE(FLATTEN(input => PARSE_JSON(?))) AS f"
+"""Snowflake: the strings of a JSON array bound as one value (no array binding needed)."""
 
 
 def members_table(activation: str) -> str:
@@ -45,29 +50,40 @@ def fingerprint(spec: AudienceSpec, query: SqlFragment) -> str:
     return hashlib.sha256(json.dumps(made_of).encode()).hexdigest()
 
 
-def row_hash(spec: AudienceSpec, alias: str) -> str:
-    """PostgreSQL's 64-bit hash of an audience row's field values (NULLs included)."""
-    q = POSTGRES.quote
+def row_hash(spec: AudienceSpec, alias: str, dialect: Dialect = POSTGRES) -> str:
+    """The warehouse's 64-bit hash of an audience row's field values (NULLs included).
+
+    PostgreSQL: `hashtextextended` of the row's text (`ROW(...)::text` keeps NULLs and
+    quotes values apart). Snowflake: `HASH(a, b, ...)`, documented as a deterministic signed
+    64-bit hash that is never NULL, not even for NULL inputs, and equal for numbers that
+    compare equal (docs.snowflake.com/sql-reference/functions/hash); kept as text, so the
+    emulator's unsigned variant fits the same column."""
+    q = dialect.quote
+    values = ", ".join(f"{alias}.{q(f.destination)}" for f in spec.fields)
+    if dialect.name is DialectName.SNOWFLAKE:
+        return f"CAST(HASH({values or repr('')}) AS VARCHAR)"
+    if dialect.name is not DialectName.POSTGRES:
+        raise ValueError(f"planIn warehouse is not available for {dialect.name}")
     if not spec.fields:
         return "hashtextextended('', 0)"
-    values = ", ".join(f"{alias}.{q(f.destination)}" for f in spec.fields)
     return f"hashtextextended(ROW({values})::text, 0)"
 
 
-def qualified(schema: str, table: str) -> str:
-    return f"{POSTGRES.quote(schema)}.{POSTGRES.quote(table)}"
+def qualified(schema: str, table: str, dialect: Dialect = POSTGRES) -> str:
+    return f"{dialect.quote(schema)}.{dialect.quote(table)}"
 
 
-def changed_rows_query(spec: AudienceSpec, audience: SqlFragment, schema: str) -> SqlFragment:
+def changed_rows_query(spec: AudienceSpec, audience: SqlFragment, schema: str,
+                       dialect: Dialect = POSTGRES) -> SqlFragment:
     """The audience rows a plan must read (new, changed, NULL or duplicated keys) and the
     keys that left (`__change` = 'gone', fields NULL), against the activation's table."""
-    q = POSTGRES.quote
+    q = dialect.quote
     key = q(KEY_COLUMN)
-    state = qualified(schema, members_table(spec.activation))
+    state = qualified(schema, members_table(spec.activation), dialect)
     fields = "".join(f", h.{q(f.destination)}" for f in spec.fields)
     hash_ = q(ROW_HASH)
     text = (
-        f"WITH h AS (SELECT a.*, {row_hash(spec, 'a')} AS {q(ROW_HASH)}, "
+        f"WITH h AS (SELECT a.*, {row_hash(spec, 'a', dialect)} AS {q(ROW_HASH)}, "
         f"count(*) OVER (PARTITION BY a.{key}) AS __copies FROM ({audience.sql}) AS a) "
         f"SELECT coalesce(h.{key}, s.{key}) AS {key}{fields}, h.{hash_}, "
         f"CASE WHEN h.__copies IS NULL THEN '{GONE}' ELSE '{READ}' END AS {q(CHANGE)}, "
@@ -78,18 +94,20 @@ def changed_rows_query(spec: AudienceSpec, audience: SqlFragment, schema: str) -
     return SqlFragment(text, audience.params)
 
 
-def full_read_query(spec: AudienceSpec, audience: SqlFragment) -> SqlFragment:
+def full_read_query(spec: AudienceSpec, audience: SqlFragment,
+                    dialect: Dialect = POSTGRES) -> SqlFragment:
     """Every audience row, with the columns of `changed_rows_query`."""
-    q = POSTGRES.quote
-    return SqlFragment(f"SELECT a.*, {row_hash(spec, 'a')} AS {q(ROW_HASH)}, '{READ}' AS "
+    q = dialect.quote
+    return SqlFragment(f"SELECT a.*, {row_hash(spec, 'a', dialect)} AS {q(ROW_HASH)}, '{READ}' AS "
                        f"{q(CHANGE)}, FALSE AS {q(IN_STATE)} FROM ({audience.sql}) AS a",
                        audience.params)
 
 
-def meta_query(schema: str, activation: str) -> SqlFragment:
-    q = POSTGRES.quote
-    return SqlFragment(f"SELECT serial, fingerprint, members FROM {qualified(schema, META_TABLE)} "
-                       f"WHERE activation = %s AND {q('table_name')} = %s",
+def meta_query(schema: str, activation: str, dialect: Dialect = POSTGRES) -> SqlFragment:
+    m = dialect.marker
+    return SqlFragment(f"SELECT serial, fingerprint, members FROM "
+                       f"{qualified(schema, META_TABLE, dialect)} "
+                       f"WHERE activation = {m} AND table_name = {m}",
                        (activation, members_table(activation)))
 
 
@@ -117,11 +135,31 @@ class ReadTables:
         return cls(f"{table}__wh_read", f"{table}__wh_gone", f"{table}__wh_unchanged")
 
 
+@dataclass(frozen=True)
+class Changes:
+    """What one apply changes in an activation's row-hash table."""
+
+    full: bool  # the table is written again whole
+    stale: list[str]  # the keys whose rows go (incremental writes only)
+    fresh: duckdb.DuckDBPyConnection  # a result of (member_key, row_hash) rows to copy in
+
+    def batches(self) -> Iterator[list[tuple[object, ...]]]:
+        while rows := self.fresh.fetchmany(ROWS_PER_WRITE):
+            yield rows
+
+
+def record_failure(source: str, activation: str, schema: str, where: str,
+                   exc: Exception) -> SourceQueryError:
+    """The error of a row-hash table that could not be written."""
+    return SourceQueryError(f"source {source!r}: cannot record activation {activation!r}'s "
+                            f"row hashes in schema {schema!r} of {where}: {one_line(exc)}")
+
+
 def stored_state(read_rows: Callable[[SqlFragment], list[tuple[object, ...]]], schema: str,
-                 activation: str) -> Stored | None:
+                 activation: str, dialect: Dialect = POSTGRES) -> Stored | None:
     """The warehouse's record for the activation; None when there is none (or no table)."""
     try:
-        rows = read_rows(meta_query(schema, activation))
+        rows = read_rows(meta_query(schema, activation, dialect))
     except SourceQueryError:  # no schema or table yet: nothing was recorded
         return None
     if not rows:
@@ -189,9 +227,14 @@ def _split(into: duckdb.DuckDBPyConnection, raw: str, tables: ReadTables) -> Non
                  f"FROM {q(raw)} WHERE {q(CHANGE)} = '{GONE}'")
 
 
-def keys_query(audience: SqlFragment, keys: list[str]) -> SqlFragment:
-    """The audience rows of the given keys only (the key filter runs in the warehouse)."""
-    key = POSTGRES.quote(KEY_COLUMN)
+def keys_query(audience: SqlFragment, keys: list[str],
+               dialect: Dialect = POSTGRES) -> SqlFragment:
+    """The audience rows of the given keys only (the key filter runs in the warehouse; the
+    keys are one bound value: an array, or for Snowflake a JSON array flattened)."""
+    key = dialect.quote(KEY_COLUMN)
+    if dialect.name is DialectName.SNOWFLAKE:
+        return SqlFragment(f"SELECT * FROM ({audience.sql}) AS a WHERE a.{key} IN "
+                           f"({JSON_VALUES})", (*audience.params, json.dumps(keys)))
     return SqlFragment(f"SELECT * FROM ({audience.sql}) AS a WHERE a.{key} = ANY(%s)",
                        (*audience.params, keys))
 

@@ -38,7 +38,7 @@ _TYPES: dict[str, tuple[ColumnKind, pa.DataType]] = {
 }
 
 
-def _connector() -> Any:
+def load_connector() -> Any:
     try:
         import snowflake.connector
     except ImportError as exc:
@@ -53,7 +53,7 @@ class SnowflakeWarehouse(StreamedSource):
 
     def __init__(self, name: str, **connect: Any) -> None:
         self.name = name
-        connector = _connector()
+        connector = load_connector()
         self._errors = connector.errors.Error
         self._type_names: dict[int, str] = {
             code: t.name for code, t in enumerate(connector.constants.FIELD_TYPES)}
@@ -169,7 +169,7 @@ def connect_arguments(name: str, spec: SnowflakeSource, manifest_dir: Path) -> d
 
 def private_key_der(pem: bytes, passphrase: str | None, where: str) -> bytes:
     """The PEM key as the DER (PKCS#8) bytes the connector takes; its text never shown."""
-    _connector()  # cryptography comes with the connector
+    load_connector()  # cryptography comes with the connector
     from cryptography.hazmat.primitives import serialization
 
     try:

@@ -24,10 +24,10 @@ from reconciler.sandbox.warehouses import aim_project, example_tables, seed_post
 from reconciler.sources.dialects import DialectName
 from reconciler.state import open_state_store
 from tests.e2e.conftest import Stack
+from tests.e2e.warehouse_plans import FULL_READ, apply_all, planned_changes, same_plans
 
 runner = CliRunner()
 ACTIVATIONS = ["vip-selligent", "churn-selligent"]
-FULL_READ = "plans in the warehouse, but this plan read every row"
 
 
 @pytest.fixture
@@ -58,43 +58,13 @@ def _plan_in(stack: Stack, schema: str, plan_in: str) -> None:
 
 
 def _changes(stack: Stack, schema: str, plan_in: str) -> dict[str, Any]:
-    """Each activation's counts, warnings and change sets (sorted rows) planned `plan_in`."""
     _plan_in(stack, schema, plan_in)
-    project, _ = load_project(stack.manifests)
-    workspace = Workspace()
-    try:
-        run = make_plan(project, activations=ACTIVATIONS, refresh=Refresh.NONE,
-                        state=str(stack.state), workspace=workspace, clock=stack.clock)
-        found: dict[str, Any] = {}
-        for planned in run.plan.activations:
-            assert planned.error is None, planned.error
-            tables = workspace.tables_of(planned.activation)
-            sets = {role: sorted(workspace.conn.execute(f'SELECT * FROM "{name}"').fetchall())
-                    for role, name in (("adds", tables.adds), ("removes", tables.removes),
-                                       ("updates", tables.updates))}
-            members = planned.members
-            assert members is not None
-            found[planned.activation] = {
-                "counts": (members.desired, members.matched, members.adds, members.removes,
-                           planned.attributes.updates if planned.attributes else None),
-                "issues": [(i.kind, i.count) for i in planned.data_issues],
-                "sets": sets, "warnings": planned.warnings}
-        return found
-    finally:
-        workspace.close()
-
-
-def _same(local: dict[str, Any], warehouse: dict[str, Any]) -> None:
-    for name in ACTIVATIONS:
-        for part in ("counts", "issues", "sets"):
-            assert local[name][part] == warehouse[name][part], (name, part)
+    return planned_changes(stack, ACTIVATIONS)
 
 
 def _apply(stack: Stack, schema: str, plan_in: str) -> None:
     _plan_in(stack, schema, plan_in)
-    applied = runner.invoke(app, ["apply", *stack.cli_args(), "--auto-approve",
-                                  *(a for name in ACTIVATIONS for a in ("-a", name))])
-    assert applied.exit_code == 0, applied.output
+    apply_all(stack, ACTIVATIONS)
 
 
 def _churn(url: str, schema: str) -> None:
@@ -139,14 +109,14 @@ def test_warehouse_plans_equal_local_plans_through_apply_and_churn(
     # counts and data issues, the second warehouse plan without a full read.
     first_local = _changes(stack, warehouse, "local")
     first_warehouse = _changes(stack, warehouse, "warehouse")
-    _same(first_local, first_warehouse)
+    same_plans(first_local, first_warehouse)
     assert any(FULL_READ in w and "nothing was applied yet" in w
                for w in first_warehouse["vip-selligent"]["warnings"])
     _apply(stack, warehouse, "warehouse")
     _churn(postgres_url, warehouse)
     second_local = _changes(stack, warehouse, "local")
     second_warehouse = _changes(stack, warehouse, "warehouse")
-    _same(second_local, second_warehouse)
+    same_plans(second_local, second_warehouse)
     vip = second_warehouse["vip-selligent"]
     assert vip["counts"][2] and vip["counts"][3] and vip["counts"][4], vip["counts"]
     assert not [w for name in ACTIVATIONS for w in second_warehouse[name]["warnings"]
@@ -155,7 +125,7 @@ def test_warehouse_plans_equal_local_plans_through_apply_and_churn(
     _raise_vips(postgres_url, warehouse, 2)
     third_local = _changes(stack, warehouse, "local")
     third_warehouse = _changes(stack, warehouse, "warehouse")
-    _same(third_local, third_warehouse)
+    same_plans(third_local, third_warehouse)
     assert not [w for w in third_warehouse["vip-selligent"]["warnings"] if FULL_READ in w]
 
 
@@ -171,7 +141,7 @@ def test_an_apply_that_did_not_record_row_hashes_means_a_full_read(
     _raise_vips(postgres_url, warehouse, 3)
     local = _changes(stack, warehouse, "local")
     planned = _changes(stack, warehouse, "warehouse")
-    _same(local, planned)
+    same_plans(local, planned)
     assert any(FULL_READ in w and "describe state serial" in w
                for w in planned["vip-selligent"]["warnings"])
 
@@ -208,7 +178,7 @@ def test_a_row_changed_between_plan_and_apply_is_read_again(
         workspace.close()
     local = _changes(stack, warehouse, "local")
     planned = _changes(stack, warehouse, "warehouse")
-    _same(local, planned)
+    same_plans(local, planned)
     assert planned["vip-selligent"]["counts"][4], planned["vip-selligent"]["counts"]
     assert not [w for w in planned["vip-selligent"]["warnings"] if FULL_READ in w]
 

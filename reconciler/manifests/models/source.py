@@ -52,10 +52,9 @@ class PlanIn(enum.StrEnum):
     WAREHOUSE = "warehouse"  # the warehouse compares; only the changed rows come back
 
 
-class PostgresSource(StrictModel):
-    type: Literal["postgres"]
-    url: Credential = Field(description="A libpq URL, postgresql://user:password@host/db.")
-    search_path: str | None = Field(default=None, description="The schema(s) models read.")
+class WarehousePlanning(StrictModel):
+    """Where a server warehouse's plans compare rows (PostgreSQL and Snowflake)."""
+
     plan_in: PlanIn = Field(
         default=PlanIn.LOCAL,
         description="local: a plan reads every audience row; warehouse: apply keeps each "
@@ -65,10 +64,18 @@ class PostgresSource(StrictModel):
     state_schema: str = Field(
         default="reconciler_state", min_length=1, max_length=63,
         description="planIn warehouse: the schema holding the row-hash tables (one per "
-        "activation); the source's role needs CREATE on it.")
+        "activation), quoted as written (in Snowflake, `reconciler_state` is a lower-case "
+        "schema of the source's database); the source's role needs to create tables in it "
+        "(and the schema itself when it is missing).")
 
 
-class SnowflakeSource(StrictModel):
+class PostgresSource(WarehousePlanning):
+    type: Literal["postgres"]
+    url: Credential = Field(description="A libpq URL, postgresql://user:password@host/db.")
+    search_path: str | None = Field(default=None, description="The schema(s) models read.")
+
+
+class SnowflakeSource(WarehousePlanning):
     """A Snowflake account, read with snowflake-connector-python (the `snowflake` extra)."""
 
     type: Literal["snowflake"]
