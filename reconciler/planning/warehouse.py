@@ -51,6 +51,8 @@ from reconciler.state import SnapshotHashes, SnapshotInfo, StateReader
 logger = logging.getLogger(__name__)
 
 Narrow = Callable[[SqlFragment, str], SqlFragment]
+DEFINITION_MOMENT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+"""The `now` the audience's fingerprint is taken at (any fixed moment does)."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,12 @@ def _read(source: Source, manifest: object, spec: AudienceSpec, context: Context
                                                  now=context.now, held=tables.held))
     columns = discover_columns(source, spec.model)
     audience = build_audience_query(spec, source.dialect, now=context.now, columns=columns)
-    digest = fingerprint(spec, audience)
+    # The definition, not the moment: a relative condition (`olderThan`) binds `now`, which
+    # only moves who is in the audience; the FULL JOIN with the row-hash table sees members
+    # enter and leave whatever the reason, and a row's hash and its snapshot hash depend on
+    # its values alone. So the fingerprint is taken at a fixed moment.
+    digest = fingerprint(spec, build_audience_query(spec, source.dialect, now=DEFINITION_MOMENT,
+                                                    columns=columns))
     read_tables, raw = ReadTables.of(tables.desired), f"{tables.desired}__wh_raw"
     stored = stored_state(lambda q: _rows(source, q), manifest.state_schema, spec.activation,
                           source.dialect)

@@ -4,6 +4,7 @@ do not describe the last apply."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import os
 from collections.abc import Iterator
@@ -24,7 +25,13 @@ from reconciler.sandbox.warehouses import aim_project, example_tables, seed_post
 from reconciler.sources.dialects import DialectName
 from reconciler.state import open_state_store
 from tests.e2e.conftest import Stack
-from tests.e2e.warehouse_plans import FULL_READ, apply_all, planned_changes, same_plans
+from tests.e2e.warehouse_plans import (
+    FULL_READ,
+    apply_all,
+    full_reads,
+    planned_changes,
+    same_plans,
+)
 
 runner = CliRunner()
 ACTIVATIONS = ["vip-selligent", "churn-selligent"]
@@ -217,3 +224,18 @@ def test_an_encrypted_state_plans_in_the_warehouse_as_locally(
         assert local["attributes"] == planned["attributes"], name
         assert not [w for w in planned["warnings"] if FULL_READ in w], planned["warnings"]
     assert plans["warehouse"]["vip-selligent"]["members"]["removes"]
+
+
+@pytest.mark.parametrize("stack", ["duckdb"], indirect=True)
+def test_a_moving_moment_still_plans_incrementally(stack: Stack, warehouse: str) -> None:
+    # Scenario: churn-selligent's segment (`olderThan: 180d` on a date) applied in the
+    # warehouse, then the clock moves 90 days: members whose last order is now old enough
+    # enter. The warehouse plan reads incrementally (no full read: the fingerprint is of the
+    # definition, not the moment) and plans what the local plan plans.
+    _apply(stack, warehouse, "warehouse")
+    stack.at(stack.clock.now() + dt.timedelta(days=90))
+    local = _changes(stack, warehouse, "local")
+    planned = _changes(stack, warehouse, "warehouse")
+    same_plans(local, planned)
+    assert planned["churn-selligent"]["counts"][2], planned["churn-selligent"]["counts"]
+    assert not full_reads(planned)
