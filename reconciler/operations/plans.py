@@ -35,6 +35,7 @@ from reconciler.planning.planfile import StalePlanError, read_plan_file
 from reconciler.planning.planner import Planner, PlanOptions, Refresh, Workspace
 from reconciler.planning.removal import removed_records
 from reconciler.planning.steps import SILENT, StepReporter
+from reconciler.planning.warehouse import adopt_saved_reads
 from reconciler.private import private_folder
 from reconciler.state import (
     RunStatus,
@@ -281,6 +282,7 @@ def load_saved_plan(path: Path, workspace: Workspace, state_for: Callable[[Path]
     anything it read has changed since."""
     plan, saved, root = read_plan_file(path, workspace)
     project = load(root)
+    adopt_saved_reads(workspace, project)
     state = state_for(project.root)
     names = [a.activation for a in plan.activations]
     reasons = saved.differences(current_fingerprint(project, names, state, clock))

@@ -1,9 +1,11 @@
 """Saved plans: `plan --out FILE` writes one, `apply FILE` runs exactly it, or refuses it if stale.
 
 A plan file is a zip holding `plan.json` (the rendered Plan), `meta.json` (format version,
-project path, table prefixes and the fingerprint of everything the plan read, see
-`fingerprint.py`) and one Parquet file per change-set table (members, adds, removes, updates
-of each activation), so millions of keys travel compactly. With the project's encryption key,
+project path, table prefixes, the fingerprint of everything the plan read, see
+`fingerprint.py`, and its warehouse-side reads) and one Parquet file per change-set table
+(members, adds, removes, updates of each activation; and, for a `planIn: warehouse` read, its
+desired table and the keys read back, gone and unchanged, which apply needs to keep the
+warehouse's row hashes), so millions of keys travel compactly. With the project's encryption key,
 the zip is sealed whole (AES-GCM in chunks, see state/encryption.py) behind a small header
 naming the format, the key id and the key's variable, so `apply FILE` finds the key itself;
 the plain zip only ever exists in a private temporary folder.
@@ -21,6 +23,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.planning.fingerprint import Fingerprint
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import Workspace
+from reconciler.planning.warehouse import saved_reads, warehouse_tables
 from reconciler.private import create_private
 from reconciler.state.encryption import (
     FILE_MAGIC,
@@ -48,6 +51,7 @@ def write_plan_file(path: Path, plan: Plan, workspace: Workspace, fingerprint: F
         "prefixes": {name: tables.prefix for name, tables in workspace.tables.items()},
         "hash_format": workspace.hash_format,
         "fingerprint": asdict(fingerprint),
+        "warehouse": saved_reads(workspace.warehouse),
     }
     create_private(path)  # it holds change sets: member keys and values
     with tempfile.TemporaryDirectory(prefix="plan-") as folder:
@@ -117,6 +121,7 @@ def _read_archive(path: Path, zipped: Path, folder: str,
     for name, prefix in meta["prefixes"].items():
         workspace.adopt(name, prefix)
     workspace.hash_format = meta["hash_format"]  # the members' hashes were made there
+    workspace.saved_reads = meta.get("warehouse", {})  # bound to the project by its loader
     return plan, Fingerprint(**meta["fingerprint"]), Path(meta["project"])
 
 
@@ -124,5 +129,6 @@ def _existing_tables(workspace: Workspace, roles: Iterable[str]) -> list[str]:
     present = {row[0] for row in workspace.conn.execute(
         "SELECT table_name FROM duckdb_tables() "
         "UNION ALL SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
-    return [name for tables in workspace.tables.values() for role in roles
-            if (name := getattr(tables, role)) in present]
+    names = [getattr(tables, role) for tables in workspace.tables.values() for role in roles]
+    return [name for name in [*names, *warehouse_tables(workspace.warehouse)]
+            if name in present]

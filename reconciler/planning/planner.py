@@ -98,7 +98,10 @@ class Workspace:
     """How the audiences' attribute hashes here were made (a saved plan's, once adopted)."""
     warehouse: dict[str, WarehouseRead] = field(default_factory=dict)
     """The warehouse-side reads of this workspace's plans (`planIn: warehouse`), by
-    activation: their apply records the row hashes in the warehouse."""
+    activation: their apply records the row hashes in the warehouse (a saved plan's: see
+    `warehouse.adopt_saved_reads`)."""
+    saved_reads: dict[str, dict[str, object]] = field(default_factory=dict)
+    """A saved plan's warehouse-side reads, until bound to its project's Sources."""
 
     def __post_init__(self) -> None:
         self.conn = duckdb.connect(":memory:", config={

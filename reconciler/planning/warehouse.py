@@ -69,6 +69,7 @@ class Workspace(Protocol):
     conn: duckdb.DuckDBPyConnection
     hash_format: str
     warehouse: dict[str, WarehouseRead]
+    saved_reads: dict[str, dict[str, object]]
 
     def tables_of(self, activation: str) -> DiffTables: ...
 
@@ -208,3 +209,33 @@ def record_warehouse_state(kept: WarehouseRead | None, conn: duckdb.DuckDBPyConn
     except (ReconcilerError, duckdb.Error) as exc:
         logger.warning("%s; the next plan of activation %r reads every row", exc,
                        kept.activation)
+
+
+def saved_reads(reads: dict[str, WarehouseRead]) -> dict[str, dict[str, object]]:
+    """What a saved plan keeps of its warehouse-side reads (their tables, listed by
+    `warehouse_tables`, travel in it as Parquet)."""
+    return {name: {"source": r.source, "fingerprint": r.fingerprint, "desired": r.desired,
+                   "full": r.full} for name, r in reads.items()}
+
+
+def warehouse_tables(reads: dict[str, WarehouseRead]) -> list[str]:
+    """The workspace tables an apply of these reads needs to keep the row hashes."""
+    return [name for r in reads.values()
+            for name in (r.desired, r.tables.read, r.tables.gone, r.tables.unchanged)]
+
+
+def adopt_saved_reads(workspace: Workspace, project: Project) -> None:
+    """Bind a saved plan's warehouse-side reads to its project's Source manifests, so that
+    applying the saved plan keeps the row hashes as applying a fresh plan does. A read whose
+    Source no longer plans in the warehouse is dropped (the plan is then stale anyway)."""
+    sources = project.of_kind(Kind.SOURCE)
+    for activation, entry in workspace.saved_reads.items():
+        document = sources.get(str(entry["source"]))
+        spec = document.document.spec if document is not None else None
+        if document is None or not isinstance(spec, PostgresSource | SnowflakeSource):
+            continue
+        desired = str(entry["desired"])
+        workspace.warehouse[activation] = WarehouseRead(
+            document.name, spec, activation, str(entry["fingerprint"]), desired,
+            ReadTables.of(desired), full=bool(entry["full"]), manifest_dir=document.file.parent)
+    workspace.saved_reads = {}

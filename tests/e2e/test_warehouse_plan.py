@@ -239,3 +239,37 @@ def test_a_moving_moment_still_plans_incrementally(stack: Stack, warehouse: str)
     same_plans(local, planned)
     assert planned["churn-selligent"]["counts"][2], planned["churn-selligent"]["counts"]
     assert not full_reads(planned)
+
+
+def _apply_saved(stack: Stack, schema: str, name: str) -> None:
+    """plan --out with planIn warehouse, then apply the saved plan."""
+    _plan_in(stack, schema, "warehouse")
+    saved = stack.workdir / name
+    planned = runner.invoke(app, ["plan", *stack.cli_args(), "--out", str(saved),
+                                  *(a for activation in ACTIVATIONS for a in ("-a", activation))])
+    assert planned.exit_code == 0, planned.output
+    applied = runner.invoke(app, ["apply", str(saved), "--state", str(stack.state),
+                                  "--auto-approve"])
+    assert applied.exit_code == 0, applied.output
+
+
+@pytest.mark.parametrize("stack", ["duckdb"], indirect=True)
+def test_an_applied_saved_plan_records_the_row_hashes(
+        stack: Stack, warehouse: str, postgres_url: str) -> None:
+    # Scenario: a warehouse-side plan saved with --out (a full read: nothing applied yet) and
+    # applied from the file, churn, then a saved incremental plan applied the same way: each
+    # time the next warehouse plan reads incrementally (the saved plan carried what its apply
+    # needs to keep the row hashes) and plans what a local plan plans.
+    _apply_saved(stack, warehouse, "first.plan")
+    _churn(postgres_url, warehouse)
+    local = _changes(stack, warehouse, "local")
+    planned = _changes(stack, warehouse, "warehouse")
+    same_plans(local, planned)
+    assert not full_reads(planned), full_reads(planned)
+    _apply_saved(stack, warehouse, "second.plan")
+    _raise_vips(postgres_url, warehouse, 4)
+    local = _changes(stack, warehouse, "local")
+    planned = _changes(stack, warehouse, "warehouse")
+    same_plans(local, planned)
+    assert planned["vip-selligent"]["counts"][4], planned["vip-selligent"]["counts"]
+    assert not full_reads(planned), full_reads(planned)
