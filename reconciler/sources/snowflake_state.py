@@ -12,6 +12,7 @@ quoted as the manifest writes them (`"reconciler_state"` is a lower-case schema)
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -37,7 +38,7 @@ _JSON_BYTES = 4_000_000  # well under Snowflake's 16 MB for one bound value
 def write_snowflake(source: str, spec: SnowflakeSource, manifest_dir: Path, activation: str,
                     fingerprint: str, changes: Changes, serial: int) -> None:
     """Write `changes` to `activation`'s row-hash table and mark it for `serial` (with the
-    audience's `fingerprint`); one transaction, rolled back by the connector on failure."""
+    audience's `fingerprint`); one transaction, rolled back on failure."""
     connector = load_connector()
     arguments = connect_arguments(source, spec, manifest_dir)
     try:
@@ -45,8 +46,13 @@ def write_snowflake(source: str, spec: SnowflakeSource, manifest_dir: Path, acti
             cursor = conn.cursor()
             table = _ensure_tables(cursor, spec.state_schema, activation)
             cursor.execute("BEGIN")
-            _write(cursor, table, changes)
-            _mark(cursor, spec.state_schema, table, activation, fingerprint, serial)
+            try:
+                _write(cursor, table, changes)
+                _mark(cursor, spec.state_schema, table, activation, fingerprint, serial)
+            except BaseException:
+                with contextlib.suppress(connector.errors.Error):
+                    cursor.execute("ROLLBACK")  # explicit: the session may autocommit
+                raise
             cursor.execute("COMMIT")
     except connector.errors.Error as exc:
         where = f"Snowflake account {arguments.get('account')!r}"
