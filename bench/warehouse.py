@@ -158,8 +158,29 @@ def _own_the_list(state: Path) -> None:
         store.close()
 
 
+def upload_contacts(url: str, schema: str, root: Path) -> tuple[float, float]:
+    """What joining with the contact index *in the warehouse* would add to every plan: the
+    destination's keys sent to PostgreSQL (COPY of their CSV text into an unlogged table, the
+    fastest way in). Seconds and MB sent."""
+    contacts = root / "contacts.csv"
+    with duckdb.connect() as local:
+        local.execute(f"COPY (SELECT member_key FROM '{root / 'contacts.parquet'}') "
+                      f"TO '{contacts}' (FORMAT csv, HEADER false)")
+    started = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        table = sql.Identifier(schema, "contact_index")
+        conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} (member_key text)").format(table))
+        with conn.cursor() as cur, cur.copy(sql.SQL("COPY {} FROM STDIN (FORMAT csv)")
+                                            .format(table)) as copy, contacts.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                copy.write(chunk)
+        conn.execute(sql.SQL("ANALYZE {}").format(table))
+    return time.perf_counter() - started, contacts.stat().st_size / 1e6
+
+
 def run(url: str, size: int, timeout: float) -> tuple[Result, Result]:
-    """Seed, record a first apply, churn, then plan both ways; (local, warehouse)."""
+    """Seed, record a first apply, churn, then plan both ways; (local, warehouse), and the
+    cost of sending the contact index to the warehouse (`upload`)."""
     os.environ[URL_ENV] = url
     os.environ.setdefault("BENCH_API_KEY", "unused")
     os.environ.setdefault("BENCH_API_SECRET", "unused")
@@ -172,6 +193,7 @@ def run(url: str, size: int, timeout: float) -> tuple[Result, Result]:
             _churn(url, schema, size)
             local = run_fresh(measure, root, schema, "local", timeout=timeout)
             warehouse = run_fresh(measure, root, schema, "warehouse", timeout=timeout)
+            warehouse["upload"] = upload_contacts(url, schema, Path(root))
         finally:
             with psycopg.connect(url, autocommit=True) as conn:
                 for name in (schema, f"{schema}_state"):
@@ -201,6 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{name:>9}: warning: {warning}")
         print(f"{name:>9}: {result['seconds']:.1f} s, {result['moved_mb']:.2f} MB moved, "
               f"peak RSS {result['peak_rss_mb']:.0f} MB; {counts}")
+    seconds, sent = warehouse["upload"]
+    print(f"   upload: the contact index sent to the warehouse for the join there (not done): "
+          f"{seconds:.1f} s, {sent:.2f} MB sent")
     print(f"warehouse: {size} local {local['seconds']:.1f} s {local['moved_mb']:.2f} MB moved, "
           f"warehouse {warehouse['seconds']:.1f} s {warehouse['moved_mb']:.2f} MB moved")
     return 0
