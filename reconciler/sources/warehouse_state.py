@@ -87,7 +87,6 @@ class WarehouseRead:
             f"SELECT r.{k}, r.{q(ROW_HASH)} FROM {q(self.tables.read)} AS r "
             f"SEMI JOIN {q(trusted)} AS t ON t.{k} = r.{k} WHERE r.copies = 1")
 
-
     def _write_postgres(self, spec: PostgresSource, changes: Changes, serial: int) -> None:
         url = resolve_env_ref(spec.url, f"source {self.source!r} url")
         table = qualified(spec.state_schema, members_table(self.activation))
