@@ -185,8 +185,21 @@ def plan_once(directory: Path, state: Path, limits: Limits, round_no: int, what:
     database = directory / f"round{round_no}.duckdb"
     destination = ModelledDestination(database, limits, latency,
                                       directory / f"export{round_no}.csv")
-    settings = SimpleNamespace(name="audience", destination=limits.name,
-                               match_key=SimpleNamespace(destination="customerId"))
+    try:
+        seconds, matched, said = index_plan(database, state, destination, limits.name, now,
+                                            refresh)
+    finally:
+        destination.close()
+    code = seconds - destination.server_seconds
+    return PlanCost(what, code, destination.api_seconds, destination.calls_sent, matched, said)
+
+
+def index_plan(database: Path, state: Path, destination: Any, name: str, now: dt.datetime,
+               refresh: bool, key_field: str = "customerId") -> tuple[float, int, str]:
+    """The real index code's read of `destination` for the audience of `database`, written
+    back to the state store: its wall time, the members matched, what the plan says."""
+    settings = SimpleNamespace(name="audience", destination=name,
+                               match_key=SimpleNamespace(destination=key_field))
     started = time.perf_counter()
     conn = duckdb.connect()
     conn.execute("CREATE TABLE desired (member_key VARCHAR)")
@@ -203,10 +216,7 @@ def plan_once(directory: Path, state: Path, limits: Limits, round_no: int, what:
         for write in indexes.writes():
             store.write_contact_index(write.info, conn, write.table, full=write.full)
     conn.close()
-    destination.close()
-    code = time.perf_counter() - started - destination.server_seconds
-    said = describe_index(read, now)
-    return PlanCost(what, code, destination.api_seconds, destination.calls_sent, matched, said)
+    return time.perf_counter() - started, matched, describe_index(read, now)
 
 
 def run_destination(directory: Path, limits: Limits, latency: float,
@@ -250,8 +260,9 @@ def run(contacts: int, members: int, created: int, latency: float = 0.020,
     return results
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.observe", description=__doc__,
+def sizes(prog: str, doc: str | None, argv: Sequence[str] | None) -> tuple[int, int, int, float]:
+    """The command line both observe benches take: contacts, members, created, latency."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--contacts", default="10m", help="contacts at the destination")
     parser.add_argument("--members", default="1m", help="members of the audience")
@@ -265,7 +276,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         contacts, members = 100_000, 10_000
     created = parse_size(args.created) if args.created else max(1, members // 20_000)
-    run(contacts, members, created, args.latency)
+    return contacts, members, created, args.latency
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    run(*sizes("python -m bench.observe", __doc__, argv))
     return 0
 
 

@@ -33,3 +33,28 @@ def test_pages_follow_every_insert_update_and_delete() -> None:
     unchanged = table.revision
     table.update(2, {"EXTERNAL_ID": "C1"})  # the value it has: not a change
     assert table.revision == unchanged
+
+
+def test_a_search_by_key_answers_what_a_scan_answers() -> None:
+    # Scenario: EqualTo on a text field is looked up in the list's index (trimmed and
+    # case-folded keys): the answer is exactly the scan's — case-insensitive, a stored value
+    # with a trailing space not equal, other filters ANDed, a numeric field scanned, a change
+    # after the index was built seen.
+    table = ListTable(id=1, api_name="CONTACTS", name="Contacts",
+                      fields=[Field("EXTERNAL_ID"), Field("MAIL"), Field("AGE", "Numeric")])
+    table.insert({"EXTERNAL_ID": "Ab1", "MAIL": "x", "AGE": 30})
+    table.insert({"EXTERNAL_ID": "ab1 ", "MAIL": "y", "AGE": 40})
+    table.insert({"EXTERNAL_ID": "AB1", "MAIL": "z", "AGE": 30})
+
+    def equal(field: str, value: str, *more: dict[str, str]) -> list[str]:
+        return _keys(table, fields=["MAIL"], filters=[
+            {"field_name": field, "operator": "EqualTo", "field_value": value}, *more])
+
+    assert equal("EXTERNAL_ID", "aB1") == ["x", "z"]
+    assert equal("EXTERNAL_ID", "ab1 ") == ["y"]
+    assert equal("EXTERNAL_ID", "aB1", {"field_name": "MAIL", "operator": "NotEqualTo",
+                                        "field_value": "x"}) == ["z"]
+    assert equal("AGE", "30") == ["x", "z"]
+    table.update(1, {"EXTERNAL_ID": "other"})
+    assert equal("EXTERNAL_ID", "ab1") == ["z"]
+    assert equal("EXTERNAL_ID", "OTHER") == ["x"]
