@@ -7,7 +7,7 @@
 `bench/observe.py` models the destinations; this one serves Selligent for real: the Selligent
 sandbox runs in this process on 127.0.0.1 with its documented limit (2,500 requests a minute
 per key: a 429 above it) and 20 ms added to every answer, its contact list filled straight
-into its store (no API call) with the same generated contacts — in a forked process of its
+into its store (no API call) with the same generated contacts — in a spawned process of its
 own, so server and client do not share an interpreter lock —, and the real client, adapter
 and observer read it (`SelligentObserver`, paced by the destination's documented budget,
 pages read in parallel as §8 allows). The index code and the DuckDB state store are the real
@@ -45,6 +45,7 @@ from reconciler.sandbox.selligent.app import DEFAULT_ACCOUNT
 from reconciler.state import open_state_store
 
 ORGANIZATION, LIST, KEY = "BENCH", "CONTACTS", "EXTERNAL_ID"
+ANSWER_SECONDS = 600  # filling 10M records takes about 45 s
 
 
 def start(latency: float) -> SelligentSandbox:
@@ -81,12 +82,12 @@ def observer(url: str) -> SelligentObserver:
 
 
 class Served:
-    """The sandbox in a child process of its own (forked: it fills its store from the
+    """The sandbox in a child process of its own (spawned: it fills its store from the
     generated files), so its serving and the client's reading do not share one interpreter
     lock, as a real server and its client do not. Driven through a pipe."""
 
     def __init__(self, latency: float) -> None:
-        context = multiprocessing.get_context("fork")
+        context = multiprocessing.get_context("spawn")  # not fork: the parent has threads
         self._pipe, child = context.Pipe()
         self._process = context.Process(target=_serve, args=(child, latency), daemon=True)
         self._process.start()
@@ -94,6 +95,9 @@ class Served:
 
     def ask(self, *command: object) -> Any:
         self._pipe.send(command)
+        if not self._pipe.poll(ANSWER_SECONDS):
+            raise TimeoutError(f"the sandbox's process did not answer {command[0]!r} in "
+                               f"{ANSWER_SECONDS} s")
         answer = self._pipe.recv()
         if isinstance(answer, BaseException):
             raise answer
