@@ -56,8 +56,9 @@ def row_hash(spec: AudienceSpec, alias: str, dialect: Dialect = POSTGRES) -> str
     PostgreSQL: `hashtextextended` of the row's text (`ROW(...)::text` keeps NULLs and
     quotes values apart). Snowflake: `HASH(a, b, ...)`, documented as a deterministic signed
     64-bit hash that is never NULL, not even for NULL inputs, and equal for numbers that
-    compare equal (docs.snowflake.com/sql-reference/functions/hash); kept as text, so the
-    emulator's unsigned variant fits the same column."""
+    compare equal (documented: docs.snowflake.com/sql-reference/functions-hash-scalar and
+    the Snowpark reference of `functions.hash`); kept as text, so the emulator's unsigned
+    variant (fakesnow answers with DuckDB's hash) fits the same column."""
     q = dialect.quote
     values = ", ".join(f"{alias}.{q(f.destination)}" for f in spec.fields)
     if dialect.name is DialectName.SNOWFLAKE:
