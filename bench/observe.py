@@ -9,8 +9,8 @@ index code (`planning/keyindex.py`) and a real DuckDB state store: the first pla
 state: a full read), a steady plan after a round of 1% churn of the audience (most joiners
 existing contacts, `--created` new contacts that join too), and the same with `--refresh`.
 
-The destination is modelled, not served over HTTP: its keys are a DuckDB table generated in
-seconds (the sandboxes hold Python objects per contact and cannot hold 10M of them), and
+The destination is modelled, not served over HTTP (`observe_http.py` serves the sandboxes):
+its keys are a DuckDB table generated in seconds, and
 every call it answers costs the time the documented limits and a 20 ms latency allow:
 `max(60 / requests_per_minute, latency / in_flight)` a call (Selligent: 2,500 a minute per
 key, 4 page reads in flight; Actito: 100 a minute per licence, 5 in flight), at the full
