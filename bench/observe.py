@@ -24,6 +24,7 @@ day's calls. Code and API time are added, though paging overlaps them in product
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import sys
 import tempfile
@@ -68,6 +69,7 @@ class Limits:
 
 SELLIGENT = Limits("selligent", per_minute=2500, in_flight=4)
 ACTITO = Limits("actito", per_minute=100, in_flight=5, export=True)
+LIMITS = {limits.name: limits for limits in (SELLIGENT, ACTITO)}
 
 
 class ModelledDestination:
@@ -240,23 +242,35 @@ def run_destination(directory: Path, limits: Limits, latency: float,
     return costs
 
 
-def run(contacts: int, members: int, created: int, latency: float = 0.020,
-        emit: Any = print) -> dict[str, dict[str, PlanCost]]:
-    """Generate, then plan against both destinations; per destination, its plans' costs."""
+@contextlib.contextmanager
+def generated(contacts: int, members: int, created: int, latency: float, emit: Any,
+              served: str = "") -> Iterator[Path]:
+    """A temporary folder holding both rounds (`generate`), announced with the sizes."""
     with tempfile.TemporaryDirectory(prefix="reconciler-observe-") as folder:
         directory = Path(folder)
         started = time.perf_counter()
         generate(directory, contacts, members, created)
         emit(f"{contacts:,} contacts, {members:,} members, 1% churn, {created:,} new "
-             f"contacts joining; {latency * 1000:.0f} ms latency; generated in "
+             f"contacts joining; {latency * 1000:.0f} ms latency; {served}generated in "
              f"{time.perf_counter() - started:.1f} s")
-        results = {limits.name: run_destination(directory, limits, latency, emit)
-                   for limits in (SELLIGENT, ACTITO)}
+        yield directory
+
+
+def summarize(results: dict[str, dict[str, PlanCost]], emit: Any) -> None:
+    """The last lines: each destination's steady plan against its daily budget."""
     for name, costs in results.items():
-        limits = SELLIGENT if name == "selligent" else ACTITO
         steady = costs["steady"]
         emit(f"observe: {name} steady plan {steady.seconds:.1f} s, {steady.requests:,} "
-             f"requests, {100 * steady.requests / limits.daily:.3f}% of daily budget")
+             f"requests, {100 * steady.requests / LIMITS[name].daily:.3f}% of daily budget")
+
+
+def run(contacts: int, members: int, created: int, latency: float = 0.020,
+        emit: Any = print) -> dict[str, dict[str, PlanCost]]:
+    """Generate, then plan against both destinations; per destination, its plans' costs."""
+    with generated(contacts, members, created, latency, emit) as directory:
+        results = {limits.name: run_destination(directory, limits, latency, emit)
+                   for limits in (SELLIGENT, ACTITO)}
+    summarize(results, emit)
     return results
 
 

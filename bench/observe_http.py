@@ -21,17 +21,24 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from bench.http_sandboxes import ACTITO_KEY, KINDS, SELLIGENT_KEY, observer
-from bench.observe import ACTITO, NOW, SELLIGENT, PlanCost, generate, index_plan, sizes
+from bench.observe import (
+    LIMITS,
+    NOW,
+    SELLIGENT,
+    PlanCost,
+    generated,
+    index_plan,
+    sizes,
+    summarize,
+)
 from reconciler.state import open_state_store
 
-LIMITS = {"selligent": SELLIGENT, "actito": ACTITO}
 ANSWER_SECONDS = 600  # filling 10M records takes about 45 s
 
 
@@ -134,13 +141,7 @@ def run_destination(kind: str, directory: Path, latency: float,
 def run(contacts: int, members: int, created: int, latency: float = 0.020,
         emit: Any = print, kinds: Sequence[str] = ("selligent", "actito"),
         ) -> dict[str, dict[str, PlanCost]]:
-    with tempfile.TemporaryDirectory(prefix="reconciler-observe-http-") as folder:
-        directory = Path(folder)
-        started = time.perf_counter()
-        generate(directory, contacts, members, created)
-        emit(f"{contacts:,} contacts, {members:,} members, 1% churn, {created:,} new "
-             f"contacts joining; {latency * 1000:.0f} ms latency; over HTTP; generated in "
-             f"{time.perf_counter() - started:.1f} s")
+    with generated(contacts, members, created, latency, emit, "over HTTP; ") as directory:
         results = {kind: run_destination(kind, directory, latency, emit) for kind in kinds}
     if "selligent" in results:
         pages = -(-contacts // SELLIGENT.page_size)
@@ -148,10 +149,7 @@ def run(contacts: int, members: int, created: int, latency: float = 0.020,
         emit(f"selligent first plan: {results['selligent']['first'].seconds / floor:.2f}x the "
              f"documented budget's floor ({pages:,} pages at {SELLIGENT.per_minute:,} a "
              f"minute = {floor:.1f} s)")
-    for kind, costs in results.items():
-        steady = costs["steady"]
-        emit(f"observe: {kind} steady plan {steady.seconds:.1f} s, {steady.requests:,} "
-             f"requests, {100 * steady.requests / LIMITS[kind].daily:.3f}% of daily budget")
+    summarize(results, emit)
     return results
 
 
